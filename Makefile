@@ -1,0 +1,45 @@
+# The two commands: `make run` (set up what is missing, start everything) and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PY := .venv/bin/python
+export PYTHONPATH := $(CURDIR)
+export TF_CPP_MIN_LOG_LEVEL := 3
+export RASA_TELEMETRY_ENABLED := false
+
+.PHONY: help setup setup-dev run test bench validate train token clean
+
+help:
+	@echo "make run       set up (venv, demo DB, model) and start Rasa :5005, actions :5055, pages :8080"
+	@echo "make test      set up test tools and run every test"
+	@echo "make setup     the set-up step alone (idempotent)"
+	@echo "make bench     benchmarks: accuracy, latency, memory, training time"
+	@echo "make validate  validate knowledge/ and policy.yml (exit 0 only when clean)"
+	@echo "make token ID=C1001   mint a demo client token"
+
+setup:
+	@scripts/setup.sh
+
+setup-dev:
+	@scripts/setup.sh dev
+
+run: setup
+	@scripts/run.sh
+
+test: setup-dev
+	@scripts/test.sh
+
+bench: setup-dev
+	@$(PY) -m benchmarks
+
+validate:
+	@[ -x $(PY) ] || scripts/setup.sh
+	@$(PY) -m bot.knowledge validate
+
+train:
+	@FORCE=1 scripts/train.sh
+
+token:
+	@$(PY) -m bot token $(or $(ID),C1001)
+
+clean:
+	rm -rf models var .pytest_cache test-artifacts

@@ -1,0 +1,105 @@
+"""What every action shares: who is asking, safe database calls, number formatting."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Callable, Dict, List, Optional, Text, TypeVar
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot import clock
+from bot.policy import Policy, fmt_pct, fmt_yuan, get_policy
+from bot.settings import get_settings
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+BUSY = "系统繁忙，请稍后再试，或联系人工客服（热线{{ broker.hotline | raw }}）。"
+LOGIN_NEEDED = ("查询个人信息需要先登录。请在示例证券App或网上营业厅登录后，从“智能客服”进入对话，"
+                "我就能为您查询授信额度、风险等级和维持担保比例。")
+LOGIN_EXPIRED = "您的登录已过期，为保护您的账户安全，请重新登录后再查询。"
+NOT_FOUND = "暂未查到您的客户资料，请联系人工客服核实（热线{{ broker.hotline | raw }}）。"
+
+
+class BusyError(RuntimeError):
+    """The database (or another dependency) failed or was too slow."""
+
+
+def verified_client_id(tracker: Tracker) -> Optional[str]:
+    """The client id the channel verified from the token, never anything typed."""
+    meta = (tracker.latest_message or {}).get("metadata") or {}
+    if meta.get("auth_status") == "valid" and isinstance(meta.get("client_id"), str):
+        return meta["client_id"]
+    return None
+
+
+def auth_status(tracker: Tracker) -> str:
+    meta = (tracker.latest_message or {}).get("metadata") or {}
+    return str(meta.get("auth_status", "missing"))
+
+
+async def run_blocking(fn: Callable[[], T], timeout_s: Optional[float] = None) -> T:
+    """Run a blocking (database) call off the event loop with a deadline."""
+    timeout_s = timeout_s or get_settings().db_timeout_s
+    loop = asyncio.get_running_loop()
+    try:
+        return await asyncio.wait_for(loop.run_in_executor(None, fn), timeout=timeout_s)
+    except Exception as exc:  # timeout, connection refused, SQL error …
+        log.error("dependency call failed: %s: %s", type(exc).__name__, exc)
+        raise BusyError(str(exc)) from exc
+
+
+def say_busy(dispatcher: CollectingDispatcher, policy: Optional[Policy] = None) -> None:
+    dispatcher.utter_message(text=(policy or get_policy()).render(BUSY))
+
+
+# -- formatting ---------------------------------------------------------------
+def yuan(value: Decimal) -> str:
+    return fmt_yuan(value)
+
+
+def ratio_pct(ratio: Decimal) -> str:
+    """1.28 → '128.00%'."""
+    return f"{(ratio * 100).quantize(Decimal('0.01'))}%"
+
+
+def points(value: Decimal) -> str:
+    return f"{abs(value).quantize(Decimal('0.01'))}个百分点"
+
+
+def line(policy: Policy, path: str) -> str:
+    return fmt_pct(policy.get(path))
+
+
+def day(value: date) -> str:
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def moment(value: datetime) -> str:
+    local = value.astimezone(clock.TZ)
+    return f"{day(local.date())} {local:%H:%M}"
+
+
+def entity_values(tracker: Tracker, name: str) -> List[Any]:
+    return [e.get("value") for e in (tracker.latest_message or {}).get("entities") or []
+            if e.get("entity") == name]
+
+
+def risk_reminder(policy: Policy) -> str:
+    return str(policy.get("texts.risk_reminder"))
+
+
+class BaseAction(Action):
+    """Subclasses set NAME; keeps the one-liner `name()` out of every module."""
+
+    NAME = ""
+
+    def name(self) -> Text:
+        return self.NAME
+
+
+def no_events() -> List[Dict[Text, Any]]:
+    return []

@@ -1,0 +1,1 @@
+"""Client database: schema, sessions, queries and demo data (thin layer under the actions)."""

@@ -1,0 +1,66 @@
+"""The one pattern behind every personal lookup: verified identity → record → audit → reply.
+
+A client's data is loaded only for the id the channel verified from the token; a
+client id typed in the chat is never read. Every lookup is audit-logged. A slow or
+failing database gives a polite busy reply, never a half answer.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import (LOGIN_EXPIRED, LOGIN_NEEDED, NOT_FOUND, BaseAction, BusyError,
+                            auth_status, run_blocking, say_busy, verified_client_id)
+from actions.data.db import session_scope
+from actions.data.repository import ClientRecord, audit, load_client
+from bot.policy import Policy, get_policy
+
+log = logging.getLogger(__name__)
+
+
+def lookup(client_id: str, action: str, detail: str = "") -> Optional[ClientRecord]:
+    """Load one client's record and write the audit entry in the same unit of work."""
+    with session_scope() as session:
+        record = load_client(session, client_id)
+        audit(session, actor=client_id, subject_client_id=client_id, action=action,
+              detail=detail if record else f"not found; {detail}")
+        return record
+
+
+class PersonalAction(BaseAction):
+    """Subclasses implement `respond` for a verified client's record."""
+
+    def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                record: ClientRecord, policy: Policy) -> None:
+        raise NotImplementedError
+
+    def audit_detail(self, tracker: Tracker) -> str:
+        return ""
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        policy = get_policy()
+        client_id = verified_client_id(tracker)
+        if client_id is None:
+            expired = auth_status(tracker) == "expired"
+            dispatcher.utter_message(text=LOGIN_EXPIRED if expired else LOGIN_NEEDED,
+                                     json_message={"login_required": True})
+            return []
+        try:
+            record = await run_blocking(
+                lambda: lookup(client_id, self.name(), self.audit_detail(tracker)))
+        except BusyError:
+            say_busy(dispatcher, policy)
+            return []
+        if record is None:
+            dispatcher.utter_message(text=policy.render(NOT_FOUND))
+            return []
+        try:
+            self.respond(dispatcher, tracker, record, policy)
+        except Exception:  # a bug must not become a half answer
+            log.exception("%s failed for a verified client", self.name())
+            say_busy(dispatcher, policy)
+        return []

@@ -1,0 +1,74 @@
+"""Service replies: out of scope, investment-advice refusal, hand-off to a person."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import BaseAction, moment
+from bot import clock
+from bot.policy import Policy, get_policy
+
+OUT_OF_SCOPE = (
+    "抱歉，这个问题超出了我的服务范围。我是示例证券两融助手，可以解答：开户条件与流程、风险等级、"
+    "授信额度、融资利率与融券费率、担保品与折算率、维持担保比例与追保平仓、合约展期和服务时间；"
+    "登录后还可查询您本人的额度、风险等级和维持担保比例。其他业务请咨询人工客服："
+    "热线{{ broker.hotline | raw }}（交易日{{ broker.agent_hours.start | raw }}–{{ broker.agent_hours.end | raw }}）。"
+)
+ADVICE_REFUSAL = (
+    "抱歉，按照监管要求，我不能推荐或评价具体股票、预测行情，也不能承诺任何收益。"
+    "买卖哪只证券、何时融资或融券，需要您结合自身风险承受能力独立决策。"
+    "我可以为您解释相关规则，例如标的证券范围、折算率、保证金比例和维持担保比例。"
+)
+HANDOFF_OPEN = (
+    "好的，正在为您转接人工客服，请稍候，客服接入后会在这里直接回复您。"
+    "您也可以拨打热线{{ broker.hotline | raw }}。"
+)
+HANDOFF_CLOSED = (
+    "人工客服的服务时间为交易日{{ broker.agent_hours.start | raw }}–{{ broker.agent_hours.end | raw }}，"
+    "现在不在服务时间。您的请求已记录，人工客服将于{opening}起尽快回复您；"
+    "我可以先为您解答两融问题。营业部柜台服务时间为{{ broker.counter_hours.start | raw }}–"
+    "{{ broker.counter_hours.end | raw }}，热线{{ broker.hotline | raw }}。"
+)
+
+
+def out_of_scope_text(policy: Policy) -> str:
+    return policy.render(OUT_OF_SCOPE)
+
+
+class ActionOutOfScope(BaseAction):
+    NAME = "action_out_of_scope"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        dispatcher.utter_message(text=out_of_scope_text(get_policy()))
+        return []
+
+
+class ActionRefuseAdvice(BaseAction):
+    NAME = "action_refuse_advice"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        policy = get_policy()
+        dispatcher.utter_message(text=f"{ADVICE_REFUSAL}\n{policy.get('texts.risk_reminder')}")
+        return []
+
+
+class ActionHandoff(BaseAction):
+    """Hours-aware hand-off: agents answer on trading days within broker.agent_hours."""
+
+    NAME = "action_handoff"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        policy = get_policy()
+        if clock.agents_on_duty(policy=policy):
+            dispatcher.utter_message(text=policy.render(HANDOFF_OPEN),
+                                     json_message={"handoff": "requested"})
+        else:
+            opening = moment(clock.next_agent_opening(policy=policy))
+            text = policy.render(HANDOFF_CLOSED).replace("{opening}", opening)
+            dispatcher.utter_message(text=text, json_message={"handoff": "queued"})
+        return []

@@ -1,0 +1,70 @@
+"""FAQ retrieval on the held-out questions (tests/eval/heldout_faq.yml), by kind.
+
+    python -m benchmarks.eval_retrieval [--errors]
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Dict, List
+
+import yaml
+
+from bot.knowledge.service import KnowledgeService
+from bot.settings import ROOT
+
+HELDOUT = ROOT / "tests" / "eval" / "heldout_faq.yml"
+
+
+def evaluate(service: KnowledgeService, items: List[dict]) -> Dict[str, Dict[str, float]]:
+    by_kind: Dict[str, List[tuple]] = defaultdict(list)
+    for item in items:
+        hits = service.rank(item["text"], k=3)
+        ids = [h.faq_id for h in hits]
+        decision = service.decide(item["text"]).kind
+        row = (ids[:1] == [item["faq_id"]], item["faq_id"] in ids, decision, ids, item)
+        by_kind[item.get("kind", "all")].append(row)
+        by_kind["ALL"].append(row)
+    out = {}
+    for kind, rows in sorted(by_kind.items()):
+        n = len(rows)
+        out[kind] = {
+            "n": n,
+            "top1": sum(r[0] for r in rows) / n,
+            "top3": sum(r[1] for r in rows) / n,
+            "answered": sum(r[2] == "answer" for r in rows) / n,
+            "answered_right": sum(r[2] == "answer" and r[0] for r in rows) / n,
+        }
+    out["_rows"] = by_kind["ALL"]  # type: ignore[assignment]
+    return out
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--errors", action="store_true")
+    args = parser.parse_args(argv)
+    items = yaml.safe_load(Path(HELDOUT).read_text(encoding="utf-8"))
+    started = time.perf_counter()
+    service = KnowledgeService()
+    build = time.perf_counter() - started
+    t0 = time.perf_counter()
+    result = evaluate(service, items)
+    per_q = (time.perf_counter() - t0) / len(items) * 1000
+    rows = result.pop("_rows")
+    print(f"FAQ retrieval, held-out ({len(items)} questions; index built in {build:.2f}s, "
+          f"{per_q:.1f} ms/question incl. decision)")
+    print(f"{'kind':<13}{'n':>5}{'top-1':>8}{'top-3':>8}{'answered':>10}{'ans.right':>10}")
+    for kind, m in result.items():
+        print(f"{kind:<13}{m['n']:>5}{m['top1']:>8.3f}{m['top3']:>8.3f}{m['answered']:>10.3f}{m['answered_right']:>10.3f}")
+    if args.errors:
+        for ok1, ok3, decision, ids, item in rows:
+            if not ok1:
+                print(f"  ✗ [{item.get('kind')}] {item['text']}  → {ids} (want {item['faq_id']}, {decision})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

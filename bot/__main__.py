@@ -1,0 +1,26 @@
+"""Small operator commands.
+
+    python -m bot token C1001 [--ttl 3600]   # mint a demo client token (uses BOT_JWT_SECRET)
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bot.auth import mint
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot")
+    sub = parser.add_subparsers(dest="command", required=True)
+    token = sub.add_parser("token", help="mint a client token for the demo")
+    token.add_argument("client_id")
+    token.add_argument("--ttl", type=int, default=3600, help="seconds until it expires")
+    args = parser.parse_args(argv)
+    if args.command == "token":
+        print(mint(args.client_id, ttl_s=args.ttl))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

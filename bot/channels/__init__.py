@@ -1,0 +1,1 @@
+"""Input channels: token-aware REST and socket.io for clients, assist for agents."""

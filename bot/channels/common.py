@@ -1,0 +1,82 @@
+"""What the client channels share: input checks, identity, merged replies."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.core.channels.channel import CollectingOutputChannel
+
+from bot import auth
+from bot.text import clean, has_meaningful_text
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE_CHARS = 2000
+MAX_SENDER_CHARS = 128
+BUSY_TEXT = "系统繁忙，请稍后再试，或联系人工客服。"
+TOO_LONG_TEXT = f"您的消息太长了（超过{MAX_MESSAGE_CHARS}字），请精简后再发，或分几次发送。"
+EMPTY_TEXT = "您好，请输入您想咨询的融资融券问题，例如：融资利率是多少？"
+# Keys the widget may send besides the token; everything else is dropped.
+PASS_THROUGH_KEYS = ("client", "locale")
+
+
+class ChannelInputError(ValueError):
+    """Bad input with a message the client can read."""
+
+
+def check_sender(sender: Any) -> Text:
+    if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS:
+        raise ChannelInputError("sender 必须是不超过128个字符的字符串。")
+    return sender.strip()
+
+
+def check_text(text: Any) -> Optional[Text]:
+    """The message to process, or None when there is nothing to understand."""
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        raise ChannelInputError("message 必须是字符串。")
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise ChannelInputError(TOO_LONG_TEXT)
+    text = clean(text)
+    return text if has_meaningful_text(text) else None
+
+
+def build_metadata(raw: Any) -> Dict[Text, Any]:
+    """Verified identity plus a few harmless widget keys; the raw token never travels on."""
+    raw = raw if isinstance(raw, dict) else {}
+    meta = auth.session_metadata(auth.verify(raw.get("token")))
+    for key in PASS_THROUGH_KEYS:
+        if isinstance(raw.get(key), str) and len(raw[key]) <= 32:
+            meta[key] = raw[key]
+    return meta
+
+
+def bot_message(recipient_id: Text, text: Text) -> Dict[Text, Any]:
+    return {"recipient_id": recipient_id, "text": text}
+
+
+class MergingOutputChannel(CollectingOutputChannel):
+    """Collects each bot response as ONE message: text, buttons and custom together.
+
+    Rasa's default splits a response with text and a custom payload into two
+    messages; widgets and agents need the FAQ id next to the text it belongs to.
+    """
+
+    @classmethod
+    def name(cls) -> Text:
+        return "collector"
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        out: Dict[Text, Any] = {"recipient_id": recipient_id}
+        for key in ("text", "buttons", "custom", "image", "attachment"):
+            if message.get(key):
+                out[key] = message[key]
+        if message.get("quick_replies"):
+            out["buttons"] = message["quick_replies"]
+        if len(out) > 1:
+            await self._persist_message(out)
+
+    @property
+    def replies(self) -> List[Dict[Text, Any]]:
+        return self.messages

@@ -1,0 +1,68 @@
+"""REST channel at /webhooks/rest/webhook that verifies the client's token.
+
+Same request shape as Rasa's REST channel ({"sender", "message", "metadata"});
+`metadata.token` is verified here and replaced by the verified identity. Bad input
+gets a 400 with a readable message; a failure inside Rasa gets a polite busy
+reply, never a 500 or a stack trace.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Awaitable, Callable, Dict, Text
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.channels.common import (BUSY_TEXT, EMPTY_TEXT, ChannelInputError, MergingOutputChannel,
+                                 bot_message, build_metadata, check_sender, check_text)
+
+log = logging.getLogger(__name__)
+REPLY_TIMEOUT_S = 20.0
+
+
+class TokenRestInput(InputChannel):
+    @classmethod
+    def name(cls) -> Text:
+        return "rest"
+
+    @classmethod
+    def from_credentials(cls, credentials: Dict[Text, Any] | None) -> "TokenRestInput":
+        return cls()
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        bp = Blueprint("token_rest_webhook", __name__)
+
+        @bp.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @bp.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            try:
+                body = request.json
+            except Exception:
+                body = None
+            if not isinstance(body, dict):
+                return response.json({"error": "请求体必须是JSON对象：{\"sender\", \"message\", \"metadata\"}。"}, status=400)
+            try:
+                sender = check_sender(body.get("sender"))
+                text = check_text(body.get("message"))
+            except ChannelInputError as exc:
+                return response.json({"error": str(exc)}, status=400)
+            if text is None:
+                return response.json([bot_message(sender, EMPTY_TEXT)])
+            collector = MergingOutputChannel()
+            message = UserMessage(text, collector, sender, input_channel=self.name(),
+                                  metadata=build_metadata(body.get("metadata")))
+            try:
+                await asyncio.wait_for(on_new_message(message), timeout=REPLY_TIMEOUT_S)
+            except Exception:
+                log.exception("rest channel: message handling failed for sender %s", sender)
+                return response.json(collector.replies + [bot_message(sender, BUSY_TEXT)])
+            # Nothing said (e.g. the action server is down): never leave the client hanging.
+            return response.json(collector.replies or [bot_message(sender, BUSY_TEXT)])
+
+        return bp

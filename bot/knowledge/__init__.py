@@ -1,0 +1,1 @@
+"""Curated knowledge: entries, their store, validation and the retrieval service."""

@@ -1,0 +1,133 @@
+"""The knowledge service: the one place that answers "which entry fits this question".
+
+Used by the faq action (chat) and the agents' assist endpoint, so both rank the
+same way. It watches its store's revision and swaps in a rebuilt index in the
+background, so an edited or newly published entry is answered within seconds,
+without retraining or restarting Rasa.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import List, Optional
+
+from bot.knowledge.model import Entry, Hit, find
+from bot.knowledge.retriever import Retriever
+from bot.knowledge.store import FileStore, KnowledgeStore
+from bot.policy import Policy, get_policy
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    answer: float = 0.40       # top score at/above which we answer directly
+    margin: float = 0.08       # ...and lead over the runner-up, else clarify
+    clarify: float = 0.18      # below this nothing is close enough to suggest
+
+
+@dataclass(frozen=True)
+class Decision:
+    kind: str  # "answer" | "clarify" | "none"
+    hits: List[Hit]
+
+    @property
+    def best(self) -> Optional[Hit]:
+        return self.hits[0] if self.hits else None
+
+
+class KnowledgeService:
+    def __init__(
+        self,
+        store: Optional[KnowledgeStore] = None,
+        check_interval_s: float = 1.0,
+        thresholds: Thresholds = Thresholds(),
+    ) -> None:
+        self.store = store or FileStore()
+        self.check_interval_s = check_interval_s
+        self.thresholds = thresholds
+        self._lock = threading.Lock()
+        self._revision = self.store.revision()
+        self._retriever = Retriever(self.store.published())
+        self._checked_at = time.monotonic()
+        self._rebuilding = False
+
+    # -- freshness --------------------------------------------------------------
+    def _maybe_refresh(self) -> None:
+        now = time.monotonic()
+        if now - self._checked_at < self.check_interval_s or self._rebuilding:
+            return
+        self._checked_at = now
+        try:
+            revision = self.store.revision()
+        except Exception:  # store unreachable: keep serving what we have
+            log.exception("knowledge store revision check failed")
+            return
+        if revision != self._revision:
+            with self._lock:
+                if self._rebuilding:
+                    return
+                self._rebuilding = True
+            threading.Thread(target=self._rebuild, args=(revision,), daemon=True).start()
+
+    def _rebuild(self, revision: str) -> None:
+        try:
+            started = time.monotonic()
+            retriever = Retriever(self.store.published())
+            self._retriever, self._revision = retriever, revision
+            log.info("knowledge index rebuilt in %.2fs (%d entries)",
+                     time.monotonic() - started, len(retriever.entries))
+        except Exception:
+            log.exception("knowledge index rebuild failed; keeping the previous one")
+        finally:
+            self._rebuilding = False
+
+    def refresh_now(self) -> None:
+        """Synchronous rebuild (tools and tests)."""
+        revision = self.store.revision()
+        self._retriever, self._revision = Retriever(self.store.published()), revision
+
+    # -- queries ----------------------------------------------------------------
+    @property
+    def entries(self) -> List[Entry]:
+        self._maybe_refresh()
+        return self._retriever.entries
+
+    @property
+    def policy(self) -> Policy:
+        return get_policy()
+
+    def get(self, faq_id: str) -> Optional[Entry]:
+        return find(self.entries, faq_id)
+
+    def rank(self, question: str, k: int = 3) -> List[Hit]:
+        self._maybe_refresh()
+        return self._retriever.rank(question, k=k)
+
+    def decide(self, question: str, k: int = 3) -> Decision:
+        hits = self.rank(question, k=max(k, 3))
+        t = self.thresholds
+        if not hits or hits[0].score < t.clarify:
+            return Decision("none", hits[:k])
+        lead = hits[0].score - (hits[1].score if len(hits) > 1 else 0.0)
+        if hits[0].score >= t.answer and lead >= t.margin:
+            return Decision("answer", hits[:k])
+        return Decision("clarify", hits[:k])
+
+    def render(self, entry: Entry) -> str:
+        return entry.render(self.policy)
+
+
+_shared: Optional[KnowledgeService] = None
+_shared_lock = threading.Lock()
+
+
+def shared_service() -> KnowledgeService:
+    """One service per process, built on first use (never at import time)."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = KnowledgeService()
+        return _shared

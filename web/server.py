@@ -1,0 +1,73 @@
+"""Pages server: the demo host page with the chat widget, and the full-page chat.
+
+    python -m web.server --port 8080 --rasa http://127.0.0.1:5005
+
+/demo/token mints a client token for the demo login; it exists only while demo
+mode is on (BOT_DEMO_MODE, default on for `make run`) and only for demo clients.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from sanic import Sanic, response
+from sanic.request import Request
+
+from bot.auth import mint
+from bot.settings import get_settings
+
+STATIC = Path(__file__).resolve().parent / "static"
+DEMO_CLIENTS = ("C1001", "C1002", "C1003", "C1004")
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; connect-src 'self' http://127.0.0.1:* ws://127.0.0.1:* "
+                               "http://localhost:* ws://localhost:*; img-src 'self' data:; "
+                               "style-src 'self'; script-src 'self'; frame-ancestors 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def create_app(rasa_url: str) -> Sanic:
+    app = Sanic("liangrong_pages")
+
+    @app.on_response
+    async def headers(request: Request, resp) -> None:  # noqa: ANN001
+        resp.headers.update(SECURITY_HEADERS)
+
+    @app.get("/")
+    async def host_page(request: Request):
+        return await response.file(STATIC / "index.html")
+
+    @app.get("/chat")
+    async def full_page_chat(request: Request):
+        return await response.file(STATIC / "chat.html")
+
+    @app.get("/config.js")
+    async def config(request: Request):
+        js = f"window.LR_CONFIG = Object.assign({{server: {rasa_url!r}}}, window.LR_CONFIG || {{}});"
+        return response.text(js, content_type="application/javascript")
+
+    @app.post("/demo/token")
+    async def demo_token(request: Request):
+        if not get_settings().demo_mode:
+            return response.json({"error": "demo login is off"}, status=404)
+        body = request.json if isinstance(request.json, dict) else {}
+        client_id = body.get("client_id")
+        if client_id not in DEMO_CLIENTS:
+            return response.json({"error": "unknown demo client"}, status=400)
+        return response.json({"token": mint(client_id, ttl_s=3600), "client_id": client_id})
+
+    app.static("/static", str(STATIC), name="static")
+    return app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--rasa", default="http://127.0.0.1:5005")
+    args = parser.parse_args()
+    create_app(args.rasa).run(host="127.0.0.1", port=args.port, access_log=False, workers=1)
+
+
+if __name__ == "__main__":
+    main()

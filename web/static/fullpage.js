@@ -1,0 +1,1 @@
+window.LR_CONFIG = Object.assign(window.LR_CONFIG || {}, { fullPage: true });
