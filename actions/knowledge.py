@@ -1,7 +1,7 @@
 """Knowledge answers: the faq intent, button clicks on a topic, and low-confidence turns."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Sequence, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -18,11 +18,14 @@ def faq_button(entry: Entry) -> Dict[str, str]:
     return {"title": entry.question, "payload": f'/faq{{"faq_id": "{entry.id}"}}'}
 
 
-def send_entry(dispatcher: CollectingDispatcher, service: KnowledgeService, entry: Entry) -> None:
-    """The answer text with its source next to it, as widgets and agents expect."""
+def send_entry(dispatcher: CollectingDispatcher, service: KnowledgeService, entry: Entry,
+               related: Sequence[Hit] = ()) -> None:
+    """The answer text with its source next to it, as widgets and agents expect; close
+    runner-up topics come along as buttons ("您可能还想了解")."""
     dispatcher.utter_message(
         text=service.render(entry),
         json_message={"faq_id": entry.id, "version": entry.version, "topic": entry.question},
+        buttons=[faq_button(h.entry) for h in related],
     )
 
 
@@ -41,7 +44,7 @@ def answer_from_knowledge(dispatcher: CollectingDispatcher, tracker: Tracker,
             return
     decision = service.decide((tracker.latest_message or {}).get("text") or "")
     if decision.kind == "answer":
-        send_entry(dispatcher, service, decision.hits[0].entry)
+        send_entry(dispatcher, service, decision.hits[0].entry, decision.related)
     elif decision.kind == "clarify" or (decision.hits and nothing_close == "clarify"):
         send_clarify(dispatcher, decision.hits)
     else:

@@ -15,7 +15,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import (LOGIN_EXPIRED, LOGIN_NEEDED, NOT_FOUND, BaseAction, BusyError,
                             auth_status, run_blocking, say_busy, verified_client_id)
 from actions.data.db import session_scope
+from actions.knowledge import send_entry
 from actions.data.repository import ClientRecord, audit, load_client
+from bot.knowledge.service import shared_service
 from bot.policy import Policy, get_policy
 
 log = logging.getLogger(__name__)
@@ -28,6 +30,13 @@ def lookup(client_id: str, action: str, detail: str = "") -> Optional[ClientReco
         audit(session, actor=client_id, subject_client_id=client_id, action=action,
               detail=detail if record else f"not found; {detail}")
         return record
+
+
+def related_rule(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    service = shared_service()
+    decision = service.decide((tracker.latest_message or {}).get("text") or "")
+    if decision.kind == "answer":
+        send_entry(dispatcher, service, decision.hits[0].entry)
 
 
 class PersonalAction(BaseAction):
@@ -48,6 +57,8 @@ class PersonalAction(BaseAction):
             expired = auth_status(tracker) == "expired"
             dispatcher.utter_message(text=LOGIN_EXPIRED if expired else LOGIN_NEEDED,
                                      json_message={"login_required": True})
+            # the general rule behind the question is still worth answering
+            related_rule(dispatcher, tracker)
             return []
         try:
             record = await run_blocking(

@@ -43,7 +43,7 @@ def engine(url: Optional[str] = None) -> Engine:
 @contextmanager
 def session_scope(url: Optional[str] = None) -> Iterator[Session]:
     """A unit of work: commit on success, roll back on error, always close."""
-    session = Session(engine(url), future=True)
+    session = Session(engine(url), future=True, expire_on_commit=False)
     try:
         yield session
         session.commit()

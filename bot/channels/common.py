@@ -21,7 +21,11 @@ PASS_THROUGH_KEYS = ("client", "locale")
 
 
 class ChannelInputError(ValueError):
-    """Bad input with a message the client can read."""
+    """Bad request shape: answered with a 400 and a message the developer can read."""
+
+
+class PoliteRefusal(ValueError):
+    """A message we will not process, answered in the chat with a polite text."""
 
 
 def check_sender(sender: Any) -> Text:
@@ -37,7 +41,7 @@ def check_text(text: Any) -> Optional[Text]:
     if not isinstance(text, str):
         raise ChannelInputError("message 必须是字符串。")
     if len(text) > MAX_MESSAGE_CHARS:
-        raise ChannelInputError(TOO_LONG_TEXT)
+        raise PoliteRefusal(TOO_LONG_TEXT)
     text = clean(text)
     return text if has_meaningful_text(text) else None
 

@@ -17,6 +17,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.common import (BUSY_TEXT, EMPTY_TEXT, ChannelInputError, MergingOutputChannel,
+                                 PoliteRefusal,
                                  bot_message, build_metadata, check_sender, check_text)
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,8 @@ class TokenRestInput(InputChannel):
                 text = check_text(body.get("message"))
             except ChannelInputError as exc:
                 return response.json({"error": str(exc)}, status=400)
+            except PoliteRefusal as exc:
+                return response.json([bot_message(sender, str(exc))])
             if text is None:
                 return response.json([bot_message(sender, EMPTY_TEXT)])
             collector = MergingOutputChannel()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Text
 
@@ -16,6 +17,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot import clock
 from bot.nlu import values
+from bot.policy import plain
 from bot.settings import ROOT
 from bot.text import normalize
 
@@ -95,7 +97,7 @@ class SpacyRuleEntityExtractor(GraphComponent, EntityExtractorMixin):
                 continue
             entities.append({
                 "entity": ent.label_,
-                "value": str(value),
+                "value": plain(value) if isinstance(value, Decimal) else str(value),
                 "start": ent.start_char,
                 "end": ent.end_char,
                 "confidence": 1.0,

@@ -66,7 +66,8 @@ def parse_amount(text: str) -> Optional[Decimal]:
     number = cn_number(raw)
     if number is None:
         return None
-    return (number * multiplier).quantize(Decimal("0.01")).normalize()
+    value = (number * multiplier).quantize(Decimal("0.01"))
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value
 
 
 def parse_percent(text: str) -> Optional[Decimal]:

@@ -1,0 +1,35 @@
+"""Helpers shared by the evaluations: held-out files and what training already saw."""
+from __future__ import annotations
+
+import glob
+from pathlib import Path
+from typing import List, Set
+
+import yaml
+
+from bot.settings import FAQ_DIR, ROOT
+from bot.text import normalize
+
+EVAL_DIR = ROOT / "tests" / "eval"
+
+
+def load_items(name: str) -> List[dict]:
+    return yaml.safe_load((EVAL_DIR / name).read_text(encoding="utf-8"))
+
+
+def nlu_training_texts() -> Set[str]:
+    texts = set()
+    for path in glob.glob(str(ROOT / "data" / "nlu" / "*.yml")):
+        for item in yaml.safe_load(Path(path).read_text(encoding="utf-8")).get("nlu", []):
+            for line in (item.get("examples") or "").splitlines():
+                if line.strip().startswith("- "):
+                    texts.add(normalize(line.strip()[2:]))
+    return texts
+
+
+def knowledge_texts() -> Set[str]:
+    texts = set()
+    for path in glob.glob(str(FAQ_DIR / "*.yml")):
+        entry = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        texts.update(normalize(t) for t in [entry["question"], *entry.get("paraphrases", [])])
+    return texts

@@ -1,0 +1,151 @@
+"""Shared fixtures: policy, a migrated + seeded database (SQLite, or PostgreSQL when
+BOT_TEST_DATABASE_URL is set), and the real servers for end-to-end tests."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import requests
+from sqlalchemy import text
+
+from actions.data import migrate
+from actions.data.db import engine_for, session_scope
+from actions.data.seed import seed
+from bot.policy import Policy, get_policy
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def policy() -> Policy:
+    return get_policy()
+
+
+def _reset(url: str) -> None:
+    """Empty the test database (PostgreSQL) so every session starts from migrations."""
+    if url.startswith("postgresql"):
+        with engine_for(url).begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public;"))
+        engine_for.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = os.environ.get("BOT_TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'broker.db'}"
+    _reset(url)
+    migrate.upgrade(url)
+    with session_scope(url) as session:
+        seed(session)
+    previous = os.environ.get("BOT_DATABASE_URL")
+    os.environ["BOT_DATABASE_URL"] = url
+    yield url
+    if previous is None:
+        os.environ.pop("BOT_DATABASE_URL", None)
+    else:
+        os.environ["BOT_DATABASE_URL"] = previous
+
+
+@pytest.fixture()
+def jwt_secret(monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("BOT_JWT_SECRET", "test-secret")
+    return "test-secret"
+
+
+# -- real servers ---------------------------------------------------------------
+MODEL = ROOT / "models" / "liangrong.tar.gz"
+TEST_SECRET = "e2e-test-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, timeout_s: float, proc: "subprocess.Popen | None" = None) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited early ({proc.returncode}): {url}")
+        try:
+            if requests.get(url, timeout=1).status_code < 500:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    raise TimeoutError(url)
+
+
+class Servers:
+    """Action server + Rasa server on free loopback ports, on the test database."""
+
+    def __init__(self, database_url: str, tmp: Path) -> None:
+        self.tmp = tmp
+        self.rasa_port, self.actions_port = free_port(), free_port()
+        self.env = {**os.environ, "BOT_DATABASE_URL": database_url, "BOT_JWT_SECRET": TEST_SECRET,
+                    "PYTHONPATH": str(ROOT), "SANIC_HOST": "127.0.0.1", "TF_CPP_MIN_LOG_LEVEL": "3",
+                    "RASA_TELEMETRY_ENABLED": "false", "BOT_FAKE_NOW": "2026-11-26T10:00:00+08:00"}
+        (tmp / "endpoints.yml").write_text(
+            f'action_endpoint:\n  url: "http://127.0.0.1:{self.actions_port}/webhook"\n', encoding="utf-8")
+        self.actions = self.rasa = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    def _spawn(self, args, log_name):
+        log = open(self.tmp / log_name, "ab")
+        return subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+
+    def start_actions(self) -> None:
+        rasa = str(Path(sys.executable).parent / "rasa")
+        self.actions = self._spawn([rasa, "run", "actions", "--actions", "actions", "-p", str(self.actions_port)],
+                                   "actions.log")
+        wait_http(f"http://127.0.0.1:{self.actions_port}/health", 90, self.actions)
+
+    def stop_actions(self) -> None:
+        if self.actions and self.actions.poll() is None:
+            os.killpg(self.actions.pid, signal.SIGTERM)
+            self.actions.wait(20)
+
+    def start(self) -> "Servers":
+        if not MODEL.exists():
+            raise RuntimeError("no trained model: run `make setup` first")
+        self.start_actions()
+        rasa = str(Path(sys.executable).parent / "rasa")
+        self.rasa = self._spawn([rasa, "run", "-i", "127.0.0.1", "-p", str(self.rasa_port), "-m", str(MODEL),
+                                 "--credentials", str(ROOT / "credentials.yml"),
+                                 "--endpoints", str(self.tmp / "endpoints.yml")], "rasa.log")
+        wait_http(f"{self.url}/webhooks/rest/", 180, self.rasa)
+        return self
+
+    def stop(self) -> None:
+        self.stop_actions()
+        if self.rasa and self.rasa.poll() is None:
+            os.killpg(self.rasa.pid, signal.SIGTERM)
+            self.rasa.wait(30)
+
+    def chat(self, message, sender="e2e", metadata=None, timeout=30):
+        body = {"sender": sender, "message": message, "metadata": metadata or {}}
+        return requests.post(f"{self.url}/webhooks/rest/webhook", json=body, timeout=timeout)
+
+    def token(self, client_id: str, ttl_s: int = 600) -> str:
+        from bot.auth import mint
+        return mint(client_id, ttl_s=ttl_s, secret=TEST_SECRET)
+
+
+@pytest.fixture(scope="session")
+def servers(database_url, tmp_path_factory) -> Iterator[Servers]:
+    s = Servers(database_url, tmp_path_factory.mktemp("servers"))
+    try:
+        yield s.start()
+    finally:
+        s.stop()

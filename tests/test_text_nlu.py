@@ -1,0 +1,94 @@
+"""Normalisation, the jieba domain dictionary and the spaCy rule entities."""
+from datetime import date
+
+import pytest
+
+from bot.nlu import values
+from bot.segment import words
+from bot.text import normalize
+
+DOMAIN_TERMS = ["融资融券", "两融", "维持担保比例", "追保", "强制平仓", "标的证券", "折算率", "展期",
+                "授信额度", "警戒线", "可用额度", "担保品", "融券费率", "卖券还款", "买券还券"]
+
+
+@pytest.mark.parametrize("term", DOMAIN_TERMS)
+def test_domain_terms_are_not_split(term):
+    assert term in words(f"请问{term}是什么意思")
+
+
+def test_rasa_jieba_tokenizer_keeps_domain_terms():
+    from rasa.nlu.tokenizers.jieba_tokenizer import JiebaTokenizer
+    from rasa.shared.nlu.training_data.message import Message
+
+    JiebaTokenizer._load_custom_dictionary("knowledge/lexicon/jieba")
+    tokenizer = JiebaTokenizer(JiebaTokenizer.get_default_config(), None, None)  # type: ignore[arg-type]
+    tokens = [t.text for t in tokenizer.tokenize(Message(data={"text": "维持担保比例低于警戒线会追保吗"}), "text")]
+    assert {"维持担保比例", "警戒线", "追保"} <= set(tokens)
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("維持擔保比例怎麼算？", "维持担保比例怎么算?"),
+    ("ＡＢＣ１２３", "abc123"),
+    ("Margin Call了怎么办", "追保了怎么办"),
+    ("haircut是多少", "折算率是多少"),
+    ("维持担宝比例", "维持担保比例"),
+    ("融姿利律", "融资利率"),
+    ("  a\u0000b\u200b  ", "a b"),
+    ("", ""),
+])
+def test_normalize(raw, expected):
+    assert normalize(raw) == expected
+
+
+def test_normalize_is_idempotent():
+    for text in ["Margin call 维保 融卷 short selling 怎麼算", "维保比列多少", "風測過期"]:
+        once = normalize(text)
+        assert normalize(once) == once
+
+
+@pytest.fixture(scope="module")
+def extractor():
+    from bot.nlu.components import SpacyRuleEntityExtractor
+
+    return SpacyRuleEntityExtractor({"model": "var/spacy_zh"})
+
+
+def found(extractor, text):
+    return {(e["entity"], e["value"]) for e in extractor.extract(normalize(text))}
+
+
+@pytest.mark.parametrize("text, entity", [
+    ("再融资10万后维持担保比例是多少", ("amount", "100000")),
+    ("我想借500,000元", ("amount", "500000")),
+    ("追加1.5万元够吗", ("amount", "15000")),
+    ("再借三十万", ("amount", "300000")),
+    ("如果我的持仓跌10%会怎样", ("percent", "10")),
+    ("跌百分之十五会强平吗", ("percent", "15")),
+    ("股票跌两成会怎样", ("percent", "20")),
+    ("跌１２．５％呢", ("percent", "12.5")),
+    ("600519能融资买吗", ("stock_code", "600519.SH")),
+    ("000001.SZ是标的吗", ("stock_code", "000001.SZ")),
+    ("sz300750呢", ("stock_code", "300750.SZ")),
+    ("我是平衡型的", ("risk_tier", "C3")),
+    ("c5可以开吗", ("risk_tier", "C5")),
+    ("贵州茅台能融券吗", ("stock_name", "贵州茅台")),
+    ("2026年11月27日到期吗", ("date", "2026-11-27")),
+])
+def test_entities(extractor, text, entity):
+    assert entity in found(extractor, text)
+
+
+def test_amount_is_not_a_stock_code(extractor):
+    assert found(extractor, "再融资100000元") == {("amount", "100000")}
+
+
+def test_no_entities_in_plain_question(extractor):
+    assert found(extractor, "融资利率是多少") == set()
+
+
+def test_value_parsers_reject_nonsense():
+    assert values.parse_amount("abc万") is None
+    assert values.parse_percent("很多%") is None
+    assert values.parse_date("13月45日", date(2026, 11, 26)) is None
+    assert values.cn_number("一百五十") == 150
+    assert values.cn_number("三点五") == 3.5
