@@ -20,9 +20,20 @@ from bot.settings import ROOT
 from bot.text import normalize
 
 
+def quiet_rasa() -> None:
+    import logging
+
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_logging_and_warnings(logging.WARNING)
+    configure_structlog(logging.WARNING)
+
+
 async def predict(model: str, texts: List[str]) -> List[Tuple[str, float]]:
     from rasa.core.agent import Agent
 
+    quiet_rasa()
     agent = Agent.load(model)
     out = []
     for text in texts:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Dict, List, Sequence
 
 import numpy as np
+from scipy.sparse import hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
@@ -30,6 +31,10 @@ class Weights:
     bm25: float = 0.15
     learned: float = 0.50
     top_texts: int = 3  # lexical score = mean of an entry's best k text cosines
+
+
+def _identity(tokens: List[str]) -> List[str]:
+    return tokens
 
 
 class BM25:
@@ -67,41 +72,35 @@ class Retriever:
                 texts.append(normalize(t))
                 owner.append(i)
         self.owner = np.array(owner)
+        self.bounds = np.flatnonzero(np.diff(self.owner)) + 1  # where each entry's texts start
         self.char = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True)
         self.text_matrix = self.char.fit_transform(texts)
         self.bm25 = BM25([words(" ".join(normalize(t) for t in e.texts)) for e in self.entries])
         self.classifier = None
         if len(self.entries) > 1:
-            self.word = TfidfVectorizer(analyzer=lambda s: words(s), sublinear_tf=True)
-            features = self._learned_features(texts, fit=True)
+            self.word = TfidfVectorizer(analyzer=_identity, sublinear_tf=True)
+            features = hstack([self.text_matrix, self.word.fit_transform([words(t) for t in texts])]).tocsr()
             self.classifier = LogisticRegression(C=20.0, max_iter=2000)
             self.classifier.fit(features, self.owner)
-
-    def _learned_features(self, texts: List[str], fit: bool = False):
-        from scipy.sparse import hstack
-
-        if fit:
-            return hstack([self.text_matrix, self.word.fit_transform(texts)]).tocsr()
-        return hstack([self.char.transform(texts), self.word.transform(texts)]).tocsr()
 
     def rank(self, question: str, k: int = 3) -> List[Hit]:
         text = normalize(question)
         if not text or not self.entries:
             return []
-        n = len(self.entries)
+        tokens = words(text)
         cos = (self.text_matrix @ self.char.transform([text]).T).toarray().ravel()
-        lexical = np.zeros(n)
-        best = np.zeros(n)
-        for i in range(n):
-            mine = np.sort(cos[self.owner == i])[::-1]
-            lexical[i] = mine[: self.weights.top_texts].mean()
-            best[i] = mine[0]
-        bm = self.bm25.scores(words(text))
+        # entries' texts are contiguous: best-k mean and max per entry, segment by segment
+        lexical = np.empty(len(self.entries))
+        best = np.empty(len(self.entries))
+        for i, segment in enumerate(np.split(cos, self.bounds)):
+            top = -np.sort(-segment)[: self.weights.top_texts]
+            lexical[i], best[i] = top.mean(), top[0]
+        bm = self.bm25.scores(tokens)
         bm = bm / bm.max() if bm.max() > 0 else bm
-        learned = np.zeros(n)
+        learned = np.zeros(len(self.entries))
         if self.classifier is not None:
-            proba = self.classifier.predict_proba(self._learned_features([text]))[0]
-            learned[self.classifier.classes_] = proba
+            features = hstack([self.char.transform([text]), self.word.transform([tokens])]).tocsr()
+            learned[self.classifier.classes_] = self.classifier.predict_proba(features)[0]
         w = self.weights
         combined = w.lexical * lexical + w.bm25 * bm * lexical.max() + w.learned * learned
         order = np.argsort(-combined)[:k]

@@ -1,0 +1,209 @@
+"""REST latency and memory: this assistant vs a minimal Rasa bot, measured in one run.
+
+The minimal bot (same Rasa, three intents, JiebaTokenizer + char n-grams + DIET +
+RulePolicy, replies from the domain) is generated and trained here, then both are
+driven sequentially and with 16 concurrent senders on 127.0.0.1.
+
+    python -m benchmarks.latency [--requests 300]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Dict, List, Sequence, Tuple
+
+import requests
+import yaml
+
+from benchmarks.common import load_items
+from bot.auth import mint
+from bot.settings import ROOT
+
+RASA = str(Path(sys.executable).parent / "rasa")
+SECRET = "bench-secret"
+MINIMAL_NLU = {
+    "greet": ["你好", "您好", "hi", "hello", "在吗", "早上好", "嗨", "哈喽"],
+    "goodbye": ["再见", "拜拜", "bye", "回头见", "下次聊", "先走了", "886", "晚安"],
+    "ask_rate": ["融资利率是多少", "利息多少", "融资年利率", "借钱利息怎么算", "融券费率多少",
+                 "利率高吗", "融资要付多少利息", "年化利率是多少"],
+}
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def build_minimal_bot(directory: Path) -> Path:
+    nlu = {"version": "3.1", "nlu": [{"intent": k, "examples": "".join(f"- {e}\n" for e in v)}
+                                     for k, v in MINIMAL_NLU.items()]}
+    (directory / "data").mkdir(parents=True, exist_ok=True)
+    (directory / "data" / "nlu.yml").write_text(yaml.safe_dump(nlu, allow_unicode=True), encoding="utf-8")
+    rules = {"version": "3.1", "rules": [{"rule": k, "steps": [{"intent": k}, {"action": f"utter_{k}"}]}
+                                         for k in MINIMAL_NLU]}
+    (directory / "data" / "rules.yml").write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
+    domain = {"version": "3.1", "intents": list(MINIMAL_NLU),
+              "responses": {f"utter_{k}": [{"text": f"{k} 回复"}] for k in MINIMAL_NLU}}
+    (directory / "domain.yml").write_text(yaml.safe_dump(domain, allow_unicode=True), encoding="utf-8")
+    config = {"recipe": "default.v1", "language": "zh", "assistant_id": "minimal",
+              "pipeline": [{"name": "JiebaTokenizer"},
+                           {"name": "CountVectorsFeaturizer", "analyzer": "char", "min_ngram": 1, "max_ngram": 3},
+                           {"name": "DIETClassifier", "epochs": 30}],
+              "policies": [{"name": "RulePolicy"}]}
+    (directory / "config.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    subprocess.run([RASA, "train", "--fixed-model-name", "minimal", "--out", str(directory / "models"), "--quiet"],
+                   cwd=directory, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   env=bench_env())
+    return directory / "models" / "minimal.tar.gz"
+
+
+def bench_env(**extra: str) -> Dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false",
+            "SANIC_HOST": "127.0.0.1", "BOT_JWT_SECRET": SECRET, **extra}
+
+
+class Server:
+    def __init__(self, args: List[str], env: Dict[str, str], health: str, cwd: Path = ROOT) -> None:
+        self.proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     start_new_session=True)
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{args[:3]} exited")
+            try:
+                if requests.get(health, timeout=1).status_code < 500:
+                    return
+            except requests.RequestException:
+                time.sleep(0.3)
+        raise TimeoutError(health)
+
+    def rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(30)
+
+
+def drive(url: str, messages: Sequence[Tuple[str, dict]], concurrency: int) -> List[float]:
+    """Send each (text, metadata); returns per-request latency in ms. Senders are distinct
+    conversations so that concurrency is real."""
+    def one(i: int) -> float:
+        text, meta = messages[i]
+        started = time.perf_counter()
+        resp = requests.post(url, json={"sender": f"bench-{i % max(concurrency, 1)}-{i}", "message": text,
+                                        "metadata": meta}, timeout=60)
+        resp.raise_for_status()
+        return (time.perf_counter() - started) * 1000
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        return list(pool.map(one, range(len(messages))))
+
+
+def pct(values: List[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def our_workload(n: int) -> List[Tuple[str, dict]]:
+    """60% knowledge questions, 25% personal lookups (with tokens), 15% small talk / out of scope."""
+    rng = random.Random(7)
+    faq = [i["text"] for i in load_items("heldout_faq.yml")]
+    personal = ["我还能融多少", "我的维持担保比例多少", "我的风险等级", "我能开两融吗", "跌10%会怎样"]
+    small = ["你好", "谢谢", "今天天气怎么样", "再见", "推荐个股票"]
+    tokens = [mint(c, ttl_s=3600, secret=SECRET) for c in ("C1001", "C1003", "C1004")]
+    out = []
+    for _ in range(n):
+        r = rng.random()
+        if r < 0.60:
+            out.append((rng.choice(faq), {}))
+        elif r < 0.85:
+            out.append((rng.choice(personal), {"token": rng.choice(tokens)}))
+        else:
+            out.append((rng.choice(small), {}))
+    return out
+
+
+def minimal_workload(n: int) -> List[Tuple[str, dict]]:
+    rng = random.Random(7)
+    texts = [t for v in MINIMAL_NLU.values() for t in v]
+    return [(rng.choice(texts), {}) for _ in range(n)]
+
+
+def measure(url: str, workload: List[Tuple[str, dict]]) -> Dict[str, float]:
+    drive(url, workload[:20], 1)  # warm-up
+    seq = drive(url, workload, 1)
+    started = time.perf_counter()
+    conc = drive(url, workload, 16)
+    elapsed = time.perf_counter() - started
+    return {"seq_p50": pct(seq, 50), "seq_p99": pct(seq, 99), "c16_p50": pct(conc, 50),
+            "c16_p99": pct(conc, 99), "c16_rps": len(workload) / elapsed}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=300)
+    args = parser.parse_args(argv)
+    model = ROOT / "models" / "liangrong.tar.gz"
+    results: Dict[str, Dict[str, float]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp)
+        print("training the minimal reference bot …", flush=True)
+        minimal_model = build_minimal_bot(tmp_path / "minimal")
+        db = tmp_path / "bench.db"
+        env = bench_env(BOT_DATABASE_URL=f"sqlite:///{db}")
+        subprocess.run([sys.executable, "-m", "actions.data", "setup"], env=env, check=True,
+                       stdout=subprocess.DEVNULL, cwd=ROOT)
+
+        rp, ap, mp = free_port(), free_port(), free_port()
+        (tmp_path / "endpoints.yml").write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{ap}/webhook"\n')
+        actions = Server([RASA, "run", "actions", "--actions", "actions", "-p", str(ap)], env,
+                         f"http://127.0.0.1:{ap}/health")
+        ours = Server([RASA, "run", "-i", "127.0.0.1", "-p", str(rp), "-m", str(model), "--credentials",
+                       str(ROOT / "credentials.yml"), "--endpoints", str(tmp_path / "endpoints.yml")], env,
+                      f"http://127.0.0.1:{rp}/webhooks/rest/")
+        try:
+            results["this assistant"] = measure(f"http://127.0.0.1:{rp}/webhooks/rest/webhook",
+                                                our_workload(args.requests))
+            results["this assistant"]["rss_mb"] = ours.rss_mb()
+            results["this assistant"]["actions_rss_mb"] = actions.rss_mb()
+        finally:
+            ours.stop()
+            actions.stop()
+        minimal = Server([RASA, "run", "-i", "127.0.0.1", "-p", str(mp), "-m", str(minimal_model)],
+                         bench_env(), f"http://127.0.0.1:{mp}/webhooks/rest/", cwd=tmp_path / "minimal")
+        try:
+            results["minimal bot"] = measure(f"http://127.0.0.1:{mp}/webhooks/rest/webhook",
+                                             minimal_workload(args.requests))
+            results["minimal bot"]["rss_mb"] = minimal.rss_mb()
+        finally:
+            minimal.stop()
+
+    a, m = results["this assistant"], results["minimal bot"]
+    print(f"\nREST latency on 127.0.0.1, {args.requests} requests per run (ms)")
+    print(f"{'':<16}{'seq p50':>9}{'seq p99':>9}{'c16 p50':>9}{'c16 p99':>9}{'c16 msg/s':>11}{'RSS MB':>8}")
+    for name, r in results.items():
+        print(f"{name:<16}{r['seq_p50']:>9.1f}{r['seq_p99']:>9.1f}{r['c16_p50']:>9.1f}{r['c16_p99']:>9.1f}"
+              f"{r['c16_rps']:>11.1f}{r['rss_mb']:>8.0f}")
+    print(f"{'ratio':<16}" + "".join(f"{a[k] / m[k]:>9.2f}" for k in ("seq_p50", "seq_p99", "c16_p50", "c16_p99"))
+          + "   (target ≤ 1.50)")
+    print(f"Rasa server resident memory: {a['rss_mb']:.0f} MB (target ≤ 1200); action server {a['actions_rss_mb']:.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

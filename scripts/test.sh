@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Every test: knowledge validation, Rasa data validation, pytest on SQLite and on
+# PostgreSQL, Rasa conversation tests, and the held-out evaluation figures.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PYTHONPATH="$PWD" TF_CPP_MIN_LOG_LEVEL=3 RASA_TELEMETRY_ENABLED=false PYTHONWARNINGS=ignore::DeprecationWarning
+PY=.venv/bin/python
+step() { printf '\n\033[1;34m== %s ==\033[0m\n' "$*"; }
+
+step "knowledge base and policy (python -m bot.knowledge validate)"
+$PY -m bot.knowledge validate
+
+step "rasa data validate"
+.venv/bin/rasa data validate --fail-on-warnings >var/validate.log 2>&1 || { cat var/validate.log; exit 1; }
+echo "training data, domain and rules: clean"
+
+step "pytest (SQLite)"
+$PY -m pytest tests
+
+step "pytest (PostgreSQL on 127.0.0.1)"
+pg_url=$(PGDATABASE_NAME=broker_test scripts/pg.sh start | tail -1)
+trap 'scripts/pg.sh stop' EXIT
+BOT_TEST_DATABASE_URL="$pg_url" $PY -m pytest tests/test_data.py tests/test_actions.py tests/test_e2e_chat.py
+
+step "conversation tests (rasa test core)"
+rm -rf var/rasa-test
+.venv/bin/rasa test core --stories tests/conversations --model models/liangrong.tar.gz \
+  --fail-on-prediction-errors --out var/rasa-test >var/rasa-test.log 2>&1 \
+  || { grep -v "^\s*$" var/rasa-test.log | tail -40; cat var/rasa-test/failed_test_stories.yml 2>/dev/null; exit 1; }
+grep -E "Correct:|Accuracy:" var/rasa-test.log | sed 's/.*rasa.core.test  - //'
+
+step "held-out evaluation (questions written apart from the training data)"
+$PY -m benchmarks.eval_retrieval
+$PY -m benchmarks.eval_nlu 2>/dev/null | grep -v "^\s*$"
