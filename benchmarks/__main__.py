@@ -1,0 +1,49 @@
+"""`make bench`: every figure the project is held to, printed as tables.
+
+    python -m benchmarks [--skip-train] [--requests 300]
+
+1. FAQ retrieval on the held-out questions (top-1 / top-3, by kind)
+2. Intent classification on the held-out messages (macro-F1, out-of-scope rate)
+3. Full training time of the Rasa model (trained from scratch into a temp folder)
+4. REST latency vs a minimal Rasa bot, sequential and 16 concurrent; resident memory
+"""
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks import eval_nlu, eval_retrieval, latency
+from bot.settings import ROOT
+
+
+def training_time() -> float:
+    with tempfile.TemporaryDirectory() as out:
+        started = time.perf_counter()
+        subprocess.run([latency.RASA, "train", "--force", "--out", out, "--quiet"], cwd=ROOT, check=True,
+                       env=latency.bench_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return time.perf_counter() - started
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--skip-train", action="store_true")
+    parser.add_argument("--requests", type=int, default=300)
+    args = parser.parse_args(argv)
+    print("== 1. FAQ retrieval (held-out; targets top-1 ≥ 0.95, top-3 ≥ 0.99) ==")
+    eval_retrieval.main([])
+    print("\n== 2. Intent classification (held-out; targets macro-F1 ≥ 0.95, out of scope ≥ 0.9) ==")
+    eval_nlu.main([])
+    if not args.skip_train:
+        print("\n== 3. Full training on this machine (target ≤ 300 s) ==")
+        print(f"rasa train --force: {training_time():.0f} s")
+    print("\n== 4. Latency and memory ==")
+    latency.main(["--requests", str(args.requests)])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
