@@ -179,6 +179,10 @@ def main(argv=None) -> int:
         try:
             results["this assistant"] = measure(f"http://127.0.0.1:{rp}/webhooks/rest/webhook",
                                                 our_workload(args.requests))
+            quota = [("我还能融多少", {"token": mint("C1001", ttl_s=3600, secret=SECRET)})] * 100
+            quota_ms = drive(f"http://127.0.0.1:{rp}/webhooks/rest/webhook", quota, 1)
+            results["this assistant"]["quota_p50"] = pct(quota_ms, 50)
+            results["this assistant"]["quota_p99"] = pct(quota_ms, 99)
             results["this assistant"]["rss_mb"] = ours.rss_mb()
             results["this assistant"]["actions_rss_mb"] = actions.rss_mb()
         finally:
@@ -201,6 +205,8 @@ def main(argv=None) -> int:
               f"{r['c16_rps']:>11.1f}{r['rss_mb']:>8.0f}")
     print(f"{'ratio':<16}" + "".join(f"{a[k] / m[k]:>9.2f}" for k in ("seq_p50", "seq_p99", "c16_p50", "c16_p99"))
           + "   (target ≤ 1.50)")
+    print(f"query_quota round trip (REST, token, SQLite lookup + audit), sequential: "
+          f"p50 {a['quota_p50']:.1f} ms, p99 {a['quota_p99']:.1f} ms")
     print(f"Rasa server resident memory: {a['rss_mb']:.0f} MB (target ≤ 1200); action server {a['actions_rss_mb']:.0f} MB")
     return 0
 

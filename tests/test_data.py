@@ -14,7 +14,7 @@ from actions.data.seed import seed
 def test_schema_is_at_head(database_url):
     tables = set(inspect(engine_for(database_url)).get_table_names())
     assert {"clients", "risk_assessments", "credit_accounts", "securities", "positions", "debts",
-            "margin_calls", "credit_line_changes", "audit_log", "alembic_version"} <= tables
+            "margin_calls", "credit_line_changes", "audit_log", "answer_feedback", "alembic_version"} <= tables
 
 
 def test_demo_clients_figures_come_from_positions(database_url):

@@ -130,3 +130,22 @@ def test_action_server_down_gives_busy_reply(servers):
     finally:
         servers.start_actions()
     assert "6.8%" in joined(replies(servers.chat("融资利率是多少", sender="e2e-up")))
+
+
+def test_answer_feedback_is_stored(servers, database_url):
+    from sqlalchemy import select
+
+    from actions.data.db import session_scope
+    from actions.data.models import AnswerFeedback
+
+    ok = requests.post(f"{servers.url}/webhooks/feedback/", timeout=10, json={
+        "sender": "e2e-fb", "faq_id": "interest_financing_rate", "version": 1, "helpful": False})
+    assert ok.status_code == 200
+    with session_scope(database_url) as s:
+        row = s.scalars(select(AnswerFeedback).where(AnswerFeedback.sender_id == "e2e-fb")).one()
+        assert (row.faq_id, row.version, row.helpful) == ("interest_financing_rate", 1, False)
+    for bad in ({"sender": "x", "faq_id": "'; drop", "version": 1, "helpful": True},
+                {"sender": "x", "faq_id": "interest_financing_rate", "version": "1", "helpful": True},
+                {"sender": "x", "faq_id": "interest_financing_rate", "version": 1, "helpful": "yes"}, []):
+        resp = requests.post(f"{servers.url}/webhooks/feedback/", json=bad, timeout=10)
+        assert resp.status_code == 400 and "error" in resp.json()

@@ -125,3 +125,15 @@ class AuditLog(Base):
     subject_client_id = Column(String(32), nullable=False, index=True)
     action = Column(String(64), nullable=False)
     detail = Column(Text)
+
+
+class AnswerFeedback(Base):
+    """A client's 有帮助/没帮助 on a knowledge answer, for the education team."""
+    __tablename__ = "answer_feedback"
+    id = Column(Integer, primary_key=True)
+    at = Column(UTCDateTime(), nullable=False)
+    sender_id = Column(String(128), nullable=False)
+    faq_id = Column(String(64), nullable=False, index=True)
+    version = Column(Integer, nullable=False)
+    helpful = Column(Boolean, nullable=False)
+    comment = Column(String(500))

@@ -1,0 +1,78 @@
+"""POST /webhooks/feedback/ — the widget's 有帮助/没帮助 on a knowledge answer.
+
+    {"sender": "...", "faq_id": "interest_financing_rate", "version": 1, "helpful": false,
+     "comment": optional}
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from typing import Any, Awaitable, Callable, Dict, Text
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from actions.data.db import session_scope
+from actions.data.models import AnswerFeedback
+from bot import clock
+
+log = logging.getLogger(__name__)
+FAQ_ID = re.compile(r"^[a-z][a-z0-9_]{2,63}$")
+
+
+def parse_feedback(body: Any) -> Dict[str, Any]:
+    if not isinstance(body, dict):
+        raise ValueError("请求体必须是JSON对象。")
+    sender, faq_id, version, helpful = (body.get(k) for k in ("sender", "faq_id", "version", "helpful"))
+    if not isinstance(sender, str) or not 0 < len(sender) <= 128:
+        raise ValueError("sender 必须是不超过128个字符的字符串。")
+    if not isinstance(faq_id, str) or not FAQ_ID.match(faq_id):
+        raise ValueError("faq_id 格式不正确。")
+    if isinstance(version, bool) or not isinstance(version, int) or not 0 < version < 1_000_000:
+        raise ValueError("version 必须是正整数。")
+    if not isinstance(helpful, bool):
+        raise ValueError("helpful 必须是 true 或 false。")
+    comment = body.get("comment")
+    if comment is not None and (not isinstance(comment, str) or len(comment) > 500):
+        raise ValueError("comment 不能超过500个字符。")
+    return {"sender_id": sender, "faq_id": faq_id, "version": version, "helpful": helpful, "comment": comment}
+
+
+def store(feedback: Dict[str, Any]) -> None:
+    with session_scope() as session:
+        session.add(AnswerFeedback(at=clock.now(), **feedback))
+
+
+class FeedbackInput(InputChannel):
+    @classmethod
+    def name(cls) -> Text:
+        return "feedback"
+
+    @classmethod
+    def from_credentials(cls, credentials: Dict[Text, Any] | None) -> "FeedbackInput":
+        return cls()
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        bp = Blueprint("feedback_webhook", __name__)
+
+        @bp.route("/", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            try:
+                body = request.json
+            except Exception:
+                body = None
+            try:
+                feedback = parse_feedback(body)
+            except ValueError as exc:
+                return response.json({"error": str(exc)}, status=400)
+            try:
+                await asyncio.get_running_loop().run_in_executor(None, store, feedback)
+            except Exception:
+                log.exception("feedback: could not store")
+                return response.json({"error": "系统繁忙，请稍后再试。"}, status=503)
+            return response.json({"status": "ok"})
+
+        return bp

@@ -1,0 +1,120 @@
+"""socket.io channel for the web and mobile widget, with the same token rules as REST.
+
+Rasa's SocketIOInput does the socket plumbing; this subclass wraps the message
+handler so that (1) `metadata.token` — sent with each message, or once in the
+`session_request` — is verified and only the verified identity travels on,
+(2) each bot response goes out as ONE `bot_uttered` event with text, buttons
+and the FAQ source together, and (3) bad input or a failure inside Rasa gets a
+polite reply instead of silence.
+"""
+from __future__ import annotations
+
+import inspect
+import logging
+import uuid
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
+from sanic import Blueprint
+
+from bot.channels.common import (BUSY_TEXT, EMPTY_TEXT, ChannelInputError, PoliteRefusal,
+                                 build_metadata, check_text)
+
+log = logging.getLogger(__name__)
+
+
+class MergingSocketIOOutput(SocketIOOutput):
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        out: Dict[Text, Any] = {}
+        if message.get("text"):
+            out["text"] = message["text"]
+        buttons = message.get("buttons") or message.get("quick_replies")
+        if buttons:
+            out["quick_replies"] = [{"content_type": "text", "title": b["title"], "payload": b["payload"]}
+                                    for b in buttons]
+        if message.get("custom"):
+            out["custom"] = message["custom"]
+        if out:
+            await self._send_message(recipient_id, out)
+
+    async def say(self, recipient_id: Text, text: Text) -> None:
+        await self._send_message(recipient_id, {"text": text})
+
+
+class TokenSocketIOInput(SocketIOInput):
+    @classmethod
+    def name(cls) -> Text:
+        return "socketio"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "TokenSocketIOInput":
+        credentials = credentials or {}
+        return cls(
+            credentials.get("user_message_evt", "user_uttered"),
+            credentials.get("bot_message_evt", "bot_uttered"),
+            credentials.get("namespace"),
+            credentials.get("session_persistence", True),
+            credentials.get("socketio_path", "/socket.io"),
+            None,  # no socket-level JWT: clients' tokens are checked per message
+            "HS256",
+            credentials.get("metadata_key", "metadata"),
+        )
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        # conversation (sender) id → token given once at session_request; sid → its sessions
+        session_tokens: Dict[Text, Any] = {}
+        sessions_of: Dict[Text, set] = {}
+
+        async def verified(message: UserMessage) -> None:
+            raw = message.metadata if isinstance(message.metadata, dict) else {}
+            if not raw.get("token") and message.sender_id in session_tokens:
+                raw = {**raw, "token": session_tokens[message.sender_id]}
+            output = MergingSocketIOOutput(self.sio, self.bot_message_evt)
+            room = message.sender_id
+            try:
+                text = check_text(message.text)
+            except (ChannelInputError, PoliteRefusal) as exc:
+                await output.say(room, str(exc))
+                return
+            if text is None:
+                await output.say(room, EMPTY_TEXT)
+                return
+            message.text = text
+            message.metadata = build_metadata(raw)
+            message.output_channel = output
+            try:
+                await on_new_message(message)
+            except Exception:
+                log.exception("socket.io: message handling failed")
+                await output.say(room, BUSY_TEXT)
+
+        blueprint = super().blueprint(verified)
+        sio = self.sio
+        namespace = self.namespace
+
+        # Replaces Rasa's handler, which calls python-socketio 5.10+'s (now async)
+        # enter_room without awaiting it, so the room was never joined.
+        async def session_request(sid: Text, data: Optional[Dict]) -> None:
+            data = data if isinstance(data, dict) else {}
+            session_id = data.get("session_id")
+            if not isinstance(session_id, str) or not 8 <= len(session_id) <= 64:
+                session_id = data["session_id"] = uuid.uuid4().hex
+            if self.session_persistence:
+                joined = sio.enter_room(sid, session_id, namespace=namespace)
+                if inspect.isawaitable(joined):
+                    await joined
+            await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
+            meta = data.get(self.metadata_key)
+            if isinstance(meta, dict) and meta.get("token"):
+                session = data.get("session_id") if self.session_persistence else sid
+                session_tokens[session] = meta["token"]
+                sessions_of.setdefault(sid, set()).add(session)
+
+        async def disconnect(sid: Text) -> None:
+            for session in sessions_of.pop(sid, set()):
+                session_tokens.pop(session, None)
+
+        sio.on("session_request", session_request, namespace=namespace)
+        sio.on("disconnect", disconnect, namespace=namespace)
+        return blueprint
