@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import (LOGIN_EXPIRED, LOGIN_NEEDED, NOT_FOUND, BaseAction, BusyError,
                             auth_status, run_blocking, say_busy, verified_client_id)
 from actions.data.db import session_scope
-from actions.knowledge import send_entry
+from actions.knowledge import send_clarify, send_entry
 from actions.data.repository import ClientRecord, audit, load_client
 from bot.knowledge.service import shared_service
 from bot.policy import Policy, get_policy
@@ -37,6 +37,8 @@ def related_rule(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
     decision = service.decide((tracker.latest_message or {}).get("text") or "")
     if decision.kind == "answer":
         send_entry(dispatcher, service, decision.hits[0].entry)
+    elif decision.kind == "clarify":
+        send_clarify(dispatcher, decision.hits)
 
 
 class PersonalAction(BaseAction):

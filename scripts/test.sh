@@ -3,9 +3,21 @@
 # PostgreSQL, Rasa conversation tests, and the held-out evaluation figures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+mkdir -p var
 export PYTHONPATH="$PWD" TF_CPP_MIN_LOG_LEVEL=3 RASA_TELEMETRY_ENABLED=false PYTHONWARNINGS=ignore::DeprecationWarning
 PY=.venv/bin/python
 step() { printf '\n\033[1;34m== %s ==\033[0m\n' "$*"; }
+
+step "browser for the widget tests (Debian chromium + chromium-driver)"
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-cjk) >var/apt.log 2>&1 \
+      || { tail -20 var/apt.log; echo "could not install chromium"; exit 1; }
+  else
+    echo "chromium and chromium-driver are missing: sudo apt-get install chromium chromium-driver"; exit 1
+  fi
+fi
+chromium --version
 
 step "knowledge base and policy (python -m bot.knowledge validate)"
 $PY -m bot.knowledge validate
@@ -20,7 +32,8 @@ $PY -m pytest tests
 step "pytest (PostgreSQL on 127.0.0.1)"
 pg_url=$(PGDATABASE_NAME=broker_test scripts/pg.sh start | tail -1)
 trap 'scripts/pg.sh stop' EXIT
-BOT_TEST_DATABASE_URL="$pg_url" $PY -m pytest tests/test_data.py tests/test_actions.py tests/test_e2e_chat.py
+BOT_TEST_DATABASE_URL="$pg_url" $PY -m pytest tests/test_data.py tests/test_actions.py tests/test_e2e_chat.py \
+  tests/test_e2e_socketio.py
 
 step "conversation tests (rasa test core)"
 rm -rf var/rasa-test

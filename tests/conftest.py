@@ -116,22 +116,28 @@ class Servers:
             os.killpg(self.actions.pid, signal.SIGTERM)
             self.actions.wait(20)
 
-    def start(self) -> "Servers":
+    def start_rasa(self) -> None:
         if not MODEL.exists():
             raise RuntimeError("no trained model: run `make setup` first")
-        self.start_actions()
         rasa = str(Path(sys.executable).parent / "rasa")
         self.rasa = self._spawn([rasa, "run", "-i", "127.0.0.1", "-p", str(self.rasa_port), "-m", str(MODEL),
-                                 "--credentials", str(ROOT / "credentials.yml"),
+                                 "--credentials", str(ROOT / "credentials.yml"), "--cors", "*",
                                  "--endpoints", str(self.tmp / "endpoints.yml")], "rasa.log")
         wait_http(f"{self.url}/webhooks/rest/", 180, self.rasa)
+
+    def stop_rasa(self) -> None:
+        if self.rasa and self.rasa.poll() is None:
+            os.killpg(self.rasa.pid, signal.SIGKILL)  # as if the process died
+            self.rasa.wait(30)
+
+    def start(self) -> "Servers":
+        self.start_actions()
+        self.start_rasa()
         return self
 
     def stop(self) -> None:
         self.stop_actions()
-        if self.rasa and self.rasa.poll() is None:
-            os.killpg(self.rasa.pid, signal.SIGTERM)
-            self.rasa.wait(30)
+        self.stop_rasa()
 
     def chat(self, message, sender="e2e", metadata=None, timeout=30):
         body = {"sender": sender, "message": message, "metadata": metadata or {}}

@@ -17,6 +17,7 @@ from bot.knowledge.model import Entry, Hit, find
 from bot.knowledge.retriever import Retriever
 from bot.knowledge.store import FileStore, KnowledgeStore
 from bot.policy import Policy, get_policy
+from bot.text import normalize
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,8 @@ class Thresholds:
     margin: float = 0.05       # ...and lead over the runner-up, else clarify
     clarify: float = 0.12      # below this nothing is close enough to suggest
     related: float = 0.15      # runner-ups this close to an answer are offered as buttons
+    short_chars: int = 3       # a bare term ("额度") names an area, not a question:
+    short_margin: float = 0.15 # ...answer it only when one topic clearly leads
 
 
 @dataclass(frozen=True)
@@ -116,7 +119,8 @@ class KnowledgeService:
         if not hits or hits[0].score < t.clarify:
             return Decision("none", hits[:k])
         lead = hits[0].score - (hits[1].score if len(hits) > 1 else 0.0)
-        if hits[0].score >= t.answer and lead >= t.margin:
+        margin = t.short_margin if len(normalize(question)) <= t.short_chars else t.margin
+        if hits[0].score >= t.answer and lead >= margin:
             related = [h for h in hits[1:3] if hits[0].score - h.score <= t.related]
             return Decision("answer", hits[:k], related)
         return Decision("clarify", hits[:k])

@@ -32,7 +32,7 @@
   }
   var root = el("div", "lr-root" + (cfg.fullPage ? " lr-full lr-open" : ""));
   if (cfg.primaryColor) root.style.setProperty("--lr-primary", cfg.primaryColor);
-  var launcher = el("button", "lr-launcher", "💬 两融助手");
+  var launcher = el("button", "lr-launcher", "两融助手");
   launcher.type = "button";
   launcher.setAttribute("aria-label", "打开" + cfg.title);
   launcher.setAttribute("aria-expanded", "false");
@@ -105,7 +105,7 @@
   }
   function render(item) {
     var row = el("div", "lr-msg lr-" + item.from);
-    if (item.topic) row.appendChild(el("div", "lr-topic", "📖 " + item.topic));
+    if (item.topic) row.appendChild(el("div", "lr-topic", "主题：" + item.topic));
     String(item.text || "").split("\n").forEach(function (line) {
       var p = el("p");
       appendText(p, line);
@@ -132,7 +132,7 @@
     var bar = el("div", "lr-feedback");
     bar.setAttribute("aria-label", "这个回答有帮助吗？");
     [["有帮助", true], ["没帮助", false]].forEach(function (pair) {
-      var b = el("button", "lr-fb", (pair[1] ? "👍 " : "👎 ") + pair[0]);
+      var b = el("button", "lr-fb", pair[0]);
       b.type = "button";
       b.disabled = !!item.feedback;
       if (item.feedback === pair[0]) b.classList.add("lr-chosen");
