@@ -26,13 +26,11 @@ ZONE_TEXT = {
 
 class ActionQueryMarginStatus(PersonalAction):
     NAME = "action_query_margin_status"
+    NO_ACCOUNT = NO_ACCOUNT
 
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                 record: ClientRecord, policy: Policy) -> None:
         account = record.account
-        if account is None:
-            dispatcher.utter_message(text=NO_ACCOUNT)
-            return
         snap = account.snapshot
         ratio = snap.ratio
         if ratio is None:

@@ -42,7 +42,10 @@ def related_rule(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
 
 
 class PersonalAction(BaseAction):
-    """Subclasses implement `respond` for a verified client's record."""
+    """Subclasses implement `respond` for a verified client's record. When NO_ACCOUNT
+    is set, clients without a credit account get that text instead."""
+
+    NO_ACCOUNT: Optional[str] = None
 
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                 record: ClientRecord, policy: Policy) -> None:
@@ -70,6 +73,9 @@ class PersonalAction(BaseAction):
             return []
         if record is None:
             dispatcher.utter_message(text=policy.render(NOT_FOUND))
+            return []
+        if self.NO_ACCOUNT and record.account is None:
+            dispatcher.utter_message(text=self.NO_ACCOUNT)
             return []
         try:
             self.respond(dispatcher, tracker, record, policy)

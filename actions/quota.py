@@ -5,7 +5,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import finance
-from actions.common import day, moment, risk_reminder, yuan
+from actions.common import moment, risk_reminder, yuan
 from actions.data.repository import ClientRecord
 from actions.personal import PersonalAction
 from actions.restrictions import new_credit_blocks
@@ -16,13 +16,11 @@ NO_ACCOUNT = ("您目前还没有开通信用账户，因此没有两融授信�
 
 class ActionQueryQuota(PersonalAction):
     NAME = "action_query_quota"
+    NO_ACCOUNT = NO_ACCOUNT
 
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                 record: ClientRecord, policy: Policy) -> None:
         account = record.account
-        if account is None:
-            dispatcher.utter_message(text=NO_ACCOUNT)
-            return
         snap = account.snapshot
         available = finance.available_quota(account.credit_line, snap)
         lines = [

@@ -69,6 +69,7 @@ def describe(ratio: Optional[Decimal], policy: Policy) -> str:
 
 class ActionSimulateMargin(PersonalAction):
     NAME = "action_simulate_margin"
+    NO_ACCOUNT = "您目前没有信用账户，无法测算维持担保比例。"
 
     def audit_detail(self, tracker: Tracker) -> str:
         pct, amount, _ = read_inputs(tracker)
@@ -84,9 +85,6 @@ class ActionSimulateMargin(PersonalAction):
             dispatcher.utter_message(text=ASK)
             return
         account = record.account
-        if account is None:
-            dispatcher.utter_message(text="您目前没有信用账户，无法测算维持担保比例。")
-            return
         before = account.snapshot
         after = before
         steps = []

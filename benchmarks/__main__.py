@@ -14,7 +14,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 from benchmarks import eval_nlu, eval_retrieval, latency
 from bot.settings import ROOT

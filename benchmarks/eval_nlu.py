@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections import Counter, defaultdict
+from collections import Counter
 from typing import Dict, List, Tuple
 
 from benchmarks.common import load_items, nlu_training_texts

@@ -18,7 +18,7 @@ class Settings:
     database_url: str
     jwt_secret: str
     jwt_algorithm: str = "HS256"
-    demo_mode: bool = True
+    demo_mode: bool = False
     db_timeout_s: float = 3.0
 
 
@@ -29,6 +29,6 @@ def get_settings() -> Settings:
             "BOT_DATABASE_URL", f"sqlite:///{VAR_DIR / 'broker.db'}"
         ),
         jwt_secret=os.environ.get("BOT_JWT_SECRET", "dev-only-secret-change-me"),
-        demo_mode=os.environ.get("BOT_DEMO_MODE", "1") not in ("0", "false", "no"),
+        demo_mode=os.environ.get("BOT_DEMO_MODE", "0") in ("1", "true", "yes"),
         db_timeout_s=float(os.environ.get("BOT_DB_TIMEOUT_S", "3")),
     )

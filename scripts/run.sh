@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" TF_CPP_MIN_LOG_LEVEL=3 RASA_TELEMETRY_ENABLED=false SANIC_HOST=127.0.0.1
+export BOT_DEMO_MODE=${BOT_DEMO_MODE:-1}   # the demo page's login; set 0 to switch it off
 RASA_PORT=${RASA_PORT:-5005} ACTIONS_PORT=${ACTIONS_PORT:-5055} PAGES_PORT=${PAGES_PORT:-8080}
 if [ -z "${BOT_JWT_SECRET:-}" ]; then
   export BOT_JWT_SECRET="demo-secret-$(hostname)"

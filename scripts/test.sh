@@ -32,12 +32,11 @@ $PY -m pytest tests
 step "pytest (PostgreSQL on 127.0.0.1)"
 pg_url=$(PGDATABASE_NAME=broker_test scripts/pg.sh start | tail -1)
 trap 'scripts/pg.sh stop' EXIT
-BOT_TEST_DATABASE_URL="$pg_url" $PY -m pytest tests/test_data.py tests/test_actions.py tests/test_e2e_chat.py \
-  tests/test_e2e_socketio.py
+BOT_TEST_DATABASE_URL="$pg_url" $PY -m pytest tests
 
 step "conversation tests (rasa test core)"
 rm -rf var/rasa-test
-.venv/bin/rasa test core --stories tests/conversations --model models/liangrong.tar.gz \
+.venv/bin/rasa test core --stories tests/test_stories.yml --model models/liangrong.tar.gz \
   --fail-on-prediction-errors --out var/rasa-test >var/rasa-test.log 2>&1 \
   || { grep -v "^\s*$" var/rasa-test.log | tail -40; cat var/rasa-test/failed_test_stories.yml 2>/dev/null; exit 1; }
 grep -E "Correct:|Accuracy:" var/rasa-test.log | sed 's/.*rasa.core.test  - //'

@@ -5,7 +5,6 @@ import shutil
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 import requests
@@ -214,3 +213,17 @@ def test_widget_reconnects_after_rasa_restart(browser, pages, servers):
     servers.start_rasa()
     wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, ".lr-root").get_attribute("data-transport") == "socket", 60)
     assert any("6.8%" in a for a in ask(browser, "融资年利率是多少"))
+
+
+def test_demo_login_is_off_unless_demo_mode(servers, tmp_path):
+    port = free_port()
+    env = {k: v for k, v in servers.env.items() if k != "BOT_DEMO_MODE"}
+    proc = subprocess.Popen([sys.executable, "-m", "web.server", "--port", str(port), "--rasa", servers.url],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/", 60, proc)
+        resp = requests.post(f"http://127.0.0.1:{port}/demo/token", json={"client_id": "C1001"}, timeout=10)
+        assert resp.status_code == 404 and "token" not in resp.json()
+    finally:
+        proc.terminate()
+        proc.wait(10)

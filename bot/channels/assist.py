@@ -14,12 +14,12 @@ import logging
 import threading
 from typing import Any, Awaitable, Callable, Dict, Text
 
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.common import MAX_MESSAGE_CHARS
+from bot.channels.common import MAX_MESSAGE_CHARS, JsonChannel
 from bot.knowledge.service import shared_service
 from bot.text import clean, has_meaningful_text
 
@@ -61,14 +61,10 @@ def suggestions(text: str, top_k: int) -> list:
     ]
 
 
-class AssistInput(InputChannel):
+class AssistInput(JsonChannel):
     @classmethod
     def name(cls) -> Text:
         return "assist"
-
-    @classmethod
-    def from_credentials(cls, credentials: Dict[Text, Any] | None) -> "AssistInput":
-        return cls()
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint("assist_webhook", __name__)
@@ -81,10 +77,7 @@ class AssistInput(InputChannel):
 
         @bp.route("/suggest", methods=["POST"])
         async def suggest(request: Request) -> HTTPResponse:
-            try:
-                body = request.json
-            except Exception:
-                body = None
+            body = self.json_body(request)
             try:
                 req = parse_request(body)
             except ValueError as exc:

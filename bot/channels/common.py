@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Dict, List, Optional, Text
 
-from rasa.core.channels.channel import CollectingOutputChannel
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel
 
 from bot import auth
 from bot.text import clean, has_meaningful_text
@@ -18,6 +18,22 @@ TOO_LONG_TEXT = f"您的消息太长了（超过{MAX_MESSAGE_CHARS}字），请�
 EMPTY_TEXT = "您好，请输入您想咨询的融资融券问题，例如：融资利率是多少？"
 # Keys the widget may send besides the token; everything else is dropped.
 PASS_THROUGH_KEYS = ("client", "locale")
+
+
+class JsonChannel(InputChannel):
+    """An input channel configured by name alone, reading a JSON body."""
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "JsonChannel":
+        return cls()
+
+    @staticmethod
+    def json_body(request: Any) -> Any:
+        """The parsed body, or None when it is not JSON at all."""
+        try:
+            return request.json
+        except Exception:
+            return None
 
 
 class ChannelInputError(ValueError):

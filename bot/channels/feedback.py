@@ -10,7 +10,7 @@ import logging
 import re
 from typing import Any, Awaitable, Callable, Dict, Text
 
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -18,6 +18,7 @@ from sanic.response import HTTPResponse
 from actions.data.db import session_scope
 from actions.data.models import AnswerFeedback
 from bot import clock
+from bot.channels.common import JsonChannel
 
 log = logging.getLogger(__name__)
 FAQ_ID = re.compile(r"^[a-z][a-z0-9_]{2,63}$")
@@ -46,24 +47,17 @@ def store(feedback: Dict[str, Any]) -> None:
         session.add(AnswerFeedback(at=clock.now(), **feedback))
 
 
-class FeedbackInput(InputChannel):
+class FeedbackInput(JsonChannel):
     @classmethod
     def name(cls) -> Text:
         return "feedback"
-
-    @classmethod
-    def from_credentials(cls, credentials: Dict[Text, Any] | None) -> "FeedbackInput":
-        return cls()
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint("feedback_webhook", __name__)
 
         @bp.route("/", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            try:
-                body = request.json
-            except Exception:
-                body = None
+            body = self.json_body(request)
             try:
                 feedback = parse_feedback(body)
             except ValueError as exc:

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Awaitable, Callable, Dict, Text
+from typing import Any, Awaitable, Callable, Text
 
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.common import (BUSY_TEXT, EMPTY_TEXT, ChannelInputError, MergingOutputChannel,
+from bot.channels.common import (BUSY_TEXT, EMPTY_TEXT, ChannelInputError, JsonChannel, MergingOutputChannel,
                                  PoliteRefusal,
                                  bot_message, build_metadata, check_sender, check_text)
 
@@ -24,14 +24,10 @@ log = logging.getLogger(__name__)
 REPLY_TIMEOUT_S = 20.0
 
 
-class TokenRestInput(InputChannel):
+class TokenRestInput(JsonChannel):
     @classmethod
     def name(cls) -> Text:
         return "rest"
-
-    @classmethod
-    def from_credentials(cls, credentials: Dict[Text, Any] | None) -> "TokenRestInput":
-        return cls()
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint("token_rest_webhook", __name__)
@@ -42,10 +38,7 @@ class TokenRestInput(InputChannel):
 
         @bp.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            try:
-                body = request.json
-            except Exception:
-                body = None
+            body = self.json_body(request)
             if not isinstance(body, dict):
                 return response.json({"error": "请求体必须是JSON对象：{\"sender\", \"message\", \"metadata\"}。"}, status=400)
             try:

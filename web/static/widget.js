@@ -2,14 +2,28 @@
  *
  *   <script>window.LR_CONFIG = {server: "https://bot.example.com", title: "两融智能助手",
  *            primaryColor: "#a8071a", getToken: () => hostApp.currentToken()};</script>
- *   <script src="/static/vendor/socket.io.min.js"></script>
- *   <script src="/static/widget.js"></script>
+ *   <script src="https://pages.example.com/static/widget.js"></script>
+ *
+ * The one script tag loads its stylesheet and the vendored socket.io client from
+ * beside itself (static/widget.css, static/vendor/socket.io.min.js).
  *
  * Talks to Rasa's socket.io channel (token in the session and message metadata) and
  * falls back to the REST channel when the socket cannot connect. Everything the bot
  * says is inserted as text (textContent), never as HTML. */
 (function () {
   "use strict";
+  var here = (document.currentScript && document.currentScript.src) || "/static/widget.js";
+  var base = here.slice(0, here.lastIndexOf("/") + 1);
+  function loadAsset(tag, attrs, done) {
+    var node = document.createElement(tag);
+    Object.keys(attrs).forEach(function (k) { node[k] = attrs[k]; });
+    if (done) { node.onload = done; node.onerror = done; }
+    document.head.appendChild(node);
+  }
+  if (!document.querySelector("link[data-lr-widget]")) {
+    loadAsset("link", { rel: "stylesheet", href: base + "widget.css" });
+    document.querySelector("link[href='" + base + "widget.css']").setAttribute("data-lr-widget", "");
+  }
   var defaults = {
     server: "http://127.0.0.1:5005", title: "两融智能助手", primaryColor: null, fullPage: false,
     getToken: function () { return sessionStorage.getItem("lr_token"); }, socketTimeoutMs: 4000
@@ -176,7 +190,7 @@
     typing.hidden = pending === 0;
   }
   function connectSocket() {
-    if (!window.io) { status.textContent = ""; return; }
+    if (!window.io) { root.dataset.transport = "rest"; return; }  // no socket.io: REST only
     socket = window.io(cfg.server, { path: "/socket.io", transports: ["websocket"], reconnectionDelayMax: 5000,
                                      timeout: cfg.socketTimeoutMs });
     socket.on("connect", function () {
@@ -232,7 +246,8 @@
   if (history.length) history.forEach(render);
   else add({ from: "bot", text: "您好！我是示例证券两融智能助手，可以解答开户条件、利率、额度、追保平仓等问题；登录后还能查询您本人的额度和维持担保比例。" });
   if (!cfg.fullPage && sessionStorage.getItem(KEY_OPEN)) root.classList.add("lr-open");
-  connectSocket();
+  if (window.io) connectSocket();
+  else loadAsset("script", { src: base + "vendor/socket.io.min.js" }, connectSocket);
   window.LRWidget = { open: function () { setOpen(true); }, sessionId: sessionId,
                       reconnect: function () { if (socket) socket.connect(); } };
 })();
