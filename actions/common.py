@@ -5,12 +5,13 @@ import asyncio
 import logging
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Callable, Dict, List, Optional, Text, TypeVar
+from typing import Any, Callable, List, Optional, Sequence, Text, TypeVar
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import clock
+from bot.knowledge.insights import log_question
 from bot.policy import Policy, fmt_pct, fmt_yuan, get_policy
 from bot.settings import get_settings
 
@@ -54,6 +55,17 @@ async def run_blocking(fn: Callable[[], T], timeout_s: Optional[float] = None) -
 
 def say_busy(dispatcher: CollectingDispatcher, policy: Optional[Policy] = None) -> None:
     dispatcher.utter_message(text=(policy or get_policy()).render(BUSY))
+
+
+async def note_unanswered(tracker: Tracker, outcome: str, hits: Sequence[Any]) -> None:
+    """Log the question for the education team's insights; never blocks the reply."""
+    text = (tracker.latest_message or {}).get("text") or ""
+    best = hits[0] if hits else None
+    try:
+        await run_blocking(lambda: log_question(tracker.sender_id, text, outcome,
+                                                best.faq_id if best else None, best.score if best else 0.0))
+    except BusyError:
+        pass
 
 
 # -- formatting ---------------------------------------------------------------
@@ -101,5 +113,3 @@ class BaseAction(Action):
         return self.NAME
 
 
-def no_events() -> List[Dict[Text, Any]]:
-    return []

@@ -1,4 +1,4 @@
-"""Knowledge answers: the faq intent, button clicks on a topic, and low-confidence turns."""
+"""Knowledge answers: the faq intent, topic buttons, low-confidence turns and out-of-scope."""
 from __future__ import annotations
 
 from typing import Any, Dict, List, Sequence, Text
@@ -6,12 +6,25 @@ from typing import Any, Dict, List, Sequence, Text
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import BaseAction, entity_values
-from actions.service import out_of_scope_text
+from actions.common import BaseAction, BusyError, entity_values, note_unanswered, run_blocking
 from bot.knowledge.model import Entry, Hit
+from bot.knowledge.insights import lectures
 from bot.knowledge.service import KnowledgeService, shared_service
+from bot.knowledge.store import shipped_ids
+from bot.policy import Policy
 
+OUT_OF_SCOPE = (
+    "抱歉，这个问题超出了我的服务范围。我是示例证券两融助手，可以解答：开户条件与流程、风险等级、"
+    "授信额度、融资利率与融券费率、担保品与折算率、维持担保比例与追保平仓、合约展期和服务时间；"
+    "登录后还可查询您本人的额度、风险等级和维持担保比例。其他业务请咨询人工客服："
+    "热线{{ broker.hotline | raw }}（交易日{{ broker.agent_hours.start | raw }}–{{ broker.agent_hours.end | raw }}）。"
+)
 CLARIFY = "您是想了解以下哪个问题？请点选，或换个说法再问我："
+LECTURES_TOPIC = "service_education"  # its answer is followed by the published lecture list
+
+
+def out_of_scope_text(policy: Policy) -> str:
+    return policy.render(OUT_OF_SCOPE)
 
 
 def faq_button(entry: Entry) -> Dict[str, str]:
@@ -33,22 +46,36 @@ def send_clarify(dispatcher: CollectingDispatcher, hits: List[Hit]) -> None:
     dispatcher.utter_message(text=CLARIFY, buttons=[faq_button(h.entry) for h in hits[:3]])
 
 
-def answer_from_knowledge(dispatcher: CollectingDispatcher, tracker: Tracker,
-                          nothing_close: str) -> None:
+async def send_lectures(dispatcher: CollectingDispatcher) -> None:
+    try:
+        upcoming = await run_blocking(lectures)
+    except BusyError:
+        return
+    if upcoming:
+        lines = [f"· {l['day']} {l['title']}（{l['place']}）" for l in upcoming[:5]]
+        dispatcher.utter_message(text="近期投教讲座：\n" + "\n".join(lines))
+
+
+async def answer_from_knowledge(dispatcher: CollectingDispatcher, tracker: Tracker,
+                                nothing_close: str) -> None:
     """Answer, ask which topic was meant, or say what we cover ("nothing_close")."""
     service = shared_service()
-    for faq_id in entity_values(tracker, "faq_id"):  # a topic button was clicked
-        entry = service.get(str(faq_id))
-        if entry is not None:
-            send_entry(dispatcher, service, entry)
-            return
-    decision = service.decide((tracker.latest_message or {}).get("text") or "")
-    if decision.kind == "answer":
-        send_entry(dispatcher, service, decision.hits[0].entry, decision.related)
-    elif decision.kind == "clarify" or (decision.hits and nothing_close == "clarify"):
-        send_clarify(dispatcher, decision.hits)
+    entry = next((e for e in (service.get(str(f)) for f in entity_values(tracker, "faq_id")) if e), None)
+    if entry is None:  # not a topic button: rank the question
+        decision = service.decide((tracker.latest_message or {}).get("text") or "")
+        if decision.kind == "answer":
+            entry = decision.hits[0].entry
+            send_entry(dispatcher, service, entry, decision.related)
+        elif decision.kind == "clarify" or (decision.hits and nothing_close == "clarify"):
+            send_clarify(dispatcher, decision.hits)
+            await note_unanswered(tracker, "clarify", decision.hits)
+        else:
+            dispatcher.utter_message(text=out_of_scope_text(service.policy))
+            await note_unanswered(tracker, "fallback", decision.hits)
     else:
-        dispatcher.utter_message(text=out_of_scope_text(service.policy))
+        send_entry(dispatcher, service, entry)
+    if entry is not None and entry.id == LECTURES_TOPIC:
+        await send_lectures(dispatcher)
 
 
 class ActionAnswerFaq(BaseAction):
@@ -57,7 +84,7 @@ class ActionAnswerFaq(BaseAction):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         # NLU is sure it is a knowledge question: when retrieval is unsure, offer topics.
-        answer_from_knowledge(dispatcher, tracker, nothing_close="clarify")
+        await answer_from_knowledge(dispatcher, tracker, nothing_close="clarify")
         return []
 
 
@@ -68,5 +95,26 @@ class ActionClarify(BaseAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        answer_from_knowledge(dispatcher, tracker, nothing_close="out_of_scope")
+        await answer_from_knowledge(dispatcher, tracker, nothing_close="out_of_scope")
+        return []
+
+
+class ActionOutOfScope(BaseAction):
+    """NLU says out of scope. Topics published after the model was trained are unknown
+    to it, so a clear match on such a topic is answered rather than refused."""
+
+    NAME = "action_out_of_scope"
+    NEW_TOPIC_MIN_SCORE = 0.5
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        service = shared_service()
+        decision = service.decide((tracker.latest_message or {}).get("text") or "")
+        best = decision.best
+        if (decision.kind == "answer" and best.faq_id not in shipped_ids()
+                and best.score >= self.NEW_TOPIC_MIN_SCORE):
+            send_entry(dispatcher, service, best.entry)
+            return []
+        dispatcher.utter_message(text=out_of_scope_text(service.policy))
+        await note_unanswered(tracker, "out_of_scope", decision.hits)
         return []

@@ -1,4 +1,4 @@
-"""Service replies: out of scope, investment-advice refusal, hand-off to a person."""
+"""Service replies: investment-advice refusal and hand-off to a person."""
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -8,14 +8,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import BaseAction, moment
 from bot import clock
-from bot.policy import Policy, get_policy
+from bot.policy import get_policy
 
-OUT_OF_SCOPE = (
-    "抱歉，这个问题超出了我的服务范围。我是示例证券两融助手，可以解答：开户条件与流程、风险等级、"
-    "授信额度、融资利率与融券费率、担保品与折算率、维持担保比例与追保平仓、合约展期和服务时间；"
-    "登录后还可查询您本人的额度、风险等级和维持担保比例。其他业务请咨询人工客服："
-    "热线{{ broker.hotline | raw }}（交易日{{ broker.agent_hours.start | raw }}–{{ broker.agent_hours.end | raw }}）。"
-)
 ADVICE_REFUSAL = (
     "抱歉，按照监管要求，我不能推荐或评价具体股票、预测行情，也不能承诺任何收益。"
     "买卖哪只证券、何时融资或融券，需要您结合自身风险承受能力独立决策。"
@@ -31,19 +25,6 @@ HANDOFF_CLOSED = (
     "我可以先为您解答两融问题。营业部柜台服务时间为{{ broker.counter_hours.start | raw }}–"
     "{{ broker.counter_hours.end | raw }}，热线{{ broker.hotline | raw }}。"
 )
-
-
-def out_of_scope_text(policy: Policy) -> str:
-    return policy.render(OUT_OF_SCOPE)
-
-
-class ActionOutOfScope(BaseAction):
-    NAME = "action_out_of_scope"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        dispatcher.utter_message(text=out_of_scope_text(get_policy()))
-        return []
 
 
 class ActionRefuseAdvice(BaseAction):

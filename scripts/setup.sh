@@ -37,6 +37,8 @@ fi
 # 3. client database: migrate to head, add missing demo clients
 log "database: ${BOT_DATABASE_URL:-sqlite:///var/broker.db}"
 .venv/bin/python -m actions.data setup
+.venv/bin/python -m bot.knowledge import
+.venv/bin/python -m bot.staff
 
 # 4. train only when the NLU/dialogue inputs changed
 scripts/train.sh

@@ -18,6 +18,8 @@ from sqlalchemy import text
 from actions.data import migrate
 from actions.data.db import engine_for, session_scope
 from actions.data.seed import seed
+from bot.knowledge.publishing import import_files
+from bot.staff import seed_demo_staff
 from bot.policy import Policy, get_policy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +45,8 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     migrate.upgrade(url)
     with session_scope(url) as session:
         seed(session)
+        import_files(session)
+        seed_demo_staff(session)
     previous = os.environ.get("BOT_DATABASE_URL")
     os.environ["BOT_DATABASE_URL"] = url
     yield url
@@ -155,3 +159,19 @@ def servers(database_url, tmp_path_factory) -> Iterator[Servers]:
         yield s.start()
     finally:
         s.stop()
+
+
+@pytest.fixture(scope="session")
+def pages(servers, tmp_path_factory):
+    """The pages server (widget, demo login, editor) in demo mode, on the test servers."""
+    port = free_port()
+    env = {**servers.env, "BOT_DEMO_MODE": "1"}
+    log = open(tmp_path_factory.mktemp("pages") / "pages.log", "ab")
+    proc = subprocess.Popen([sys.executable, "-m", "web.server", "--port", str(port), "--rasa", servers.url],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    wait_http(url + "/", 60, proc)
+    yield url
+    proc.terminate()
+    proc.wait(10)
+

@@ -8,11 +8,11 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.eligibility import ActionCheckEligibility
-from actions.knowledge import ActionAnswerFaq, ActionClarify
+from actions.knowledge import ActionAnswerFaq, ActionClarify, ActionOutOfScope
 from actions.margin_status import ActionQueryMarginStatus
 from actions.quota import ActionQueryQuota
 from actions.risk_tier import ActionQueryRiskTier
-from actions.service import ActionHandoff, ActionOutOfScope, ActionRefuseAdvice
+from actions.service import ActionHandoff, ActionRefuseAdvice
 from actions.simulate import ActionSimulateMargin
 
 

@@ -1,7 +1,6 @@
 """The widget as clients see it: headless Chromium against the real servers.
 
 Screenshots go to test-artifacts/ (desktop and mobile)."""
-import shutil
 import subprocess
 import sys
 import time
@@ -9,48 +8,15 @@ import time
 import pytest
 import requests
 
+
+from selenium.common.exceptions import NoAlertPresentException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+from tests.browser import ARTIFACTS, make_driver, wait
 from tests.conftest import ROOT, free_port, wait_http
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
-if not (CHROMIUM and CHROMEDRIVER):
-    pytest.fail("chromium and chromium-driver are required (scripts/test.sh installs them)", pytrace=False)
-
-from selenium import webdriver  # noqa: E402
-from selenium.common.exceptions import NoAlertPresentException  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.common.keys import Keys  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def pages(servers, tmp_path_factory):
-    port = free_port()
-    env = {**servers.env, "BOT_DEMO_MODE": "1"}
-    log = open(tmp_path_factory.mktemp("pages") / "pages.log", "ab")
-    proc = subprocess.Popen([sys.executable, "-m", "web.server", "--port", str(port), "--rasa", servers.url],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    wait_http(url + "/", 60, proc)
-    yield url
-    proc.terminate()
-    proc.wait(10)
-
-
-def make_driver(tmp_path, width=1280, height=900, mobile=False):
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-quic", f"--user-data-dir={tmp_path / 'profile'}", f"--window-size={width},{height}"):
-        opts.add_argument(arg)
-    if mobile:
-        opts.add_experimental_option("mobileEmulation", {
-            "deviceMetrics": {"width": width, "height": height, "pixelRatio": 2.0, "touch": True}})
-    driver = webdriver.Chrome(options=opts, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
-    driver.set_page_load_timeout(30)
-    return driver
 
 
 @pytest.fixture()
@@ -58,10 +24,6 @@ def browser(tmp_path):
     driver = make_driver(tmp_path)
     yield driver
     driver.quit()
-
-
-def wait(driver, cond, timeout=30):
-    return WebDriverWait(driver, timeout, poll_frequency=0.2).until(lambda d: cond(d))
 
 
 def bot_texts(driver):
@@ -209,8 +171,10 @@ def test_keyboard_only(browser, pages):
 def test_widget_reconnects_after_rasa_restart(browser, pages, servers):
     open_widget(browser, pages)
     servers.stop_rasa()
-    wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, ".lr-root").get_attribute("data-transport") == "rest", 15)
-    servers.start_rasa()
+    try:
+        wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, ".lr-root").get_attribute("data-transport") == "rest", 30)
+    finally:
+        servers.start_rasa()  # the other tests need it, whatever happened here
     wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, ".lr-root").get_attribute("data-transport") == "socket", 60)
     assert any("6.8%" in a for a in ask(browser, "融资年利率是多少"))
 

@@ -15,6 +15,7 @@ from sanic.request import Request
 
 from bot.auth import mint
 from bot.settings import get_settings
+from web import editor_api
 
 STATIC = Path(__file__).resolve().parent / "static"
 DEMO_CLIENTS = ("C1001", "C1002", "C1003", "C1004")
@@ -57,6 +58,11 @@ def create_app(rasa_url: str) -> Sanic:
             return response.json({"error": "unknown demo client"}, status=400)
         return response.json({"token": mint(client_id, ttl_s=3600), "client_id": client_id})
 
+    @app.get("/editor")
+    async def editor_page(request: Request):
+        return await response.file(STATIC / "editor.html")
+
+    app.blueprint(editor_api.bp)
     app.static("/static", str(STATIC), name="static")
     return app
 

@@ -3,6 +3,7 @@
     python -m bot.knowledge validate [--no-conflicts]   # exit 1 on any error
     python -m bot.knowledge render <faq_id>             # the answer as clients see it
     python -m bot.knowledge ask "融资利率多少"             # what the bot would answer now
+    python -m bot.knowledge import                      # files → database (new ids only)
 """
 from __future__ import annotations
 
@@ -46,6 +47,15 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from actions.data.db import session_scope
+    from bot.knowledge.publishing import import_files
+
+    with session_scope() as session:
+        print(f"knowledge: {import_files(session)} entries imported into the database")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.knowledge")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -58,6 +68,8 @@ def main(argv=None) -> int:
     a = sub.add_parser("ask")
     a.add_argument("question")
     a.set_defaults(func=cmd_ask)
+    i = sub.add_parser("import", help="import knowledge/faq files into the database (new ids only)")
+    i.set_defaults(func=cmd_import)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -15,7 +15,7 @@ from typing import List, Optional
 
 from bot.knowledge.model import Entry, Hit, find
 from bot.knowledge.retriever import Retriever
-from bot.knowledge.store import FileStore, KnowledgeStore
+from bot.knowledge.store import KnowledgeStore, default_store
 from bot.policy import Policy, get_policy
 from bot.text import normalize
 
@@ -49,47 +49,36 @@ class KnowledgeService:
     def __init__(
         self,
         store: Optional[KnowledgeStore] = None,
-        check_interval_s: float = 1.0,
+        check_interval_s: float = 0.5,
         thresholds: Thresholds = Thresholds(),
+        watch: bool = True,
     ) -> None:
-        self.store = store or FileStore()
+        self.store = store or default_store()
         self.check_interval_s = check_interval_s
         self.thresholds = thresholds
-        self._lock = threading.Lock()
         self._revision = self.store.revision()
         self._retriever = Retriever(self.store.published())
-        self._checked_at = time.monotonic()
-        self._rebuilding = False
+        if watch:  # keep the index fresh whether or not questions are arriving
+            threading.Thread(target=self._watch, name="knowledge-watch", daemon=True).start()
 
     # -- freshness --------------------------------------------------------------
-    def _maybe_refresh(self) -> None:
-        now = time.monotonic()
-        if now - self._checked_at < self.check_interval_s or self._rebuilding:
-            return
-        self._checked_at = now
+    def _watch(self) -> None:
+        while True:
+            time.sleep(self.check_interval_s)
+            self._refresh_if_changed()
+
+    def _refresh_if_changed(self) -> None:
         try:
             revision = self.store.revision()
-        except Exception:  # store unreachable: keep serving what we have
-            log.exception("knowledge store revision check failed")
-            return
-        if revision != self._revision:
-            with self._lock:
-                if self._rebuilding:
-                    return
-                self._rebuilding = True
-            threading.Thread(target=self._rebuild, args=(revision,), daemon=True).start()
-
-    def _rebuild(self, revision: str) -> None:
-        try:
+            if revision == self._revision:
+                return
             started = time.monotonic()
             retriever = Retriever(self.store.published())
-            self._retriever, self._revision = retriever, revision
-            log.info("knowledge index rebuilt in %.2fs (%d entries)",
-                     time.monotonic() - started, len(retriever.entries))
-        except Exception:
-            log.exception("knowledge index rebuild failed; keeping the previous one")
-        finally:
-            self._rebuilding = False
+            self._retriever, self._revision = retriever, revision  # one atomic swap
+            log.info("knowledge index rebuilt in %.2fs (%d entries, revision %s)",
+                     time.monotonic() - started, len(retriever.entries), revision)
+        except Exception:  # store unreachable or a bad entry: keep serving the previous index
+            log.exception("knowledge refresh failed; keeping the previous index")
 
     def refresh_now(self) -> None:
         """Synchronous rebuild (tools and tests)."""
@@ -99,7 +88,6 @@ class KnowledgeService:
     # -- queries ----------------------------------------------------------------
     @property
     def entries(self) -> List[Entry]:
-        self._maybe_refresh()
         return self._retriever.entries
 
     @property
@@ -110,7 +98,6 @@ class KnowledgeService:
         return find(self.entries, faq_id)
 
     def rank(self, question: str, k: int = 3) -> List[Hit]:
-        self._maybe_refresh()
         return self._retriever.rank(question, k=k)
 
     def decide(self, question: str, k: int = 3) -> Decision:
@@ -134,7 +121,8 @@ _shared_lock = threading.Lock()
 
 
 def shared_service() -> KnowledgeService:
-    """One service per process, built on first use (never at import time)."""
+    """One service per process, built on first use (never at import time); it
+    watches its store for published changes."""
     global _shared
     with _shared_lock:
         if _shared is None:

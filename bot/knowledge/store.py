@@ -7,6 +7,7 @@ rebuild their index without a retrain or restart.
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from pathlib import Path
 from typing import List, Protocol
 
@@ -46,3 +47,41 @@ class FileStore:
     def published(self) -> List[Entry]:
         entries = [load_entry_file(p) for p in self._files()]
         return [e for e in entries if e.status == "published"]
+
+
+class DbStore:
+    """The published state in the database, shared by every running assistant."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = url
+
+    def revision(self) -> str:
+        from actions.data.db import session_scope
+        from bot.knowledge.publishing import revision
+
+        with session_scope(self.url) as session:
+            return f"db:{revision(session)}"
+
+    def published(self) -> List[Entry]:
+        from actions.data.db import session_scope
+        from bot.knowledge.publishing import published_entries
+
+        with session_scope(self.url) as session:
+            return published_entries(session)
+
+
+def default_store() -> KnowledgeStore:
+    """The database when the publishing tables are there and filled; the shipped files otherwise."""
+    try:
+        store = DbStore()
+        if store.revision() != "db:-1" and store.published():
+            return store
+    except Exception:  # no database, or not migrated yet
+        pass
+    return FileStore()
+
+
+@lru_cache(maxsize=1)
+def shipped_ids() -> frozenset:
+    """Topics shipped in knowledge/faq — the ones the NLU training data covers."""
+    return frozenset(e.id for e in FileStore().published())

@@ -164,19 +164,23 @@ def validate_entries(entries: Sequence[Entry], policy: Policy, conflicts: bool =
     return problems
 
 
-def find_conflicts(entries: Sequence[Entry]) -> List[Problem]:
-    """Paraphrases that the live retriever sends elsewhere, and near-duplicate entries."""
+def find_conflicts(entries: Sequence[Entry], only: Optional[str] = None) -> List[Problem]:
+    """Paraphrases that the live retriever sends elsewhere, and near-duplicate entries
+    (all entries, or just those involving the entry `only`)."""
     from bot.knowledge.retriever import Retriever
 
     retriever = Retriever(entries)
     problems: List[Problem] = []
     for entry in entries:
+        if only is not None and entry.id != only:
+            continue
         for text in entry.texts:
             top = retriever.rank(text, k=1)
             if top and top[0].faq_id != entry.id:
                 problems.append(Problem(entry.id, "paraphrases",
                                         f"'{text}' is answered by {top[0].faq_id} instead"))
-    problems += _near_duplicates(retriever)
+    problems += [p for p in _near_duplicates(retriever) if only is None or only in (p.entry_id, p.message)
+                 or only in p.message]
     return problems
 
 

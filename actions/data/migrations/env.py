@@ -2,6 +2,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
+from actions.data import content  # noqa: F401  (registers the publishing tables)
 from actions.data.models import Base
 from bot.settings import get_settings
 

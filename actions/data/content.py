@@ -1,0 +1,86 @@
+"""Tables of the publishing workflow: knowledge entries and their versions, editors,
+the audit trail, questions for the insights view, and lecture announcements.
+(Same metadata and migrations as the client data.)"""
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+
+from actions.data.models import Base
+from actions.data.types import UTCDateTime
+
+
+class KbEntry(Base):
+    __tablename__ = "kb_entries"
+    faq_id = Column(String(64), primary_key=True)
+    published_version = Column(Integer)          # the live version, None when not live
+    latest_version = Column(Integer, nullable=False)
+    retired = Column(Boolean, nullable=False, default=False)
+    lock = Column(Integer, nullable=False, default=0)   # optimistic concurrency: bumped on every save
+    updated_at = Column(UTCDateTime(), nullable=False)
+
+
+class KbVersion(Base):
+    __tablename__ = "kb_versions"
+    id = Column(Integer, primary_key=True)
+    faq_id = Column(String(64), ForeignKey("kb_entries.faq_id"), nullable=False, index=True)
+    version = Column(Integer, nullable=False)
+    content = Column(Text, nullable=False)       # the entry as JSON (question, paraphrases, answer, …)
+    status = Column(String(16), nullable=False)  # draft | review | approved | published | superseded | rejected
+    author = Column(String(64), nullable=False)
+    reviewer = Column(String(64))
+    effective_date = Column(Date)
+    note = Column(String(500))
+    created_at = Column(UTCDateTime(), nullable=False)
+    reviewed_at = Column(UTCDateTime())
+    published_at = Column(UTCDateTime())
+    __table_args__ = (UniqueConstraint("faq_id", "version"),)
+
+
+class KbState(Base):
+    """One row: the published state's revision, bumped by every publish, retire and rollback."""
+    __tablename__ = "kb_state"
+    id = Column(Integer, primary_key=True)
+    revision = Column(Integer, nullable=False, default=0)
+    changed_at = Column(UTCDateTime())
+
+
+class KbEvent(Base):
+    __tablename__ = "kb_events"
+    id = Column(Integer, primary_key=True)
+    at = Column(UTCDateTime(), nullable=False)
+    actor = Column(String(64), nullable=False)
+    action = Column(String(32), nullable=False)  # save | submit | approve | reject | publish | retire | rollback
+    faq_id = Column(String(64), nullable=False, index=True)
+    version = Column(Integer)
+    diff = Column(Text)
+
+
+class Editor(Base):
+    __tablename__ = "editors"
+    username = Column(String(64), primary_key=True)
+    display_name = Column(String(64), nullable=False)
+    role = Column(String(16), nullable=False)    # editor | reviewer
+    password_hash = Column(String(256), nullable=False)
+
+
+class QuestionLog(Base):
+    """Questions the bot could not answer with confidence, for the education team."""
+    __tablename__ = "question_log"
+    id = Column(Integer, primary_key=True)
+    at = Column(UTCDateTime(), nullable=False)
+    sender_id = Column(String(128), nullable=False)
+    text = Column(String(2000), nullable=False)
+    outcome = Column(String(32), nullable=False)  # clarify | out_of_scope | fallback
+    likely_faq_id = Column(String(64), index=True)
+    score = Column(String(16))
+
+
+class Lecture(Base):
+    __tablename__ = "lectures"
+    id = Column(Integer, primary_key=True)
+    title = Column(String(200), nullable=False)
+    day = Column(Date, nullable=False)
+    place = Column(String(300), nullable=False)   # branch address or an online link
+    published = Column(Boolean, nullable=False, default=True)
+    created_by = Column(String(64), nullable=False)
+    created_at = Column(UTCDateTime(), nullable=False)

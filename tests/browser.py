@@ -1,0 +1,39 @@
+"""Headless Chromium helpers for the page tests (Debian's chromium + chromium-driver)."""
+import shutil
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.conftest import ROOT
+
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+
+
+def make_driver(tmp_path, width=1280, height=900, mobile=False):
+    if not (CHROMIUM and CHROMEDRIVER):
+        pytest.fail("chromium and chromium-driver are required (scripts/test.sh installs them)", pytrace=False)
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-quic", f"--user-data-dir={tmp_path / 'profile'}", f"--window-size={width},{height}"):
+        opts.add_argument(arg)
+    if mobile:
+        opts.add_experimental_option("mobileEmulation", {
+            "deviceMetrics": {"width": width, "height": height, "pixelRatio": 2.0, "touch": True}})
+    driver = webdriver.Chrome(options=opts, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
+    driver.set_page_load_timeout(30)
+    return driver
+
+
+
+def wait(driver, cond, timeout=30):
+    try:
+        return WebDriverWait(driver, timeout, poll_frequency=0.2).until(lambda d: cond(d))
+    except Exception:
+        ARTIFACTS.mkdir(exist_ok=True)
+        driver.save_screenshot(str(ARTIFACTS / "last-failure.png"))  # what the page showed
+        raise
+
