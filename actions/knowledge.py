@@ -7,6 +7,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import BaseAction, BusyError, entity_values, note_unanswered, run_blocking
+from actions.service import hand_off
 from bot.knowledge.model import Entry, Hit
 from bot.knowledge.insights import lectures
 from bot.knowledge.service import KnowledgeService, shared_service
@@ -56,6 +57,28 @@ async def send_lectures(dispatcher: CollectingDispatcher) -> None:
         dispatcher.utter_message(text="近期投教讲座：\n" + "\n".join(lines))
 
 
+FAILURE_ACTIONS = {"action_clarify", "action_out_of_scope", "action_default_fallback"}
+
+
+def failed_last_turn(tracker: Tracker) -> bool:
+    """Whether the bot's previous turn (before this message) also failed to answer."""
+    users = 0
+    for event in reversed(tracker.events or []):
+        if event.get("event") == "user":
+            users += 1
+            if users == 2:
+                return False
+        elif users == 1 and event.get("event") == "action" and event.get("name") != "action_listen":
+            return event.get("name") in FAILURE_ACTIONS
+    return False
+
+
+async def on_failure(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """The second failure in a row brings in a person."""
+    if failed_last_turn(tracker):
+        await hand_off(dispatcher, tracker, "连续两次未能回答")
+
+
 async def answer_from_knowledge(dispatcher: CollectingDispatcher, tracker: Tracker,
                                 nothing_close: str) -> None:
     """Answer, ask which topic was meant, or say what we cover ("nothing_close")."""
@@ -69,9 +92,11 @@ async def answer_from_knowledge(dispatcher: CollectingDispatcher, tracker: Track
         elif decision.kind == "clarify" or (decision.hits and nothing_close == "clarify"):
             send_clarify(dispatcher, decision.hits)
             await note_unanswered(tracker, "clarify", decision.hits)
+            await on_failure(dispatcher, tracker)
         else:
             dispatcher.utter_message(text=out_of_scope_text(service.policy))
             await note_unanswered(tracker, "fallback", decision.hits)
+            await on_failure(dispatcher, tracker)
     else:
         send_entry(dispatcher, service, entry)
     if entry is not None and entry.id == LECTURES_TOPIC:
@@ -117,4 +142,5 @@ class ActionOutOfScope(BaseAction):
             return []
         dispatcher.utter_message(text=out_of_scope_text(service.policy))
         await note_unanswered(tracker, "out_of_scope", decision.hits)
+        await on_failure(dispatcher, tracker)
         return []

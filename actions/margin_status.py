@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from typing import Optional
+
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -12,6 +14,7 @@ from actions.data.repository import ClientRecord
 from actions.personal import PersonalAction
 from bot.policy import Policy
 
+LIQUIDATION_WORDS = ("平仓", "强平", "斩仓", "爆仓", "卖掉我的")
 NO_ACCOUNT = "您目前没有信用账户，因此没有维持担保比例。"
 NO_DEBT = "您的信用账户目前没有融资或融券负债，维持担保比例不适用，也不会触发追保。"
 LINE_NAMES = {"warning_line": "警戒线", "call_line": "追保线", "immediate_liquidation_line": "即时平仓线"}
@@ -25,11 +28,13 @@ ZONE_TEXT = {
 
 
 class ActionQueryMarginStatus(PersonalAction):
+    """In a margin call, a question about liquidation also brings in a person."""
+
     NAME = "action_query_margin_status"
     NO_ACCOUNT = NO_ACCOUNT
 
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                record: ClientRecord, policy: Policy) -> None:
+                record: ClientRecord, policy: Policy) -> Optional[str]:
         account = record.account
         snap = account.snapshot
         ratio = snap.ratio
@@ -73,3 +78,5 @@ class ActionQueryMarginStatus(PersonalAction):
             "zone": zone, "margin_call": bool(call),
             "deadline": call.deadline.isoformat() if call else None,
             "cash_to_restore": str(cash_needed)})
+        asked_about_liquidation = any(w in ((tracker.latest_message or {}).get("text") or "") for w in LIQUIDATION_WORDS)
+        return "追保期间询问强制平仓" if call is not None and asked_about_liquidation else None

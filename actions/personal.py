@@ -16,6 +16,7 @@ from actions.common import (LOGIN_EXPIRED, LOGIN_NEEDED, NOT_FOUND, BaseAction, 
                             auth_status, run_blocking, say_busy, verified_client_id)
 from actions.data.db import session_scope
 from actions.knowledge import send_clarify, send_entry
+from actions.service import hand_off
 from actions.data.repository import ClientRecord, audit, load_client
 from bot.knowledge.service import shared_service
 from bot.policy import Policy, get_policy
@@ -48,7 +49,8 @@ class PersonalAction(BaseAction):
     NO_ACCOUNT: Optional[str] = None
 
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                record: ClientRecord, policy: Policy) -> None:
+                record: ClientRecord, policy: Policy) -> Optional[str]:
+        """Reply for this client; return a reason to also hand the conversation to a person."""
         raise NotImplementedError
 
     def audit_detail(self, tracker: Tracker) -> str:
@@ -78,8 +80,11 @@ class PersonalAction(BaseAction):
             dispatcher.utter_message(text=self.NO_ACCOUNT)
             return []
         try:
-            self.respond(dispatcher, tracker, record, policy)
+            handoff_reason = self.respond(dispatcher, tracker, record, policy)
         except Exception:  # a bug must not become a half answer
             log.exception("%s failed for a verified client", self.name())
             say_busy(dispatcher, policy)
+            return []
+        if handoff_reason:
+            await hand_off(dispatcher, tracker, handoff_reason)
         return []

@@ -6,7 +6,8 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import BaseAction, moment
+from actions.common import BaseAction, BusyError, moment, run_blocking, verified_client_id
+from bot.handoff import open_handoff
 from bot import clock
 from bot.policy import get_policy
 
@@ -19,6 +20,7 @@ HANDOFF_OPEN = (
     "好的，正在为您转接人工客服，请稍候，客服接入后会在这里直接回复您。"
     "您也可以拨打热线{{ broker.hotline | raw }}。"
 )
+HANDOFF_FAILED = "抱歉，暂时无法为您转接人工客服，请稍后再试，或直接拨打热线{{ broker.hotline | raw }}。"
 HANDOFF_CLOSED = (
     "人工客服的服务时间为交易日{{ broker.agent_hours.start | raw }}–{{ broker.agent_hours.end | raw }}，"
     "现在不在服务时间。您的请求已记录，人工客服将于{opening}起尽快回复您；"
@@ -44,12 +46,21 @@ class ActionHandoff(BaseAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        policy = get_policy()
-        if clock.agents_on_duty(policy=policy):
-            dispatcher.utter_message(text=policy.render(HANDOFF_OPEN),
-                                     json_message={"handoff": "requested"})
-        else:
-            opening = moment(clock.next_agent_opening(policy=policy))
-            text = policy.render(HANDOFF_CLOSED).replace("{opening}", opening)
-            dispatcher.utter_message(text=text, json_message={"handoff": "queued"})
+        await hand_off(dispatcher, tracker, "客户要求人工服务")
         return []
+
+
+async def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> None:
+    """Put the conversation in the agents' inbox and tell the client when a person answers."""
+    policy = get_policy()
+    try:
+        await run_blocking(lambda: open_handoff(tracker.sender_id, verified_client_id(tracker), reason))
+    except BusyError:
+        dispatcher.utter_message(text=policy.render(HANDOFF_FAILED))
+        return
+    if clock.agents_on_duty(policy=policy):
+        dispatcher.utter_message(text=policy.render(HANDOFF_OPEN), json_message={"handoff": "requested"})
+    else:
+        opening = moment(clock.next_agent_opening(policy=policy))
+        text = policy.render(HANDOFF_CLOSED).replace("{opening}", opening)
+        dispatcher.utter_message(text=text, json_message={"handoff": "queued"})

@@ -1,4 +1,5 @@
-"""Staff accounts (education team editors and reviewers): hashed passwords and tokens.
+"""Staff accounts (education team editors and reviewers, service agents): hashed
+passwords and tokens.
 
 Passwords are hashed with scrypt from the standard library (salted, constant-time
 compare). Staff tokens are JWTs with audience "staff" and a role claim, signed with
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 from actions.data.content import Editor
 from bot.settings import get_settings
 
-ROLES = ("editor", "reviewer")
+ROLES = ("editor", "reviewer", "agent")
 _N, _R, _P = 2 ** 14, 8, 1
 # a real hash of a random password: unknown users cost the same time as known ones
 _DUMMY = None
@@ -82,6 +83,8 @@ DEMO_STAFF = [  # demo accounts created by `python -m bot.staff seed` (passwords
     ("wangfang", "投教部 王芳", "editor", "editor2-demo-pass"),
     ("zhouting", "合规部 周婷", "reviewer", "reviewer-demo-pass"),
     ("chenjie", "合规部 陈杰", "reviewer", "reviewer2-demo-pass"),
+    ("kf_liu", "客服 刘洋", "agent", "agent-demo-pass"),
+    ("kf_sun", "客服 孙悦", "agent", "agent2-demo-pass"),
 ]
 
 

@@ -15,7 +15,7 @@ from sanic.request import Request
 
 from bot.auth import mint
 from bot.settings import get_settings
-from web import editor_api
+from web import agent_api, editor_api
 
 STATIC = Path(__file__).resolve().parent / "static"
 DEMO_CLIENTS = ("C1001", "C1002", "C1003", "C1004")
@@ -62,7 +62,12 @@ def create_app(rasa_url: str) -> Sanic:
     async def editor_page(request: Request):
         return await response.file(STATIC / "editor.html")
 
+    @app.get("/agent")
+    async def agent_page(request: Request):
+        return await response.file(STATIC / "agent.html")
+
     app.blueprint(editor_api.bp)
+    app.blueprint(agent_api.bp)
     app.static("/static", str(STATIC), name="static")
     return app
 

@@ -84,3 +84,41 @@ class Lecture(Base):
     published = Column(Boolean, nullable=False, default=True)
     created_by = Column(String(64), nullable=False)
     created_at = Column(UTCDateTime(), nullable=False)
+
+
+class TranscriptMessage(Base):
+    """Every chat message, as the client saw it: client, bot, agent or system."""
+    __tablename__ = "transcript_messages"
+    id = Column(Integer, primary_key=True)
+    sender_id = Column(String(128), nullable=False, index=True)   # the conversation
+    role = Column(String(16), nullable=False)                     # client | bot | agent | system
+    text = Column(Text, nullable=False)
+    author = Column(String(64))                                   # the agent, for agent messages
+    at = Column(UTCDateTime(), nullable=False)
+    delivered_at = Column(UTCDateTime())                          # agent/system messages pushed to the widget
+
+
+class Handoff(Base):
+    """A conversation handed to a person: queued → held (by an agent) → closed."""
+    __tablename__ = "handoffs"
+    id = Column(Integer, primary_key=True)
+    sender_id = Column(String(128), nullable=False, index=True)
+    client_id = Column(String(32))                                 # verified id, when logged in
+    reason = Column(String(200), nullable=False)
+    state = Column(String(16), nullable=False, default="queued")
+    agent = Column(String(64))
+    created_at = Column(UTCDateTime(), nullable=False)
+    taken_at = Column(UTCDateTime())
+    closed_at = Column(UTCDateTime())
+
+
+class AgentFlag(Base):
+    """An agent's report that a suggestion was wrong or an answer is missing."""
+    __tablename__ = "agent_flags"
+    id = Column(Integer, primary_key=True)
+    at = Column(UTCDateTime(), nullable=False)
+    agent = Column(String(64), nullable=False)
+    kind = Column(String(16), nullable=False)                      # wrong | missing
+    faq_id = Column(String(64))
+    text = Column(String(2000), nullable=False)                    # the client's question
+    note = Column(String(500))

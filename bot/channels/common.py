@@ -1,6 +1,7 @@
 """What the client channels share: input checks, identity, merged replies."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any, Dict, List, Optional, Text
 
@@ -70,6 +71,21 @@ def build_metadata(raw: Any) -> Dict[Text, Any]:
         if isinstance(raw.get(key), str) and len(raw[key]) <= 32:
             meta[key] = raw[key]
     return meta
+
+
+def remember(sender_id: Text, role: Text, texts: List[Text]) -> None:
+    """Write messages to the transcript agents read, off the request path."""
+    from bot.handoff import log_message
+
+    def write() -> None:
+        try:
+            for text in texts:
+                if text:
+                    log_message(sender_id, role, text)
+        except Exception:
+            log.warning("transcript write failed for %s", sender_id, exc_info=True)
+
+    asyncio.get_running_loop().run_in_executor(None, write)
 
 
 def bot_message(recipient_id: Text, text: Text) -> Dict[Text, Any]:

@@ -18,7 +18,8 @@ from sanic.response import HTTPResponse
 
 from bot.channels.common import (BUSY_TEXT, EMPTY_TEXT, ChannelInputError, JsonChannel, MergingOutputChannel,
                                  PoliteRefusal,
-                                 bot_message, build_metadata, check_sender, check_text)
+                                 bot_message, build_metadata, check_sender, check_text, remember)
+from bot.handoff import HELD
 
 log = logging.getLogger(__name__)
 REPLY_TIMEOUT_S = 20.0
@@ -50,6 +51,9 @@ class TokenRestInput(JsonChannel):
                 return response.json([bot_message(sender, str(exc))])
             if text is None:
                 return response.json([bot_message(sender, EMPTY_TEXT)])
+            remember(sender, "client", [text])
+            if sender in HELD:  # an agent is answering this conversation: the bot stays silent
+                return response.json([])
             collector = MergingOutputChannel()
             message = UserMessage(text, collector, sender, input_channel=self.name(),
                                   metadata=build_metadata(body.get("metadata")))
@@ -59,6 +63,8 @@ class TokenRestInput(JsonChannel):
                 log.exception("rest channel: message handling failed for sender %s", sender)
                 return response.json(collector.replies + [bot_message(sender, BUSY_TEXT)])
             # Nothing said (e.g. the action server is down): never leave the client hanging.
-            return response.json(collector.replies or [bot_message(sender, BUSY_TEXT)])
+            replies = collector.replies or [bot_message(sender, BUSY_TEXT)]
+            remember(sender, "bot", [r.get("text", "") for r in replies])
+            return response.json(replies)
 
         return bp

@@ -9,6 +9,7 @@ polite reply instead of silence.
 """
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 import uuid
@@ -18,13 +19,20 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
+from bot import handoff
 from bot.channels.common import (BUSY_TEXT, EMPTY_TEXT, ChannelInputError, PoliteRefusal,
-                                 build_metadata, check_text)
+                                 build_metadata, check_text, remember)
+from bot.handoff import HELD
 
 log = logging.getLogger(__name__)
+DELIVERY_INTERVAL_S = 0.5
 
 
 class MergingSocketIOOutput(SocketIOOutput):
+    def __init__(self, sio: Any, bot_message_evt: Text) -> None:
+        super().__init__(sio, bot_message_evt)
+        self.sent: list = []
+
     async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
         out: Dict[Text, Any] = {}
         if message.get("text"):
@@ -36,6 +44,7 @@ class MergingSocketIOOutput(SocketIOOutput):
         if message.get("custom"):
             out["custom"] = message["custom"]
         if out:
+            self.sent.append(out.get("text", ""))
             await self._send_message(recipient_id, out)
 
     async def say(self, recipient_id: Text, text: Text) -> None:
@@ -80,6 +89,9 @@ class TokenSocketIOInput(SocketIOInput):
             if text is None:
                 await output.say(room, EMPTY_TEXT)
                 return
+            remember(room, "client", [text])
+            if room in HELD:  # an agent is answering this conversation: the bot stays silent
+                return
             message.text = text
             message.metadata = build_metadata(raw)
             message.output_channel = output
@@ -88,6 +100,8 @@ class TokenSocketIOInput(SocketIOInput):
             except Exception:
                 log.exception("socket.io: message handling failed")
                 await output.say(room, BUSY_TEXT)
+                output.sent.append(BUSY_TEXT)
+            remember(room, "bot", output.sent)
 
         blueprint = super().blueprint(verified)
         sio = self.sio
@@ -106,14 +120,37 @@ class TokenSocketIOInput(SocketIOInput):
                     await joined
             await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
             meta = data.get(self.metadata_key)
+            session = session_id if self.session_persistence else sid
+            sessions_of.setdefault(sid, set()).add(session)
             if isinstance(meta, dict) and meta.get("token"):
-                session = data.get("session_id") if self.session_persistence else sid
                 session_tokens[session] = meta["token"]
-                sessions_of.setdefault(sid, set()).add(session)
+            start_delivery()
 
         async def disconnect(sid: Text) -> None:
             for session in sessions_of.pop(sid, set()):
                 session_tokens.pop(session, None)
+
+        delivery: Dict[str, Any] = {}
+
+        def start_delivery() -> None:
+            if "task" not in delivery:
+                delivery["task"] = asyncio.get_running_loop().create_task(deliver_forever())
+
+        async def deliver_forever() -> None:
+            """Push agents' (and system) messages to the widgets connected here."""
+            loop = asyncio.get_running_loop()
+            while True:
+                await asyncio.sleep(DELIVERY_INTERVAL_S)
+                rooms = set().union(*sessions_of.values()) if sessions_of else set()
+                try:
+                    pending = await loop.run_in_executor(None, handoff.undelivered, rooms)
+                    for row in pending:
+                        payload = {"text": row.text, "custom": {"from": row.role, "agent": row.author}}
+                        await sio.emit(self.bot_message_evt, payload, room=row.sender_id, namespace=namespace)
+                    if pending:
+                        await loop.run_in_executor(None, handoff.mark_delivered, [r.id for r in pending])
+                except Exception:
+                    log.warning("agent message delivery failed; will retry", exc_info=True)
 
         sio.on("session_request", session_request, namespace=namespace)
         sio.on("disconnect", disconnect, namespace=namespace)

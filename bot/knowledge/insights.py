@@ -1,5 +1,5 @@
 """What the education team should write next: questions the bot could not answer
-confidently or at all, and answers clients marked 没帮助 — grouped by likely topic,
+confidently or at all, answers clients marked 没帮助 and agents' flags — grouped by likely topic,
 newest first. Also the investor-education lecture announcements."""
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ from typing import Any, Dict, List, Optional
 
 from sqlalchemy import select
 
-from actions.data.content import Lecture, QuestionLog
+from actions.data.content import AgentFlag, Lecture, QuestionLog
 from actions.data.db import session_scope
 from actions.data.models import AnswerFeedback
 from bot import clock
 
 LIMIT = 2000
-SOURCE_NAMES = {"clarify": "低置信度", "out_of_scope": "超出范围", "fallback": "未能理解", "unhelpful": "没帮助"}
+SOURCE_NAMES = {"clarify": "低置信度", "out_of_scope": "超出范围", "fallback": "未能理解", "unhelpful": "没帮助",
+                "flag_wrong": "客服标记建议有误", "flag_missing": "客服标记缺少答案"}
 
 
 def log_question(sender_id: str, text: str, outcome: str, likely_faq_id: Optional[str], score: float) -> None:
@@ -33,6 +34,9 @@ def rows() -> List[Dict[str, Any]]:
                 "likely_faq_id": q.likely_faq_id, "detail": f"score {q.score}"} for q in questions]
         out += [{"at": f.at.isoformat(), "source": SOURCE_NAMES["unhelpful"], "text": f.comment or "",
                  "likely_faq_id": f.faq_id, "detail": f"version {f.version}"} for f in unhelpful]
+        flags = session.scalars(select(AgentFlag).order_by(AgentFlag.at.desc()).limit(LIMIT)).all()
+        out += [{"at": f.at.isoformat(), "source": SOURCE_NAMES[f"flag_{f.kind}"], "text": f.text,
+                 "likely_faq_id": f.faq_id, "detail": f"{f.agent}: {f.note or ''}"} for f in flags]
     return sorted(out, key=lambda r: r["at"], reverse=True)
 
 

@@ -120,6 +120,7 @@
   function render(item) {
     var row = el("div", "lr-msg lr-" + item.from);
     if (item.topic) row.appendChild(el("div", "lr-topic", "主题：" + item.topic));
+    if (item.label) row.appendChild(el("div", "lr-topic", item.label));
     String(item.text || "").split("\n").forEach(function (line) {
       var p = el("p");
       appendText(p, line);
@@ -175,7 +176,8 @@
     var custom = m.custom || {};
     var buttons = (m.quick_replies || m.buttons || []).map(function (b) { return { title: b.title, payload: b.payload }; });
     if (!m.text && !buttons.length) return;
-    add({ from: "bot", text: m.text || "", buttons: buttons, topic: custom.topic || null,
+    add({ from: custom.from === "agent" ? "agent" : "bot", text: m.text || "", buttons: buttons,
+          topic: custom.topic || null, label: custom.from === "agent" ? "人工客服" : null,
           faqId: custom.faq_id || null, version: custom.version || null });
   }
 

@@ -1,0 +1,160 @@
+"""Conversations handed to a person, and the transcript agents read.
+
+Channels log what clients and the bot say; actions open a hand-off; agents take,
+answer and close it from the console. While an agent holds a conversation the
+channels pass nothing to Rasa, so the bot stays silent. Agent (and system)
+messages are written here and pushed to the client's widget by the socket.io
+channel's delivery loop (see HandoffMonitor), which works the same with one or
+many Rasa instances.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any, Dict, List, Optional, Set
+
+from sqlalchemy import select
+
+from actions.data.content import Handoff, TranscriptMessage
+from actions.data.db import session_scope
+from bot import clock
+
+log = logging.getLogger(__name__)
+OPEN_STATES = ("queued", "held")
+BOT_BACK = "人工客服已结束本次服务，接下来由智能助手继续为您解答。如需人工帮助，随时输入“人工”。"
+AGENT_JOINED = "{name}已接入，正在为您服务。"
+
+
+def log_message(sender_id: str, role: str, text: str, author: Optional[str] = None) -> None:
+    with session_scope() as session:
+        session.add(TranscriptMessage(sender_id=sender_id[:128], role=role, text=text[:5000], author=author,
+                                      at=clock.now(), delivered_at=clock.now() if role in ("client", "bot") else None))
+
+
+def open_handoff(sender_id: str, client_id: Optional[str], reason: str) -> int:
+    """The conversation's open hand-off, created if there is none."""
+    with session_scope() as session:
+        existing = session.scalars(select(Handoff).where(Handoff.sender_id == sender_id,
+                                                         Handoff.state.in_(OPEN_STATES))).first()
+        if existing:
+            return existing.id
+        handoff = Handoff(sender_id=sender_id, client_id=client_id, reason=reason, state="queued",
+                          created_at=clock.now())
+        session.add(handoff)
+        session.flush()
+        return handoff.id
+
+
+def held_senders() -> Set[str]:
+    with session_scope() as session:
+        return set(session.scalars(select(Handoff.sender_id).where(Handoff.state == "held")))
+
+
+def _get(session, handoff_id: int) -> Handoff:
+    handoff = session.get(Handoff, handoff_id)
+    if handoff is None:
+        raise LookupError("没有这个转人工记录。")
+    return handoff
+
+
+def take(handoff_id: int, agent: str, agent_name: str) -> None:
+    with session_scope() as session:
+        handoff = _get(session, handoff_id)
+        if handoff.state == "held" and handoff.agent != agent:
+            raise PermissionError(f"该会话已由 {handoff.agent} 接待。")
+        if handoff.state == "closed":
+            raise PermissionError("该会话已结束。")
+        handoff.state, handoff.agent, handoff.taken_at = "held", agent, clock.now()
+        session.add(TranscriptMessage(sender_id=handoff.sender_id, role="system", at=clock.now(),
+                                      text=AGENT_JOINED.format(name=agent_name)))
+
+
+def agent_say(handoff_id: int, agent: str, text: str) -> None:
+    with session_scope() as session:
+        handoff = _get(session, handoff_id)
+        if handoff.state != "held" or handoff.agent != agent:
+            raise PermissionError("请先接入该会话。")
+        session.add(TranscriptMessage(sender_id=handoff.sender_id, role="agent", text=text[:2000],
+                                      author=agent, at=clock.now()))
+
+
+def close(handoff_id: int, agent: str) -> None:
+    with session_scope() as session:
+        handoff = _get(session, handoff_id)
+        if handoff.state == "held" and handoff.agent != agent:
+            raise PermissionError(f"该会话由 {handoff.agent} 接待，只有接待人可以结束。")
+        handoff.state, handoff.closed_at = "closed", clock.now()
+        handoff.agent = handoff.agent or agent
+        session.add(TranscriptMessage(sender_id=handoff.sender_id, role="system", text=BOT_BACK, at=clock.now()))
+
+
+def inbox() -> List[Dict[str, Any]]:
+    with session_scope() as session:
+        rows = session.scalars(select(Handoff).where(Handoff.state.in_(OPEN_STATES)).order_by(Handoff.created_at))
+        return [{"id": h.id, "sender_id": h.sender_id, "client_id": h.client_id, "reason": h.reason,
+                 "state": h.state, "agent": h.agent, "created_at": h.created_at.isoformat()} for h in rows]
+
+
+def transcript(sender_id: str, limit: int = 200) -> List[Dict[str, Any]]:
+    with session_scope() as session:
+        rows = session.scalars(select(TranscriptMessage).where(TranscriptMessage.sender_id == sender_id)
+                               .order_by(TranscriptMessage.id.desc()).limit(limit)).all()
+        return [{"role": m.role, "text": m.text, "author": m.author, "at": m.at.isoformat()} for m in reversed(rows)]
+
+
+def handoff_detail(handoff_id: int) -> Dict[str, Any]:
+    with session_scope() as session:
+        h = _get(session, handoff_id)
+        data = {"id": h.id, "sender_id": h.sender_id, "client_id": h.client_id, "reason": h.reason,
+                "state": h.state, "agent": h.agent, "created_at": h.created_at.isoformat()}
+    data["transcript"] = transcript(data["sender_id"])
+    return data
+
+
+def undelivered(sender_ids: Set[str]) -> List[TranscriptMessage]:
+    if not sender_ids:
+        return []
+    with session_scope() as session:
+        return list(session.scalars(select(TranscriptMessage).where(
+            TranscriptMessage.delivered_at.is_(None), TranscriptMessage.sender_id.in_(sender_ids))
+            .order_by(TranscriptMessage.id)))
+
+
+def mark_delivered(ids: List[int]) -> None:
+    with session_scope() as session:
+        for row in session.scalars(select(TranscriptMessage).where(TranscriptMessage.id.in_(ids))):
+            row.delivered_at = clock.now()
+
+
+class HeldConversations:
+    """Which conversations an agent holds, refreshed in the background (no DB read
+    per message)."""
+
+    def __init__(self, interval_s: float = 0.5) -> None:
+        self.interval_s = interval_s
+        self.held: Set[str] = set()
+        self._started = False
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
+        threading.Thread(target=self._loop, name="handoff-held", daemon=True).start()
+
+    def _loop(self) -> None:
+        while True:
+            try:
+                self.held = held_senders()
+            except Exception:
+                log.debug("held conversations: database unavailable", exc_info=True)
+            time.sleep(self.interval_s)
+
+    def __contains__(self, sender_id: str) -> bool:
+        self.start()
+        return sender_id in self.held
+
+
+HELD = HeldConversations()

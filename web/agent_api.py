@@ -1,0 +1,128 @@
+"""HTTP API of the agents' console (/agent), on the pages server.
+
+Agents log in with a staff account of role "agent" (client tokens and other roles
+are refused). Viewing a client's figures is audit-logged with the agent's id.
+"""
+from __future__ import annotations
+
+import logging
+from functools import wraps
+from typing import Any, Callable, Dict, Optional
+
+from sanic import Blueprint, response
+from sanic.request import Request
+
+from actions import finance
+from actions.data.content import AgentFlag
+from actions.data.db import session_scope
+from actions.data.repository import audit, load_client
+from bot import clock, handoff
+from bot.policy import fmt_yuan, get_policy
+from bot.staff import verify_staff_token
+from web.editor_api import blocking, body_of, error
+
+log = logging.getLogger(__name__)
+bp = Blueprint("agent_api", url_prefix="/api/agent")
+
+
+def agents_only(handler: Callable) -> Callable:
+    @wraps(handler)
+    async def wrapped(request: Request, *args: Any, **kwargs: Any):
+        header = request.headers.get("authorization", "")
+        who = verify_staff_token(header[7:] if header.lower().startswith("bearer ") else None)
+        if who is None:
+            return error("请先用客服账号登录。", 401)
+        if who[2] != "agent":
+            return error("该账号没有客服工作台权限。", 403)
+        request.ctx.user, request.ctx.name, _ = who
+        try:
+            return await handler(request, *args, **kwargs)
+        except (LookupError, PermissionError) as exc:
+            return error(str(exc), 409 if isinstance(exc, PermissionError) else 404)
+        except Exception:
+            log.exception("agent api failed")
+            return error("系统繁忙，请稍后再试。", 503)
+    return wrapped
+
+
+def client_figures(client_id: Optional[str], agent: str) -> Optional[Dict[str, Any]]:
+    """What an agent sees of the conversation's client; the view is audit-logged."""
+    if not client_id:
+        return None
+    policy = get_policy()
+    with session_scope() as s:
+        record = load_client(s, client_id)
+        audit(s, actor=agent, subject_client_id=client_id, action="agent_view_client", role="agent")
+    if record is None:
+        return None
+    out: Dict[str, Any] = {"client_id": record.id, "name": record.name}
+    if record.assessment:
+        tier = policy.tier(record.assessment.tier)
+        out["tier"] = f"{tier['name']}（{tier['code']}）"
+        out["assessment_expires"] = finance.assessment_expiry(record.assessment.assessed_on, policy).isoformat()
+    account = record.account
+    if account:
+        snap = account.snapshot
+        out["credit_line"] = fmt_yuan(account.credit_line)
+        out["available"] = fmt_yuan(finance.available_quota(account.credit_line, snap))
+        out["ratio"] = f"{(snap.ratio * 100).quantize(finance.CENT)}%" if snap.ratio else None
+        out["zone"] = finance.zone(snap.ratio, policy)
+        if account.open_call:
+            out["margin_call_deadline"] = account.open_call.deadline.astimezone(clock.TZ).strftime("%Y-%m-%d %H:%M")
+            out["cash_to_restore"] = fmt_yuan(finance.cash_to_restore(snap, policy.dec("margin_call.restore_to")))
+    return out
+
+
+@bp.get("/inbox")
+@agents_only
+async def inbox(request: Request):
+    return response.json(await blocking(handoff.inbox))
+
+
+@bp.get("/handoffs/<handoff_id:int>")
+@agents_only
+async def detail(request: Request, handoff_id: int):
+    data = await blocking(handoff.handoff_detail, handoff_id)
+    data["client"] = await blocking(client_figures, data["client_id"], request.ctx.user)
+    return response.json(data)
+
+
+@bp.post("/handoffs/<handoff_id:int>/take")
+@agents_only
+async def take(request: Request, handoff_id: int):
+    await blocking(handoff.take, handoff_id, request.ctx.user, request.ctx.name)
+    return response.json({"ok": True})
+
+
+@bp.post("/handoffs/<handoff_id:int>/send")
+@agents_only
+async def send(request: Request, handoff_id: int):
+    text = str(body_of(request).get("text") or "").strip()
+    if not 0 < len(text) <= 2000:
+        return error("请输入回复内容（2000字以内）。")
+    await blocking(handoff.agent_say, handoff_id, request.ctx.user, text)
+    return response.json({"ok": True})
+
+
+@bp.post("/handoffs/<handoff_id:int>/close")
+@agents_only
+async def close(request: Request, handoff_id: int):
+    await blocking(handoff.close, handoff_id, request.ctx.user)
+    return response.json({"ok": True})
+
+
+@bp.post("/flags")
+@agents_only
+async def flag(request: Request):
+    body = body_of(request)
+    kind, text = body.get("kind"), str(body.get("text") or "").strip()
+    if kind not in ("wrong", "missing") or not 0 < len(text) <= 2000:
+        return error("请说明是“建议有误”还是“缺少答案”，并附上客户的问题。")
+    faq_id = body.get("faq_id") if isinstance(body.get("faq_id"), str) else None
+
+    def store():
+        with session_scope() as s:
+            s.add(AgentFlag(at=clock.now(), agent=request.ctx.user, kind=kind, faq_id=faq_id, text=text,
+                            note=str(body.get("note") or "")[:500]))
+    await blocking(store)
+    return response.json({"ok": True})
