@@ -65,6 +65,7 @@ def jwt_secret(monkeypatch: pytest.MonkeyPatch) -> str:
 # -- real servers ---------------------------------------------------------------
 MODEL = ROOT / "models" / "liangrong.tar.gz"
 TEST_SECRET = "e2e-test-secret"
+RISK_KEY = "e2e-risk-key"
 
 
 def free_port() -> int:
@@ -165,7 +166,7 @@ def servers(database_url, tmp_path_factory) -> Iterator[Servers]:
 def pages(servers, tmp_path_factory):
     """The pages server (widget, demo login, editor) in demo mode, on the test servers."""
     port = free_port()
-    env = {**servers.env, "BOT_DEMO_MODE": "1"}
+    env = {**servers.env, "BOT_DEMO_MODE": "1", "BOT_RISK_API_KEY": RISK_KEY, "BOT_ALERT_SCAN_S": "2"}
     log = open(tmp_path_factory.mktemp("pages") / "pages.log", "ab")
     proc = subprocess.Popen([sys.executable, "-m", "web.server", "--port", str(port), "--rasa", servers.url],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

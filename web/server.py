@@ -8,6 +8,7 @@ mode is on (BOT_DEMO_MODE, default on for `make run`) and only for demo clients.
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from sanic import Sanic, response
@@ -15,7 +16,7 @@ from sanic.request import Request
 
 from bot.auth import mint
 from bot.settings import get_settings
-from web import agent_api, editor_api
+from web import agent_api, editor_api, risk_api
 
 STATIC = Path(__file__).resolve().parent / "static"
 DEMO_CLIENTS = ("C1001", "C1002", "C1003", "C1004")
@@ -68,6 +69,12 @@ def create_app(rasa_url: str) -> Sanic:
 
     app.blueprint(editor_api.bp)
     app.blueprint(agent_api.bp)
+    app.blueprint(risk_api.bp)
+
+    @app.listener("after_server_start")
+    async def start_alert_scan(app_, loop) -> None:  # noqa: ANN001
+        interval = float(os.environ.get("BOT_ALERT_SCAN_S", "60"))
+        app_.ctx.scan_task = loop.create_task(risk_api.scheduled_scan(interval))
     app.static("/static", str(STATIC), name="static")
     return app
 

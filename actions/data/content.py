@@ -122,3 +122,29 @@ class AgentFlag(Base):
     faq_id = Column(String(64))
     text = Column(String(2000), nullable=False)                    # the client's question
     note = Column(String(500))
+
+
+class Alert(Base):
+    """A proactive message to one client, created once per risk event (event_key)."""
+    __tablename__ = "alerts"
+    id = Column(Integer, primary_key=True)
+    client_id = Column(String(32), nullable=False, index=True)
+    event_key = Column(String(128), nullable=False, unique=True)   # idempotency
+    kind = Column(String(32), nullable=False)                       # margin_call | line_change | warning
+    text = Column(Text, nullable=False)
+    created_at = Column(UTCDateTime(), nullable=False)
+    delivered_at = Column(UTCDateTime())                            # shown in an open chat
+    read_at = Column(UTCDateTime())
+
+
+class OutboxMessage(Base):
+    """SMS / app-push messages for a gateway to send (the demo gateway is this table)."""
+    __tablename__ = "outbox"
+    id = Column(Integer, primary_key=True)
+    alert_id = Column(Integer, ForeignKey("alerts.id"), nullable=False, index=True)
+    client_id = Column(String(32), nullable=False)
+    channel = Column(String(16), nullable=False)                    # sms | push
+    address = Column(String(64))
+    text = Column(Text, nullable=False)
+    created_at = Column(UTCDateTime(), nullable=False)
+    sent_at = Column(UTCDateTime())

@@ -19,7 +19,7 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
-from bot import handoff
+from bot import alerts, handoff
 from bot.channels.common import (BUSY_TEXT, EMPTY_TEXT, ChannelInputError, PoliteRefusal,
                                  build_metadata, check_text, remember)
 from bot.handoff import HELD
@@ -74,6 +74,7 @@ class TokenSocketIOInput(SocketIOInput):
         # conversation (sender) id → token given once at session_request; sid → its sessions
         session_tokens: Dict[Text, Any] = {}
         sessions_of: Dict[Text, set] = {}
+        client_of: Dict[Text, Text] = {}  # conversation → verified client id, for alerts
 
         async def verified(message: UserMessage) -> None:
             raw = message.metadata if isinstance(message.metadata, dict) else {}
@@ -94,6 +95,8 @@ class TokenSocketIOInput(SocketIOInput):
                 return
             message.text = text
             message.metadata = build_metadata(raw)
+            if message.metadata.get("client_id"):
+                client_of[room] = message.metadata["client_id"]
             message.output_channel = output
             try:
                 await on_new_message(message)
@@ -124,17 +127,42 @@ class TokenSocketIOInput(SocketIOInput):
             sessions_of.setdefault(sid, set()).add(session)
             if isinstance(meta, dict) and meta.get("token"):
                 session_tokens[session] = meta["token"]
+                verified = build_metadata({"token": meta["token"]})
+                if verified.get("client_id"):
+                    client_of[session] = verified["client_id"]
             start_delivery()
 
         async def disconnect(sid: Text) -> None:
             for session in sessions_of.pop(sid, set()):
                 session_tokens.pop(session, None)
+                client_of.pop(session, None)
+
+        async def alert_read(sid: Text, data: Any) -> None:
+            """The widget showed an alert: record when it was read."""
+            alert_id = data.get("alert_id") if isinstance(data, dict) else None
+            session = next((s for s in sessions_of.get(sid, ()) if s in client_of), None)
+            if isinstance(alert_id, int) and session:
+                await asyncio.get_running_loop().run_in_executor(None, alerts.mark_read, alert_id, client_of[session])
 
         delivery: Dict[str, Any] = {}
 
         def start_delivery() -> None:
             if "task" not in delivery:
                 delivery["task"] = asyncio.get_running_loop().create_task(deliver_forever())
+
+        async def deliver_alerts(loop: Any, rooms: set) -> None:
+            """Risk alerts for the clients whose chat is open here, with follow-up buttons."""
+            clients = {client_of[r]: r for r in rooms if r in client_of}
+            due = await loop.run_in_executor(None, alerts.pending, list(clients))
+            for alert in due:
+                payload = {"text": alert.text,
+                           "quick_replies": [{"content_type": "text", "title": t, "payload": t}
+                                             for t in alerts.FOLLOW_UPS.get(alert.kind, [])],
+                           "custom": {"alert": alert.kind, "alert_id": alert.id}}
+                await sio.emit(self.bot_message_evt, payload, room=clients[alert.client_id], namespace=namespace)
+                remember(clients[alert.client_id], "system", [alert.text])
+            if due:
+                await loop.run_in_executor(None, alerts.mark_delivered, [a.id for a in due])
 
         async def deliver_forever() -> None:
             """Push agents' (and system) messages to the widgets connected here."""
@@ -149,9 +177,11 @@ class TokenSocketIOInput(SocketIOInput):
                         await sio.emit(self.bot_message_evt, payload, room=row.sender_id, namespace=namespace)
                     if pending:
                         await loop.run_in_executor(None, handoff.mark_delivered, [r.id for r in pending])
+                    await deliver_alerts(loop, rooms)
                 except Exception:
                     log.warning("agent message delivery failed; will retry", exc_info=True)
 
         sio.on("session_request", session_request, namespace=namespace)
         sio.on("disconnect", disconnect, namespace=namespace)
+        sio.on("alert_read", alert_read, namespace=namespace)
         return blueprint

@@ -89,6 +89,7 @@
   document.body.appendChild(root);
 
   function setOpen(open) {
+    if (open) refreshSession();
     root.classList.toggle("lr-open", open);
     launcher.setAttribute("aria-expanded", String(open));
     sessionStorage.setItem(KEY_OPEN, open ? "1" : "");
@@ -176,8 +177,8 @@
     var custom = m.custom || {};
     var buttons = (m.quick_replies || m.buttons || []).map(function (b) { return { title: b.title, payload: b.payload }; });
     if (!m.text && !buttons.length) return;
-    add({ from: custom.from === "agent" ? "agent" : "bot", text: m.text || "", buttons: buttons,
-          topic: custom.topic || null, label: custom.from === "agent" ? "人工客服" : null,
+    add({ from: custom.from === "agent" ? "agent" : (custom.alert ? "alert" : "bot"), text: m.text || "", buttons: buttons,
+          topic: custom.topic || null, label: custom.from === "agent" ? "人工客服" : (custom.alert ? "风险提醒" : null),
           faqId: custom.faq_id || null, version: custom.version || null });
   }
 
@@ -191,17 +192,26 @@
     pending = Math.max(0, pending + (on ? 1 : -1));
     typing.hidden = pending === 0;
   }
+  var sessionToken = null;
+  function requestSession() {  // (again) whenever the host app's login changes
+    sessionToken = (cfg.getToken && cfg.getToken()) || null;
+    socket.emit("session_request", { session_id: sessionId, metadata: metadata() });
+  }
+  function refreshSession() {
+    if (socket && socketReady && ((cfg.getToken && cfg.getToken()) || null) !== sessionToken) requestSession();
+  }
   function connectSocket() {
     if (!window.io) { root.dataset.transport = "rest"; return; }  // no socket.io: REST only
     socket = window.io(cfg.server, { path: "/socket.io", transports: ["websocket"], reconnectionDelayMax: 5000,
                                      timeout: cfg.socketTimeoutMs });
-    socket.on("connect", function () {
-      socket.emit("session_request", { session_id: sessionId, metadata: metadata() });
-    });
+    socket.on("connect", requestSession);
     socket.on("session_confirm", function () { socketReady = true; root.dataset.transport = "socket"; status.textContent = ""; });
     socket.on("disconnect", function () { socketReady = false; root.dataset.transport = "rest"; status.textContent = "连接中断，正在重连…"; });
     socket.on("connect_error", function () { socketReady = false; root.dataset.transport = "rest"; });
-    socket.on("bot_uttered", function (m) { showTyping(false); pending = 0; typing.hidden = true; botMessage(m); });
+    socket.on("bot_uttered", function (m) {
+      pending = 0; typing.hidden = true; botMessage(m);
+      if (m.custom && m.custom.alert_id) socket.emit("alert_read", { alert_id: m.custom.alert_id });
+    });
   }
   function sendRest(message) {
     return fetch(cfg.server + "/webhooks/rest/webhook", {
@@ -217,6 +227,7 @@
     add({ from: "user", text: shown || message });
     showTyping(true);
     if (socket && socketReady) {
+      refreshSession();
       socket.emit("user_uttered", { message: message, session_id: sessionId, metadata: metadata() });
       return;
     }

@@ -1,0 +1,69 @@
+"""The broker's risk system → alerts: POST /api/risk/events, and the scheduled re-check.
+
+    Authorization: Bearer $BOT_RISK_API_KEY
+    {"type": "margin_call", "client_id": "C1001", "since": "2026-11-26"}
+    {"type": "price", "code": "600519.SH", "price": "200"}
+    {"type": "scan"}
+
+The endpoint is off (404) unless BOT_RISK_API_KEY is set.
+"""
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import os
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from sanic import Blueprint, response
+from sanic.request import Request
+
+from bot import alerts
+from web.editor_api import blocking, body_of, error
+
+log = logging.getLogger(__name__)
+bp = Blueprint("risk_api", url_prefix="/api/risk")
+
+
+@bp.post("/events")
+async def event(request: Request):
+    key = os.environ.get("BOT_RISK_API_KEY")
+    if not key:
+        return error("risk events API is not enabled", 404)
+    given = request.headers.get("authorization", "")[7:]
+    if not hmac.compare_digest(given.encode(), key.encode()):
+        return error("unauthorised", 401)
+    body = body_of(request)
+    kind = body.get("type")
+    try:
+        if kind == "margin_call":
+            since = date.fromisoformat(body["since"]) if body.get("since") else None
+            await blocking(alerts.record_margin_call, str(body.get("client_id", "")), since)
+        elif kind == "price":
+            price = Decimal(str(body.get("price")))
+            if not price > 0:
+                raise InvalidOperation
+            await blocking(alerts.record_price, str(body.get("code", "")), price)
+        elif kind != "scan":
+            return error("type must be margin_call, price or scan")
+    except (KeyError, ValueError, InvalidOperation):
+        return error("invalid event fields")
+    except LookupError as exc:
+        return error(str(exc), 404)
+    except Exception:
+        log.exception("risk event failed")
+        return error("busy, retry later", 503)
+    created = await blocking(alerts.scan)
+    return response.json({"ok": True, "alerts_created": created})
+
+
+async def scheduled_scan(interval_s: float) -> None:
+    """Re-check ratios against the lines (after price updates) every interval."""
+    loop = asyncio.get_running_loop()
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            await loop.run_in_executor(None, alerts.scan)
+        except Exception:
+            log.warning("scheduled alert scan failed; will retry", exc_info=True)
