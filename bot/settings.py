@@ -28,7 +28,8 @@ def get_settings() -> Settings:
         database_url=os.environ.get(
             "BOT_DATABASE_URL", f"sqlite:///{VAR_DIR / 'broker.db'}"
         ),
-        jwt_secret=os.environ.get("BOT_JWT_SECRET", "dev-only-secret-change-me"),
+        # demo default shared by `make run` and `make token`; set your own in production
+        jwt_secret=os.environ.get("BOT_JWT_SECRET", "demo-secret-change-me"),
         demo_mode=os.environ.get("BOT_DEMO_MODE", "0") in ("1", "true", "yes"),
         db_timeout_s=float(os.environ.get("BOT_DB_TIMEOUT_S", "3")),
     )

@@ -7,8 +7,7 @@ export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" TF_CPP_MIN_LOG_LEVEL=3 RASA_
 export BOT_DEMO_MODE=${BOT_DEMO_MODE:-1}   # the demo page's login; set 0 to switch it off
 RASA_PORT=${RASA_PORT:-5005} ACTIONS_PORT=${ACTIONS_PORT:-5055} PAGES_PORT=${PAGES_PORT:-8080}
 if [ -z "${BOT_JWT_SECRET:-}" ]; then
-  export BOT_JWT_SECRET="demo-secret-$(hostname)"
-  echo "[run] BOT_JWT_SECRET not set: using a demo secret (set it in production)"
+  echo "[run] BOT_JWT_SECRET is not set: using the built-in demo secret (set your own in production)"
 fi
 mkdir -p var/log
 pids=()
@@ -35,6 +34,8 @@ cat <<MSG
   chat (REST)     POST http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook
   agent assist    POST http://127.0.0.1:$RASA_PORT/webhooks/assist/suggest
   demo page       http://127.0.0.1:$PAGES_PORT/      (full-page chat: /chat)
+  agents' console http://127.0.0.1:$PAGES_PORT/agent
+  publishing      http://127.0.0.1:$PAGES_PORT/editor
   logs            var/log/{rasa,actions,pages}.log
 Ctrl-C stops everything.
 MSG
