@@ -6,8 +6,7 @@ are refused). Viewing a client's figures is audit-logged with the agent's id.
 from __future__ import annotations
 
 import logging
-from functools import wraps
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Dict, Optional
 
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -19,30 +18,13 @@ from actions.data.repository import audit, load_client
 from bot import clock, handoff
 from bot.policy import fmt_yuan, get_policy
 from bot.staff import verify_staff_token
-from web.editor_api import blocking, body_of, error
+from web.editor_api import blocking, body_of, error, requires_staff
 
 log = logging.getLogger(__name__)
 bp = Blueprint("agent_api", url_prefix="/api/agent")
 
 
-def agents_only(handler: Callable) -> Callable:
-    @wraps(handler)
-    async def wrapped(request: Request, *args: Any, **kwargs: Any):
-        header = request.headers.get("authorization", "")
-        who = verify_staff_token(header[7:] if header.lower().startswith("bearer ") else None)
-        if who is None:
-            return error("请先用客服账号登录。", 401)
-        if who[2] != "agent":
-            return error("该账号没有客服工作台权限。", 403)
-        request.ctx.user, request.ctx.name, _ = who
-        try:
-            return await handler(request, *args, **kwargs)
-        except (LookupError, PermissionError) as exc:
-            return error(str(exc), 409 if isinstance(exc, PermissionError) else 404)
-        except Exception:
-            log.exception("agent api failed")
-            return error("系统繁忙，请稍后再试。", 503)
-    return wrapped
+agents_only = requires_staff(("agent",), "请先用客服账号登录。")
 
 
 def client_figures(client_id: Optional[str], agent: str) -> Optional[Dict[str, Any]]:

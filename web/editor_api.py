@@ -12,7 +12,7 @@ import io
 import logging
 from datetime import date
 from functools import wraps
-from typing import Any, Callable, Dict, List
+from typing import Any, Callable, Dict, List, Tuple
 
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -45,24 +45,35 @@ def body_of(request: Request) -> Dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-def staff_only(handler: Callable) -> Callable:
-    @wraps(handler)
-    async def wrapped(request: Request, *args: Any, **kwargs: Any):
-        header = request.headers.get("authorization", "")
-        who = verify_staff_token(header[7:] if header.lower().startswith("bearer ") else None)
-        if who is None:
-            return error("请先登录（投教/合规人员账号）。", 401)
-        request.ctx.user, request.ctx.name, request.ctx.role = who
-        try:
-            return await handler(request, *args, **kwargs)
-        except publishing.EditConflict as exc:
-            return error(str(exc), 409)
-        except publishing.WorkflowError as exc:
-            return error(str(exc), 400)
-        except Exception:
-            log.exception("editor api failed")
-            return error("系统繁忙，请稍后再试。", 503)
-    return wrapped
+def requires_staff(roles: Tuple[str, ...] = ("editor", "reviewer"),
+                   login_message: str = "请先登录（投教/合规人员账号）。") -> Callable:
+    """A staff token of one of `roles`; workflow errors become readable 4xx answers."""
+    def decorate(handler: Callable) -> Callable:
+        @wraps(handler)
+        async def wrapped(request: Request, *args: Any, **kwargs: Any):
+            header = request.headers.get("authorization", "")
+            who = verify_staff_token(header[7:] if header.lower().startswith("bearer ") else None)
+            if who is None:
+                return error(login_message, 401)
+            if who[2] not in roles:
+                return error("该账号没有此页面的权限。", 403)
+            request.ctx.user, request.ctx.name, request.ctx.role = who
+            try:
+                return await handler(request, *args, **kwargs)
+            except publishing.EditConflict as exc:
+                return error(str(exc), 409)
+            except (publishing.WorkflowError, PermissionError) as exc:
+                return error(str(exc), 409 if isinstance(exc, PermissionError) else 400)
+            except LookupError as exc:
+                return error(str(exc), 404)
+            except Exception:
+                log.exception("staff api failed")
+                return error("系统繁忙，请稍后再试。", 503)
+        return wrapped
+    return decorate
+
+
+staff_only = requires_staff()
 
 
 @bp.post("/staff/login")

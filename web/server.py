@@ -1,4 +1,5 @@
-"""Pages server: the demo host page with the chat widget, and the full-page chat.
+"""Pages server: the demo host page with the widget, the full-page chat, the agents'
+console and the publishing page, with their APIs and the scheduled alert re-check.
 
     python -m web.server --port 8080 --rasa http://127.0.0.1:5005
 
@@ -29,6 +30,18 @@ SECURITY_HEADERS = {
 }
 
 
+PAGES = {"/": "index.html",        # demo host page with the widget and the demo login
+         "/chat": "chat.html",     # full-page chat for the mobile app's WebView
+         "/agent": "agent.html",   # agents' console (its API needs an agent login)
+         "/editor": "editor.html"}  # the education team's publishing page
+
+
+def _page_handler(page: str):
+    async def handler(request: Request):
+        return await response.file(STATIC / page)
+    return handler
+
+
 def create_app(rasa_url: str) -> Sanic:
     app = Sanic("liangrong_pages")
 
@@ -36,13 +49,8 @@ def create_app(rasa_url: str) -> Sanic:
     async def headers(request: Request, resp) -> None:  # noqa: ANN001
         resp.headers.update(SECURITY_HEADERS)
 
-    @app.get("/")
-    async def host_page(request: Request):
-        return await response.file(STATIC / "index.html")
-
-    @app.get("/chat")
-    async def full_page_chat(request: Request):
-        return await response.file(STATIC / "chat.html")
+    for path, page in PAGES.items():
+        app.add_route(_page_handler(page), path, methods=["GET"], name=f"page_{page.split('.')[0]}")
 
     @app.get("/config.js")
     async def config(request: Request):
@@ -53,19 +61,10 @@ def create_app(rasa_url: str) -> Sanic:
     async def demo_token(request: Request):
         if not get_settings().demo_mode:
             return response.json({"error": "demo login is off"}, status=404)
-        body = request.json if isinstance(request.json, dict) else {}
-        client_id = body.get("client_id")
+        client_id = editor_api.body_of(request).get("client_id")
         if client_id not in DEMO_CLIENTS:
             return response.json({"error": "unknown demo client"}, status=400)
         return response.json({"token": mint(client_id, ttl_s=3600), "client_id": client_id})
-
-    @app.get("/editor")
-    async def editor_page(request: Request):
-        return await response.file(STATIC / "editor.html")
-
-    @app.get("/agent")
-    async def agent_page(request: Request):
-        return await response.file(STATIC / "agent.html")
 
     app.blueprint(editor_api.bp)
     app.blueprint(agent_api.bp)

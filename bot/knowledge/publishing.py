@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import json
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import yaml
 from sqlalchemy import select
@@ -178,27 +178,30 @@ def _require_clean(session: Session, faq_id: str, row: KbVersion) -> None:
         raise WorkflowError("内容未通过校验，不能继续：" + "；".join(f"{p.field}: {p.message}" for p in bad[:5]))
 
 
-def submit(session: Session, faq_id: str, actor: str) -> int:
+def _latest_in(session: Session, faq_id: str, status: str, refusal: str) -> Tuple[KbEntry, KbVersion]:
+    """The entry and its latest version, which must be in `status` and pass validation."""
     entry = _entry(session, faq_id)
     row = _latest(session, entry)
-    if row.status != "draft":
-        raise WorkflowError("只有草稿可以提交审核。")
+    if row.status != status:
+        raise WorkflowError(refusal)
     _require_clean(session, faq_id, row)
+    return entry, row
+
+
+def submit(session: Session, faq_id: str, actor: str) -> int:
+    _, row = _latest_in(session, faq_id, "draft", "只有草稿可以提交审核。")
     row.status = "review"
     _event(session, actor, "submit", faq_id, row.version)
     return row.version
 
 
 def approve(session: Session, faq_id: str, reviewer: str, role: str) -> int:
-    entry = _entry(session, faq_id)
-    row = _latest(session, entry)
     if role != "reviewer":
         raise WorkflowError("只有审核人可以审核通过。")
-    if row.status != "review":
-        raise WorkflowError("该版本不在待审核状态。")
+    row = _latest(session, _entry(session, faq_id))
     if row.author == reviewer:
         raise WorkflowError("不能审核自己撰写的内容，请由另一位审核人审核。")
-    _require_clean(session, faq_id, row)
+    _, row = _latest_in(session, faq_id, "review", "该版本不在待审核状态。")
     row.status, row.reviewer, row.reviewed_at = "approved", reviewer, clock.now()
     _event(session, reviewer, "approve", faq_id, row.version)
     return row.version
@@ -224,11 +227,7 @@ def _go_live(session: Session, entry: KbEntry, row: KbVersion) -> None:
 
 
 def publish(session: Session, faq_id: str, actor: str) -> int:
-    entry = _entry(session, faq_id)
-    row = _latest(session, entry)
-    if row.status != "approved":
-        raise WorkflowError("只有审核通过的版本才能发布。")
-    _require_clean(session, faq_id, row)
+    entry, row = _latest_in(session, faq_id, "approved", "只有审核通过的版本才能发布。")
     before = json.loads(_version(session, faq_id, entry.published_version).content) if entry.published_version else None
     _go_live(session, entry, row)
     _event(session, actor, "publish", faq_id, row.version, diff(before, json.loads(row.content)))
