@@ -149,3 +149,14 @@ def test_answer_feedback_is_stored(servers, database_url):
                 {"sender": "x", "faq_id": "interest_financing_rate", "version": 1, "helpful": "yes"}, []):
         resp = requests.post(f"{servers.url}/webhooks/feedback/", json=bad, timeout=10)
         assert resp.status_code == 400 and "error" in resp.json()
+
+
+def test_rate_limit_per_sender_is_polite(servers):
+    texts = [joined(replies(servers.chat("你好", sender="e2e-flood"))) for _ in range(35)]
+    assert any("太频繁" in t for t in texts) and all(t for t in texts)
+    assert "两融" in joined(replies(servers.chat("你好", sender="e2e-calm")))  # others are unaffected
+
+
+def test_health_and_readiness(servers):
+    assert requests.get(f"{servers.url}/webhooks/rest/", timeout=5).json() == {"status": "ok"}
+    assert requests.get(f"{servers.url}/webhooks/rest/ready", timeout=5).json() == {"ready": True}

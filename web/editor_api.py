@@ -21,6 +21,7 @@ from actions.data.db import session_scope
 from bot.knowledge import insights, publishing
 from bot.knowledge.model import Entry
 from bot.knowledge.retriever import Retriever
+from bot.knowledge.validate import ID_PATTERN
 from bot.knowledge.service import shared_service
 from bot.policy import PolicyError, get_policy
 from bot.staff import authenticate, mint_staff_token, verify_staff_token
@@ -142,6 +143,8 @@ async def validate(request: Request):
 @staff_only
 async def save(request: Request, faq_id: str):
     body = body_of(request)
+    if not ID_PATTERN.match(faq_id) or len(faq_id) > 64:
+        return error("主题 ID 须为小写字母、数字和下划线，如 interest_financing_rate。")
     if not isinstance(body.get("content"), dict):
         return error("content 必须是对象。")
 

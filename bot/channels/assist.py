@@ -20,6 +20,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.common import MAX_MESSAGE_CHARS, JsonChannel
+from bot.channels.guards import RateLimiter, client_ip
 from bot.knowledge.service import shared_service
 from bot.text import clean, has_meaningful_text
 
@@ -68,6 +69,7 @@ class AssistInput(JsonChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint("assist_webhook", __name__)
+        limiter = RateLimiter()
         # build the knowledge index now, not on the first agent's request
         threading.Thread(target=shared_service, name="knowledge-warmup", daemon=True).start()
 
@@ -77,6 +79,8 @@ class AssistInput(JsonChannel):
 
         @bp.route("/suggest", methods=["POST"])
         async def suggest(request: Request) -> HTTPResponse:
+            if not limiter.allow(None, client_ip(request)):
+                return _error("请求太频繁，请稍后再试。", status=429)
             body = self.json_body(request)
             try:
                 req = parse_request(body)

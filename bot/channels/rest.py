@@ -19,6 +19,7 @@ from sanic.response import HTTPResponse
 from bot.channels.common import (BUSY_TEXT, EMPTY_TEXT, ChannelInputError, JsonChannel, MergingOutputChannel,
                                  PoliteRefusal,
                                  bot_message, build_metadata, check_sender, check_text, remember)
+from bot.channels.guards import RATE_LIMITED_TEXT, RateLimiter, client_ip
 from bot.handoff import HELD
 
 log = logging.getLogger(__name__)
@@ -32,10 +33,19 @@ class TokenRestInput(JsonChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint("token_rest_webhook", __name__)
+        limiter = RateLimiter()
 
         @bp.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
+            """Liveness: the process answers."""
             return response.json({"status": "ok"})
+
+        @bp.route("/ready", methods=["GET"])
+        async def ready(request: Request) -> HTTPResponse:
+            """Readiness for the load balancer: a model is loaded."""
+            agent = getattr(request.app.ctx, "agent", None)
+            ok = agent is not None and agent.is_ready()
+            return response.json({"ready": ok}, status=200 if ok else 503)
 
         @bp.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
@@ -49,6 +59,8 @@ class TokenRestInput(JsonChannel):
                 return response.json({"error": str(exc)}, status=400)
             except PoliteRefusal as exc:
                 return response.json([bot_message(sender, str(exc))])
+            if not limiter.allow(sender, client_ip(request)):
+                return response.json([bot_message(sender, RATE_LIMITED_TEXT)])
             if text is None:
                 return response.json([bot_message(sender, EMPTY_TEXT)])
             remember(sender, "client", [text])

@@ -22,6 +22,7 @@ from sanic import Blueprint
 from bot import alerts, handoff
 from bot.channels.common import (BUSY_TEXT, EMPTY_TEXT, ChannelInputError, PoliteRefusal,
                                  build_metadata, check_text, remember)
+from bot.channels.guards import RATE_LIMITED_TEXT, RateLimiter
 from bot.handoff import HELD
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,7 @@ class TokenSocketIOInput(SocketIOInput):
         session_tokens: Dict[Text, Any] = {}
         sessions_of: Dict[Text, set] = {}
         client_of: Dict[Text, Text] = {}  # conversation → verified client id, for alerts
+        limiter = RateLimiter()
 
         async def verified(message: UserMessage) -> None:
             raw = message.metadata if isinstance(message.metadata, dict) else {}
@@ -89,6 +91,9 @@ class TokenSocketIOInput(SocketIOInput):
                 return
             if text is None:
                 await output.say(room, EMPTY_TEXT)
+                return
+            if not limiter.allow(room, None):
+                await output.say(room, RATE_LIMITED_TEXT)
                 return
             remember(room, "client", [text])
             if room in HELD:  # an agent is answering this conversation: the bot stays silent
