@@ -6,6 +6,7 @@
 2. Intent classification on the held-out messages (macro-F1, out-of-scope rate)
 3. Full training time of the Rasa model (trained from scratch into a temp folder)
 4. REST latency vs a minimal Rasa bot, sequential and 16 concurrent; resident memory
+5. Scale-out: throughput and latency at 1/16/64 senders, 1 vs 2 instances, profile
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import sys
 import tempfile
 import time
 
-from benchmarks import eval_nlu, eval_retrieval, latency
+from benchmarks import eval_nlu, eval_retrieval, latency, scaleout
 from bot.settings import ROOT
 
 
@@ -41,6 +42,8 @@ def main(argv=None) -> int:
         print(f"rasa train --force: {training_time():.0f} s")
     print("\n== 4. Latency and memory ==")
     latency.main(["--requests", str(args.requests)])
+    print("\n== 5. Scale-out: 1 vs 2 instances behind nginx (scripts/cluster.sh) ==")
+    scaleout.main(["--start", "--requests", str(args.requests)])
     return 0
 
 

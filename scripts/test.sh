@@ -34,6 +34,10 @@ pg_url=$(PGDATABASE_NAME=broker_test scripts/pg.sh start | tail -1)
 trap 'scripts/pg.sh stop' EXIT
 BOT_TEST_DATABASE_URL="$pg_url" $PY -m pytest tests
 
+step "production topology: 2 Rasa instances, PostgreSQL tracker store, Redis lock store, nginx"
+trap 'scripts/pg.sh stop; scripts/cluster.sh stop >/dev/null 2>&1 || true' EXIT
+$PY -m pytest -m cluster tests/test_cluster.py
+
 step "conversation tests (rasa test core)"
 rm -rf var/rasa-test
 .venv/bin/rasa test core --stories tests/test_stories.yml --model models/liangrong.tar.gz \

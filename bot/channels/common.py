@@ -88,8 +88,37 @@ def remember(sender_id: Text, role: Text, texts: List[Text]) -> None:
     asyncio.get_running_loop().run_in_executor(None, write)
 
 
+def check_message_id(value: Any) -> Optional[Text]:
+    """An optional client-chosen id that makes retries of the same message harmless."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not 0 < len(value) <= 64:
+        raise ChannelInputError("message_id 必须是不超过64个字符的字符串。")
+    return value
+
+
+async def handle_once(agent: Any, message: Any) -> bool:
+    """Agent.handle_message, but a message whose id the conversation already holds is
+    not processed again (a client's retry after an instance died mid-request).
+    The check runs under the conversation's lock, like the processing itself."""
+    async with agent.lock_store.lock(message.sender_id):
+        if message.message_id:
+            tracker = await agent.tracker_store.retrieve(message.sender_id)
+            if tracker is not None and any(getattr(e, "message_id", None) == message.message_id
+                                           for e in tracker.events if e.type_name == "user"):
+                return False
+        await agent.processor.handle_message(message)
+        return True
+
+
 def bot_message(recipient_id: Text, text: Text) -> Dict[Text, Any]:
     return {"recipient_id": recipient_id, "text": text}
+
+
+def busy_message(recipient_id: Text) -> Dict[Text, Any]:
+    """The message was not (fully) processed: the client may send it again, with the
+    same message_id, and it will not be processed twice."""
+    return {"recipient_id": recipient_id, "text": BUSY_TEXT, "custom": {"retry": True}}
 
 
 class MergingOutputChannel(CollectingOutputChannel):

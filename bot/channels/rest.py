@@ -16,9 +16,10 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.common import (BUSY_TEXT, EMPTY_TEXT, ChannelInputError, JsonChannel, MergingOutputChannel,
+from bot.channels.common import (EMPTY_TEXT, ChannelInputError, JsonChannel, MergingOutputChannel,
                                  PoliteRefusal,
-                                 bot_message, build_metadata, check_sender, check_text, remember)
+                                 bot_message, build_metadata, busy_message, check_message_id, check_sender, check_text,
+                                 handle_once, remember)
 from bot.channels.guards import RATE_LIMITED_TEXT, RateLimiter, client_ip
 from bot.handoff import HELD
 
@@ -55,6 +56,7 @@ class TokenRestInput(JsonChannel):
             try:
                 sender = check_sender(body.get("sender"))
                 text = check_text(body.get("message"))
+                message_id = check_message_id(body.get("message_id"))
             except ChannelInputError as exc:
                 return response.json({"error": str(exc)}, status=400)
             except PoliteRefusal as exc:
@@ -68,14 +70,18 @@ class TokenRestInput(JsonChannel):
                 return response.json([])
             collector = MergingOutputChannel()
             message = UserMessage(text, collector, sender, input_channel=self.name(),
-                                  metadata=build_metadata(body.get("metadata")))
+                                  metadata=build_metadata(body.get("metadata")), message_id=message_id)
+            agent = getattr(request.app.ctx, "agent", None)
+            handle = handle_once(agent, message) if agent is not None and message_id else on_new_message(message)
             try:
-                await asyncio.wait_for(on_new_message(message), timeout=REPLY_TIMEOUT_S)
+                processed = await asyncio.wait_for(handle, timeout=REPLY_TIMEOUT_S)
             except Exception:
                 log.exception("rest channel: message handling failed for sender %s", sender)
-                return response.json(collector.replies + [bot_message(sender, BUSY_TEXT)])
+                return response.json(collector.replies + [busy_message(sender)])
+            if processed is False:  # a retry of a message this conversation already holds
+                return response.json([])
             # Nothing said (e.g. the action server is down): never leave the client hanging.
-            replies = collector.replies or [bot_message(sender, BUSY_TEXT)]
+            replies = collector.replies or [busy_message(sender)]
             remember(sender, "bot", [r.get("text", "") for r in replies])
             return response.json(replies)
 

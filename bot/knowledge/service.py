@@ -58,6 +58,7 @@ class KnowledgeService:
         self.thresholds = thresholds
         self._revision = self.store.revision()
         self._retriever = Retriever(self.store.published())
+        self._failing = False
         if watch:  # keep the index fresh whether or not questions are arriving
             threading.Thread(target=self._watch, name="knowledge-watch", daemon=True).start()
 
@@ -77,8 +78,11 @@ class KnowledgeService:
             self._retriever, self._revision = retriever, revision  # one atomic swap
             log.info("knowledge index rebuilt in %.2fs (%d entries, revision %s)",
                      time.monotonic() - started, len(retriever.entries), revision)
+            self._failing = False
         except Exception:  # store unreachable or a bad entry: keep serving the previous index
-            log.exception("knowledge refresh failed; keeping the previous index")
+            if not self._failing:  # once per outage, not every poll
+                log.warning("knowledge refresh failed; keeping the previous index", exc_info=True)
+            self._failing = True
 
     def refresh_now(self) -> None:
         """Synchronous rebuild (tools and tests)."""
