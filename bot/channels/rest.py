@@ -1,6 +1,7 @@
 """REST channel at /webhooks/rest/webhook that verifies the client's token.
 
-Same request shape as Rasa's REST channel ({"sender", "message", "metadata"});
+Same request shape as Rasa's REST channel ({"sender", "message", "metadata"}, plus an
+optional "message_id" that makes a client's retry of the same message harmless);
 `metadata.token` is verified here and replaced by the verified identity. Bad input
 gets a 400 with a readable message; a failure inside Rasa gets a polite busy
 reply, never a 500 or a stack trace.
@@ -17,9 +18,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.common import (EMPTY_TEXT, ChannelInputError, JsonChannel, MergingOutputChannel,
-                                 PoliteRefusal,
-                                 bot_message, build_metadata, busy_message, check_message_id, check_sender, check_text,
-                                 handle_once, remember)
+                                 PoliteRefusal, bot_message, build_metadata, busy_message,
+                                 check_message_id, check_sender, check_text, handle_once, remember)
 from bot.channels.guards import RATE_LIMITED_TEXT, RateLimiter, client_ip
 from bot.handoff import HELD
 

@@ -216,7 +216,8 @@
   function sendRest(message) {
     return fetch(cfg.server + "/webhooks/rest/webhook", {
       method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ sender: sessionId, message: message, metadata: metadata() })
+      body: JSON.stringify({ sender: sessionId, message: message, metadata: metadata(),
+                             message_id: sessionId.slice(0, 16) + "-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 8) })
     }).then(function (r) { return r.json(); }).then(function (data) {
       showTyping(false);
       if (Array.isArray(data)) data.forEach(botMessage);
