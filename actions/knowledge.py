@@ -6,7 +6,10 @@ from typing import Any, Dict, List, Sequence, Text
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import BaseAction, BusyError, entity_values, note_unanswered, run_blocking
+from actions.common import (BaseAction, BusyError, entity_values, note_unanswered, run_blocking,
+                            verified_client_id)
+from actions.data.db import session_scope
+from actions.data.repository import load_client
 from actions.service import hand_off
 from bot.knowledge.model import Entry, Hit
 from bot.knowledge.insights import lectures
@@ -22,6 +25,8 @@ OUT_OF_SCOPE = (
 )
 CLARIFY = "您是想了解以下哪个问题？请点选，或换个说法再问我："
 LECTURES_TOPIC = "service_education"  # its answer is followed by the published lecture list
+# a logged-in client in a margin call who asks about these is also handed to a person
+LIQUIDATION_TOPICS = {"margincall_forced_liquidation", "margincall_deadline"}
 
 
 def out_of_scope_text(policy: Policy) -> str:
@@ -45,6 +50,21 @@ def send_entry(dispatcher: CollectingDispatcher, service: KnowledgeService, entr
 
 def send_clarify(dispatcher: CollectingDispatcher, hits: List[Hit]) -> None:
     dispatcher.utter_message(text=CLARIFY, buttons=[faq_button(h.entry) for h in hits[:3]])
+
+
+async def in_margin_call(tracker: Tracker) -> bool:
+    client_id = verified_client_id(tracker)
+    if client_id is None:
+        return False
+
+    def open_call() -> bool:
+        with session_scope() as session:
+            record = load_client(session, client_id)
+            return bool(record and record.account and record.account.open_call)
+    try:
+        return await run_blocking(open_call)
+    except BusyError:
+        return False
 
 
 async def send_lectures(dispatcher: CollectingDispatcher) -> None:
@@ -101,6 +121,8 @@ async def answer_from_knowledge(dispatcher: CollectingDispatcher, tracker: Track
         send_entry(dispatcher, service, entry)
     if entry is not None and entry.id == LECTURES_TOPIC:
         await send_lectures(dispatcher)
+    if entry is not None and entry.id in LIQUIDATION_TOPICS and await in_margin_call(tracker):
+        await hand_off(dispatcher, tracker, "追保期间询问强制平仓")
 
 
 class ActionAnswerFaq(BaseAction):

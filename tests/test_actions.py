@@ -173,3 +173,24 @@ def test_service_replies(monkeypatch):
     monkeypatch.setenv("BOT_FAKE_NOW", "2026-11-28T10:00:00+08:00")   # Saturday
     out = run(ActionHandoff(), tracker("转人工"))
     assert out[0]["custom"]["handoff"] == "queued" and "2026年11月30日 08:30" in out[0]["text"]
+
+
+def test_margin_call_client_asking_about_liquidation_is_handed_to_a_person(database_url):
+    from sqlalchemy import select
+
+    from actions.data.content import Handoff
+    from actions.data.db import session_scope
+
+    def close_all():
+        with session_scope(database_url) as s:
+            for h in s.scalars(select(Handoff).where(Handoff.sender_id == "test-sender")):
+                h.state = "closed"
+    close_all()  # earlier tests asked for a person in this conversation
+    out = run(ActionAnswerFaq(), tracker("faq", "C1003", entities=[{"entity": "faq_id",
+                                                                     "value": "margincall_forced_liquidation"}]))
+    assert out[0]["custom"]["faq_id"] == "margincall_forced_liquidation"
+    assert out[-1]["custom"].get("handoff") in ("requested", "queued")
+    with session_scope(database_url) as s:
+        assert s.scalars(select(Handoff).where(Handoff.sender_id == "test-sender",
+                                               Handoff.reason == "追保期间询问强制平仓")).first()
+    close_all()
