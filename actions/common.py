@@ -58,14 +58,18 @@ def say_busy(dispatcher: CollectingDispatcher, policy: Optional[Policy] = None) 
 
 
 async def note_unanswered(tracker: Tracker, outcome: str, hits: Sequence[Any]) -> None:
-    """Log the question for the education team's insights; never blocks the reply."""
+    """Log the question for the education team's insights, in the background: the
+    reply never waits for it, and a failure only costs the log line."""
     text = (tracker.latest_message or {}).get("text") or ""
     best = hits[0] if hits else None
-    try:
-        await run_blocking(lambda: log_question(tracker.sender_id, text, outcome,
-                                                best.faq_id if best else None, best.score if best else 0.0))
-    except BusyError:
-        pass
+
+    def write() -> None:
+        try:
+            log_question(tracker.sender_id, text, outcome, best.faq_id if best else None,
+                         best.score if best else 0.0)
+        except Exception:
+            log.warning("could not log an unanswered question", exc_info=True)
+    asyncio.get_running_loop().run_in_executor(None, write)
 
 
 # -- formatting ---------------------------------------------------------------

@@ -10,6 +10,7 @@ many Rasa instances.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from typing import Any, Dict, List, Optional, Set
@@ -26,10 +27,59 @@ BOT_BACK = "人工客服已结束本次服务，接下来由智能助手继续�
 AGENT_JOINED = "{name}已接入，正在为您服务。"
 
 
+def _message(sender_id: str, role: str, text: str, author: Optional[str] = None) -> TranscriptMessage:
+    now = clock.now()
+    return TranscriptMessage(sender_id=sender_id[:128], role=role, text=text[:5000], author=author, at=now,
+                             delivered_at=now if role in ("client", "bot") else None)
+
+
 def log_message(sender_id: str, role: str, text: str, author: Optional[str] = None) -> None:
     with session_scope() as session:
-        session.add(TranscriptMessage(sender_id=sender_id[:128], role=role, text=text[:5000], author=author,
-                                      at=clock.now(), delivered_at=clock.now() if role in ("client", "bot") else None))
+        session.add(_message(sender_id, role, text, author))
+
+
+class TranscriptWriter:
+    """Writes chat messages in small batches from one background thread, so the chat
+    path never waits for (or commits to) the database once per message."""
+
+    def __init__(self, max_batch: int = 200, linger_s: float = 0.2) -> None:
+        self.queue: "queue.Queue[TranscriptMessage]" = queue.Queue(maxsize=100_000)
+        self.max_batch, self.linger_s = max_batch, linger_s
+        self._started = False
+        self._lock = threading.Lock()
+
+    def add(self, sender_id: str, role: str, texts: List[str]) -> None:
+        self._start()
+        for text in texts:
+            if text:
+                try:
+                    self.queue.put_nowait(_message(sender_id, role, text))
+                except queue.Full:
+                    log.warning("transcript queue full; dropping a message of %s", sender_id)
+
+    def _start(self) -> None:
+        with self._lock:
+            if not self._started:
+                self._started = True
+                threading.Thread(target=self._run, name="transcript-writer", daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            batch = [self.queue.get()]
+            deadline = time.monotonic() + self.linger_s
+            while len(batch) < self.max_batch and time.monotonic() < deadline:
+                try:
+                    batch.append(self.queue.get(timeout=max(0.0, deadline - time.monotonic())))
+                except queue.Empty:
+                    break
+            try:
+                with session_scope() as session:
+                    session.add_all(batch)
+            except Exception:
+                log.warning("transcript write failed (%d messages)", len(batch), exc_info=True)
+
+
+TRANSCRIPT = TranscriptWriter()
 
 
 def open_handoff(sender_id: str, client_id: Optional[str], reason: str) -> int:

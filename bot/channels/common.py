@@ -1,7 +1,6 @@
 """What the client channels share: input checks, identity, merged replies."""
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any, Dict, List, Optional, Text
 
@@ -74,18 +73,10 @@ def build_metadata(raw: Any) -> Dict[Text, Any]:
 
 
 def remember(sender_id: Text, role: Text, texts: List[Text]) -> None:
-    """Write messages to the transcript agents read, off the request path."""
-    from bot.handoff import log_message
+    """Add messages to the transcript agents read (written in the background)."""
+    from bot.handoff import TRANSCRIPT
 
-    def write() -> None:
-        try:
-            for text in texts:
-                if text:
-                    log_message(sender_id, role, text)
-        except Exception:
-            log.warning("transcript write failed for %s", sender_id, exc_info=True)
-
-    asyncio.get_running_loop().run_in_executor(None, write)
+    TRANSCRIPT.add(sender_id, role, texts)
 
 
 def check_message_id(value: Any) -> Optional[Text]:

@@ -71,23 +71,17 @@ class KnowledgeService:
     def _refresh_if_changed(self) -> None:
         try:
             revision = self.store.revision()
-            if revision == self._revision:
-                return
-            started = time.monotonic()
-            retriever = Retriever(self.store.published())
-            self._retriever, self._revision = retriever, revision  # one atomic swap
-            log.info("knowledge index rebuilt in %.2fs (%d entries, revision %s)",
-                     time.monotonic() - started, len(retriever.entries), revision)
+            if revision != self._revision:
+                started = time.monotonic()
+                retriever = Retriever(self.store.published())
+                self._retriever, self._revision = retriever, revision  # readers see one or the other
+                log.info("knowledge index rebuilt in %.2fs (%d entries, revision %s)",
+                         time.monotonic() - started, len(retriever.entries), revision)
             self._failing = False
         except Exception:  # store unreachable or a bad entry: keep serving the previous index
             if not self._failing:  # once per outage, not every poll
                 log.warning("knowledge refresh failed; keeping the previous index", exc_info=True)
             self._failing = True
-
-    def refresh_now(self) -> None:
-        """Synchronous rebuild (tools and tests)."""
-        revision = self.store.revision()
-        self._retriever, self._revision = Retriever(self.store.published()), revision
 
     # -- queries ----------------------------------------------------------------
     @property
