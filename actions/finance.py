@@ -154,8 +154,12 @@ def fall_to_line(snapshot: Snapshot, line: Decimal) -> Optional[Decimal]:
     return max(ZERO, fraction * 100)
 
 
+def add_months(day: date, months: int) -> date:
+    """Same day `months` later, clamped to the month's end (29 Feb + 24 months → 28 Feb)."""
+    years, month0 = divmod(day.month - 1 + months, 12)
+    year, month = day.year + years, month0 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
 def assessment_expiry(assessed_on: date, policy: Policy) -> date:
-    months = int(policy.get("risk_tiers.assessment_validity_months"))
-    years, month0 = divmod(assessed_on.month - 1 + months, 12)
-    year, month = assessed_on.year + years, month0 + 1
-    return date(year, month, min(assessed_on.day, calendar.monthrange(year, month)[1]))
+    return add_months(assessed_on, int(policy.get("risk_tiers.assessment_validity_months")))

@@ -37,3 +37,15 @@ def wait(driver, cond, timeout=30):
         driver.save_screenshot(str(ARTIFACTS / "last-failure.png"))  # what the page showed
         raise
 
+
+
+def demo_login_and_open_chat(driver, pages, client_id):
+    """On the demo host page: log in as a demo client, open the widget, wait for the socket."""
+    from selenium.webdriver.common.by import By
+
+    driver.get(pages + "/")
+    driver.find_element(By.CSS_SELECTOR, f"#demo-client option[value='{client_id}']").click()
+    driver.find_element(By.CSS_SELECTOR, "#demo-login button").click()
+    wait(driver, lambda d: client_id in d.find_element(By.ID, "demo-status").text)
+    driver.find_element(By.CSS_SELECTOR, ".lr-launcher").click()
+    wait(driver, lambda d: d.find_element(By.CSS_SELECTOR, ".lr-root").get_attribute("data-transport") == "socket")

@@ -6,7 +6,7 @@ import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from tests.browser import ARTIFACTS, make_driver, wait
+from tests.browser import ARTIFACTS, demo_login_and_open_chat, make_driver, wait
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -38,12 +38,7 @@ def test_handoff_take_reply_close(pages, servers, tmp_path):
     agent = make_driver(tmp_path / "agent")
     try:
         # the client, logged in as C1003 (in a margin call), asks for a person
-        client.get(pages + "/")
-        client.find_element(By.CSS_SELECTOR, "#demo-client option[value='C1003']").click()
-        client.find_element(By.CSS_SELECTOR, "#demo-login button").click()
-        wait(client, lambda d: "C1003" in d.find_element(By.ID, "demo-status").text)
-        client.find_element(By.CSS_SELECTOR, ".lr-launcher").click()
-        wait(client, lambda d: d.find_element(By.CSS_SELECTOR, ".lr-root").get_attribute("data-transport") == "socket")
+        demo_login_and_open_chat(client, pages, "C1003")
         client_says(client, "我要转人工客服")
         wait(client, lambda d: any("转接人工" in t for t in widget_texts(d, ".lr-bot")))
 

@@ -15,7 +15,7 @@ from actions.data.db import session_scope
 from actions.data.models import CreditAccount, CreditLineChange, MarginCall
 from actions.data.seed import seed
 from bot import alerts
-from tests.browser import ARTIFACTS, make_driver, wait
+from tests.browser import ARTIFACTS, demo_login_and_open_chat, make_driver, wait
 from tests.conftest import RISK_KEY
 
 
@@ -83,11 +83,7 @@ def test_alert_reaches_the_open_widget_and_the_follow_up_has_the_amount(pages, s
     try:
         # prices fall while C1001 is offline: 600519 at 200 → ratio 120%
         assert event({"type": "price", "code": "600519.SH", "price": "200"}) >= 1
-        driver.get(pages + "/")
-        driver.find_element(By.CSS_SELECTOR, "#demo-client option[value='C1001']").click()
-        driver.find_element(By.CSS_SELECTOR, "#demo-login button").click()
-        wait(driver, lambda d: "C1001" in d.find_element(By.ID, "demo-status").text)
-        driver.find_element(By.CSS_SELECTOR, ".lr-launcher").click()
+        demo_login_and_open_chat(driver, pages, "C1001")
         wait(driver, lambda d: any("风险预警" in e.text for e in d.find_elements(By.CSS_SELECTOR, ".lr-alert")), 10)
 
         # the margin call is recorded while the chat is open: shown within 5 s, once

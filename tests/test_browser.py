@@ -13,7 +13,7 @@ from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from tests.browser import ARTIFACTS, make_driver, wait
+from tests.browser import ARTIFACTS, demo_login_and_open_chat, make_driver, wait
 from tests.conftest import ROOT, free_port, wait_http
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -84,12 +84,7 @@ def test_quick_reply(browser, pages):
 
 
 def test_demo_login_shows_own_quota(browser, pages):
-    browser.get(pages + "/")
-    browser.find_element(By.CSS_SELECTOR, "#demo-client option[value='C1001']").click()
-    browser.find_element(By.CSS_SELECTOR, "#demo-login button").click()
-    wait(browser, lambda d: "C1001" in d.find_element(By.ID, "demo-status").text)
-    browser.find_element(By.CSS_SELECTOR, ".lr-launcher").click()
-    wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, ".lr-root").get_attribute("data-transport") == "socket")
+    demo_login_and_open_chat(browser, pages, "C1001")
     answer = ask(browser, "我还能融多少")
     assert any("300,000元" in a for a in answer)
     browser.save_screenshot(str(ARTIFACTS / "desktop-c1001-quota.png"))

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from actions.data.models import (Client, CreditAccount, CreditLineChange, Debt, MarginCall,
                                  Position, RiskAssessment, Security)
+from actions.finance import add_months
 from bot import clock
 from bot.policy import get_policy
 
@@ -69,15 +70,6 @@ LINE_CHANGES = [
 ]
 
 
-def _add_months(day: date, months: int) -> date:
-    from actions.finance import assessment_expiry  # same month arithmetic
-
-    class _P:  # tiny policy stand-in with the month count
-        def get(self, _path):
-            return months
-    return assessment_expiry(day, _P())  # type: ignore[arg-type]
-
-
 def seed(session: Session) -> int:
     """Insert the demo data that is missing; returns the number of clients added."""
     policy = get_policy()
@@ -107,10 +99,10 @@ def seed(session: Session) -> int:
             session.add(Position(account_id=account.id, security_code=code, quantity=D(qty)))
         for principal, opened in spec["financing"]:
             session.add(Debt(account_id=account.id, kind="financing", principal=principal,
-                             opened_on=opened, due_on=_add_months(opened, term)))
+                             opened_on=opened, due_on=add_months(opened, term)))
         for code, qty, opened in spec["shorts"]:
             session.add(Debt(account_id=account.id, kind="short", security_code=code,
-                             quantity=D(qty), opened_on=opened, due_on=_add_months(opened, term)))
+                             quantity=D(qty), opened_on=opened, due_on=add_months(opened, term)))
         for who, old, new, reason, when, notified in LINE_CHANGES:
             if who == cid:
                 session.add(CreditLineChange(account_id=account.id, old_line=old, new_line=new,
