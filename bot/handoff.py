@@ -33,11 +33,6 @@ def _message(sender_id: str, role: str, text: str, author: Optional[str] = None)
                              delivered_at=now if role in ("client", "bot") else None)
 
 
-def log_message(sender_id: str, role: str, text: str, author: Optional[str] = None) -> None:
-    with session_scope() as session:
-        session.add(_message(sender_id, role, text, author))
-
-
 class TranscriptWriter:
     """Writes chat messages in small batches from one background thread, so the chat
     path never waits for (or commits to) the database once per message."""

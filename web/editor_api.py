@@ -18,6 +18,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 
 from actions.data.db import session_scope
+from bot.channels.common import JsonChannel
 from bot.knowledge import insights, publishing
 from bot.knowledge.model import Entry
 from bot.knowledge.retriever import Retriever
@@ -39,10 +40,8 @@ async def blocking(fn: Callable, *args: Any) -> Any:
 
 
 def body_of(request: Request) -> Dict[str, Any]:
-    try:
-        body = request.json
-    except Exception:
-        body = None
+    """The JSON object sent, or {} for anything else."""
+    body = JsonChannel.json_body(request)
     return body if isinstance(body, dict) else {}
 
 

@@ -14,7 +14,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Dict, List, Sequence, Tuple
+from typing import List, Sequence, Tuple
 
 import numpy as np
 from scipy.sparse import hstack
@@ -132,6 +132,3 @@ class Retriever:
             )
             for i in order
         ]
-
-    def scores_by_id(self, question: str) -> Dict[str, float]:
-        return {h.faq_id: h.score for h in self.rank(question, k=len(self.entries))}
