@@ -2,9 +2,10 @@
 
 The minimal bot (same Rasa, three intents, JiebaTokenizer + char n-grams + DIET +
 RulePolicy, replies from the domain) is generated and trained here, then both are
-driven sequentially and with 16 concurrent senders on 127.0.0.1.
+driven sequentially and with 16 concurrent senders on 127.0.0.1. This assistant runs
+as `make run` starts it: Rasa plus its action server.
 
-    python -m benchmarks.latency [--requests 300]
+    python -m benchmarks.latency [--requests 500]
 """
 from __future__ import annotations
 
@@ -153,40 +154,44 @@ def measure(url: str, workload: List[Tuple[str, dict]]) -> Dict[str, float]:
             "c16_p99": pct(conc, 99), "c16_rps": len(workload) / elapsed}
 
 
+def bench_ours(env: Dict[str, str], tmp: Path, requests_n: int) -> Dict[str, float]:
+    """Start this assistant (Rasa and its action server) and measure it."""
+    port, action_port = free_port(), free_port()
+    endpoints = tmp / "endpoints.yml"
+    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n')
+    actions = Server([RASA, "run", "actions", "--actions", "actions", "-p", str(action_port)], env,
+                     f"http://127.0.0.1:{action_port}/health")
+    ours = None
+    try:
+        ours = Server([RASA, "run", "-i", "127.0.0.1", "-p", str(port), "-m", str(ROOT / "models" / "liangrong.tar.gz"),
+                       "--credentials", str(ROOT / "credentials.yml"), "--endpoints", str(endpoints)], env,
+                      f"http://127.0.0.1:{port}/webhooks/rest/")
+        url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
+        result = measure(url, our_workload(requests_n))
+        quota_ms = drive(url, [("我还能融多少", {"token": mint("C1001", ttl_s=3600, secret=SECRET)})] * 100, 1)
+        result.update(quota_p50=pct(quota_ms, 50), quota_p99=pct(quota_ms, 99), rss_mb=ours.rss_mb(),
+                      actions_rss_mb=actions.rss_mb())
+        return result
+    finally:
+        for server in (ours, actions):
+            if server is not None:
+                server.stop()
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--requests", type=int, default=500)
     args = parser.parse_args(argv)
-    model = ROOT / "models" / "liangrong.tar.gz"
     results: Dict[str, Dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
         print("training the minimal reference bot …", flush=True)
         minimal_model = build_minimal_bot(tmp_path / "minimal")
-        db = tmp_path / "bench.db"
-        env = bench_env(BOT_DATABASE_URL=f"sqlite:///{db}")
+        env = bench_env(BOT_DATABASE_URL=f"sqlite:///{tmp_path / 'bench.db'}")
         subprocess.run([sys.executable, "-m", "actions.data", "setup"], env=env, check=True,
                        stdout=subprocess.DEVNULL, cwd=ROOT)
-
-        rp, ap, mp = free_port(), free_port(), free_port()
-        (tmp_path / "endpoints.yml").write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{ap}/webhook"\n')
-        actions = Server([RASA, "run", "actions", "--actions", "actions", "-p", str(ap)], env,
-                         f"http://127.0.0.1:{ap}/health")
-        ours = Server([RASA, "run", "-i", "127.0.0.1", "-p", str(rp), "-m", str(model), "--credentials",
-                       str(ROOT / "credentials.yml"), "--endpoints", str(tmp_path / "endpoints.yml")], env,
-                      f"http://127.0.0.1:{rp}/webhooks/rest/")
-        try:
-            results["this assistant"] = measure(f"http://127.0.0.1:{rp}/webhooks/rest/webhook",
-                                                our_workload(args.requests))
-            quota = [("我还能融多少", {"token": mint("C1001", ttl_s=3600, secret=SECRET)})] * 100
-            quota_ms = drive(f"http://127.0.0.1:{rp}/webhooks/rest/webhook", quota, 1)
-            results["this assistant"]["quota_p50"] = pct(quota_ms, 50)
-            results["this assistant"]["quota_p99"] = pct(quota_ms, 99)
-            results["this assistant"]["rss_mb"] = ours.rss_mb()
-            results["this assistant"]["actions_rss_mb"] = actions.rss_mb()
-        finally:
-            ours.stop()
-            actions.stop()
+        results["this assistant"] = bench_ours(env, tmp_path, args.requests)
+        mp = free_port()
         minimal = Server([RASA, "run", "-i", "127.0.0.1", "-p", str(mp), "-m", str(minimal_model)],
                          bench_env(), f"http://127.0.0.1:{mp}/webhooks/rest/", cwd=tmp_path / "minimal")
         try:
@@ -199,7 +204,8 @@ def main(argv=None) -> int:
     a, m = results["this assistant"], results["minimal bot"]
     print(f"\nREST latency on 127.0.0.1, {args.requests} requests per run (ms)")
     print(f"{'':<16}{'seq p50':>9}{'seq p99':>9}{'c16 p50':>9}{'c16 p99':>9}{'c16 msg/s':>11}{'RSS MB':>8}")
-    for name, r in results.items():
+    for name in ("this assistant", "minimal bot"):
+        r = results[name]
         print(f"{name:<16}{r['seq_p50']:>9.1f}{r['seq_p99']:>9.1f}{r['c16_p50']:>9.1f}{r['c16_p99']:>9.1f}"
               f"{r['c16_rps']:>11.1f}{r['rss_mb']:>8.0f}")
     print(f"{'ratio':<16}" + "".join(f"{a[k] / m[k]:>9.2f}" for k in ("seq_p50", "seq_p99", "c16_p50", "c16_p99"))

@@ -135,3 +135,47 @@ def test_published_change_goes_live_without_retraining(tmp_path, policy):
             break
         time.sleep(0.1)
     assert service.rank("融资利率是多少", k=1)[0].entry.version == 2
+
+
+@pytest.mark.parametrize("question", [
+    "维持担保比例低于130%会怎样", "融資利率是多少", "开 margin account 的 requirements 都有哪些",
+    "今天天气怎么样", "额度额度额度", "<script>alert(1)</script>", "😀", "x" * 5000,
+])
+def test_fast_query_path_scores_like_sklearn(service, question):
+    """The retriever's per-query shortcuts (vectors, per-entry best texts, BM25, the
+    classifier's probabilities) give the scores sklearn's own calls give."""
+    import numpy as np
+    from scipy.sparse import csr_matrix, hstack
+
+    from bot.knowledge.retriever import _identity
+    from bot.segment import words
+    from bot.text import normalize
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    r = service._retriever
+    text = normalize(question)
+    tokens = words(text)
+    texts, token_lists = zip(*[(normalize(t), words(normalize(t))) for e in r.entries for t in e.texts])
+    char = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True).fit(texts)
+    word = TfidfVectorizer(analyzer=_identity, sublinear_tf=True).fit(token_lists)
+
+    def dense(vec, width):
+        cols, vals = vec
+        return csr_matrix((vals, (np.zeros(len(cols), int), cols)), shape=(1, width)).toarray()
+
+    assert np.allclose(dense(r.char(text), len(char.vocabulary_)), char.transform([text]).toarray())
+    assert np.allclose(dense(r.word(tokens), len(word.vocabulary_)), word.transform([tokens]).toarray())
+    features = hstack([char.transform([text]), word.transform([tokens])]).tocsr()
+    expected = np.zeros(len(r.entries))
+    expected[r.classifier.classes_] = r.classifier.predict_proba(features)[0]
+    assert np.allclose(r._learned(r.char(text), tokens), expected)
+
+    cos = (r.text_matrix @ char.transform([text]).T).toarray().ravel()
+    top = r.weights.top_texts
+    lexical = [np.sort(cos[r.owner == i])[::-1][:top].mean() for i in range(len(r.entries))]
+    bm = r.bm25.scores(tokens)
+    for hit in r.rank(question, k=len(r.entries)):
+        i = r.entries.index(hit.entry)
+        assert hit.parts["lexical"] == round(float(lexical[i]), 4)
+        assert hit.parts["best_text"] == round(float(cos[r.owner == i].max()), 4)
+        assert hit.parts["bm25"] == round(float(bm[i] / bm.max() if bm.max() > 0 else 0.0), 4)

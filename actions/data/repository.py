@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import List, Optional
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from actions.data.models import (AuditLog, Client, CreditAccount, CreditLineChange, Debt,
                                  MarginCall, Position, RiskAssessment)
@@ -70,12 +70,13 @@ def _holding(security, quantity: Decimal) -> Holding:
 
 
 def _account(session: Session, account: CreditAccount) -> Account:
+    # securities come in the same query (a join), not one more round trip each
     positions = session.scalars(
         select(Position).where(Position.account_id == account.id)
-        .options(selectinload(Position.security))).all()
+        .options(joinedload(Position.security))).all()
     debts = session.scalars(
         select(Debt).where(Debt.account_id == account.id)
-        .options(selectinload(Debt.security))).all()
+        .options(joinedload(Debt.security))).all()
     holdings = [_holding(p.security, p.quantity) for p in positions]
     shorts = [_holding(d.security, d.quantity) for d in debts if d.kind == "short"]
     snapshot = Snapshot(
@@ -107,14 +108,13 @@ def _account(session: Session, account: CreditAccount) -> Account:
 
 
 def load_client(session: Session, client_id: str) -> Optional[ClientRecord]:
-    client = session.get(Client, client_id)
+    client = session.get(Client, client_id, options=[joinedload(Client.account)])
     if client is None:
         return None
     latest = session.scalars(
         select(RiskAssessment).where(RiskAssessment.client_id == client_id)
         .order_by(RiskAssessment.assessed_on.desc())).first()
-    account = session.scalars(
-        select(CreditAccount).where(CreditAccount.client_id == client_id)).first()
+    account = client.account
     return ClientRecord(
         id=client.id,
         name=client.name,
