@@ -2,8 +2,11 @@
 
 The minimal bot (same Rasa, three intents, JiebaTokenizer + char n-grams + DIET +
 RulePolicy, replies from the domain) is generated and trained here, then both are
-driven sequentially and with 16 concurrent senders on 127.0.0.1. This assistant runs
-as `make run` starts it: Rasa plus its action server.
+driven with the same messages (this assistant's mix of questions, personal lookups
+and small talk), sequentially and with 16 concurrent senders on 127.0.0.1, in
+alternating blocks. This assistant runs as `make run` starts it (Rasa with its
+in-process actions, plus the action server). The minimal bot on its own short
+training phrases is printed too, for reference.
 
     python -m benchmarks.latency [--requests 500]
 """
@@ -144,45 +147,40 @@ def minimal_workload(n: int) -> List[Tuple[str, dict]]:
     return [(rng.choice(texts), {}) for _ in range(n)]
 
 
-def measure(url: str, workload: List[Tuple[str, dict]]) -> Dict[str, float]:
-    drive(url, workload[:20], 1)  # warm-up
-    seq = drive(url, workload, 1)
-    started = time.perf_counter()
-    conc = drive(url, workload, 16)
-    elapsed = time.perf_counter() - started
-    return {"seq_p50": pct(seq, 50), "seq_p99": pct(seq, 99), "c16_p50": pct(conc, 50),
-            "c16_p99": pct(conc, 99), "c16_rps": len(workload) / elapsed}
+def measure(urls: Dict[str, str], workload: List[Tuple[str, dict]], block: int = 50) -> Dict[str, Dict[str, float]]:
+    """Drive every server with the same workload, alternating blocks of requests so that
+    the machine's ups and downs fall on all of them alike."""
+    seq: Dict[str, List[float]] = {name: [] for name in urls}
+    conc: Dict[str, List[float]] = {name: [] for name in urls}
+    elapsed = {name: 0.0 for name in urls}
+    for url in urls.values():
+        drive(url, workload[:20], 1)  # warm-up
+    for start in range(0, len(workload), block):
+        for name, url in urls.items():
+            seq[name] += drive(url, workload[start:start + block], 1)
+    for start in range(0, len(workload), block * 4):
+        for name, url in urls.items():
+            began = time.perf_counter()
+            conc[name] += drive(url, workload[start:start + block * 4], 16)
+            elapsed[name] += time.perf_counter() - began
+    return {name: {"seq_p50": pct(seq[name], 50), "seq_p99": pct(seq[name], 99), "c16_p50": pct(conc[name], 50),
+                   "c16_p99": pct(conc[name], 99), "c16_rps": len(workload) / elapsed[name]} for name in urls}
 
 
-def bench_ours(env: Dict[str, str], tmp: Path, requests_n: int) -> Dict[str, float]:
-    """Start this assistant (Rasa and its action server) and measure it."""
-    port, action_port = free_port(), free_port()
-    endpoints = tmp / "endpoints.yml"
-    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n')
-    actions = Server([RASA, "run", "actions", "--actions", "actions", "-p", str(action_port)], env,
-                     f"http://127.0.0.1:{action_port}/health")
-    ours = None
-    try:
-        ours = Server([RASA, "run", "-i", "127.0.0.1", "-p", str(port), "-m", str(ROOT / "models" / "liangrong.tar.gz"),
-                       "--credentials", str(ROOT / "credentials.yml"), "--endpoints", str(endpoints)], env,
-                      f"http://127.0.0.1:{port}/webhooks/rest/")
-        url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
-        result = measure(url, our_workload(requests_n))
-        quota_ms = drive(url, [("我还能融多少", {"token": mint("C1001", ttl_s=3600, secret=SECRET)})] * 100, 1)
-        result.update(quota_p50=pct(quota_ms, 50), quota_p99=pct(quota_ms, 99), rss_mb=ours.rss_mb(),
-                      actions_rss_mb=actions.rss_mb())
-        return result
-    finally:
-        for server in (ours, actions):
-            if server is not None:
-                server.stop()
+def endpoints_for(tmp: Path, action_port: int) -> Path:
+    """The shipped endpoints.yml (so in-process actions too), with the action server's port."""
+    config = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
+    config["action_endpoint"]["url"] = f"http://127.0.0.1:{action_port}/webhook"
+    path = tmp / "endpoints.yml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    return path
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=500)
     args = parser.parse_args(argv)
-    results: Dict[str, Dict[str, float]] = {}
+    servers: List[Server] = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
         print("training the minimal reference bot …", flush=True)
@@ -190,29 +188,44 @@ def main(argv=None) -> int:
         env = bench_env(BOT_DATABASE_URL=f"sqlite:///{tmp_path / 'bench.db'}")
         subprocess.run([sys.executable, "-m", "actions.data", "setup"], env=env, check=True,
                        stdout=subprocess.DEVNULL, cwd=ROOT)
-        results["this assistant"] = bench_ours(env, tmp_path, args.requests)
-        mp = free_port()
-        minimal = Server([RASA, "run", "-i", "127.0.0.1", "-p", str(mp), "-m", str(minimal_model)],
-                         bench_env(), f"http://127.0.0.1:{mp}/webhooks/rest/", cwd=tmp_path / "minimal")
+        port, action_port, minimal_port = free_port(), free_port(), free_port()
         try:
-            results["minimal bot"] = measure(f"http://127.0.0.1:{mp}/webhooks/rest/webhook",
-                                             minimal_workload(args.requests))
-            results["minimal bot"]["rss_mb"] = minimal.rss_mb()
+            # this assistant as `make run` starts it: Rasa (with its in-process actions) and the action server
+            servers.append(Server([RASA, "run", "actions", "--actions", "actions", "-p", str(action_port)], env,
+                                  f"http://127.0.0.1:{action_port}/health"))
+            ours = Server([RASA, "run", "-i", "127.0.0.1", "-p", str(port), "-m", str(ROOT / "models" / "liangrong.tar.gz"),
+                           "--credentials", str(ROOT / "credentials.yml"),
+                           "--endpoints", str(endpoints_for(tmp_path, action_port))], env,
+                          f"http://127.0.0.1:{port}/webhooks/rest/")
+            servers.append(ours)
+            minimal = Server([RASA, "run", "-i", "127.0.0.1", "-p", str(minimal_port), "-m", str(minimal_model)],
+                             bench_env(), f"http://127.0.0.1:{minimal_port}/webhooks/rest/", cwd=tmp_path / "minimal")
+            servers.append(minimal)
+            url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
+            minimal_url = f"http://127.0.0.1:{minimal_port}/webhooks/rest/webhook"
+            results = measure({"this assistant": url, "minimal bot": minimal_url}, our_workload(args.requests))
+            own = measure({"minimal bot": minimal_url}, minimal_workload(args.requests))["minimal bot"]
+            quota_ms = drive(url, [("我还能融多少", {"token": mint("C1001", ttl_s=3600, secret=SECRET)})] * 100, 1)
+            rss = {"this assistant": ours.rss_mb(), "minimal bot": minimal.rss_mb(), "actions": servers[0].rss_mb()}
         finally:
-            minimal.stop()
+            for server in servers:
+                server.stop()
 
     a, m = results["this assistant"], results["minimal bot"]
-    print(f"\nREST latency on 127.0.0.1, {args.requests} requests per run (ms)")
+    print(f"\nREST latency on 127.0.0.1, the same {args.requests} messages sent to both, in alternating blocks (ms)")
     print(f"{'':<16}{'seq p50':>9}{'seq p99':>9}{'c16 p50':>9}{'c16 p99':>9}{'c16 msg/s':>11}{'RSS MB':>8}")
-    for name in ("this assistant", "minimal bot"):
-        r = results[name]
+    for name, r in results.items():
         print(f"{name:<16}{r['seq_p50']:>9.1f}{r['seq_p99']:>9.1f}{r['c16_p50']:>9.1f}{r['c16_p99']:>9.1f}"
-              f"{r['c16_rps']:>11.1f}{r['rss_mb']:>8.0f}")
+              f"{r['c16_rps']:>11.1f}{rss[name]:>8.0f}")
     print(f"{'ratio':<16}" + "".join(f"{a[k] / m[k]:>9.2f}" for k in ("seq_p50", "seq_p99", "c16_p50", "c16_p99"))
           + "   (target ≤ 1.50)")
+    print(f"minimal bot on its own 2–8 character phrases: seq p50/p99 {own['seq_p50']:.1f}/{own['seq_p99']:.1f}, "
+          f"c16 p50/p99 {own['c16_p50']:.1f}/{own['c16_p99']:.1f} (our ratio to these: "
+          + "/".join(f"{a[k] / own[k]:.2f}" for k in ("seq_p50", "seq_p99", "c16_p50", "c16_p99")) + ")")
     print(f"query_quota round trip (REST, token, SQLite lookup + audit), sequential: "
-          f"p50 {a['quota_p50']:.1f} ms, p99 {a['quota_p99']:.1f} ms")
-    print(f"Rasa server resident memory: {a['rss_mb']:.0f} MB (target ≤ 1200); action server {a['actions_rss_mb']:.0f} MB")
+          f"p50 {pct(quota_ms, 50):.1f} ms, p99 {pct(quota_ms, 99):.1f} ms")
+    print(f"Rasa server resident memory: {rss['this assistant']:.0f} MB (target ≤ 1200); "
+          f"action server {rss['actions']:.0f} MB")
     return 0
 
 

@@ -13,6 +13,7 @@ from typing import Iterator
 
 import pytest
 import requests
+import yaml
 from sqlalchemy import text
 
 from actions.data import migrate
@@ -97,8 +98,10 @@ class Servers:
         self.env = {**os.environ, "BOT_DATABASE_URL": database_url, "BOT_JWT_SECRET": TEST_SECRET,
                     "PYTHONPATH": str(ROOT), "SANIC_HOST": "127.0.0.1", "TF_CPP_MIN_LOG_LEVEL": "3",
                     "RASA_TELEMETRY_ENABLED": "false", "BOT_FAKE_NOW": "2026-11-26T10:00:00+08:00"}
-        (tmp / "endpoints.yml").write_text(
-            f'action_endpoint:\n  url: "http://127.0.0.1:{self.actions_port}/webhook"\n', encoding="utf-8")
+        # the shipped endpoints (knowledge actions in Rasa), with this action server's port
+        endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
+        endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{self.actions_port}/webhook"
+        (tmp / "endpoints.yml").write_text(yaml.safe_dump(endpoints), encoding="utf-8")
         self.actions = self.rasa = None
 
     @property

@@ -122,14 +122,19 @@ def test_assist_rejects_bad_requests_with_4xx(servers, payload):
     assert 400 <= resp.status_code < 500 and "error" in resp.json()
 
 
-def test_action_server_down_gives_busy_reply(servers):
+def test_action_server_down_gives_busy_reply_and_knowledge_still_answers(servers):
+    token = servers.token("C1001")
     servers.stop_actions()
     try:
-        text = joined(replies(servers.chat("融资利率是多少", sender="e2e-down")))
-        assert "系统繁忙" in text
+        # a client-data action needs the action server: a polite busy reply, with a retry hint
+        down = replies(servers.chat("我还能融多少", sender="e2e-down", metadata={"token": token}))
+        assert "系统繁忙" in joined(down) and down[-1].get("custom", {}).get("retry") is True
+        # knowledge answers run inside Rasa (endpoints.yml: in_process) and do not need it
+        faq = replies(servers.chat("融资利率是多少", sender="e2e-down-faq"))
+        assert "6.8%" in joined(faq) and faq[0]["custom"]["faq_id"] == "interest_financing_rate"
     finally:
         servers.start_actions()
-    assert "6.8%" in joined(replies(servers.chat("融资利率是多少", sender="e2e-up")))
+    assert "300,000元" in joined(replies(servers.chat("我还能融多少", sender="e2e-up", metadata={"token": token})))
 
 
 def test_answer_feedback_is_stored(servers, database_url):

@@ -17,6 +17,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import inprocess_actions
 from bot.channels.common import (EMPTY_TEXT, ChannelInputError, JsonChannel, MergingOutputChannel,
                                  PoliteRefusal, bot_message, build_metadata, busy_message,
                                  check_message_id, check_sender, check_text, handle_once, remember)
@@ -35,6 +36,7 @@ class TokenRestInput(JsonChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint("token_rest_webhook", __name__)
         limiter = RateLimiter()
+        bp.listener("after_server_start")(inprocess_actions.warm_up_on_start)  # the agent is loaded by then
 
         @bp.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
