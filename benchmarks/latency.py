@@ -147,24 +147,25 @@ def minimal_workload(n: int) -> List[Tuple[str, dict]]:
     return [(rng.choice(texts), {}) for _ in range(n)]
 
 
-def measure(urls: Dict[str, str], workload: List[Tuple[str, dict]], block: int = 50) -> Dict[str, Dict[str, float]]:
-    """Drive every server with the same workload, alternating blocks of requests so that
+def measure(runs: Dict[str, Tuple[str, List[Tuple[str, dict]]]], block: int = 50) -> Dict[str, Dict[str, float]]:
+    """Drive each (url, workload), alternating blocks of requests between them so that
     the machine's ups and downs fall on all of them alike."""
-    seq: Dict[str, List[float]] = {name: [] for name in urls}
-    conc: Dict[str, List[float]] = {name: [] for name in urls}
-    elapsed = {name: 0.0 for name in urls}
-    for url in urls.values():
+    seq: Dict[str, List[float]] = {name: [] for name in runs}
+    conc: Dict[str, List[float]] = {name: [] for name in runs}
+    elapsed = {name: 0.0 for name in runs}
+    for url, workload in runs.values():
         drive(url, workload[:20], 1)  # warm-up
-    for start in range(0, len(workload), block):
-        for name, url in urls.items():
+    longest = max(len(workload) for _, workload in runs.values())
+    for start in range(0, longest, block):
+        for name, (url, workload) in runs.items():
             seq[name] += drive(url, workload[start:start + block], 1)
-    for start in range(0, len(workload), block * 4):
-        for name, url in urls.items():
+    for start in range(0, longest, block * 4):
+        for name, (url, workload) in runs.items():
             began = time.perf_counter()
             conc[name] += drive(url, workload[start:start + block * 4], 16)
             elapsed[name] += time.perf_counter() - began
     return {name: {"seq_p50": pct(seq[name], 50), "seq_p99": pct(seq[name], 99), "c16_p50": pct(conc[name], 50),
-                   "c16_p99": pct(conc[name], 99), "c16_rps": len(workload) / elapsed[name]} for name in urls}
+                   "c16_p99": pct(conc[name], 99), "c16_rps": len(conc[name]) / elapsed[name]} for name in runs}
 
 
 def endpoints_for(tmp: Path, action_port: int) -> Path:
@@ -174,6 +175,9 @@ def endpoints_for(tmp: Path, action_port: int) -> Path:
     path = tmp / "endpoints.yml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     return path
+
+
+OWN = "minimal bot, own phrases"
 
 
 def main(argv=None) -> int:
@@ -203,25 +207,25 @@ def main(argv=None) -> int:
             servers.append(minimal)
             url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
             minimal_url = f"http://127.0.0.1:{minimal_port}/webhooks/rest/webhook"
-            results = measure({"this assistant": url, "minimal bot": minimal_url}, our_workload(args.requests))
-            own = measure({"minimal bot": minimal_url}, minimal_workload(args.requests))["minimal bot"]
+            workload = our_workload(args.requests)
+            results = measure({"this assistant": (url, workload), "minimal bot": (minimal_url, workload),
+                               OWN: (minimal_url, minimal_workload(args.requests))})
             quota_ms = drive(url, [("我还能融多少", {"token": mint("C1001", ttl_s=3600, secret=SECRET)})] * 100, 1)
             rss = {"this assistant": ours.rss_mb(), "minimal bot": minimal.rss_mb(), "actions": servers[0].rss_mb()}
+            rss[OWN] = rss["minimal bot"]
         finally:
             for server in servers:
                 server.stop()
 
-    a, m = results["this assistant"], results["minimal bot"]
-    print(f"\nREST latency on 127.0.0.1, the same {args.requests} messages sent to both, in alternating blocks (ms)")
-    print(f"{'':<16}{'seq p50':>9}{'seq p99':>9}{'c16 p50':>9}{'c16 p99':>9}{'c16 msg/s':>11}{'RSS MB':>8}")
+    a = results["this assistant"]
+    keys = ("seq_p50", "seq_p99", "c16_p50", "c16_p99")
+    print(f"\nREST latency on 127.0.0.1, {args.requests} messages per run, runs in alternating blocks (ms)")
+    print(f"{'':<34}{'seq p50':>9}{'seq p99':>9}{'c16 p50':>9}{'c16 p99':>9}{'c16 msg/s':>11}{'RSS MB':>8}")
     for name, r in results.items():
-        print(f"{name:<16}{r['seq_p50']:>9.1f}{r['seq_p99']:>9.1f}{r['c16_p50']:>9.1f}{r['c16_p99']:>9.1f}"
-              f"{r['c16_rps']:>11.1f}{rss[name]:>8.0f}")
-    print(f"{'ratio':<16}" + "".join(f"{a[k] / m[k]:>9.2f}" for k in ("seq_p50", "seq_p99", "c16_p50", "c16_p99"))
-          + "   (target ≤ 1.50)")
-    print(f"minimal bot on its own 2–8 character phrases: seq p50/p99 {own['seq_p50']:.1f}/{own['seq_p99']:.1f}, "
-          f"c16 p50/p99 {own['c16_p50']:.1f}/{own['c16_p99']:.1f} (our ratio to these: "
-          + "/".join(f"{a[k] / own[k]:.2f}" for k in ("seq_p50", "seq_p99", "c16_p50", "c16_p99")) + ")")
+        print(f"{name:<34}" + "".join(f"{r[k]:>9.1f}" for k in keys) + f"{r['c16_rps']:>11.1f}{rss[name]:>8.0f}")
+    for name in ("minimal bot", OWN):
+        print(f"{'ratio to ' + name:<34}" + "".join(f"{a[k] / results[name][k]:>9.2f}" for k in keys)
+              + "   (target ≤ 1.50)")
     print(f"query_quota round trip (REST, token, SQLite lookup + audit), sequential: "
           f"p50 {pct(quota_ms, 50):.1f} ms, p99 {pct(quota_ms, 99):.1f} ms")
     print(f"Rasa server resident memory: {rss['this assistant']:.0f} MB (target ≤ 1200); "
