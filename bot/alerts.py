@@ -13,12 +13,14 @@ scan or receiving the same event twice never alerts twice.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from datetime import date, datetime, time as dtime
 from decimal import Decimal
 from typing import Dict, Iterator, List, Optional, Protocol
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from actions import finance
@@ -28,6 +30,8 @@ from actions.data.models import Client, CreditAccount, CreditLineChange, MarginC
 from actions.data.repository import load_client
 from bot import clock
 from bot.policy import Policy, fmt_pct, fmt_yuan, get_policy
+
+log = logging.getLogger(__name__)
 
 FOLLOW_UPS = {
     "margin_call": ["我要补多少钱", "怎么追加担保物", "联系人工"],
@@ -58,8 +62,12 @@ def _when(moment: datetime) -> str:
     return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
 
 
+def _exists(session: Session, key: str) -> bool:
+    return session.scalars(select(Alert.id).where(Alert.event_key == key)).first() is not None
+
+
 def _create(session: Session, sender: Sender, client_id: str, key: str, kind: str, text: str) -> bool:
-    if session.scalars(select(Alert.id).where(Alert.event_key == key)).first() is not None:
+    if _exists(session, key):
         return False
     alert = Alert(client_id=client_id, event_key=key, kind=kind, text=text, created_at=clock.now())
     session.add(alert)
@@ -70,7 +78,20 @@ def _create(session: Session, sender: Sender, client_id: str, key: str, kind: st
 
 
 def scan(sender: Sender = OutboxSender()) -> int:
-    """Create the alerts that risk events call for; returns how many were new."""
+    """Create the alerts that risk events call for; returns how many were new.
+
+    Scans may run at the same time (the scheduled one, a risk event, the CLI). When
+    two create the same alert, the event key's unique constraint stops the second
+    at commit; its whole transaction (outbox included) is rolled back and it runs
+    once more, now seeing the other's alert."""
+    try:
+        return _scan_once(sender)
+    except IntegrityError:
+        log.info("a concurrent scan created the same alert first; scanning again")
+        return _scan_once(sender)
+
+
+def _scan_once(sender: Sender) -> int:
     policy = get_policy()
     created = 0
     with session_scope() as session:

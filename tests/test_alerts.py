@@ -47,6 +47,27 @@ def test_events_alert_once_and_reach_the_outbox(fresh_db):
     assert "128.00%" in alert.text and "2026年11月27日 15:00" in alert.text and "550,000元" in alert.text
 
 
+def test_a_scan_that_loses_the_race_rolls_back_and_scans_again(fresh_db, monkeypatch):
+    assert alerts.scan() == 1
+    # the race made certain: this scan's first check misses the alert another scan committed
+    checks, passes = [], []
+    real_exists, real_pass = alerts._exists, alerts._scan_once
+    monkeypatch.setattr(alerts, "_exists", lambda session, key: bool(checks.append(key) or len(checks) > 1)
+                        and real_exists(session, key))
+    monkeypatch.setattr(alerts, "_scan_once", lambda sender: passes.append(1) or real_pass(sender))
+    assert alerts.scan() == 0
+    assert len(passes) == 2                           # the duplicate was refused, the scan ran again
+    assert count(fresh_db, Alert) == 1 and count(fresh_db, OutboxMessage) == 2   # nothing sent twice
+
+
+def test_parallel_scans_create_each_alert_once(fresh_db):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(4) as pool:
+        created = list(pool.map(lambda _: alerts.scan(), range(4)))
+    assert sum(created) == 1 and count(fresh_db, Alert) == 1 and count(fresh_db, OutboxMessage) == 2
+
+
 def test_market_cut_dry_run_then_real_run(fresh_db):
     alerts.scan()
     before = {a.client_id: a.credit_line for a in _accounts(fresh_db)}

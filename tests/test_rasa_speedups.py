@@ -76,7 +76,13 @@ def _run_remote(agent, name: str, text: str, endpoint: EndpointConfig, metadata=
     action = RemoteAction(name, endpoint)
     output = CollectingOutputChannel()
     nlg = TemplatedNaturalLanguageGenerator(agent.domain.responses)
-    return asyncio.run(action.run(output, nlg, _tracker(text, metadata or {}), agent.domain))
+
+    async def run_and_close():
+        try:
+            return await action.run(output, nlg, _tracker(text, metadata or {}), agent.domain)
+        finally:
+            await rasa_speedups.close_sessions()
+    return asyncio.run(run_and_close())
 
 
 def test_listed_actions_run_in_process_through_rasas_own_remote_action(agent, database_url):

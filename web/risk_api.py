@@ -47,6 +47,7 @@ async def event(request: Request):
             await blocking(alerts.record_price, str(body.get("code", "")), price)
         elif kind != "scan":
             return error("type must be margin_call, price or scan")
+        created = await blocking(alerts.scan)
     except (KeyError, ValueError, InvalidOperation):
         return error("invalid event fields")
     except LookupError as exc:
@@ -54,7 +55,6 @@ async def event(request: Request):
     except Exception:
         log.exception("risk event failed")
         return error("busy, retry later", 503)
-    created = await blocking(alerts.scan)
     return response.json({"ok": True, "alerts_created": created})
 
 

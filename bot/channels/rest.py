@@ -17,7 +17,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import inprocess_actions
+from bot import inprocess_actions, rasa_speedups
 from bot.channels.common import (EMPTY_TEXT, ChannelInputError, JsonChannel, MergingOutputChannel,
                                  PoliteRefusal, bot_message, build_metadata, busy_message,
                                  check_message_id, check_sender, check_text, handle_once, remember)
@@ -37,6 +37,7 @@ class TokenRestInput(JsonChannel):
         bp = Blueprint("token_rest_webhook", __name__)
         limiter = RateLimiter()
         bp.listener("after_server_start")(inprocess_actions.warm_up_on_start)  # the agent is loaded by then
+        bp.listener("after_server_stop")(rasa_speedups.close_sessions)
 
         @bp.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
