@@ -109,7 +109,7 @@ _original_request = EndpointConfig.request
 # -- the graph runner -------------------------------------------------------------------
 def _plan(self: DaskGraphRunner, targets: Tuple[Text, ...]) -> List[Tuple[Text, List[Text]]]:
     """Nodes needed for `targets`, each after the nodes it needs, with its inputs' names."""
-    cache = self.__dict__.setdefault("_lr_plans", {})
+    cache = self.__dict__.setdefault("_cached_plans", {})  # per runner: its graph never changes
     plan = cache.get(targets)
     if plan is None:
         nodes = self._graph_schema.nodes
