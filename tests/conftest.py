@@ -13,12 +13,12 @@ from typing import Iterator
 
 import pytest
 import requests
-import yaml
 from sqlalchemy import text
 
 from actions.data import migrate
 from actions.data.db import engine_for, session_scope
 from actions.data.seed import seed
+from benchmarks.latency import endpoints_for
 from bot.knowledge.publishing import import_files
 from bot.staff import seed_demo_staff
 from bot.policy import Policy, get_policy
@@ -98,10 +98,7 @@ class Servers:
         self.env = {**os.environ, "BOT_DATABASE_URL": database_url, "BOT_JWT_SECRET": TEST_SECRET,
                     "PYTHONPATH": str(ROOT), "SANIC_HOST": "127.0.0.1", "TF_CPP_MIN_LOG_LEVEL": "3",
                     "RASA_TELEMETRY_ENABLED": "false", "BOT_FAKE_NOW": "2026-11-26T10:00:00+08:00"}
-        # the shipped endpoints (knowledge actions in Rasa), with this action server's port
-        endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
-        endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{self.actions_port}/webhook"
-        (tmp / "endpoints.yml").write_text(yaml.safe_dump(endpoints), encoding="utf-8")
+        self.endpoints = endpoints_for(tmp, self.actions_port)  # the shipped ones, this port
         self.actions = self.rasa = None
 
     @property
@@ -130,7 +127,7 @@ class Servers:
         rasa = str(Path(sys.executable).parent / "rasa")
         self.rasa = self._spawn([rasa, "run", "-i", "127.0.0.1", "-p", str(self.rasa_port), "-m", str(MODEL),
                                  "--credentials", str(ROOT / "credentials.yml"), "--cors", "*",
-                                 "--endpoints", str(self.tmp / "endpoints.yml")], "rasa.log")
+                                 "--endpoints", str(self.endpoints)], "rasa.log")
         wait_http(f"{self.url}/webhooks/rest/", 180, self.rasa)
 
     def stop_rasa(self) -> None:

@@ -12,12 +12,12 @@ from sanic import Blueprint, response
 from sanic.request import Request
 
 from actions import finance
+from actions.common import ratio_pct
 from actions.data.content import AgentFlag
 from actions.data.db import session_scope
 from actions.data.repository import audit, load_client
 from bot import clock, handoff
 from bot.policy import fmt_yuan, get_policy
-from bot.staff import verify_staff_token
 from web.editor_api import blocking, body_of, error, requires_staff
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ def client_figures(client_id: Optional[str], agent: str) -> Optional[Dict[str, A
         snap = account.snapshot
         out["credit_line"] = fmt_yuan(account.credit_line)
         out["available"] = fmt_yuan(finance.available_quota(account.credit_line, snap))
-        out["ratio"] = f"{(snap.ratio * 100).quantize(finance.CENT)}%" if snap.ratio else None
+        out["ratio"] = ratio_pct(snap.ratio) if snap.ratio else None
         out["zone"] = finance.zone(snap.ratio, policy)
         if account.open_call:
             out["margin_call_deadline"] = account.open_call.deadline.astimezone(clock.TZ).strftime("%Y-%m-%d %H:%M")

@@ -12,7 +12,7 @@ import io
 import logging
 from datetime import date
 from functools import wraps
-from typing import Any, Callable, Dict, List, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -45,14 +45,19 @@ def body_of(request: Request) -> Dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
+def bearer(request: Request) -> Optional[str]:
+    """The token of an `Authorization: Bearer …` header, or None."""
+    header = request.headers.get("authorization", "")
+    return header[7:] if header.lower().startswith("bearer ") else None
+
+
 def requires_staff(roles: Tuple[str, ...] = ("editor", "reviewer"),
                    login_message: str = "请先登录（投教/合规人员账号）。") -> Callable:
     """A staff token of one of `roles`; workflow errors become readable 4xx answers."""
     def decorate(handler: Callable) -> Callable:
         @wraps(handler)
         async def wrapped(request: Request, *args: Any, **kwargs: Any):
-            header = request.headers.get("authorization", "")
-            who = verify_staff_token(header[7:] if header.lower().startswith("bearer ") else None)
+            who = verify_staff_token(bearer(request))
             if who is None:
                 return error(login_message, 401)
             if who[2] not in roles:
@@ -60,10 +65,10 @@ def requires_staff(roles: Tuple[str, ...] = ("editor", "reviewer"),
             request.ctx.user, request.ctx.name, request.ctx.role = who
             try:
                 return await handler(request, *args, **kwargs)
-            except publishing.EditConflict as exc:
+            except (publishing.EditConflict, PermissionError) as exc:
                 return error(str(exc), 409)
-            except (publishing.WorkflowError, PermissionError) as exc:
-                return error(str(exc), 409 if isinstance(exc, PermissionError) else 400)
+            except publishing.WorkflowError as exc:
+                return error(str(exc), 400)
             except LookupError as exc:
                 return error(str(exc), 404)
             except Exception:

@@ -20,7 +20,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 
 from bot import alerts
-from web.editor_api import blocking, body_of, error
+from web.editor_api import bearer, blocking, body_of, error
 
 log = logging.getLogger(__name__)
 bp = Blueprint("risk_api", url_prefix="/api/risk")
@@ -31,7 +31,7 @@ async def event(request: Request):
     key = os.environ.get("BOT_RISK_API_KEY")
     if not key:
         return error("risk events API is not enabled", 404)
-    given = request.headers.get("authorization", "")[7:]
+    given = bearer(request) or ""
     if not hmac.compare_digest(given.encode(), key.encode()):
         return error("unauthorised", 401)
     body = body_of(request)
@@ -60,10 +60,9 @@ async def event(request: Request):
 
 async def scheduled_scan(interval_s: float) -> None:
     """Re-check ratios against the lines (after price updates) every interval."""
-    loop = asyncio.get_running_loop()
     while True:
         await asyncio.sleep(interval_s)
         try:
-            await loop.run_in_executor(None, alerts.scan)
+            await blocking(alerts.scan)
         except Exception:
             log.warning("scheduled alert scan failed; will retry", exc_info=True)

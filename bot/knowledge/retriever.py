@@ -102,8 +102,7 @@ class Retriever:
                 tokens.append(list(toks))
                 owner.append(i)
         self.owner = np.array(owner, dtype=np.int64)
-        self.bounds = np.flatnonzero(np.diff(self.owner)) + 1  # where each entry's texts start
-        self.starts = np.r_[0, self.bounds].astype(np.int64)
+        self.starts = np.r_[0, np.flatnonzero(np.diff(self.owner)) + 1].astype(np.int64)  # each entry's first text
         self.text_counts = np.bincount(self.owner, minlength=len(self.entries))
         char = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True)
         self.text_matrix = char.fit_transform(texts) if texts else None
