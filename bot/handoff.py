@@ -28,9 +28,11 @@ AGENT_JOINED = "{name}已接入，正在为您服务。"
 
 
 def _row(sender_id: str, role: str, text: str) -> Dict[str, Any]:
+    """A transcript row for what a channel has already sent or received: it is never
+    delivered again (agents' and hand-off messages, which are, are written directly)."""
     now = clock.now()
     return {"sender_id": sender_id[:128], "role": role, "text": text[:5000], "author": None, "at": now,
-            "delivered_at": now if role in ("client", "bot") else None}
+            "delivered_at": now}
 
 
 class TranscriptWriter:

@@ -68,6 +68,21 @@ def test_parallel_scans_create_each_alert_once(fresh_db):
     assert sum(created) == 1 and count(fresh_db, Alert) == 1 and count(fresh_db, OutboxMessage) == 2
 
 
+def test_a_message_a_channel_logged_is_not_delivered_again(fresh_db):
+    """The socket.io channel logs each alert it pushed as a "system" line; the delivery
+    loop must not push that line a second time."""
+    import time
+
+    from bot import handoff
+
+    handoff.TRANSCRIPT.add("alert-room", "system", ["【风险预警】测试"])
+    deadline = time.monotonic() + 10
+    while not handoff.transcript("alert-room") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [m["text"] for m in handoff.transcript("alert-room")] == ["【风险预警】测试"]
+    assert handoff.undelivered({"alert-room"}) == []
+
+
 def test_market_cut_dry_run_then_real_run(fresh_db):
     alerts.scan()
     before = {a.client_id: a.credit_line for a in _accounts(fresh_db)}
