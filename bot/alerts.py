@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from actions import finance
+from actions.common import line, moment, ratio_pct, risk_reminder
 from actions.data.content import Alert, OutboxMessage
 from actions.data.db import session_scope
 from actions.data.models import Client, CreditAccount, CreditLineChange, MarginCall, Security
@@ -53,28 +54,18 @@ class OutboxSender:
                                       address=address, text=alert.text, created_at=clock.now()))
 
 
-def _pct(ratio: Decimal) -> str:
-    return f"{(ratio * 100).quantize(Decimal('0.01'))}%"
-
-
-def _when(moment: datetime) -> str:
-    local = moment.astimezone(clock.TZ)
-    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
-
-
 def _exists(session: Session, key: str) -> bool:
     return session.scalars(select(Alert.id).where(Alert.event_key == key)).first() is not None
 
 
-def _create(session: Session, sender: Sender, client_id: str, key: str, kind: str, text: str) -> bool:
-    if _exists(session, key):
-        return False
+def _create(session: Session, sender: Sender, client_id: str, key: str, kind: str, text: str) -> None:
+    """A new alert and its outbox messages; callers check `_exists` first, before any
+    work to write the text (a repeated scan then costs one query per event)."""
     alert = Alert(client_id=client_id, event_key=key, kind=kind, text=text, created_at=clock.now())
     session.add(alert)
     session.flush()
     client = session.get(Client, client_id)
     sender.send(session, alert, client.phone if client else None)
-    return True
 
 
 def scan(sender: Sender = OutboxSender()) -> int:
@@ -98,25 +89,33 @@ def _scan_once(sender: Sender) -> int:
         for call, client_id in session.execute(
                 select(MarginCall, CreditAccount.client_id).join(CreditAccount, CreditAccount.id == MarginCall.account_id)
                 .where(MarginCall.state == "open")).all():
+            key = f"margin_call:{call.id}"
+            if _exists(session, key):
+                continue
             record = load_client(session, client_id)
             snap = record.account.snapshot if record and record.account else None
             ratio = snap.ratio if snap and snap.ratio else call.ratio_at_call
             cash = finance.cash_to_restore(snap, policy.dec("margin_call.restore_to")) if snap else None
-            text = (f"【追保通知】您的信用账户维持担保比例为{_pct(ratio)}，已低于追保线"
-                    f"{fmt_pct(policy.get('margin_call.call_line'))}。请在{_when(call.deadline)}（收盘）前将比例恢复到"
-                    f"{fmt_pct(policy.get('margin_call.restore_to'))}以上"
+            text = (f"【追保通知】您的信用账户维持担保比例为{ratio_pct(ratio)}，已低于追保线"
+                    f"{line(policy, 'margin_call.call_line')}。请在{moment(call.deadline)}（收盘）前将比例恢复到"
+                    f"{line(policy, 'margin_call.restore_to')}以上"
                     + (f"，按当前数据约需追加现金{fmt_yuan(cash)}" if cash is not None else "")
-                    + "，否则将被强制平仓。追保期间暂停新的融资买入和融券卖出。\n" + policy.get("texts.risk_reminder"))
-            created += _create(session, sender, client_id, f"margin_call:{call.id}", "margin_call", text)
+                    + "，否则将被强制平仓。追保期间暂停新的融资买入和融券卖出。\n" + risk_reminder(policy))
+            _create(session, sender, client_id, key, "margin_call", text)
+            created += 1
         for change, client_id in session.execute(
                 select(CreditLineChange, CreditAccount.client_id)
                 .join(CreditAccount, CreditAccount.id == CreditLineChange.account_id)
                 .where(CreditLineChange.notified_at.is_(None))).all():
-            verb = "下调" if change.new_line < change.old_line else "调整"
-            text = (f"【额度变动】{change.reason}，您的授信额度已于{_when(change.changed_at)}由{fmt_yuan(change.old_line)}"
-                    f"{verb}至{fmt_yuan(change.new_line)}。可问我“我还能融多少”查看可用额度。")
-            created += _create(session, sender, client_id, f"line_change:{change.id}", "line_change", text)
             change.notified_at = clock.now()
+            key = f"line_change:{change.id}"
+            if _exists(session, key):
+                continue
+            verb = "下调" if change.new_line < change.old_line else "调整"
+            text = (f"【额度变动】{change.reason}，您的授信额度已于{moment(change.changed_at)}由{fmt_yuan(change.old_line)}"
+                    f"{verb}至{fmt_yuan(change.new_line)}。可问我“我还能融多少”查看可用额度。")
+            _create(session, sender, client_id, key, "line_change", text)
+            created += 1
         created += _warnings(session, sender, policy)
     return created
 
@@ -126,6 +125,9 @@ def _warnings(session: Session, sender: Sender, policy: Policy) -> int:
     created = 0
     warning = policy.dec("margin_call.warning_line")
     for client_id in session.scalars(select(CreditAccount.client_id).where(CreditAccount.status == "active")):
+        key = f"warning:{client_id}:{clock.today().isoformat()}"
+        if _exists(session, key):
+            continue
         record = load_client(session, client_id)
         if record is None or record.account is None or record.account.open_call is not None:
             continue
@@ -133,13 +135,13 @@ def _warnings(session: Session, sender: Sender, policy: Policy) -> int:
         if ratio is None or ratio >= warning:
             continue
         zone = finance.zone(ratio, policy)
-        text = (f"【风险预警】您的维持担保比例已降至{_pct(ratio)}，低于警戒线{fmt_pct(policy.get('margin_call.warning_line'))}"
+        text = (f"【风险预警】您的维持担保比例已降至{ratio_pct(ratio)}，低于警戒线{line(policy, 'margin_call.warning_line')}"
                 + ("，并已低于追保线，若收盘仍低于追保线将触发追保" if zone in ("call", "liquidation") else "")
-                + f"。恢复到{fmt_pct(policy.get('margin_call.restore_to'))}约需追加现金"
+                + f"。恢复到{line(policy, 'margin_call.restore_to')}约需追加现金"
                 f"{fmt_yuan(finance.cash_to_restore(record.account.snapshot, policy.dec('margin_call.restore_to')))}。\n"
-                + policy.get("texts.risk_reminder"))
-        created += _create(session, sender, client_id, f"warning:{client_id}:{clock.today().isoformat()}",
-                           "warning", text)
+                + risk_reminder(policy))
+        _create(session, sender, client_id, key, "warning", text)
+        created += 1
     return created
 
 
