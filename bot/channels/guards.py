@@ -45,7 +45,9 @@ class RateLimiter:
         self.per_ip = SlidingWindow(*_limit("BOT_RATE_LIMIT_IP", "3000/60"))
 
     def allow(self, sender: Optional[str], ip: Optional[str]) -> bool:
-        return self.per_ip.allow(ip or "?") and (sender is None or self.per_sender.allow(sender))
+        """Each limit applies when its key is known (socket.io messages carry no IP here:
+        they must not all share one bucket)."""
+        return (ip is None or self.per_ip.allow(ip)) and (sender is None or self.per_sender.allow(sender))
 
 
 def client_ip(request) -> str:  # noqa: ANN001
