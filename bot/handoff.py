@@ -138,11 +138,15 @@ def close(handoff_id: int, agent: str) -> None:
         session.add(TranscriptMessage(sender_id=handoff.sender_id, role="system", text=BOT_BACK, at=clock.now()))
 
 
+def _summary(h: Handoff) -> Dict[str, Any]:
+    return {"id": h.id, "sender_id": h.sender_id, "client_id": h.client_id, "reason": h.reason,
+            "state": h.state, "agent": h.agent, "created_at": h.created_at.isoformat()}
+
+
 def inbox() -> List[Dict[str, Any]]:
     with session_scope() as session:
         rows = session.scalars(select(Handoff).where(Handoff.state.in_(OPEN_STATES)).order_by(Handoff.created_at))
-        return [{"id": h.id, "sender_id": h.sender_id, "client_id": h.client_id, "reason": h.reason,
-                 "state": h.state, "agent": h.agent, "created_at": h.created_at.isoformat()} for h in rows]
+        return [_summary(h) for h in rows]
 
 
 def transcript(sender_id: str, limit: int = 200) -> List[Dict[str, Any]]:
@@ -154,9 +158,7 @@ def transcript(sender_id: str, limit: int = 200) -> List[Dict[str, Any]]:
 
 def handoff_detail(handoff_id: int) -> Dict[str, Any]:
     with session_scope() as session:
-        h = _get(session, handoff_id)
-        data = {"id": h.id, "sender_id": h.sender_id, "client_id": h.client_id, "reason": h.reason,
-                "state": h.state, "agent": h.agent, "created_at": h.created_at.isoformat()}
+        data = _summary(_get(session, handoff_id))
     data["transcript"] = transcript(data["sender_id"])
     return data
 

@@ -7,6 +7,7 @@ from typing import Any, Dict, List, Optional, Text
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel
 
 from bot import auth
+from bot.handoff import TRANSCRIPT
 from bot.text import clean, has_meaningful_text
 
 log = logging.getLogger(__name__)
@@ -74,8 +75,6 @@ def build_metadata(raw: Any) -> Dict[Text, Any]:
 
 def remember(sender_id: Text, role: Text, texts: List[Text]) -> None:
     """Add messages to the transcript agents read (written in the background)."""
-    from bot.handoff import TRANSCRIPT
-
     TRANSCRIPT.add(sender_id, role, texts)
 
 
