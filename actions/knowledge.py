@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import (BaseAction, BusyError, entity_values, note_unanswered, run_blocking,
                             verified_client_id)
 from actions.data.db import session_scope
-from actions.data.repository import load_client
+from actions.data.repository import has_open_margin_call
 from actions.service import hand_off
 from bot.knowledge.model import Entry, Hit
 from bot.knowledge.insights import lectures
@@ -59,8 +59,7 @@ async def in_margin_call(tracker: Tracker) -> bool:
 
     def open_call() -> bool:
         with session_scope() as session:
-            record = load_client(session, client_id)
-            return bool(record and record.account and record.account.open_call)
+            return has_open_margin_call(session, client_id)
     try:
         return await run_blocking(open_call)
     except BusyError:
@@ -93,8 +92,10 @@ def failed_last_turn(tracker: Tracker) -> bool:
     return False
 
 
-async def on_failure(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-    """The second failure in a row brings in a person."""
+async def unanswered(dispatcher: CollectingDispatcher, tracker: Tracker, outcome: str,
+                     hits: Sequence[Hit]) -> None:
+    """Log the question for the education team; the second failure in a row brings in a person."""
+    await note_unanswered(tracker, outcome, hits)
     if failed_last_turn(tracker):
         await hand_off(dispatcher, tracker, "连续两次未能回答")
 
@@ -111,12 +112,10 @@ async def answer_from_knowledge(dispatcher: CollectingDispatcher, tracker: Track
             send_entry(dispatcher, service, entry, decision.related)
         elif decision.kind == "clarify" or (decision.hits and nothing_close == "clarify"):
             send_clarify(dispatcher, decision.hits)
-            await note_unanswered(tracker, "clarify", decision.hits)
-            await on_failure(dispatcher, tracker)
+            await unanswered(dispatcher, tracker, "clarify", decision.hits)
         else:
             dispatcher.utter_message(text=out_of_scope_text(service.policy))
-            await note_unanswered(tracker, "fallback", decision.hits)
-            await on_failure(dispatcher, tracker)
+            await unanswered(dispatcher, tracker, "fallback", decision.hits)
     else:
         send_entry(dispatcher, service, entry)
     if entry is not None and entry.id == LECTURES_TOPIC:
@@ -163,6 +162,5 @@ class ActionOutOfScope(BaseAction):
             send_entry(dispatcher, service, best.entry)
             return []
         dispatcher.utter_message(text=out_of_scope_text(service.policy))
-        await note_unanswered(tracker, "out_of_scope", decision.hits)
-        await on_failure(dispatcher, tracker)
+        await unanswered(dispatcher, tracker, "out_of_scope", decision.hits)
         return []

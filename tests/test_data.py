@@ -7,7 +7,7 @@ from sqlalchemy import func, inspect, select
 from actions.data import migrate
 from actions.data.db import engine_for, session_scope
 from actions.data.models import AuditLog, Client, Position
-from actions.data.repository import audit, audit_entries, load_client
+from actions.data.repository import audit, audit_entries, has_open_margin_call, load_client
 from actions.data.seed import seed
 
 
@@ -70,3 +70,12 @@ def test_unknown_client(database_url):
     with session_scope(database_url) as s:
         assert load_client(s, "C9999") is None
         assert load_client(s, "C1001' OR '1'='1") is None
+
+
+def test_open_margin_call_check_agrees_with_the_full_record(database_url):
+    with session_scope(database_url) as s:
+        for client_id in ("C1001", "C1002", "C1003", "C1004", "C9999"):
+            record = load_client(s, client_id)
+            expected = bool(record and record.account and record.account.open_call)
+            assert has_open_margin_call(s, client_id) == expected
+        assert has_open_margin_call(s, "C1003")

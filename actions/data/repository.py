@@ -130,6 +130,14 @@ def load_client(session: Session, client_id: str) -> Optional[ClientRecord]:
     )
 
 
+def has_open_margin_call(session: Session, client_id: str) -> bool:
+    """What load_client's `account.open_call` says, in one query (no figures needed)."""
+    return session.scalars(
+        select(MarginCall.id).join(CreditAccount, CreditAccount.id == MarginCall.account_id)
+        .where(CreditAccount.client_id == client_id, CreditAccount.status == "active",
+               MarginCall.state == "open").limit(1)).first() is not None
+
+
 def audit(session: Session, actor: str, subject_client_id: str, action: str,
           detail: str = "", role: str = "client") -> None:
     session.add(AuditLog(at=clock.now(), actor=actor, actor_role=role,

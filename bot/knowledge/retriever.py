@@ -143,7 +143,10 @@ class Retriever:
         return learned
 
     def rank(self, question: str, k: int = 3) -> List[Hit]:
-        text = normalize(question)
+        return self.rank_normalized(normalize(question), k)
+
+    def rank_normalized(self, text: str, k: int = 3) -> List[Hit]:
+        """`rank` for a question already passed through bot.text.normalize."""
         if not text or not self.entries:
             return []
         tokens = words(text)

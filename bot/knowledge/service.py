@@ -99,12 +99,13 @@ class KnowledgeService:
         return self._retriever.rank(question, k=k)
 
     def decide(self, question: str, k: int = 3) -> Decision:
-        hits = self.rank(question, k=max(k, 3))
+        text = normalize(question)
+        hits = self._retriever.rank_normalized(text, k=max(k, 3))
         t = self.thresholds
         if not hits or hits[0].score < t.clarify:
             return Decision("none", hits[:k])
         lead = hits[0].score - (hits[1].score if len(hits) > 1 else 0.0)
-        margin = t.short_margin if len(normalize(question)) <= t.short_chars else t.margin
+        margin = t.short_margin if len(text) <= t.short_chars else t.margin
         if hits[0].score >= t.answer and lead >= margin:
             related = [h for h in hits[1:3] if hits[0].score - h.score <= t.related]
             return Decision("answer", hits[:k], related)

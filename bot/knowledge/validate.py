@@ -179,8 +179,7 @@ def find_conflicts(entries: Sequence[Entry], only: Optional[str] = None) -> List
             if top and top[0].faq_id != entry.id:
                 problems.append(Problem(entry.id, "paraphrases",
                                         f"'{text}' is answered by {top[0].faq_id} instead"))
-    problems += [p for p in _near_duplicates(retriever) if only is None or only in (p.entry_id, p.message)
-                 or only in p.message]
+    problems += [p for p in _near_duplicates(retriever) if only is None or only == p.entry_id or only in p.message]
     return problems
 
 
