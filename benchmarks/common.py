@@ -7,7 +7,7 @@ from typing import List, Set
 
 import yaml
 
-from bot.settings import FAQ_DIR, ROOT
+from bot.settings import ROOT
 from bot.text import normalize
 
 EVAL_DIR = ROOT / "tests" / "eval"
@@ -26,10 +26,3 @@ def nlu_training_texts() -> Set[str]:
                     texts.add(normalize(line.strip()[2:]))
     return texts
 
-
-def knowledge_texts() -> Set[str]:
-    texts = set()
-    for path in glob.glob(str(FAQ_DIR / "*.yml")):
-        entry = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        texts.update(normalize(t) for t in [entry["question"], *entry.get("paraphrases", [])])
-    return texts

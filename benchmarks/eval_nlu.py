@@ -13,9 +13,9 @@ import argparse
 import asyncio
 import sys
 from collections import Counter
-from typing import Dict, List, Tuple
+from typing import Any, Dict, List, Tuple
 
-from benchmarks.common import load_items, nlu_training_texts
+from benchmarks.common import EVAL_DIR, load_items, nlu_training_texts
 from bot.settings import ROOT
 from bot.text import normalize
 
@@ -30,11 +30,14 @@ def quiet_rasa() -> None:
     configure_structlog(logging.WARNING)
 
 
-async def predict(model: str, texts: List[str]) -> List[Tuple[str, float]]:
+def load_agent(model: str) -> Any:
     from rasa.core.agent import Agent
 
     quiet_rasa()
-    agent = Agent.load(model)
+    return Agent.load(model)
+
+
+async def predict(agent: Any, texts: List[str]) -> List[Tuple[str, float]]:
     out = []
     for text in texts:
         parsed = await agent.parse_message(text)
@@ -83,12 +86,13 @@ def report(title: str, texts: List[str], gold: List[str], pred: List[str], detai
 
 def evaluate(model: str, files: List[str], errors: bool = False) -> Dict[str, Dict[str, float]]:
     seen = nlu_training_texts()
+    agent = load_agent(model)
     results = {}
     for name in files:
         items = load_items(name)
         texts = [i["text"] for i in items]
         gold = [i["intent"] for i in items]
-        raw = asyncio.run(predict(model, texts))
+        raw = asyncio.run(predict(agent, texts))
         pred = [resolve_fallback(t, p) for t, (p, _) in zip(texts, raw)]
         results[name] = report(f"{name} (all)", texts, gold, pred, detail=True)
         unseen = [k for k, t in enumerate(texts) if normalize(t) not in seen]
@@ -108,7 +112,7 @@ def main(argv=None) -> int:
     parser.add_argument("--errors", action="store_true")
     parser.add_argument("files", nargs="*", default=["heldout_intents.yml", "fresh_intents.yml"])
     args = parser.parse_args(argv)
-    files = [f for f in args.files if (ROOT / "tests" / "eval" / f).exists()]
+    files = [f for f in args.files if (EVAL_DIR / f).exists()]
     evaluate(args.model, files, args.errors)
     return 0
 

@@ -76,6 +76,14 @@ def bench_env(**extra: str) -> Dict[str, str]:
             "SANIC_HOST": "127.0.0.1", "BOT_JWT_SECRET": SECRET, **extra}
 
 
+def rss_mb(pid: int) -> float:
+    """A process's resident memory in MB (NaN once it has none, e.g. it exited)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 class Server:
     def __init__(self, args: List[str], env: Dict[str, str], health: str, cwd: Path = ROOT) -> None:
         self.proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -92,10 +100,7 @@ class Server:
         raise TimeoutError(health)
 
     def rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
+        return rss_mb(self.proc.pid)
 
     def stop(self) -> None:
         if self.proc.poll() is None:

@@ -14,25 +14,16 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Dict, List
 
 import requests
 
-from benchmarks.latency import drive, our_workload, pct
+from benchmarks.latency import drive, our_workload, pct, rss_mb
 from bot import inprocess_actions
 from bot.settings import ROOT
 
 CLUSTER = ROOT / "var" / "cluster"
 TARGETS = {"1 instance": "http://127.0.0.1:5105", "2 instances (nginx)": "http://127.0.0.1:5080"}
-
-
-def rss_mb(pid: int) -> float:
-    total = 0.0
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            total = int(line.split()[1]) / 1024
-    return total
 
 
 def memory() -> Dict[str, float]:
