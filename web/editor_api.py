@@ -20,7 +20,6 @@ from sanic.request import Request
 from actions.data.db import session_scope
 from bot.channels.common import JsonChannel
 from bot.knowledge import insights, publishing
-from bot.knowledge.model import Entry
 from bot.knowledge.retriever import Retriever
 from bot.knowledge.validate import ID_PATTERN
 from bot.knowledge.service import shared_service
@@ -124,8 +123,7 @@ def _problems(problems) -> List[Dict[str, str]]:
 
 def _preview(content: Dict[str, Any], faq_id: str) -> str:
     try:
-        entry = Entry.from_dict({**publishing._content(content), "id": faq_id, "version": 1})
-        return entry.render(get_policy())
+        return publishing.draft_entry(faq_id, content).render(get_policy())
     except (PolicyError, KeyError, ValueError):
         return ""
 
@@ -204,7 +202,7 @@ async def try_question(request: Request):
         before = service.rank(text, k=3)
         after = before
         if faq_id and isinstance(content, dict):
-            draft = Entry.from_dict({**publishing._content(content), "id": faq_id, "version": 0})
+            draft = publishing.draft_entry(faq_id, content, version=0)  # 0: not live
             others = [e for e in service.entries if e.id != faq_id]
             after = Retriever([*others, draft]).rank(text, k=3)
         return {"before": _ranked(before), "after": _ranked(after)}

@@ -106,10 +106,15 @@ def _latest(session: Session, entry: KbEntry) -> KbVersion:
     return _version(session, entry.faq_id, entry.latest_version)
 
 
+def draft_entry(faq_id: str, content: Dict[str, Any], version: int = 1) -> Entry:
+    """The entry as this (not yet reviewed) content would make it."""
+    return Entry.from_dict({**_content(content), "id": faq_id, "version": version,
+                            "reviewed_by": "待审核", "reviewed_at": clock.today().isoformat()})
+
+
 def check(faq_id: str, content: Dict[str, Any], session: Session, with_conflicts: bool = True) -> List[Problem]:
     """Validation of one entry as it would go live, against the published others."""
-    candidate = Entry.from_dict({**_content(content), "id": faq_id, "version": 1,
-                                 "reviewed_by": "待审核", "reviewed_at": clock.today().isoformat()})
+    candidate = draft_entry(faq_id, content)
     problems = validate_entry(candidate, get_policy())
     if with_conflicts:
         others = [e for e in published_entries(session) if e.id != faq_id]
