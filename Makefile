@@ -33,7 +33,7 @@ bench: setup-dev
 
 validate:
 	@[ -x $(PY) ] || scripts/setup.sh
-	@$(PY) -m bot.knowledge validate
+	@$(PY) -m services.knowledge validate
 
 train:
 	@FORCE=1 scripts/train.sh

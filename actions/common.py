@@ -1,26 +1,27 @@
 """What every action shares: who is asking, safe database calls, number formatting."""
+
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Callable, List, Optional, Sequence, Text, TypeVar
+from typing import Any, Callable, List, Optional, Sequence, TypeVar
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import clock
-from bot.knowledge.insights import log_question
-from bot.policy import Policy, fmt_pct, fmt_yuan, get_policy
-from bot.settings import get_settings
+from core.formatting import day, line, moment, points, ratio_pct, risk_reminder, yuan  # noqa: F401 (re-exported for the actions)
+from core.policy import Policy, get_policy
+from core.settings import get_settings
+from services.knowledge.insights import log_question
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 BUSY = "系统繁忙，请稍后再试，或联系人工客服（热线{{ broker.hotline | raw }}）。"
-LOGIN_NEEDED = ("查询个人信息需要先登录。请在示例证券App或网上营业厅登录后，从“智能客服”进入对话，"
-                "我就能为您查询授信额度、风险等级和维持担保比例。")
+LOGIN_NEEDED = (
+    "查询个人信息需要先登录。请在示例证券App或网上营业厅登录后，从“智能客服”进入对话，"
+    "我就能为您查询授信额度、风险等级和维持担保比例。"
+)
 LOGIN_EXPIRED = "您的登录已过期，为保护您的账户安全，请重新登录后再查询。"
 NOT_FOUND = "暂未查到您的客户资料，请联系人工客服核实（热线{{ broker.hotline | raw }}）。"
 
@@ -65,47 +66,15 @@ async def note_unanswered(tracker: Tracker, outcome: str, hits: Sequence[Any]) -
 
     def write() -> None:
         try:
-            log_question(tracker.sender_id, text, outcome, best.faq_id if best else None,
-                         best.score if best else 0.0)
+            log_question(tracker.sender_id, text, outcome, best.faq_id if best else None, best.score if best else 0.0)
         except Exception:
             log.warning("could not log an unanswered question", exc_info=True)
+
     asyncio.get_running_loop().run_in_executor(None, write)
 
 
-# -- formatting ---------------------------------------------------------------
-def yuan(value: Decimal) -> str:
-    return fmt_yuan(value)
-
-
-def ratio_pct(ratio: Decimal) -> str:
-    """1.28 → '128.00%'."""
-    return f"{(ratio * 100).quantize(Decimal('0.01'))}%"
-
-
-def points(value: Decimal) -> str:
-    return f"{abs(value).quantize(Decimal('0.01'))}个百分点"
-
-
-def line(policy: Policy, path: str) -> str:
-    return fmt_pct(policy.get(path))
-
-
-def day(value: date) -> str:
-    return f"{value.year}年{value.month}月{value.day}日"
-
-
-def moment(value: datetime) -> str:
-    local = value.astimezone(clock.TZ)
-    return f"{day(local.date())} {local:%H:%M}"
-
-
 def entity_values(tracker: Tracker, name: str) -> List[Any]:
-    return [e.get("value") for e in (tracker.latest_message or {}).get("entities") or []
-            if e.get("entity") == name]
-
-
-def risk_reminder(policy: Policy) -> str:
-    return str(policy.get("texts.risk_reminder"))
+    return [e.get("value") for e in (tracker.latest_message or {}).get("entities") or [] if e.get("entity") == name]
 
 
 class BaseAction(Action):
@@ -113,7 +82,5 @@ class BaseAction(Action):
 
     NAME = ""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return self.NAME
-
-

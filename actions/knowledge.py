@@ -1,21 +1,21 @@
 """Knowledge answers: the faq intent, topic buttons, low-confidence turns and out-of-scope."""
+
 from __future__ import annotations
 
-from typing import Any, Dict, List, Sequence, Text
+from typing import Any, Dict, List, Sequence
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import (BaseAction, BusyError, entity_values, note_unanswered, run_blocking,
-                            verified_client_id)
-from actions.data.db import session_scope
-from actions.data.repository import has_open_margin_call
+from actions.common import BaseAction, BusyError, entity_values, note_unanswered, run_blocking, verified_client_id
 from actions.service import hand_off
-from bot.knowledge.model import Entry, Hit
-from bot.knowledge.insights import lectures
-from bot.knowledge.service import KnowledgeService, shared_service
-from bot.knowledge.store import shipped_ids
-from bot.policy import Policy
+from core.knowledge.model import Entry, Hit
+from core.policy import Policy
+from services.knowledge.insights import lectures
+from services.knowledge.service import KnowledgeService, shared_service
+from services.knowledge.store import shipped_ids
+from storage.db import session_scope
+from storage.repository import has_open_margin_call
 
 OUT_OF_SCOPE = (
     "抱歉，这个问题超出了我的服务范围。我是示例证券两融助手，可以解答：开户条件与流程、风险等级、"
@@ -37,8 +37,9 @@ def faq_button(entry: Entry) -> Dict[str, str]:
     return {"title": entry.question, "payload": f'/faq{{"faq_id": "{entry.id}"}}'}
 
 
-def send_entry(dispatcher: CollectingDispatcher, service: KnowledgeService, entry: Entry,
-               related: Sequence[Hit] = ()) -> None:
+def send_entry(
+    dispatcher: CollectingDispatcher, service: KnowledgeService, entry: Entry, related: Sequence[Hit] = ()
+) -> None:
     """The answer text with its source next to it, as widgets and agents expect; close
     runner-up topics come along as buttons ("您可能还想了解")."""
     dispatcher.utter_message(
@@ -60,6 +61,7 @@ async def in_margin_call(tracker: Tracker) -> bool:
     def open_call() -> bool:
         with session_scope() as session:
             return has_open_margin_call(session, client_id)
+
     try:
         return await run_blocking(open_call)
     except BusyError:
@@ -72,7 +74,7 @@ async def send_lectures(dispatcher: CollectingDispatcher) -> None:
     except BusyError:
         return
     if upcoming:
-        lines = [f"· {l['day']} {l['title']}（{l['place']}）" for l in upcoming[:5]]
+        lines = [f"· {lec['day']} {lec['title']}（{lec['place']}）" for lec in upcoming[:5]]
         dispatcher.utter_message(text="近期投教讲座：\n" + "\n".join(lines))
 
 
@@ -92,16 +94,14 @@ def failed_last_turn(tracker: Tracker) -> bool:
     return False
 
 
-async def unanswered(dispatcher: CollectingDispatcher, tracker: Tracker, outcome: str,
-                     hits: Sequence[Hit]) -> None:
+async def unanswered(dispatcher: CollectingDispatcher, tracker: Tracker, outcome: str, hits: Sequence[Hit]) -> None:
     """Log the question for the education team; the second failure in a row brings in a person."""
     await note_unanswered(tracker, outcome, hits)
     if failed_last_turn(tracker):
         await hand_off(dispatcher, tracker, "连续两次未能回答")
 
 
-async def answer_from_knowledge(dispatcher: CollectingDispatcher, tracker: Tracker,
-                                nothing_close: str) -> None:
+async def answer_from_knowledge(dispatcher: CollectingDispatcher, tracker: Tracker, nothing_close: str) -> None:
     """Answer, ask which topic was meant, or say what we cover ("nothing_close")."""
     service = shared_service()
     entry = next((e for e in (service.get(str(f)) for f in entity_values(tracker, "faq_id")) if e), None)
@@ -127,8 +127,9 @@ async def answer_from_knowledge(dispatcher: CollectingDispatcher, tracker: Track
 class ActionAnswerFaq(BaseAction):
     NAME = "action_answer_faq"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
         # NLU is sure it is a knowledge question: when retrieval is unsure, offer topics.
         await answer_from_knowledge(dispatcher, tracker, nothing_close="clarify")
         return []
@@ -139,8 +140,9 @@ class ActionClarify(BaseAction):
 
     NAME = "action_clarify"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
         await answer_from_knowledge(dispatcher, tracker, nothing_close="out_of_scope")
         return []
 
@@ -152,13 +154,13 @@ class ActionOutOfScope(BaseAction):
     NAME = "action_out_of_scope"
     NEW_TOPIC_MIN_SCORE = 0.5
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
         service = shared_service()
         decision = service.decide((tracker.latest_message or {}).get("text") or "")
         best = decision.best
-        if (decision.kind == "answer" and best.faq_id not in shipped_ids()
-                and best.score >= self.NEW_TOPIC_MIN_SCORE):
+        if decision.kind == "answer" and best.faq_id not in shipped_ids() and best.score >= self.NEW_TOPIC_MIN_SCORE:
             send_entry(dispatcher, service, best.entry)
             return []
         dispatcher.utter_message(text=out_of_scope_text(service.policy))

@@ -1,18 +1,18 @@
 """query_margin_status: maintenance ratio, distance to each line, any open margin call."""
+
 from __future__ import annotations
 
 from decimal import Decimal
-
 from typing import Optional
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import finance
 from actions.common import day, line, moment, points, ratio_pct, risk_reminder, yuan
-from actions.data.repository import ClientRecord
 from actions.personal import PersonalAction
-from bot.policy import Policy
+from core import finance
+from core.policy import Policy
+from storage.repository import ClientRecord
 
 LIQUIDATION_WORDS = ("平仓", "强平", "斩仓", "爆仓", "卖掉我的")
 NO_ACCOUNT = "您目前没有信用账户，因此没有维持担保比例。"
@@ -33,8 +33,9 @@ class ActionQueryMarginStatus(PersonalAction):
     NAME = "action_query_margin_status"
     NO_ACCOUNT = NO_ACCOUNT
 
-    def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                record: ClientRecord, policy: Policy) -> Optional[str]:
+    def respond(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, record: ClientRecord, policy: Policy
+    ) -> Optional[str]:
         account = record.account
         snap = account.snapshot
         ratio = snap.ratio
@@ -49,7 +50,8 @@ class ActionQueryMarginStatus(PersonalAction):
                 withdraw=line(policy, "margin_call.withdrawal_line"),
                 warning=line(policy, "margin_call.warning_line"),
                 call=line(policy, "margin_call.call_line"),
-                liq=line(policy, "margin_call.immediate_liquidation_line")),
+                liq=line(policy, "margin_call.immediate_liquidation_line"),
+            ),
         ]
         distances = finance.line_distances(ratio, policy)
         parts = []
@@ -65,7 +67,8 @@ class ActionQueryMarginStatus(PersonalAction):
                 f"须在{moment(call.deadline)}（收盘）前将比例恢复到{line(policy, 'margin_call.restore_to')}以上；"
                 f"按当前数据需追加现金约{yuan(cash_needed)}，或直接还款约"
                 f"{yuan(finance.repayment_to_restore(snap, restore_to))}。逾期未补足，将从下一交易日起被强制平仓；"
-                "追保期间暂停新的融资买入和融券卖出。")
+                "追保期间暂停新的融资买入和融券卖出。"
+            )
         elif zone in ("warning", "call", "liquidation"):
             lines.append(f"恢复到{line(policy, 'margin_call.restore_to')}约需追加现金{yuan(cash_needed)}。")
         elif zone == "withdrawable":
@@ -73,10 +76,18 @@ class ActionQueryMarginStatus(PersonalAction):
         if account.as_of is not None:
             lines.append(f"（数据截至{moment(account.as_of)}，以交易系统为准）")
         lines.append(risk_reminder(policy))
-        dispatcher.utter_message(text="\n".join(lines), json_message={
-            "personal": "margin_status", "ratio": str(ratio.quantize(Decimal("0.0001"))),
-            "zone": zone, "margin_call": bool(call),
-            "deadline": call.deadline.isoformat() if call else None,
-            "cash_to_restore": str(cash_needed)})
-        asked_about_liquidation = any(w in ((tracker.latest_message or {}).get("text") or "") for w in LIQUIDATION_WORDS)
+        dispatcher.utter_message(
+            text="\n".join(lines),
+            json_message={
+                "personal": "margin_status",
+                "ratio": str(ratio.quantize(Decimal("0.0001"))),
+                "zone": zone,
+                "margin_call": bool(call),
+                "deadline": call.deadline.isoformat() if call else None,
+                "cash_to_restore": str(cash_needed),
+            },
+        )
+        asked_about_liquidation = any(
+            w in ((tracker.latest_message or {}).get("text") or "") for w in LIQUIDATION_WORDS
+        )
         return "追保期间询问强制平仓" if call is not None and asked_about_liquidation else None

@@ -4,22 +4,32 @@ A client's data is loaded only for the id the channel verified from the token; a
 client id typed in the chat is never read. Every lookup is audit-logged. A slow or
 failing database gives a polite busy reply, never a half answer.
 """
+
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import (LOGIN_EXPIRED, LOGIN_NEEDED, NOT_FOUND, BaseAction, BusyError,
-                            auth_status, run_blocking, say_busy, verified_client_id)
-from actions.data.db import session_scope
+from actions.common import (
+    LOGIN_EXPIRED,
+    LOGIN_NEEDED,
+    NOT_FOUND,
+    BaseAction,
+    BusyError,
+    auth_status,
+    run_blocking,
+    say_busy,
+    verified_client_id,
+)
 from actions.knowledge import send_clarify, send_entry
 from actions.service import hand_off
-from actions.data.repository import ClientRecord, audit, load_client
-from bot.knowledge.service import shared_service
-from bot.policy import Policy, get_policy
+from core.policy import Policy, get_policy
+from services.knowledge.service import shared_service
+from storage.db import session_scope
+from storage.repository import ClientRecord, audit, load_client
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +38,13 @@ def lookup(client_id: str, action: str, detail: str = "") -> Optional[ClientReco
     """Load one client's record and write the audit entry in the same unit of work."""
     with session_scope() as session:
         record = load_client(session, client_id)
-        audit(session, actor=client_id, subject_client_id=client_id, action=action,
-              detail=detail if record else f"not found; {detail}")
+        audit(
+            session,
+            actor=client_id,
+            subject_client_id=client_id,
+            action=action,
+            detail=detail if record else f"not found; {detail}",
+        )
         return record
 
 
@@ -48,28 +63,30 @@ class PersonalAction(BaseAction):
 
     NO_ACCOUNT: Optional[str] = None
 
-    def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                record: ClientRecord, policy: Policy) -> Optional[str]:
+    def respond(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, record: ClientRecord, policy: Policy
+    ) -> Optional[str]:
         """Reply for this client; return a reason to also hand the conversation to a person."""
         raise NotImplementedError
 
     def audit_detail(self, tracker: Tracker) -> str:
         return ""
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
         policy = get_policy()
         client_id = verified_client_id(tracker)
         if client_id is None:
             expired = auth_status(tracker) == "expired"
-            dispatcher.utter_message(text=LOGIN_EXPIRED if expired else LOGIN_NEEDED,
-                                     json_message={"login_required": True})
+            dispatcher.utter_message(
+                text=LOGIN_EXPIRED if expired else LOGIN_NEEDED, json_message={"login_required": True}
+            )
             # the general rule behind the question is still worth answering
             related_rule(dispatcher, tracker)
             return []
         try:
-            record = await run_blocking(
-                lambda: lookup(client_id, self.name(), self.audit_detail(tracker)))
+            record = await run_blocking(lambda: lookup(client_id, self.name(), self.audit_detail(tracker)))
         except BusyError:
             say_busy(dispatcher, policy)
             return []

@@ -1,15 +1,16 @@
 """Service replies: investment-advice refusal and hand-off to a person."""
+
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import BaseAction, BusyError, moment, run_blocking, verified_client_id
-from bot.handoff import open_handoff
-from bot import clock
-from bot.policy import get_policy
+from core import clock
+from core.policy import get_policy
+from services.handoff import open_handoff
 
 ADVICE_REFUSAL = (
     "抱歉，按照监管要求，我不能推荐或评价具体股票、预测行情，也不能承诺任何收益。"
@@ -17,8 +18,7 @@ ADVICE_REFUSAL = (
     "我可以为您解释相关规则，例如标的证券范围、折算率、保证金比例和维持担保比例。"
 )
 HANDOFF_OPEN = (
-    "好的，正在为您转接人工客服，请稍候，客服接入后会在这里直接回复您。"
-    "您也可以拨打热线{{ broker.hotline | raw }}。"
+    "好的，正在为您转接人工客服，请稍候，客服接入后会在这里直接回复您。您也可以拨打热线{{ broker.hotline | raw }}。"
 )
 HANDOFF_FAILED = "抱歉，暂时无法为您转接人工客服，请稍后再试，或直接拨打热线{{ broker.hotline | raw }}。"
 HANDOFF_CLOSED = (
@@ -32,8 +32,9 @@ HANDOFF_CLOSED = (
 class ActionRefuseAdvice(BaseAction):
     NAME = "action_refuse_advice"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
         policy = get_policy()
         dispatcher.utter_message(text=f"{ADVICE_REFUSAL}\n{policy.get('texts.risk_reminder')}")
         return []
@@ -44,8 +45,9 @@ class ActionHandoff(BaseAction):
 
     NAME = "action_handoff"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
         await hand_off(dispatcher, tracker, "客户要求人工服务")
         return []
 

@@ -1,4 +1,5 @@
 """simulate_margin: what-if on the client's own account ("跌10%会怎样", "再融资10万后比例多少")."""
+
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
@@ -7,12 +8,12 @@ from typing import List, Optional, Tuple
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import finance
 from actions.common import entity_values, line, ratio_pct, risk_reminder, yuan
-from actions.data.repository import ClientRecord
 from actions.personal import PersonalAction
-from actions.restrictions import new_credit_blocks
-from bot.policy import Policy, plain
+from core import finance
+from core.policy import Policy, plain
+from services.restrictions import new_credit_blocks
+from storage.repository import ClientRecord
 
 ASK = "请告诉我要测算的情形，例如“如果持仓下跌10%会怎样”或“再融资10万元后维持担保比例是多少”。"
 MAX_AMOUNT = Decimal("1000000000")  # 10亿: anything above is a typo, not a plan
@@ -62,8 +63,11 @@ def _ratio(ratio: Optional[Decimal]) -> Optional[str]:
 def describe(ratio: Optional[Decimal], policy: Policy) -> str:
     zone = finance.zone(ratio, policy)
     text = ZONE_TEXT[zone].format(
-        withdraw=line(policy, "margin_call.withdrawal_line"), warning=line(policy, "margin_call.warning_line"),
-        call=line(policy, "margin_call.call_line"), liq=line(policy, "margin_call.immediate_liquidation_line"))
+        withdraw=line(policy, "margin_call.withdrawal_line"),
+        warning=line(policy, "margin_call.warning_line"),
+        call=line(policy, "margin_call.call_line"),
+        liq=line(policy, "margin_call.immediate_liquidation_line"),
+    )
     return (ratio_pct(ratio) + "，" + text) if ratio is not None else text
 
 
@@ -75,8 +79,7 @@ class ActionSimulateMargin(PersonalAction):
         pct, amount, _ = read_inputs(tracker)
         return f"what-if change={pct} financing={amount}"
 
-    def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                record: ClientRecord, policy: Policy) -> None:
+    def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, record: ClientRecord, policy: Policy) -> None:
         pct, amount, problems = read_inputs(tracker)
         if problems:
             dispatcher.utter_message(text="抱歉，" + "；".join(problems) + "。" + ASK)
@@ -94,8 +97,10 @@ class ActionSimulateMargin(PersonalAction):
         if pct is not None:
             after = finance.after_price_move(after, pct)
             steps.append(f"持仓市值{'上涨' if pct > 0 else '下跌'}{plain(abs(pct))}%")
-        lines = [f"按当前持仓测算，若{'、'.join(steps)}：",
-                 f"维持担保比例由{describe(before.ratio, policy)}，变为{describe(after.ratio, policy)}。"]
+        lines = [
+            f"按当前持仓测算，若{'、'.join(steps)}：",
+            f"维持担保比例由{describe(before.ratio, policy)}，变为{describe(after.ratio, policy)}。",
+        ]
         if amount is not None:
             available = finance.available_quota(account.credit_line, before)
             if amount > available:
@@ -105,9 +110,17 @@ class ActionSimulateMargin(PersonalAction):
                 lines.append("注意：" + "；".join(blocks) + "。")
         fall = finance.fall_to_line(after, policy.dec("margin_call.call_line"))
         if fall is not None and after.ratio is not None and fall > 0:
-            lines.append(f"在此基础上，持仓市值再下跌约{fall.quantize(Decimal('0.1'))}%将触及追保线"
-                         f"{line(policy, 'margin_call.call_line')}。")
+            lines.append(
+                f"在此基础上，持仓市值再下跌约{fall.quantize(Decimal('0.1'))}%将触及追保线"
+                f"{line(policy, 'margin_call.call_line')}。"
+            )
         lines.append("以上为按当前价格的简化测算，不构成投资建议。")
         lines.append(risk_reminder(policy))
-        dispatcher.utter_message(text="\n".join(lines), json_message={
-            "personal": "what_if", "ratio_before": _ratio(before.ratio), "ratio_after": _ratio(after.ratio)})
+        dispatcher.utter_message(
+            text="\n".join(lines),
+            json_message={
+                "personal": "what_if",
+                "ratio_before": _ratio(before.ratio),
+                "ratio_after": _ratio(after.ratio),
+            },
+        )

@@ -8,6 +8,7 @@
 4. REST latency vs a minimal Rasa bot, sequential and 16 concurrent; resident memory
 5. Scale-out: throughput and latency at 1/16/64 senders, 1 vs 2 instances, profile
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,14 +18,20 @@ import tempfile
 import time
 
 from benchmarks import eval_nlu, eval_retrieval, latency, scaleout
-from bot.settings import ROOT
+from core.settings import ROOT
 
 
 def training_time() -> float:
     with tempfile.TemporaryDirectory() as out:
         started = time.perf_counter()
-        subprocess.run([latency.RASA, "train", "--force", "--out", out, "--quiet"], cwd=ROOT, check=True,
-                       env=latency.bench_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [latency.RASA, "train", "--force", "--out", out, "--quiet"],
+            cwd=ROOT,
+            check=True,
+            env=latency.bench_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         return time.perf_counter() - started
 
 

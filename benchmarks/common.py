@@ -1,4 +1,5 @@
 """Helpers shared by the evaluations: held-out files and what training already saw."""
+
 from __future__ import annotations
 
 import glob
@@ -7,8 +8,8 @@ from typing import List, Set
 
 import yaml
 
-from bot.settings import ROOT
-from bot.text import normalize
+from core.settings import ROOT
+from core.text import normalize
 
 EVAL_DIR = ROOT / "tests" / "eval"
 
@@ -25,4 +26,3 @@ def nlu_training_texts() -> Set[str]:
                 if line.strip().startswith("- "):
                     texts.add(normalize(line.strip()[2:]))
     return texts
-

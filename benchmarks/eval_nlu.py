@@ -7,6 +7,7 @@ final intent is what the dialogue acts on: nlu_fallback (low confidence) is
 resolved the way action_clarify resolves it — a confident knowledge match counts
 as faq, anything else as out_of_scope.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,8 +17,8 @@ from collections import Counter
 from typing import Any, Dict, List, Tuple
 
 from benchmarks.common import EVAL_DIR, load_items, nlu_training_texts
-from bot.settings import ROOT
-from bot.text import normalize
+from core.settings import ROOT
+from core.text import normalize
 
 
 def quiet_rasa() -> None:
@@ -48,7 +49,7 @@ async def predict(agent: Any, texts: List[str]) -> List[Tuple[str, float]]:
 def resolve_fallback(text: str, intent: str) -> str:
     if intent != "nlu_fallback":
         return intent
-    from bot.knowledge.service import shared_service
+    from services.knowledge.service import shared_service
 
     return "faq" if shared_service().decide(text).kind == "answer" else "out_of_scope"
 
@@ -97,8 +98,12 @@ def evaluate(model: str, files: List[str], errors: bool = False) -> Dict[str, Di
         results[name] = report(f"{name} (all)", texts, gold, pred, detail=True)
         unseen = [k for k, t in enumerate(texts) if normalize(t) not in seen]
         results[name + ":unseen"] = report(
-            f"{name} (not in training: {len(unseen)})", [texts[k] for k in unseen],
-            [gold[k] for k in unseen], [pred[k] for k in unseen], detail=False)
+            f"{name} (not in training: {len(unseen)})",
+            [texts[k] for k in unseen],
+            [gold[k] for k in unseen],
+            [pred[k] for k in unseen],
+            detail=False,
+        )
         if errors:
             for t, g, p, (r, c) in zip(texts, gold, pred, raw):
                 if g != p:

@@ -1,7 +1,8 @@
 """FAQ retrieval on the held-out questions (tests/eval/heldout_faq.yml), by kind.
 
-    python -m benchmarks.eval_retrieval [--errors]
+python -m benchmarks.eval_retrieval [--errors]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -11,8 +12,8 @@ from collections import defaultdict
 from typing import Dict, List
 
 from benchmarks.common import EVAL_DIR, load_items
-from bot.knowledge.service import KnowledgeService
-from bot.text import normalize
+from core.text import normalize
+from services.knowledge.service import KnowledgeService
 
 
 def evaluate(service: KnowledgeService, items: List[dict]) -> Dict[str, Dict[str, float]]:
@@ -55,7 +56,7 @@ def main(argv=None) -> int:
         items = load_items(name)
         for item in items:
             if normalize(item["text"]) in seen:
-                item["kind"] = "_in_kb_texts"   # reported apart: the KB already has this exact text
+                item["kind"] = "_in_kb_texts"  # reported apart: the KB already has this exact text
         run_one(name, service, items, build, args.errors)
     return 0
 
@@ -65,13 +66,17 @@ def run_one(name: str, service: KnowledgeService, items: List[dict], build: floa
     result = evaluate(service, items)
     per_q = (time.perf_counter() - t0) / len(items) * 1000
     rows = result.pop("_rows")
-    print(f"FAQ retrieval, {name} ({len(items)} questions; index built in {build:.2f}s, "
-          f"{per_q:.1f} ms/question incl. decision)")
+    print(
+        f"FAQ retrieval, {name} ({len(items)} questions; index built in {build:.2f}s, "
+        f"{per_q:.1f} ms/question incl. decision)"
+    )
     print(f"{'kind':<13}{'n':>5}{'top-1':>8}{'top-3':>8}{'answered':>10}{'ans.right':>10}")
     for kind, m in result.items():
-        print(f"{kind:<13}{m['n']:>5}{m['top1']:>8.3f}{m['top3']:>8.3f}{m['answered']:>10.3f}{m['answered_right']:>10.3f}")
+        print(
+            f"{kind:<13}{m['n']:>5}{m['top1']:>8.3f}{m['top3']:>8.3f}{m['answered']:>10.3f}{m['answered_right']:>10.3f}"
+        )
     if errors:
-        for ok1, ok3, decision, ids, item in rows:
+        for ok1, _ok3, decision, ids, item in rows:
             if not ok1:
                 print(f"  ✗ [{item.get('kind')}] {item['text']}  → {ids} (want {item['faq_id']}, {decision})")
 

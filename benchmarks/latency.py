@@ -10,6 +10,7 @@ training phrases is printed too, for reference.
 
     python -m benchmarks.latency [--requests 500]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,52 +29,86 @@ import requests
 import yaml
 
 from benchmarks.common import load_items
-from bot.auth import mint
-from bot.settings import ROOT
+from core.auth import mint
+from core.settings import ROOT
 
 RASA = str(Path(sys.executable).parent / "rasa")
 SECRET = "bench-secret"
 MINIMAL_NLU = {
     "greet": ["你好", "您好", "hi", "hello", "在吗", "早上好", "嗨", "哈喽"],
     "goodbye": ["再见", "拜拜", "bye", "回头见", "下次聊", "先走了", "886", "晚安"],
-    "ask_rate": ["融资利率是多少", "利息多少", "融资年利率", "借钱利息怎么算", "融券费率多少",
-                 "利率高吗", "融资要付多少利息", "年化利率是多少"],
+    "ask_rate": [
+        "融资利率是多少",
+        "利息多少",
+        "融资年利率",
+        "借钱利息怎么算",
+        "融券费率多少",
+        "利率高吗",
+        "融资要付多少利息",
+        "年化利率是多少",
+    ],
 }
 
 
 def free_port() -> int:
     import socket
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
 def build_minimal_bot(directory: Path) -> Path:
-    nlu = {"version": "3.1", "nlu": [{"intent": k, "examples": "".join(f"- {e}\n" for e in v)}
-                                     for k, v in MINIMAL_NLU.items()]}
+    nlu = {
+        "version": "3.1",
+        "nlu": [{"intent": k, "examples": "".join(f"- {e}\n" for e in v)} for k, v in MINIMAL_NLU.items()],
+    }
     (directory / "data").mkdir(parents=True, exist_ok=True)
     (directory / "data" / "nlu.yml").write_text(yaml.safe_dump(nlu, allow_unicode=True), encoding="utf-8")
-    rules = {"version": "3.1", "rules": [{"rule": k, "steps": [{"intent": k}, {"action": f"utter_{k}"}]}
-                                         for k in MINIMAL_NLU]}
+    rules = {
+        "version": "3.1",
+        "rules": [{"rule": k, "steps": [{"intent": k}, {"action": f"utter_{k}"}]} for k in MINIMAL_NLU],
+    }
     (directory / "data" / "rules.yml").write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
-    domain = {"version": "3.1", "intents": list(MINIMAL_NLU),
-              "responses": {f"utter_{k}": [{"text": f"{k} 回复"}] for k in MINIMAL_NLU}}
+    domain = {
+        "version": "3.1",
+        "intents": list(MINIMAL_NLU),
+        "responses": {f"utter_{k}": [{"text": f"{k} 回复"}] for k in MINIMAL_NLU},
+    }
     (directory / "domain.yml").write_text(yaml.safe_dump(domain, allow_unicode=True), encoding="utf-8")
-    config = {"recipe": "default.v1", "language": "zh", "assistant_id": "minimal",
-              "pipeline": [{"name": "JiebaTokenizer"},
-                           {"name": "CountVectorsFeaturizer", "analyzer": "char", "min_ngram": 1, "max_ngram": 3},
-                           {"name": "DIETClassifier", "epochs": 30}],
-              "policies": [{"name": "RulePolicy"}]}
+    config = {
+        "recipe": "default.v1",
+        "language": "zh",
+        "assistant_id": "minimal",
+        "pipeline": [
+            {"name": "JiebaTokenizer"},
+            {"name": "CountVectorsFeaturizer", "analyzer": "char", "min_ngram": 1, "max_ngram": 3},
+            {"name": "DIETClassifier", "epochs": 30},
+        ],
+        "policies": [{"name": "RulePolicy"}],
+    }
     (directory / "config.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
-    subprocess.run([RASA, "train", "--fixed-model-name", "minimal", "--out", str(directory / "models"), "--quiet"],
-                   cwd=directory, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                   env=bench_env())
+    subprocess.run(
+        [RASA, "train", "--fixed-model-name", "minimal", "--out", str(directory / "models"), "--quiet"],
+        cwd=directory,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=bench_env(),
+    )
     return directory / "models" / "minimal.tar.gz"
 
 
 def bench_env(**extra: str) -> Dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false",
-            "SANIC_HOST": "127.0.0.1", "BOT_JWT_SECRET": SECRET, **extra}
+    return {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "RASA_TELEMETRY_ENABLED": "false",
+        "SANIC_HOST": "127.0.0.1",
+        "BOT_JWT_SECRET": SECRET,
+        **extra,
+    }
 
 
 def rss_mb(pid: int) -> float:
@@ -86,8 +121,9 @@ def rss_mb(pid: int) -> float:
 
 class Server:
     def __init__(self, args: List[str], env: Dict[str, str], health: str, cwd: Path = ROOT) -> None:
-        self.proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            args, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -111,20 +147,23 @@ class Server:
 def drive(url: str, messages: Sequence[Tuple[str, dict]], concurrency: int) -> List[float]:
     """Send each (text, metadata); returns per-request latency in ms. Senders are distinct
     conversations so that concurrency is real."""
+
     def one(i: int) -> float:
         text, meta = messages[i]
         started = time.perf_counter()
-        resp = requests.post(url, json={"sender": f"bench-{i % max(concurrency, 1)}-{i}", "message": text,
-                                        "metadata": meta}, timeout=60)
+        resp = requests.post(
+            url, json={"sender": f"bench-{i % max(concurrency, 1)}-{i}", "message": text, "metadata": meta}, timeout=60
+        )
         resp.raise_for_status()
         return (time.perf_counter() - started) * 1000
+
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         return list(pool.map(one, range(len(messages))))
 
 
 def pct(values: List[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def our_workload(n: int) -> List[Tuple[str, dict]]:
@@ -163,14 +202,22 @@ def measure(runs: Dict[str, Tuple[str, List[Tuple[str, dict]]]], block: int = 50
     longest = max(len(workload) for _, workload in runs.values())
     for start in range(0, longest, block):
         for name, (url, workload) in runs.items():
-            seq[name] += drive(url, workload[start:start + block], 1)
+            seq[name] += drive(url, workload[start : start + block], 1)
     for start in range(0, longest, block * 4):
         for name, (url, workload) in runs.items():
             began = time.perf_counter()
-            conc[name] += drive(url, workload[start:start + block * 4], 16)
+            conc[name] += drive(url, workload[start : start + block * 4], 16)
             elapsed[name] += time.perf_counter() - began
-    return {name: {"seq_p50": pct(seq[name], 50), "seq_p99": pct(seq[name], 99), "c16_p50": pct(conc[name], 50),
-                   "c16_p99": pct(conc[name], 99), "c16_rps": len(conc[name]) / elapsed[name]} for name in runs}
+    return {
+        name: {
+            "seq_p50": pct(seq[name], 50),
+            "seq_p99": pct(seq[name], 99),
+            "c16_p50": pct(conc[name], 50),
+            "c16_p99": pct(conc[name], 99),
+            "c16_rps": len(conc[name]) / elapsed[name],
+        }
+        for name in runs
+    }
 
 
 def endpoints_for(tmp: Path, action_port: int) -> Path:
@@ -195,26 +242,55 @@ def main(argv=None) -> int:
         print("training the minimal reference bot …", flush=True)
         minimal_model = build_minimal_bot(tmp_path / "minimal")
         env = bench_env(BOT_DATABASE_URL=f"sqlite:///{tmp_path / 'bench.db'}")
-        subprocess.run([sys.executable, "-m", "actions.data", "setup"], env=env, check=True,
-                       stdout=subprocess.DEVNULL, cwd=ROOT)
+        subprocess.run(
+            [sys.executable, "-m", "storage", "setup"], env=env, check=True, stdout=subprocess.DEVNULL, cwd=ROOT
+        )
         port, action_port, minimal_port = free_port(), free_port(), free_port()
         try:
             # this assistant as `make run` starts it: Rasa (with its in-process actions) and the action server
-            servers.append(Server([RASA, "run", "actions", "--actions", "actions", "-p", str(action_port)], env,
-                                  f"http://127.0.0.1:{action_port}/health"))
-            ours = Server([RASA, "run", "-i", "127.0.0.1", "-p", str(port), "-m", str(ROOT / "models" / "liangrong.tar.gz"),
-                           "--credentials", str(ROOT / "credentials.yml"),
-                           "--endpoints", str(endpoints_for(tmp_path, action_port))], env,
-                          f"http://127.0.0.1:{port}/webhooks/rest/")
+            servers.append(
+                Server(
+                    [RASA, "run", "actions", "--actions", "actions", "-p", str(action_port)],
+                    env,
+                    f"http://127.0.0.1:{action_port}/health",
+                )
+            )
+            ours = Server(
+                [
+                    RASA,
+                    "run",
+                    "-i",
+                    "127.0.0.1",
+                    "-p",
+                    str(port),
+                    "-m",
+                    str(ROOT / "models" / "liangrong.tar.gz"),
+                    "--credentials",
+                    str(ROOT / "credentials.yml"),
+                    "--endpoints",
+                    str(endpoints_for(tmp_path, action_port)),
+                ],
+                env,
+                f"http://127.0.0.1:{port}/webhooks/rest/",
+            )
             servers.append(ours)
-            minimal = Server([RASA, "run", "-i", "127.0.0.1", "-p", str(minimal_port), "-m", str(minimal_model)],
-                             bench_env(), f"http://127.0.0.1:{minimal_port}/webhooks/rest/", cwd=tmp_path / "minimal")
+            minimal = Server(
+                [RASA, "run", "-i", "127.0.0.1", "-p", str(minimal_port), "-m", str(minimal_model)],
+                bench_env(),
+                f"http://127.0.0.1:{minimal_port}/webhooks/rest/",
+                cwd=tmp_path / "minimal",
+            )
             servers.append(minimal)
             url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
             minimal_url = f"http://127.0.0.1:{minimal_port}/webhooks/rest/webhook"
             workload = our_workload(args.requests)
-            results = measure({"this assistant": (url, workload), "minimal bot": (minimal_url, workload),
-                               OWN: (minimal_url, minimal_workload(args.requests))})
+            results = measure(
+                {
+                    "this assistant": (url, workload),
+                    "minimal bot": (minimal_url, workload),
+                    OWN: (minimal_url, minimal_workload(args.requests)),
+                }
+            )
             quota_ms = drive(url, [("我还能融多少", {"token": mint("C1001", ttl_s=3600, secret=SECRET)})] * 100, 1)
             rss = {"this assistant": ours.rss_mb(), "minimal bot": minimal.rss_mb(), "actions": servers[0].rss_mb()}
             rss[OWN] = rss["minimal bot"]
@@ -229,12 +305,19 @@ def main(argv=None) -> int:
     for name, r in results.items():
         print(f"{name:<34}" + "".join(f"{r[k]:>9.1f}" for k in keys) + f"{r['c16_rps']:>11.1f}{rss[name]:>8.0f}")
     for name in ("minimal bot", OWN):
-        print(f"{'ratio to ' + name:<34}" + "".join(f"{a[k] / results[name][k]:>9.2f}" for k in keys)
-              + "   (target ≤ 1.50)")
-    print(f"query_quota round trip (REST, token, SQLite lookup + audit), sequential: "
-          f"p50 {pct(quota_ms, 50):.1f} ms, p99 {pct(quota_ms, 99):.1f} ms")
-    print(f"Rasa server resident memory: {rss['this assistant']:.0f} MB (target ≤ 1200); "
-          f"action server {rss['actions']:.0f} MB")
+        print(
+            f"{'ratio to ' + name:<34}"
+            + "".join(f"{a[k] / results[name][k]:>9.2f}" for k in keys)
+            + "   (target ≤ 1.50)"
+        )
+    print(
+        f"query_quota round trip (REST, token, SQLite lookup + audit), sequential: "
+        f"p50 {pct(quota_ms, 50):.1f} ms, p99 {pct(quota_ms, 99):.1f} ms"
+    )
+    print(
+        f"Rasa server resident memory: {rss['this assistant']:.0f} MB (target ≤ 1200); "
+        f"action server {rss['actions']:.0f} MB"
+    )
     return 0
 
 

@@ -6,6 +6,7 @@ where one request's time goes.
 
     python -m benchmarks.scaleout [--start] [--requests 300]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,7 +21,7 @@ import requests
 
 from benchmarks.latency import drive, our_workload, pct, rss_mb
 from bot import inprocess_actions
-from bot.settings import ROOT
+from core.settings import ROOT
 
 CLUSTER = ROOT / "var" / "cluster"
 TARGETS = {"1 instance": "http://127.0.0.1:5105", "2 instances (nginx)": "http://127.0.0.1:5080"}
@@ -38,10 +39,11 @@ def memory() -> Dict[str, float]:
 
 def profile_one_request() -> Dict[str, float]:
     """NLU, action server and database time for a knowledge and a personal request."""
-    from actions.data.db import session_scope
-    from actions.data.repository import load_client
-    from benchmarks.eval_nlu import quiet_rasa
     from rasa.core.agent import Agent
+
+    from benchmarks.eval_nlu import quiet_rasa
+    from storage.db import session_scope
+    from storage.repository import load_client
 
     quiet_rasa()
     agent = Agent.load(str(ROOT / "models" / "liangrong.tar.gz"))
@@ -54,11 +56,25 @@ def profile_one_request() -> Dict[str, float]:
         for _ in range(50):
             await agent.parse_message(text)
         return (time.perf_counter() - started) / 50 * 1000
+
     nlu_ms = asyncio.run(nlu())
-    body = {"next_action": "action_answer_faq", "sender_id": "prof", "version": "3.6.21", "domain": {},
-            "tracker": {"sender_id": "prof", "slots": {}, "events": [], "paused": False, "followup_action": None,
-                        "active_loop": {}, "latest_action_name": "action_listen",
-                        "latest_message": {"text": text, "intent": {"name": "faq"}, "entities": [], "metadata": {}}}}
+    body = {
+        "next_action": "action_answer_faq",
+        "sender_id": "prof",
+        "version": "3.6.21",
+        "domain": {},
+        "tracker": {
+            "sender_id": "prof",
+            "slots": {},
+            "events": [],
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {},
+            "latest_action_name": "action_listen",
+            "latest_message": {"text": text, "intent": {"name": "faq"}, "entities": [], "metadata": {}},
+        },
+    }
+
     async def faq_action() -> List[float]:  # as Rasa runs it: in-process (endpoints.yml)
         out = []
         for _ in range(55):
@@ -66,6 +82,7 @@ def profile_one_request() -> Dict[str, float]:
             await inprocess_actions.run(body)
             out.append((time.perf_counter() - started) * 1000)
         return out[5:]
+
     samples = asyncio.run(faq_action())
     db = []
     for _ in range(50):
@@ -77,8 +94,9 @@ def profile_one_request() -> Dict[str, float]:
     rest = []
     for i in range(50):
         started = time.perf_counter()
-        requests.post("http://127.0.0.1:5105/webhooks/rest/webhook", json={"sender": f"prof-{i}", "message": text},
-                      timeout=30).raise_for_status()
+        requests.post(
+            "http://127.0.0.1:5105/webhooks/rest/webhook", json={"sender": f"prof-{i}", "message": text}, timeout=30
+        ).raise_for_status()
         rest.append((time.perf_counter() - started) * 1000)
     rest.sort()
     return {"rest_total": rest[25], "nlu": nlu_ms, "faq_action": samples[25], "db_client_lookup": db[25]}
@@ -95,6 +113,7 @@ def main(argv=None) -> int:
         os.environ.setdefault("BOT_DATABASE_URL", "postgresql+psycopg2://postgres@127.0.0.1:55433/broker")
         os.environ["BOT_JWT_SECRET"] = os.environ.get("BOT_JWT_SECRET", "demo-secret-change-me")
         from benchmarks import latency
+
         latency.SECRET = os.environ["BOT_JWT_SECRET"]
         results: Dict[str, Dict[int, Dict[str, float]]] = {}
         workload = our_workload(args.requests)
@@ -116,9 +135,11 @@ def main(argv=None) -> int:
             print(f"scaling 1 → 2 instances at {conc} senders: ×{factor:.2f}")
         print("resident memory (MB): " + ", ".join(f"{k} {v:.0f}" for k, v in memory().items()))
         prof = profile_one_request()
-        print("one knowledge request (ms, median): REST total {rest_total:.1f} · NLU parse {nlu:.1f} · "
-              "faq action (in Rasa) {faq_action:.1f} · (client lookup in DB {db_client_lookup:.1f}); "
-              "the rest is Rasa's policy loop, tracker store and lock store".format(**prof))
+        print(
+            "one knowledge request (ms, median): REST total {rest_total:.1f} · NLU parse {nlu:.1f} · "
+            "faq action (in Rasa) {faq_action:.1f} · (client lookup in DB {db_client_lookup:.1f}); "
+            "the rest is Rasa's policy loop, tracker store and lock store".format(**prof)
+        )
     finally:
         if args.start:
             subprocess.run(["scripts/cluster.sh", "stop"], cwd=ROOT, stdout=subprocess.DEVNULL)

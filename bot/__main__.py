@@ -1,13 +1,14 @@
 """Small operator commands.
 
-    python -m bot token C1001 [--ttl 3600]   # mint a demo client token (uses BOT_JWT_SECRET)
+python -m bot token C1001 [--ttl 3600]   # mint a demo client token (uses BOT_JWT_SECRET)
 """
+
 from __future__ import annotations
 
 import argparse
 import sys
 
-from bot.auth import mint
+from core.auth import mint
 
 
 def main(argv=None) -> int:

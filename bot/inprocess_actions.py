@@ -20,6 +20,7 @@ applies the response exactly as for HTTP (the hook is `EndpointConfig.request`,
 see bot/rasa_speedups.py), so the actions do not know where they run, and the
 action server still serves all of them: without the key, every action goes there.
 """
+
 from __future__ import annotations
 
 import json
@@ -73,8 +74,10 @@ async def run(action_call: Dict[str, Any]) -> Optional[Dict[str, Any]]:
     try:
         return await executor().run(action_call)
     except ActionExecutionRejection as e:
-        raise ClientResponseError(400, "Bad Request", json.dumps(
-            {"error": e.message, "action_name": e.action_name})) from e
+        raise ClientResponseError(
+            400, "Bad Request", json.dumps({"error": e.message, "action_name": e.action_name})
+        ) from e
     except ActionNotFoundException as e:
-        raise ClientResponseError(404, "Not Found", json.dumps(
-            {"error": e.message, "action_name": e.action_name})) from e
+        raise ClientResponseError(
+            404, "Not Found", json.dumps({"error": e.message, "action_name": e.action_name})
+        ) from e

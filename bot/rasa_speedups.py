@@ -16,17 +16,17 @@
 - Actions listed under `in_process` in endpoints.yml run in this process
   (bot/inprocess_actions.py).
 """
+
 from __future__ import annotations
 
 import asyncio
 from functools import lru_cache
-from typing import Any, Dict, List, Optional, Text, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import aiohttp
+import rasa.core.actions.action as rasa_action
 from jsonschema import ValidationError
 from jsonschema.validators import validator_for
-
-import rasa.core.actions.action as rasa_action
 from rasa.engine.exceptions import GraphRunError
 from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.utils.endpoints import EndpointConfig
@@ -42,7 +42,7 @@ def _validator():
     return cls(schema)
 
 
-def _validate_action_result(self: Any, result: Dict[Text, Any]) -> bool:
+def _validate_action_result(self: Any, result: Dict[str, Any]) -> bool:
     try:
         _validator().validate(result)
         return True
@@ -53,8 +53,6 @@ def _validate_action_result(self: Any, result: Dict[Text, Any]) -> bool:
             f"{rasa_action.DOCS_BASE_URL}/custom-actions"
         )
         raise e
-
-
 
 
 # -- keep-alive to the action server ----------------------------------------------------
@@ -107,7 +105,7 @@ _original_request = EndpointConfig.request
 
 
 # -- the graph runner -------------------------------------------------------------------
-def _plan(self: DaskGraphRunner, targets: Tuple[Text, ...]) -> List[Tuple[Text, List[Text]]]:
+def _plan(self: DaskGraphRunner, targets: Tuple[str, ...]) -> List[Tuple[str, List[str]]]:
     """Nodes needed for `targets`, each after the nodes it needs, with its inputs' names."""
     cache = self.__dict__.setdefault("_cached_plans", {})  # per runner: its graph never changes
     plan = cache.get(targets)
@@ -115,7 +113,7 @@ def _plan(self: DaskGraphRunner, targets: Tuple[Text, ...]) -> List[Tuple[Text, 
         nodes = self._graph_schema.nodes
         plan, seen = [], set()
 
-        def visit(name: Text) -> None:
+        def visit(name: str) -> None:
             if name in seen or name not in nodes:  # done, or an input placeholder
                 return
             seen.add(name)
@@ -129,17 +127,20 @@ def _plan(self: DaskGraphRunner, targets: Tuple[Text, ...]) -> List[Tuple[Text, 
     return plan
 
 
-def _run_graph(self: DaskGraphRunner, inputs: Optional[Dict[Text, Any]] = None,
-               targets: Optional[List[Text]] = None) -> Dict[Text, Any]:
+def _run_graph(
+    self: DaskGraphRunner, inputs: Optional[Dict[str, Any]] = None, targets: Optional[List[str]] = None
+) -> Dict[str, Any]:
     """DaskGraphRunner.run, without rebuilding and scheduling the graph on each call."""
     run_targets = tuple(targets if targets else self._graph_schema.target_names)
     plan = _plan(self, run_targets)
-    results: Dict[Text, Any] = {}
+    results: Dict[str, Any] = {}
     for name, value in (inputs or {}).items():
         if isinstance(value, str) and any(value == node for node, _ in plan):
-            raise GraphRunError(f"Input value '{value}' clashes with a node name. Make sure that none "
-                                f"of the input names passed to the `run` method are the same as node "
-                                f"names in the graph schema.")
+            raise GraphRunError(
+                f"Input value '{value}' clashes with a node name. Make sure that none "
+                f"of the input names passed to the `run` method are the same as node "
+                f"names in the graph schema."
+            )
         results[name] = (name, value)  # what dask hands a node for an input
     try:
         for name, needs in plan:

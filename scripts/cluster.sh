@@ -29,9 +29,9 @@ start() {
   export BOT_DATABASE_URL
   BOT_DATABASE_URL=$(PGPORT=$PGPORT PGDATABASE_NAME=broker scripts/pg.sh start | tail -1)
   PGPORT=$PGPORT PGDATABASE_NAME=tracker scripts/pg.sh start >/dev/null
-  .venv/bin/python -m actions.data setup >/dev/null
-  .venv/bin/python -m bot.knowledge import >/dev/null
-  .venv/bin/python -m bot.staff >/dev/null
+  .venv/bin/python -m storage setup >/dev/null
+  .venv/bin/python -m services.knowledge import >/dev/null
+  .venv/bin/python -m services.staff >/dev/null
   export ACTION_ENDPOINT_URL="http://127.0.0.1:$ACTIONS_LB/webhook" TICKET_LOCK_LIFETIME=${TICKET_LOCK_LIFETIME:-10}
   export TRACKER_DB_HOST=127.0.0.1 TRACKER_DB_PORT=$PGPORT TRACKER_DB_USER=postgres TRACKER_DB_PASSWORD="" \
          TRACKER_DB_NAME=tracker REDIS_HOST=127.0.0.1 REDIS_PORT

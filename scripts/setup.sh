@@ -15,13 +15,15 @@ if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import sys; sys.exit(sys.
   rm -rf .venv
   "$PY" -m venv .venv
 fi
-hash=$(cat requirements.txt requirements-dev.txt constraints.txt | sha1sum | cut -c1-12)
+hash=$(cat requirements.txt requirements-dev.txt requirements-nodeps.txt constraints.txt | sha1sum | cut -c1-12)
 reqs=requirements.txt; [ "$kind" = dev ] && reqs=requirements-dev.txt
 # the dev install includes the runtime one
 if [ ! -f ".venv/.installed-$hash-dev" ] && { [ "$kind" = dev ] || [ ! -f ".venv/.installed-$hash-runtime" ]; }; then
   log "installing $reqs (pinned by constraints.txt; about 3 minutes the first time)"
   # (this machine's pip config names local indexes that may not exist: hide those warnings)
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -r "$reqs" 2>&1 \
+    | { grep -v "is ignored: it is neither a file nor a directory" || true; }
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-nodeps.txt 2>&1 \
     | { grep -v "is ignored: it is neither a file nor a directory" || true; }
   touch ".venv/.installed-$hash-$kind"
 fi
@@ -36,9 +38,9 @@ fi
 
 # 3. client database: migrate to head, add missing demo clients
 log "database: ${BOT_DATABASE_URL:-sqlite:///var/broker.db}"
-.venv/bin/python -m actions.data setup
-.venv/bin/python -m bot.knowledge import
-.venv/bin/python -m bot.staff
+.venv/bin/python -m storage setup
+.venv/bin/python -m services.knowledge import
+.venv/bin/python -m services.staff
 
 # 4. train only when the NLU/dialogue inputs changed
 scripts/train.sh

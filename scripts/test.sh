@@ -19,8 +19,8 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
 fi
 chromium --version
 
-step "knowledge base and policy (python -m bot.knowledge validate)"
-$PY -m bot.knowledge validate
+step "knowledge base and policy (python -m services.knowledge validate)"
+$PY -m services.knowledge validate
 
 step "rasa data validate"
 .venv/bin/rasa data validate --fail-on-warnings >var/validate.log 2>&1 || { cat var/validate.log; exit 1; }

@@ -1,4 +1,5 @@
 """Headless Chromium helpers for the page tests (Debian's chromium + chromium-driver)."""
+
 import shutil
 
 import pytest
@@ -16,17 +17,27 @@ def make_driver(tmp_path, width=1280, height=900, mobile=False):
         pytest.fail("chromium and chromium-driver are required (scripts/test.sh installs them)", pytrace=False)
     opts = webdriver.ChromeOptions()
     opts.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-quic", f"--user-data-dir={tmp_path / 'profile'}", f"--window-size={width},{height}"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-quic",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        f"--window-size={width},{height}",
+    ):
         opts.add_argument(arg)
     if mobile:
-        opts.add_experimental_option("mobileEmulation", {
-            "deviceMetrics": {"width": width, "height": height, "pixelRatio": 2.0, "touch": True}})
+        opts.add_experimental_option(
+            "mobileEmulation", {"deviceMetrics": {"width": width, "height": height, "pixelRatio": 2.0, "touch": True}}
+        )
     driver = webdriver.Chrome(options=opts, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
     driver.set_page_load_timeout(30)
     return driver
-
 
 
 def wait(driver, cond, timeout=30):
@@ -36,7 +47,6 @@ def wait(driver, cond, timeout=30):
         ARTIFACTS.mkdir(exist_ok=True)
         driver.save_screenshot(str(ARTIFACTS / "last-failure.png"))  # what the page showed
         raise
-
 
 
 def demo_login_and_open_chat(driver, pages, client_id):

@@ -1,5 +1,6 @@
 """Shared fixtures: policy, a migrated + seeded database (SQLite, or PostgreSQL when
 BOT_TEST_DATABASE_URL is set), and the real servers for end-to-end tests."""
+
 from __future__ import annotations
 
 import os
@@ -15,13 +16,13 @@ import pytest
 import requests
 from sqlalchemy import text
 
-from actions.data import migrate
-from actions.data.db import engine_for, session_scope
-from actions.data.seed import seed
 from benchmarks.latency import endpoints_for
-from bot.knowledge.publishing import import_files
-from bot.staff import seed_demo_staff
-from bot.policy import Policy, get_policy
+from core.policy import Policy, get_policy
+from services.knowledge.publishing import import_files
+from services.staff import seed_demo_staff
+from storage import migrate
+from storage.db import engine_for, session_scope
+from storage.seed import seed
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -75,7 +76,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_http(url: str, timeout_s: float, proc: "subprocess.Popen | None" = None) -> None:
+def wait_http(url: str, timeout_s: float, proc: subprocess.Popen | None = None) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
@@ -95,9 +96,16 @@ class Servers:
     def __init__(self, database_url: str, tmp: Path) -> None:
         self.tmp = tmp
         self.rasa_port, self.actions_port = free_port(), free_port()
-        self.env = {**os.environ, "BOT_DATABASE_URL": database_url, "BOT_JWT_SECRET": TEST_SECRET,
-                    "PYTHONPATH": str(ROOT), "SANIC_HOST": "127.0.0.1", "TF_CPP_MIN_LOG_LEVEL": "3",
-                    "RASA_TELEMETRY_ENABLED": "false", "BOT_FAKE_NOW": "2026-11-26T10:00:00+08:00"}
+        self.env = {
+            **os.environ,
+            "BOT_DATABASE_URL": database_url,
+            "BOT_JWT_SECRET": TEST_SECRET,
+            "PYTHONPATH": str(ROOT),
+            "SANIC_HOST": "127.0.0.1",
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+            "RASA_TELEMETRY_ENABLED": "false",
+            "BOT_FAKE_NOW": "2026-11-26T10:00:00+08:00",
+        }
         self.endpoints = endpoints_for(tmp, self.actions_port)  # the shipped ones, this port
         self.actions = self.rasa = None
 
@@ -107,13 +115,15 @@ class Servers:
 
     def _spawn(self, args, log_name):
         log = open(self.tmp / log_name, "ab")
-        return subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        return subprocess.Popen(
+            args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
     def start_actions(self) -> None:
         rasa = str(Path(sys.executable).parent / "rasa")
-        self.actions = self._spawn([rasa, "run", "actions", "--actions", "actions", "-p", str(self.actions_port)],
-                                   "actions.log")
+        self.actions = self._spawn(
+            [rasa, "run", "actions", "--actions", "actions", "-p", str(self.actions_port)], "actions.log"
+        )
         wait_http(f"http://127.0.0.1:{self.actions_port}/health", 90, self.actions)
 
     def stop_actions(self) -> None:
@@ -125,9 +135,25 @@ class Servers:
         if not MODEL.exists():
             raise RuntimeError("no trained model: run `make setup` first")
         rasa = str(Path(sys.executable).parent / "rasa")
-        self.rasa = self._spawn([rasa, "run", "-i", "127.0.0.1", "-p", str(self.rasa_port), "-m", str(MODEL),
-                                 "--credentials", str(ROOT / "credentials.yml"), "--cors", "*",
-                                 "--endpoints", str(self.endpoints)], "rasa.log")
+        self.rasa = self._spawn(
+            [
+                rasa,
+                "run",
+                "-i",
+                "127.0.0.1",
+                "-p",
+                str(self.rasa_port),
+                "-m",
+                str(MODEL),
+                "--credentials",
+                str(ROOT / "credentials.yml"),
+                "--cors",
+                "*",
+                "--endpoints",
+                str(self.endpoints),
+            ],
+            "rasa.log",
+        )
         wait_http(f"{self.url}/webhooks/rest/", 180, self.rasa)
 
     def stop_rasa(self) -> None:
@@ -135,7 +161,7 @@ class Servers:
             os.killpg(self.rasa.pid, signal.SIGKILL)  # as if the process died
             self.rasa.wait(30)
 
-    def start(self) -> "Servers":
+    def start(self) -> Servers:
         self.start_actions()
         self.start_rasa()
         return self
@@ -149,7 +175,8 @@ class Servers:
         return requests.post(f"{self.url}/webhooks/rest/webhook", json=body, timeout=timeout)
 
     def token(self, client_id: str, ttl_s: int = 600) -> str:
-        from bot.auth import mint
+        from core.auth import mint
+
         return mint(client_id, ttl_s=ttl_s, secret=TEST_SECRET)
 
 
@@ -168,11 +195,15 @@ def pages(servers, tmp_path_factory):
     port = free_port()
     env = {**servers.env, "BOT_DEMO_MODE": "1", "BOT_RISK_API_KEY": RISK_KEY, "BOT_ALERT_SCAN_S": "2"}
     log = open(tmp_path_factory.mktemp("pages") / "pages.log", "ab")
-    proc = subprocess.Popen([sys.executable, "-m", "web.server", "--port", str(port), "--rasa", servers.url],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "web.server", "--port", str(port), "--rasa", servers.url],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     wait_http(url + "/", 60, proc)
     yield url
     proc.terminate()
     proc.wait(10)
-

@@ -1,4 +1,5 @@
 """Custom actions called the way the action server calls them, on a real database."""
+
 import asyncio
 import time
 from typing import Any, Dict, List, Optional
@@ -16,13 +17,22 @@ from actions.service import ActionHandoff, ActionRefuseAdvice
 from actions.simulate import ActionSimulateMargin
 
 
-def tracker(text: str, client_id: Optional[str] = None, entities: Optional[List[Dict]] = None,
-            auth_status: Optional[str] = None, intent: str = "faq") -> Tracker:
+def tracker(
+    text: str,
+    client_id: Optional[str] = None,
+    entities: Optional[List[Dict]] = None,
+    auth_status: Optional[str] = None,
+    intent: str = "faq",
+) -> Tracker:
     metadata: Dict[str, Any] = {"auth_status": auth_status or ("valid" if client_id else "missing")}
     if client_id:
         metadata["client_id"] = client_id
-    latest = {"text": text, "intent": {"name": intent, "confidence": 0.99}, "entities": entities or [],
-              "metadata": metadata}
+    latest = {
+        "text": text,
+        "intent": {"name": intent, "confidence": 0.99},
+        "entities": entities or [],
+        "metadata": metadata,
+    }
     return Tracker("test-sender", {}, latest, [], False, None, {}, "action_listen")
 
 
@@ -49,8 +59,10 @@ def test_faq_answer_carries_faq_id_and_version():
 
 
 def test_topic_button_answers_that_topic():
-    out = run(ActionAnswerFaq(), tracker('/faq{"faq_id": "contract_term"}',
-                                         entities=[{"entity": "faq_id", "value": "contract_term"}]))
+    out = run(
+        ActionAnswerFaq(),
+        tracker('/faq{"faq_id": "contract_term"}', entities=[{"entity": "faq_id", "value": "contract_term"}]),
+    )
     assert out[0]["custom"]["faq_id"] == "contract_term"
 
 
@@ -78,8 +90,10 @@ def test_quota_for_the_verified_client():
 
 
 def test_typed_client_id_never_selects_data():
-    out = run(ActionQueryQuota(), tracker("我是C1004，查一下C1004的额度", "C1001",
-                                          entities=[{"entity": "client_id", "value": "C1004"}]))
+    out = run(
+        ActionQueryQuota(),
+        tracker("我是C1004，查一下C1004的额度", "C1001", entities=[{"entity": "client_id", "value": "C1004"}]),
+    )
     assert "300,000元" in text_of(out) and "20,000,000" not in text_of(out)
     anonymous = run(ActionQueryQuota(), tracker("查C1001的额度"))
     assert "登录" in text_of(anonymous) and "800,000" not in text_of(anonymous)
@@ -115,14 +129,21 @@ def test_eligibility_rule_by_rule_for_c1002():
 
 
 def test_what_if_fall_and_financing():
-    fall = text_of(run(ActionSimulateMargin(), tracker("跌10%会怎样", "C1001",
-                                                       entities=[{"entity": "percent", "value": "10"}])))
+    fall = text_of(
+        run(ActionSimulateMargin(), tracker("跌10%会怎样", "C1001", entities=[{"entity": "percent", "value": "10"}]))
+    )
     assert "下跌10%" in fall and "236.00%" in fall
-    more = text_of(run(ActionSimulateMargin(), tracker("再融资10万呢", "C1001",
-                                                       entities=[{"entity": "amount", "value": "100000"}])))
+    more = text_of(
+        run(
+            ActionSimulateMargin(), tracker("再融资10万呢", "C1001", entities=[{"entity": "amount", "value": "100000"}])
+        )
+    )
     assert "233.33%" in more
-    blocked = text_of(run(ActionSimulateMargin(), tracker("再融资10万呢", "C1003",
-                                                          entities=[{"entity": "amount", "value": "100000"}])))
+    blocked = text_of(
+        run(
+            ActionSimulateMargin(), tracker("再融资10万呢", "C1003", entities=[{"entity": "amount", "value": "100000"}])
+        )
+    )
     assert "暂停新的融资买入" in blocked
 
 
@@ -155,8 +176,8 @@ def test_slow_database_times_out(monkeypatch):
 
 
 def test_lookups_are_audited(database_url):
-    from actions.data.db import session_scope
-    from actions.data.repository import audit_entries
+    from storage.db import session_scope
+    from storage.repository import audit_entries
 
     run(ActionQueryRiskTier(), tracker("我的风险等级", "C1003"))
     with session_scope(database_url) as s:
@@ -168,9 +189,9 @@ def test_service_replies(monkeypatch):
     assert "400-000-0000" in text_of(run(ActionOutOfScope(), tracker("天气")))
     advice = text_of(run(ActionRefuseAdvice(), tracker("推荐股票")))
     assert "不能推荐" in advice and "风险提示" in advice
-    monkeypatch.setenv("BOT_FAKE_NOW", "2026-11-26T10:00:00+08:00")   # Thursday, trading hours
+    monkeypatch.setenv("BOT_FAKE_NOW", "2026-11-26T10:00:00+08:00")  # Thursday, trading hours
     assert run(ActionHandoff(), tracker("转人工"))[0]["custom"]["handoff"] == "requested"
-    monkeypatch.setenv("BOT_FAKE_NOW", "2026-11-28T10:00:00+08:00")   # Saturday
+    monkeypatch.setenv("BOT_FAKE_NOW", "2026-11-28T10:00:00+08:00")  # Saturday
     out = run(ActionHandoff(), tracker("转人工"))
     assert out[0]["custom"]["handoff"] == "queued" and "2026年11月30日 08:30" in out[0]["text"]
 
@@ -178,19 +199,23 @@ def test_service_replies(monkeypatch):
 def test_margin_call_client_asking_about_liquidation_is_handed_to_a_person(database_url):
     from sqlalchemy import select
 
-    from actions.data.content import Handoff
-    from actions.data.db import session_scope
+    from storage.content import Handoff
+    from storage.db import session_scope
 
     def close_all():
         with session_scope(database_url) as s:
             for h in s.scalars(select(Handoff).where(Handoff.sender_id == "test-sender")):
                 h.state = "closed"
+
     close_all()  # earlier tests asked for a person in this conversation
-    out = run(ActionAnswerFaq(), tracker("faq", "C1003", entities=[{"entity": "faq_id",
-                                                                     "value": "margincall_forced_liquidation"}]))
+    out = run(
+        ActionAnswerFaq(),
+        tracker("faq", "C1003", entities=[{"entity": "faq_id", "value": "margincall_forced_liquidation"}]),
+    )
     assert out[0]["custom"]["faq_id"] == "margincall_forced_liquidation"
     assert out[-1]["custom"].get("handoff") in ("requested", "queued")
     with session_scope(database_url) as s:
-        assert s.scalars(select(Handoff).where(Handoff.sender_id == "test-sender",
-                                               Handoff.reason == "追保期间询问强制平仓")).first()
+        assert s.scalars(
+            select(Handoff).where(Handoff.sender_id == "test-sender", Handoff.reason == "追保期间询问强制平仓")
+        ).first()
     close_all()

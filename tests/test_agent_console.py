@@ -1,4 +1,5 @@
 """Agents' console with two browsers: a client in a margin call asks for a person."""
+
 import time
 
 import pytest
@@ -24,10 +25,13 @@ def client_says(driver, text):
 def test_console_refuses_anonymous_client_and_other_staff(pages, servers):
     for headers in ({}, {"Authorization": "Bearer " + servers.token("C1003")}):
         assert requests.get(f"{pages}/api/agent/inbox", headers=headers, timeout=10).status_code == 401
-    editor = requests.post(f"{pages}/api/staff/login", json={"username": "limin", "password": "editor-demo-pass"},
-                           timeout=10).json()["token"]
-    assert requests.get(f"{pages}/api/agent/inbox", headers={"Authorization": "Bearer " + editor},
-                        timeout=10).status_code == 403
+    editor = requests.post(
+        f"{pages}/api/staff/login", json={"username": "limin", "password": "editor-demo-pass"}, timeout=10
+    ).json()["token"]
+    assert (
+        requests.get(f"{pages}/api/agent/inbox", headers={"Authorization": "Bearer " + editor}, timeout=10).status_code
+        == 403
+    )
     wrong = requests.post(f"{pages}/api/staff/login", json={"username": "kf_liu", "password": "x"}, timeout=10)
     unknown = requests.post(f"{pages}/api/staff/login", json={"username": "kf_nobody", "password": "x"}, timeout=10)
     assert wrong.status_code == unknown.status_code == 401 and wrong.json() == unknown.json()
@@ -70,7 +74,9 @@ def test_handoff_take_reply_close(pages, servers, tmp_path):
         reply.send_keys("\n您目前比例128%，请在截止前补足。")
         agent.find_element(By.CSS_SELECTOR, "#reply button[type=submit]").click()
         wait(client, lambda d: any("请在截止前补足" in t for t in widget_texts(d, ".lr-agent")), 15)
-        assert len(widget_texts(client, ".lr-bot")) == bot_before, widget_texts(client, ".lr-bot")[-3:]  # the bot stayed silent
+        assert len(widget_texts(client, ".lr-bot")) == bot_before, widget_texts(client, ".lr-bot")[
+            -3:
+        ]  # the bot stayed silent
         ARTIFACTS.mkdir(exist_ok=True)
         agent.save_screenshot(str(ARTIFACTS / "agent-console.png"))
         client.save_screenshot(str(ARTIFACTS / "client-with-agent.png"))

@@ -1,20 +1,22 @@
 """Proactive alerts: idempotent creation, delivery to an open (or reopened) widget,
 SMS/push outbox, and the market-wide cut."""
+
 from datetime import date
 from decimal import Decimal
 
 import pytest
 import requests
-from sqlalchemy import func, select
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from sqlalchemy import func, select
 
-from actions.data import migrate
-from actions.data.content import Alert, OutboxMessage
-from actions.data.db import session_scope
-from actions.data.models import CreditAccount, CreditLineChange, MarginCall
-from actions.data.seed import seed
-from bot import alerts
+from core.errors import Invalid
+from services import alerts
+from storage import migrate
+from storage.content import Alert, OutboxMessage
+from storage.db import session_scope
+from storage.models import CreditAccount, CreditLineChange, MarginCall
+from storage.seed import seed
 from tests.browser import ARTIFACTS, demo_login_and_open_chat, make_driver, wait
 from tests.conftest import RISK_KEY
 
@@ -36,12 +38,12 @@ def count(url, model, *where):
 
 
 def test_events_alert_once_and_reach_the_outbox(fresh_db):
-    assert alerts.scan() == 1                       # C1003's open margin call
-    assert alerts.scan() == 0                       # re-running never alerts twice
-    first = alerts.record_margin_call("C1003")      # the same event again
+    assert alerts.scan() == 1  # C1003's open margin call
+    assert alerts.scan() == 0  # re-running never alerts twice
+    first = alerts.record_margin_call("C1003")  # the same event again
     assert alerts.record_margin_call("C1003") == first and alerts.scan() == 0
     assert count(fresh_db, Alert) == 1
-    assert count(fresh_db, OutboxMessage) == 2      # SMS and app push
+    assert count(fresh_db, OutboxMessage) == 2  # SMS and app push
     with session_scope(fresh_db) as s:
         alert = s.scalars(select(Alert)).one()
     assert "128.00%" in alert.text and "2026年11月27日 15:00" in alert.text and "550,000元" in alert.text
@@ -52,12 +54,15 @@ def test_a_scan_that_loses_the_race_rolls_back_and_scans_again(fresh_db, monkeyp
     # the race made certain: this scan's first check misses the alert another scan committed
     checks, passes = [], []
     real_exists, real_pass = alerts._exists, alerts._scan_once
-    monkeypatch.setattr(alerts, "_exists", lambda session, key: bool(checks.append(key) or len(checks) > 1)
-                        and real_exists(session, key))
+    monkeypatch.setattr(
+        alerts,
+        "_exists",
+        lambda session, key: bool(checks.append(key) or len(checks) > 1) and real_exists(session, key),
+    )
     monkeypatch.setattr(alerts, "_scan_once", lambda sender: passes.append(1) or real_pass(sender))
     assert alerts.scan() == 0
-    assert len(passes) == 2                           # the duplicate was refused, the scan ran again
-    assert count(fresh_db, Alert) == 1 and count(fresh_db, OutboxMessage) == 2   # nothing sent twice
+    assert len(passes) == 2  # the duplicate was refused, the scan ran again
+    assert count(fresh_db, Alert) == 1 and count(fresh_db, OutboxMessage) == 2  # nothing sent twice
 
 
 def test_parallel_scans_create_each_alert_once(fresh_db):
@@ -73,7 +78,7 @@ def test_a_message_a_channel_logged_is_not_delivered_again(fresh_db):
     loop must not push that line a second time."""
     import time
 
-    from bot import handoff
+    from services import handoff
 
     handoff.TRANSCRIPT.add("alert-room", "system", ["【风险预警】测试"])
     deadline = time.monotonic() + 10
@@ -89,15 +94,15 @@ def test_market_cut_dry_run_then_real_run(fresh_db):
     rows = list(alerts.market_cut(Decimal("0.2"), "因市场波动", dry_run=True))
     assert rows[-1] == {"summary": True, "accounts": 3, "alerts": 0, "dry_run": True}
     assert {a.client_id: a.credit_line for a in _accounts(fresh_db)} == before
-    assert count(fresh_db, CreditLineChange) == 2   # only the seeded history
+    assert count(fresh_db, CreditLineChange) == 2  # only the seeded history
     rows = list(alerts.market_cut(Decimal("0.2"), "因市场波动", dry_run=False, batch=2))
     after = {a.client_id: a.credit_line for a in _accounts(fresh_db)}
     assert after == {k: v * Decimal("0.8") for k, v in before.items()}
     assert rows[-1]["alerts"] == 3
     assert count(fresh_db, Alert, Alert.kind == "line_change") == 3
-    assert alerts.scan() == 0                        # each affected client alerted exactly once
-    with pytest.raises(ValueError):
-        list(alerts.market_cut(Decimal("0.35"), "太多", dry_run=True))   # policy caps cuts at 30%
+    assert alerts.scan() == 0  # each affected client alerted exactly once
+    with pytest.raises(Invalid, match="下调比例"):
+        list(alerts.market_cut(Decimal("0.35"), "太多", dry_run=True))  # policy caps cuts at 30%
 
 
 def _accounts(url):
@@ -109,8 +114,9 @@ def _accounts(url):
 @pytest.mark.browser
 def test_alert_reaches_the_open_widget_and_the_follow_up_has_the_amount(pages, servers, database_url, tmp_path):
     def event(body):
-        resp = requests.post(f"{pages}/api/risk/events", json=body, timeout=30,
-                             headers={"Authorization": f"Bearer {RISK_KEY}"})
+        resp = requests.post(
+            f"{pages}/api/risk/events", json=body, timeout=30, headers={"Authorization": f"Bearer {RISK_KEY}"}
+        )
         assert resp.status_code == 200, resp.text
         return resp.json()["alerts_created"]
 
@@ -134,7 +140,10 @@ def test_alert_reaches_the_open_widget_and_the_follow_up_has_the_amount(pages, s
         box = driver.find_element(By.CSS_SELECTOR, ".lr-input")
         box.send_keys("我要补多少钱")
         box.send_keys(Keys.ENTER)
-        wait(driver, lambda d: any("需追加现金约150,000元" in e.text for e in d.find_elements(By.CSS_SELECTOR, ".lr-bot")))
+        wait(
+            driver,
+            lambda d: any("需追加现金约150,000元" in e.text for e in d.find_elements(By.CSS_SELECTOR, ".lr-bot")),
+        )
         with session_scope(database_url) as s:
             rows = s.scalars(select(Alert).where(Alert.client_id == "C1001")).all()
             assert all(a.delivered_at for a in rows) and any(a.read_at for a in rows)
@@ -142,6 +151,9 @@ def test_alert_reaches_the_open_widget_and_the_follow_up_has_the_amount(pages, s
         driver.quit()
         alerts.record_price("600519.SH", Decimal("1600"))  # leave C1001 as the other tests expect
         with session_scope(database_url) as s:
-            for call in s.scalars(select(MarginCall).join(CreditAccount, CreditAccount.id == MarginCall.account_id)
-                                  .where(CreditAccount.client_id == "C1001")):
+            for call in s.scalars(
+                select(MarginCall)
+                .join(CreditAccount, CreditAccount.id == MarginCall.account_id)
+                .where(CreditAccount.client_id == "C1001")
+            ):
                 call.state = "resolved"

@@ -2,8 +2,8 @@ import time
 
 import jwt
 
-from bot import auth
 from bot.channels.common import build_metadata
+from core import auth
 
 
 def test_valid_token(jwt_secret):

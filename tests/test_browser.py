@@ -1,14 +1,13 @@
 """The widget as clients see it: headless Chromium against the real servers.
 
 Screenshots go to test-artifacts/ (desktop and mobile)."""
+
 import subprocess
 import sys
 import time
 
 import pytest
 import requests
-
-
 from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -57,8 +56,9 @@ def test_faq_answer_with_topic_and_feedback(browser, pages, database_url):
     browser.find_elements(By.CSS_SELECTOR, ".lr-fb")[-1].click()  # 没帮助
     from sqlalchemy import select
 
-    from actions.data.db import session_scope
-    from actions.data.models import AnswerFeedback
+    from storage.db import session_scope
+    from storage.models import AnswerFeedback
+
     sid = browser.execute_script("return window.LRWidget.sessionId")
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
@@ -167,7 +167,9 @@ def test_widget_reconnects_after_rasa_restart(browser, pages, servers):
     open_widget(browser, pages)
     servers.stop_rasa()
     try:
-        wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, ".lr-root").get_attribute("data-transport") == "rest", 30)
+        wait(
+            browser, lambda d: d.find_element(By.CSS_SELECTOR, ".lr-root").get_attribute("data-transport") == "rest", 30
+        )
     finally:
         servers.start_rasa()  # the other tests need it, whatever happened here
     wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, ".lr-root").get_attribute("data-transport") == "socket", 60)
@@ -177,8 +179,13 @@ def test_widget_reconnects_after_rasa_restart(browser, pages, servers):
 def test_demo_login_is_off_unless_demo_mode(servers, tmp_path):
     port = free_port()
     env = {k: v for k, v in servers.env.items() if k != "BOT_DEMO_MODE"}
-    proc = subprocess.Popen([sys.executable, "-m", "web.server", "--port", str(port), "--rasa", servers.url],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "web.server", "--port", str(port), "--rasa", servers.url],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_http(f"http://127.0.0.1:{port}/", 60, proc)
         resp = requests.post(f"http://127.0.0.1:{port}/demo/token", json={"client_id": "C1001"}, timeout=10)

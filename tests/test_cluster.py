@@ -2,6 +2,7 @@
 tracker store on PostgreSQL and the Redis lock store, behind nginx.
 
 Run apart from the rest (`pytest -m cluster`): it starts its own servers."""
+
 import os
 import signal
 import subprocess
@@ -22,8 +23,18 @@ CLUSTER = ROOT / "var" / "cluster"
 INSTANCES = ["http://127.0.0.1:5105", "http://127.0.0.1:5106"]
 LB = "http://127.0.0.1:5080"
 TRACKER = "postgresql+psycopg2://postgres@127.0.0.1:55433/tracker"
-QUESTIONS = ["融资利率是多少", "维持担保比例怎么算", "追保线是多少", "融券费率多少", "开两融要什么条件",
-             "提前还款怎么算利息", "你好", "合约期限多久", "谢谢", "折算率是多少"]
+QUESTIONS = [
+    "融资利率是多少",
+    "维持担保比例怎么算",
+    "追保线是多少",
+    "融券费率多少",
+    "开两融要什么条件",
+    "提前还款怎么算利息",
+    "你好",
+    "合约期限多久",
+    "谢谢",
+    "折算率是多少",
+]
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +50,11 @@ def send(url, sender, message, message_id=None, attempts=6):
     """A client that retries (with the same message id), as the widget does."""
     for attempt in range(attempts):
         try:
-            resp = requests.post(f"{url}/webhooks/rest/webhook", timeout=40,
-                                 json={"sender": sender, "message": message, "message_id": message_id})
+            resp = requests.post(
+                f"{url}/webhooks/rest/webhook",
+                timeout=40,
+                json={"sender": sender, "message": message, "message_id": message_id},
+            )
             if resp.status_code == 200 and not any(m.get("custom", {}).get("retry") for m in resp.json()):
                 return resp.json()
         except requests.RequestException:
@@ -52,10 +66,12 @@ def send(url, sender, message, message_id=None, attempts=6):
 def user_events(sender):
     engine = create_engine(TRACKER)
     with engine.connect() as conn:
-        rows = conn.execute(text("SELECT data FROM events WHERE sender_id = :s AND type_name = 'user' ORDER BY id"),
-                            {"s": sender}).fetchall()
+        rows = conn.execute(
+            text("SELECT data FROM events WHERE sender_id = :s AND type_name = 'user' ORDER BY id"), {"s": sender}
+        ).fetchall()
     engine.dispose()
     import json
+
     return [json.loads(r[0])["text"] for r in rows]
 
 
@@ -82,6 +98,7 @@ def test_an_instance_dies_mid_run(cluster):
         time.sleep(3)
         pid = int((CLUSTER / "rasa-5106.pid").read_text())
         os.killpg(pid, signal.SIGKILL)
+
     killer = threading.Thread(target=kill_one_soon)
     killer.start()
     with ThreadPoolExecutor(max_workers=50) as pool:
@@ -98,28 +115,54 @@ def test_database_or_redis_restart_is_polite_and_recovers(cluster, service):
     def chat_loop():
         n = 0
         while not stop.is_set():
-            resp = requests.post(f"{LB}/webhooks/rest/webhook", timeout=40,
-                                 json={"sender": f"restart-{service}-{RUN}-{n % 50}", "message": "融资利率是多少"})
+            resp = requests.post(
+                f"{LB}/webhooks/rest/webhook",
+                timeout=40,
+                json={"sender": f"restart-{service}-{RUN}-{n % 50}", "message": "融资利率是多少"},
+            )
             texts = " ".join(m.get("text", "") for m in resp.json()) if resp.status_code == 200 else resp.text
             answers.append((time.monotonic(), resp.status_code, texts))
             n += 1
             time.sleep(0.1)
+
     worker = threading.Thread(target=chat_loop)
     worker.start()
     time.sleep(2)
     if service == "postgresql":
-        subprocess.run(["runuser", "-u", "postgres", "--", _pg_ctl(), "-D", "/tmp/liangrong-pg-55433",
-                        "-m", "fast", "stop"], check=True, capture_output=True)
+        subprocess.run(
+            ["runuser", "-u", "postgres", "--", _pg_ctl(), "-D", "/tmp/liangrong-pg-55433", "-m", "fast", "stop"],
+            check=True,
+            capture_output=True,
+        )
         time.sleep(3)
-        back = subprocess.run(["scripts/pg.sh", "start"], cwd=ROOT, env={**os.environ, "PGPORT": "55433",
-                                                                       "PGDATABASE_NAME": "tracker"},
-                              capture_output=True)
+        back = subprocess.run(
+            ["scripts/pg.sh", "start"],
+            cwd=ROOT,
+            env={**os.environ, "PGPORT": "55433", "PGDATABASE_NAME": "tracker"},
+            capture_output=True,
+        )
         assert back.returncode == 0
     else:
         subprocess.run(["redis-cli", "-p", "56379", "shutdown", "nosave"], capture_output=True)
         time.sleep(3)
-        subprocess.run(["redis-server", "--port", "56379", "--bind", "127.0.0.1", "--daemonize", "yes", "--save", "",
-                        "--pidfile", str(CLUSTER / "redis.pid"), "--dir", str(CLUSTER)], check=True)
+        subprocess.run(
+            [
+                "redis-server",
+                "--port",
+                "56379",
+                "--bind",
+                "127.0.0.1",
+                "--daemonize",
+                "yes",
+                "--save",
+                "",
+                "--pidfile",
+                str(CLUSTER / "redis.pid"),
+                "--dir",
+                str(CLUSTER),
+            ],
+            check=True,
+        )
     returned = time.monotonic()
     deadline = returned + 10
     while time.monotonic() < deadline:
@@ -130,8 +173,9 @@ def test_database_or_redis_restart_is_polite_and_recovers(cluster, service):
     stop.set()
     worker.join()
     assert all(code == 200 for _, code, _ in answers), {code for _, code, _ in answers}
-    assert all("6.8%" in body or "系统繁忙" in body for _, _, body in answers), [b for _, _, b in answers
-                                                                            if "6.8%" not in b][:3]
+    assert all("6.8%" in body or "系统繁忙" in body for _, _, body in answers), [
+        b for _, _, b in answers if "6.8%" not in b
+    ][:3]
     assert any("6.8%" in body for t, _, body in answers if t > returned), "did not recover within 10 s"
 
 

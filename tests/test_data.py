@@ -1,20 +1,32 @@
 """Schema migrations, demo data and the data-access layer (SQLite, or PostgreSQL via
 BOT_TEST_DATABASE_URL — `make test` runs this file on both)."""
+
 from decimal import Decimal
 
 from sqlalchemy import func, inspect, select
 
-from actions.data import migrate
-from actions.data.db import engine_for, session_scope
-from actions.data.models import AuditLog, Client, Position
-from actions.data.repository import audit, audit_entries, has_open_margin_call, load_client
-from actions.data.seed import seed
+from storage import migrate
+from storage.db import engine_for, session_scope
+from storage.models import AuditLog, Client, Position
+from storage.repository import audit, audit_entries, has_open_margin_call, load_client
+from storage.seed import seed
 
 
 def test_schema_is_at_head(database_url):
     tables = set(inspect(engine_for(database_url)).get_table_names())
-    assert {"clients", "risk_assessments", "credit_accounts", "securities", "positions", "debts",
-            "margin_calls", "credit_line_changes", "audit_log", "answer_feedback", "alembic_version"} <= tables
+    assert {
+        "clients",
+        "risk_assessments",
+        "credit_accounts",
+        "securities",
+        "positions",
+        "debts",
+        "margin_calls",
+        "credit_line_changes",
+        "audit_log",
+        "answer_feedback",
+        "alembic_version",
+    } <= tables
 
 
 def test_demo_clients_figures_come_from_positions(database_url):

@@ -1,4 +1,5 @@
 """The real servers, driven over HTTP the way widgets and agents' tools use them."""
+
 import json
 
 import pytest
@@ -47,33 +48,56 @@ def test_personal_lookup_with_token(servers):
     assert "128.00%" in joined(data) and "2026年11月27日 15:00" in joined(data)
 
 
-@pytest.mark.parametrize("metadata", [
-    {},
-    {"token": "forged.token.value"},
-    {"client_id": "C1001", "auth_status": "valid"},
-])
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        {},
+        {"token": "forged.token.value"},
+        {"client_id": "C1001", "auth_status": "valid"},
+    ],
+)
 def test_no_valid_token_no_personal_data(servers, metadata):
     text = joined(replies(servers.chat("我的额度还剩多少", sender="e2e-anon", metadata=metadata)))
     assert "登录" in text and "300,000" not in text and "800,000" not in text
 
 
 def test_expired_token(servers):
-    text = joined(replies(servers.chat("我的维持担保比例", sender="e2e-exp",
-                                       metadata={"token": servers.token("C1001", ttl_s=-5)})))
+    text = joined(
+        replies(
+            servers.chat("我的维持担保比例", sender="e2e-exp", metadata={"token": servers.token("C1001", ttl_s=-5)})
+        )
+    )
     assert "过期" in text and "260" not in text
 
 
 def test_typed_client_id_does_not_switch_client(servers):
-    text = joined(replies(servers.chat("帮我查C1004的额度，我是C1004", sender="e2e-typed",
-                                       metadata={"token": servers.token("C1001")})))
+    text = joined(
+        replies(
+            servers.chat("帮我查C1004的额度，我是C1004", sender="e2e-typed", metadata={"token": servers.token("C1001")})
+        )
+    )
     assert "20,000,000" not in text and "14,000,000" not in text
 
 
-@pytest.mark.parametrize("message", [
-    "", "   ", "\n\t", "😀😀😀", "👍", "a" * 5000, "融资\x00利率\x07多少\x1b[31m",
-    "<script>alert('x')</script>", "<img src=x onerror=alert(1)>融资利率",
-    "'; DROP TABLE clients; --", "1 OR 1=1; SELECT * FROM audit_log", "%s%s%s%n", "{{7*7}}", "\u202e\u200b",
-])
+@pytest.mark.parametrize(
+    "message",
+    [
+        "",
+        "   ",
+        "\n\t",
+        "😀😀😀",
+        "👍",
+        "a" * 5000,
+        "融资\x00利率\x07多少\x1b[31m",
+        "<script>alert('x')</script>",
+        "<img src=x onerror=alert(1)>融资利率",
+        "'; DROP TABLE clients; --",
+        "1 OR 1=1; SELECT * FROM audit_log",
+        "%s%s%s%n",
+        "{{7*7}}",
+        "\u202e\u200b",
+    ],
+)
 def test_bad_input_gets_a_polite_reply(servers, message):
     resp = servers.chat(message, sender="e2e-bad")
     assert resp.status_code == 200
@@ -81,13 +105,22 @@ def test_bad_input_gets_a_polite_reply(servers, message):
     assert text and "Traceback" not in text and "<script>" not in text
 
 
-@pytest.mark.parametrize("body", [
-    b"not json", b"[]", b"null", b'{"sender": 5, "message": "hi"}', b'{"message": "hi"}',
-    b'{"sender": "x", "message": ["a"]}', b'{"sender": "' + b"s" * 500 + b'", "message": "hi"}',
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b"[]",
+        b"null",
+        b'{"sender": 5, "message": "hi"}',
+        b'{"message": "hi"}',
+        b'{"sender": "x", "message": ["a"]}',
+        b'{"sender": "' + b"s" * 500 + b'", "message": "hi"}',
+    ],
+)
 def test_malformed_requests_get_a_clear_400(servers, body):
-    resp = requests.post(f"{servers.url}/webhooks/rest/webhook", data=body,
-                         headers={"Content-Type": "application/json"}, timeout=10)
+    resp = requests.post(
+        f"{servers.url}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"}, timeout=10
+    )
     assert resp.status_code == 400 and "error" in resp.json()
 
 
@@ -98,8 +131,9 @@ def test_database_survives_sql_looking_input(servers):
 
 
 def test_assist_endpoint(servers):
-    resp = requests.post(f"{servers.url}/webhooks/assist/suggest",
-                         json={"text": "客户问追保后几天内要补足", "top_k": 3}, timeout=30)
+    resp = requests.post(
+        f"{servers.url}/webhooks/assist/suggest", json={"text": "客户问追保后几天内要补足", "top_k": 3}, timeout=30
+    )
     assert resp.status_code == 200
     body = resp.json()
     assert set(body) == {"intent", "suggestions"}
@@ -111,14 +145,23 @@ def test_assist_endpoint(servers):
     assert "margincall_deadline" in [s["faq_id"] for s in body["suggestions"]]
 
 
-@pytest.mark.parametrize("payload", [
-    "not json", json.dumps([]), json.dumps({"text": ""}), json.dumps({"text": 5}),
-    json.dumps({"text": "利率", "top_k": 0}), json.dumps({"text": "利率", "top_k": "3"}),
-    json.dumps({"text": "利率", "top_k": 1000}), json.dumps({"text": "x" * 5000}),
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "not json",
+        json.dumps([]),
+        json.dumps({"text": ""}),
+        json.dumps({"text": 5}),
+        json.dumps({"text": "利率", "top_k": 0}),
+        json.dumps({"text": "利率", "top_k": "3"}),
+        json.dumps({"text": "利率", "top_k": 1000}),
+        json.dumps({"text": "x" * 5000}),
+    ],
+)
 def test_assist_rejects_bad_requests_with_4xx(servers, payload):
-    resp = requests.post(f"{servers.url}/webhooks/assist/suggest", data=payload,
-                         headers={"Content-Type": "application/json"}, timeout=10)
+    resp = requests.post(
+        f"{servers.url}/webhooks/assist/suggest", data=payload, headers={"Content-Type": "application/json"}, timeout=10
+    )
     assert 400 <= resp.status_code < 500 and "error" in resp.json()
 
 
@@ -140,18 +183,24 @@ def test_action_server_down_gives_busy_reply_and_knowledge_still_answers(servers
 def test_answer_feedback_is_stored(servers, database_url):
     from sqlalchemy import select
 
-    from actions.data.db import session_scope
-    from actions.data.models import AnswerFeedback
+    from storage.db import session_scope
+    from storage.models import AnswerFeedback
 
-    ok = requests.post(f"{servers.url}/webhooks/feedback/", timeout=10, json={
-        "sender": "e2e-fb", "faq_id": "interest_financing_rate", "version": 1, "helpful": False})
+    ok = requests.post(
+        f"{servers.url}/webhooks/feedback/",
+        timeout=10,
+        json={"sender": "e2e-fb", "faq_id": "interest_financing_rate", "version": 1, "helpful": False},
+    )
     assert ok.status_code == 200
     with session_scope(database_url) as s:
         row = s.scalars(select(AnswerFeedback).where(AnswerFeedback.sender_id == "e2e-fb")).one()
         assert (row.faq_id, row.version, row.helpful) == ("interest_financing_rate", 1, False)
-    for bad in ({"sender": "x", "faq_id": "'; drop", "version": 1, "helpful": True},
-                {"sender": "x", "faq_id": "interest_financing_rate", "version": "1", "helpful": True},
-                {"sender": "x", "faq_id": "interest_financing_rate", "version": 1, "helpful": "yes"}, []):
+    for bad in (
+        {"sender": "x", "faq_id": "'; drop", "version": 1, "helpful": True},
+        {"sender": "x", "faq_id": "interest_financing_rate", "version": "1", "helpful": True},
+        {"sender": "x", "faq_id": "interest_financing_rate", "version": 1, "helpful": "yes"},
+        [],
+    ):
         resp = requests.post(f"{servers.url}/webhooks/feedback/", json=bad, timeout=10)
         assert resp.status_code == 400 and "error" in resp.json()
 

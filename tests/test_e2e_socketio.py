@@ -1,4 +1,5 @@
 """The widget's socket.io channel: token in the message or the session, merged replies."""
+
 import threading
 import time
 import uuid
@@ -31,8 +32,7 @@ def converse_in_session(url, session_id, texts, session_metadata=None, message_m
     for text in texts:
         received.clear()
         got.clear()
-        client.emit("user_uttered", {"message": text, "session_id": session_id,
-                                     "metadata": message_metadata or {}})
+        client.emit("user_uttered", {"message": text, "session_id": session_id, "metadata": message_metadata or {}})
         assert got.wait(30), f"no reply to {text!r}"
         time.sleep(0.5)  # let the rest of this turn's events arrive
         replies.append(list(received))
@@ -48,17 +48,21 @@ def test_faq_answer_arrives_as_one_event_with_its_source(servers, session_id):
 
 def test_token_in_session_metadata(servers, session_id):
     token = servers.token("C1001")
-    [reply] = converse_in_session(servers.url, session_id, ["我的可用额度还有多少"],
-                                      session_metadata={"token": token})
+    [reply] = converse_in_session(servers.url, session_id, ["我的可用额度还有多少"], session_metadata={"token": token})
     assert "300,000元" in reply[0]["text"]
 
 
 def test_token_in_message_metadata_and_forged_metadata(servers, session_id):
-    [ok] = converse_in_session(servers.url, session_id, ["我的维持担保比例"],
-                                   message_metadata={"token": servers.token("C1003")})
+    [ok] = converse_in_session(
+        servers.url, session_id, ["我的维持担保比例"], message_metadata={"token": servers.token("C1003")}
+    )
     assert "128.00%" in ok[0]["text"]
-    [forged] = converse_in_session(servers.url, session_id + "x", ["我的维持担保比例"],
-                                       message_metadata={"client_id": "C1003", "auth_status": "valid"})
+    [forged] = converse_in_session(
+        servers.url,
+        session_id + "x",
+        ["我的维持担保比例"],
+        message_metadata={"client_id": "C1003", "auth_status": "valid"},
+    )
     assert "登录" in forged[0]["text"] and "128" not in forged[0]["text"]
 
 

@@ -1,4 +1,5 @@
 """The education team's publishing page and API, against the live assistant."""
+
 import time
 
 import pytest
@@ -44,11 +45,24 @@ def test_publish_through_the_page_goes_live_within_5_seconds(pages, servers, tmp
         driver.find_element(By.CSS_SELECTOR, "#login button").click()
         wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#entries li"))
         driver.find_element(By.ID, "new-entry").click()
-        fields = {"f-id": "service_app_download", "f-category": "service", "f-question": "示例证券App在哪里下载？",
-                  "f-tags": "App, 下载", "f-cites": "broker.hotline",
-                  "f-answer": "请在手机应用商店搜索“示例证券”下载官方App，或致电{{ broker.hotline | raw }}获取下载链接。",
-                  "f-paraphrases": "\n".join(["app怎么下载", "手机软件去哪下", "官方APP下载地址", "在哪装你们的交易软件",
-                                              "苹果手机怎么下载示例证券", "安卓版app哪里有"])}
+        fields = {
+            "f-id": "service_app_download",
+            "f-category": "service",
+            "f-question": "示例证券App在哪里下载？",
+            "f-tags": "App, 下载",
+            "f-cites": "broker.hotline",
+            "f-answer": "请在手机应用商店搜索“示例证券”下载官方App，或致电{{ broker.hotline | raw }}获取下载链接。",
+            "f-paraphrases": "\n".join(
+                [
+                    "app怎么下载",
+                    "手机软件去哪下",
+                    "官方APP下载地址",
+                    "在哪装你们的交易软件",
+                    "苹果手机怎么下载示例证券",
+                    "安卓版app哪里有",
+                ]
+            ),
+        }
         for field, value in fields.items():
             driver.find_element(By.ID, field).send_keys(value)
         wait(driver, lambda d: "400-000-0000" in d.find_element(By.ID, "preview").text)  # live preview
@@ -57,8 +71,13 @@ def test_publish_through_the_page_goes_live_within_5_seconds(pages, servers, tmp
         driver.find_element(By.CSS_SELECTOR, "[data-step=submit]").click()
         wait(driver, lambda d: "已提交审核" in d.find_element(By.ID, "message").text)
         driver.find_element(By.CSS_SELECTOR, "[data-step=approve]").click()  # the author may not approve
-        wait(driver, lambda d: "不能审核自己" in d.find_element(By.ID, "message").text
-             or "只有审核人" in d.find_element(By.ID, "message").text)
+        wait(
+            driver,
+            lambda d: (
+                "不能审核自己" in d.find_element(By.ID, "message").text
+                or "只有审核人" in d.find_element(By.ID, "message").text
+            ),
+        )
         ARTIFACTS.mkdir(exist_ok=True)
         driver.save_screenshot(str(ARTIFACTS / "editor.png"))
     finally:
@@ -84,16 +103,24 @@ def test_bad_number_is_not_published_and_rollback_is_live_within_5_seconds(pages
     original_version = detail["published_version"]
     content = detail["latest"]["content"]
     bad = dict(content, answer="融券年费率为9.8%。")
-    saved = requests.put(f"{pages}/api/editor/entries/interest_lending_rate", headers=editor, timeout=30,
-                         json={"content": bad, "lock": detail["lock"]}).json()
+    saved = requests.put(
+        f"{pages}/api/editor/entries/interest_lending_rate",
+        headers=editor,
+        timeout=30,
+        json={"content": bad, "lock": detail["lock"]},
+    ).json()
     assert any("9.8%" in p["message"] for p in saved["problems"])
     refused = requests.post(f"{pages}/api/editor/entries/interest_lending_rate/submit", headers=editor, timeout=30)
     assert refused.status_code == 400 and "校验" in refused.json()["error"]
     assert faq_reply(servers, "融券费率多少", "e2e-bad")["custom"]["version"] == original_version
     # a correct edit goes live, then is rolled back
     good = dict(content, answer=content["answer"] + "如有疑问可咨询客服。")
-    requests.put(f"{pages}/api/editor/entries/interest_lending_rate", headers=editor, timeout=30,
-                 json={"content": good, "lock": saved["lock"]}).raise_for_status()
+    requests.put(
+        f"{pages}/api/editor/entries/interest_lending_rate",
+        headers=editor,
+        timeout=30,
+        json={"content": good, "lock": saved["lock"]},
+    ).raise_for_status()
     step(pages, editor, "interest_lending_rate", "submit")
     step(pages, reviewer, "interest_lending_rate", "approve")
     new_version = step(pages, reviewer, "interest_lending_rate", "publish")["version"]
@@ -111,10 +138,18 @@ def test_bad_number_is_not_published_and_rollback_is_live_within_5_seconds(pages
 def test_concurrent_edits_do_not_overwrite(pages):
     a, b = login(pages, "limin", "editor-demo-pass"), login(pages, "wangfang", "editor2-demo-pass")
     detail = requests.get(f"{pages}/api/editor/entries/contract_renewal", headers=a, timeout=10).json()
-    first = requests.put(f"{pages}/api/editor/entries/contract_renewal", headers=a, timeout=30,
-                         json={"content": dict(detail["latest"]["content"], tags=["展期", "甲"]), "lock": detail["lock"]})
-    second = requests.put(f"{pages}/api/editor/entries/contract_renewal", headers=b, timeout=30,
-                          json={"content": dict(detail["latest"]["content"], tags=["展期", "乙"]), "lock": detail["lock"]})
+    first = requests.put(
+        f"{pages}/api/editor/entries/contract_renewal",
+        headers=a,
+        timeout=30,
+        json={"content": dict(detail["latest"]["content"], tags=["展期", "甲"]), "lock": detail["lock"]},
+    )
+    second = requests.put(
+        f"{pages}/api/editor/entries/contract_renewal",
+        headers=b,
+        timeout=30,
+        json={"content": dict(detail["latest"]["content"], tags=["展期", "乙"]), "lock": detail["lock"]},
+    )
     assert first.status_code == 200 and second.status_code == 409 and "其他人修改" in second.json()["error"]
 
 
@@ -126,8 +161,12 @@ def test_insights_and_lectures(pages, servers):
     assert sum(g["count"] for g in groups) >= 1
     csv = requests.get(f"{pages}/api/editor/insights.csv", headers=editor, timeout=10)
     assert csv.status_code == 200 and "可能的主题" in csv.text
-    added = requests.post(f"{pages}/api/editor/lectures", headers=editor, timeout=10,
-                          json={"title": "两融风险控制专题讲座", "day": "2026-12-20", "place": "线上直播 https://edu.example.com/live"})
+    added = requests.post(
+        f"{pages}/api/editor/lectures",
+        headers=editor,
+        timeout=10,
+        json={"title": "两融风险控制专题讲座", "day": "2026-12-20", "place": "线上直播 https://edu.example.com/live"},
+    )
     assert added.status_code == 200
     data = servers.chat("最近有投教讲座吗", sender="e2e-lec").json()
     assert any("两融风险控制专题讲座" in (m.get("text") or "") for m in data)

@@ -1,36 +1,52 @@
 """Margin arithmetic against hand-worked examples (the demo clients of interfaces.md)."""
+
 from datetime import date
 from decimal import Decimal as D
 
-from actions import finance
-from actions.finance import Holding, Snapshot
+from core import finance
+from core.finance import Holding, Snapshot
 
-C1001 = Snapshot(cash=D("100000"), financing_debt=D("500000"), holdings=[
-    Holding("600519.SH", "贵州茅台", D(500), D(1600), "csi300"),
-    Holding("600036.SH", "招商银行", D(10000), D(40), "csi300")])
-C1003 = Snapshot(cash=D("200000"), financing_debt=D("2500000"), holdings=[
-    Holding("300750.SZ", "宁德时代", D(10000), D(200), "csi300"),
-    Holding("002594.SZ", "比亚迪", D(4000), D(250), "csi300")])
-C1004 = Snapshot(cash=D("2600000"), financing_debt=D("5000000"),
-                 holdings=[Holding("601318.SH", "中国平安", D(100000), D(50), "csi300"),
-                           Holding("600900.SH", "长江电力", D(200000), D(30), "csi300"),
-                           Holding("510050.SH", "50ETF", D(1000000), D(3), "etf"),
-                           Holding("019547.SH", "国债", D(20000), D(100), "government_bond")],
-                 shorts=[Holding("600036.SH", "招商银行", D(25000), D(40), "csi300")])
+C1001 = Snapshot(
+    cash=D("100000"),
+    financing_debt=D("500000"),
+    holdings=[
+        Holding("600519.SH", "贵州茅台", D(500), D(1600), "csi300"),
+        Holding("600036.SH", "招商银行", D(10000), D(40), "csi300"),
+    ],
+)
+C1003 = Snapshot(
+    cash=D("200000"),
+    financing_debt=D("2500000"),
+    holdings=[
+        Holding("300750.SZ", "宁德时代", D(10000), D(200), "csi300"),
+        Holding("002594.SZ", "比亚迪", D(4000), D(250), "csi300"),
+    ],
+)
+C1004 = Snapshot(
+    cash=D("2600000"),
+    financing_debt=D("5000000"),
+    holdings=[
+        Holding("601318.SH", "中国平安", D(100000), D(50), "csi300"),
+        Holding("600900.SH", "长江电力", D(200000), D(30), "csi300"),
+        Holding("510050.SH", "50ETF", D(1000000), D(3), "etf"),
+        Holding("019547.SH", "国债", D(20000), D(100), "government_bond"),
+    ],
+    shorts=[Holding("600036.SH", "招商银行", D(25000), D(40), "csi300")],
+)
 
 
 def test_demo_ratios():
-    assert C1001.ratio == D("2.6")            # 1,300,000 / 500,000
-    assert C1003.ratio == D("1.28")           # 3,200,000 / 2,500,000
-    assert C1004.ratio == D("3.1")            # 18,600,000 / 6,000,000
+    assert C1001.ratio == D("2.6")  # 1,300,000 / 500,000
+    assert C1003.ratio == D("1.28")  # 3,200,000 / 2,500,000
+    assert C1004.ratio == D("3.1")  # 18,600,000 / 6,000,000
     assert C1004.net_assets == D("12600000")
     assert C1003.net_assets == D("700000")
 
 
 def test_available_quota():
     assert finance.available_quota(D("800000"), C1001) == D("300000")
-    assert finance.available_quota(D("20000000"), C1004) == D("14000000")   # 20M − 5M − 1M
-    assert finance.available_quota(D("100"), C1001) == D("0")                # never negative
+    assert finance.available_quota(D("20000000"), C1004) == D("14000000")  # 20M − 5M − 1M
+    assert finance.available_quota(D("100"), C1001) == D("0")  # never negative
 
 
 def test_restore_150_for_c1003(policy):
@@ -45,7 +61,7 @@ def test_restore_150_for_c1003(policy):
 def test_withdrawable_above_300(policy):
     # 18,600,000 − 3 × 6,000,000 = 600,000
     assert finance.withdrawable(C1004, policy) == D("600000.00")
-    assert finance.withdrawable(C1001, policy) == D("0.00")   # 260% < 300%
+    assert finance.withdrawable(C1001, policy) == D("0.00")  # 260% < 300%
 
 
 def test_zones_and_distances(policy):
@@ -69,8 +85,8 @@ def test_what_if_price_fall_and_more_financing():
 
 def test_line_cap_and_expiry(policy):
     assert finance.line_cap(policy, "C3", D("800000")) == D("800000")
-    assert finance.line_cap(policy, "C4", D("2000000")) == D("3000000")     # C1003's line
-    assert finance.line_cap(policy, "C5", D("12600000")) == D("10000000")   # capped; VIP may exceed
+    assert finance.line_cap(policy, "C4", D("2000000")) == D("3000000")  # C1003's line
+    assert finance.line_cap(policy, "C5", D("12600000")) == D("10000000")  # capped; VIP may exceed
     assert finance.assessment_expiry(date(2024, 6, 1), policy) == date(2026, 6, 1)
     assert finance.assessment_expiry(date(2024, 2, 29), policy) == date(2026, 2, 28)
 

@@ -1,4 +1,5 @@
 """Knowledge base content, validation and the retrieval service."""
+
 import re
 import shutil
 import time
@@ -7,10 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.knowledge.model import Entry
-from bot.knowledge.service import KnowledgeService
-from bot.knowledge.store import FileStore
-from bot.knowledge.validate import errors, validate_entries, validate_entry
+from core.knowledge.model import Entry
+from core.knowledge.validate import errors, validate_entries, validate_entry
+from services.knowledge.service import KnowledgeService
+from services.knowledge.store import FileStore
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT.parent / "shared" / "spec" / "interfaces.md"
@@ -65,10 +66,19 @@ def test_money_answers_carry_the_risk_reminder(service, policy):
 
 
 def _entry(**over):
-    base = dict(id="test_entry", version=1, category="interest", question="测试问题？",
-                paraphrases=[f"说法{i}" for i in range(6)], answer="融资年利率为{{ interest.financing_annual_rate | pct }}。",
-                tags=["测试"], cites=["interest.financing_annual_rate"], money_topic=True,
-                reviewed_by="投教部 测试", reviewed_at="2026-11-26")
+    base = dict(
+        id="test_entry",
+        version=1,
+        category="interest",
+        question="测试问题？",
+        paraphrases=[f"说法{i}" for i in range(6)],
+        answer="融资年利率为{{ interest.financing_annual_rate | pct }}。",
+        tags=["测试"],
+        cites=["interest.financing_annual_rate"],
+        money_topic=True,
+        reviewed_by="投教部 测试",
+        reviewed_at="2026-11-26",
+    )
     base.update(over)
     return Entry.from_dict(base)
 
@@ -95,18 +105,24 @@ def test_conflicting_paraphrase_is_reported(entries, policy):
     rate = next(e for e in entries if e.id == "interest_financing_rate")
     thief = _entry(id="test_thief", paraphrases=[*rate.paraphrases[:8]], question=rate.question)
     problems = validate_entries([*entries, thief], policy)
-    assert any(p.entry_id in ("test_thief", "interest_financing_rate") and "instead" in p.message
-               or "near-duplicate" in p.message for p in problems)
+    assert any(
+        (p.entry_id in ("test_thief", "interest_financing_rate") and "instead" in p.message)
+        or "near-duplicate" in p.message
+        for p in problems
+    )
 
 
-@pytest.mark.parametrize("question, faq_id", [
-    ("融资利率多少", "interest_financing_rate"),
-    ("融券的费率是多少", "interest_lending_rate"),
-    ("維持擔保比例低於多少要追保", "margincall_trigger"),
-    ("margin call 以后几天内要补足", "margincall_deadline"),
-    ("比例超过多少可以把钱转出来", "margincall_withdrawal"),
-    ("开两融需要多少资产", "eligibility_assets"),
-])
+@pytest.mark.parametrize(
+    "question, faq_id",
+    [
+        ("融资利率多少", "interest_financing_rate"),
+        ("融券的费率是多少", "interest_lending_rate"),
+        ("維持擔保比例低於多少要追保", "margincall_trigger"),
+        ("margin call 以后几天内要补足", "margincall_deadline"),
+        ("比例超过多少可以把钱转出来", "margincall_withdrawal"),
+        ("开两融需要多少资产", "eligibility_assets"),
+    ],
+)
 def test_retrieval_finds_the_topic(service, question, faq_id):
     assert service.rank(question, k=1)[0].faq_id == faq_id
 
@@ -137,20 +153,29 @@ def test_published_change_goes_live_without_retraining(tmp_path, policy):
     assert service.rank("融资利率是多少", k=1)[0].entry.version == 2
 
 
-@pytest.mark.parametrize("question", [
-    "维持担保比例低于130%会怎样", "融資利率是多少", "开 margin account 的 requirements 都有哪些",
-    "今天天气怎么样", "额度额度额度", "<script>alert(1)</script>", "😀", "x" * 5000,
-])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "维持担保比例低于130%会怎样",
+        "融資利率是多少",
+        "开 margin account 的 requirements 都有哪些",
+        "今天天气怎么样",
+        "额度额度额度",
+        "<script>alert(1)</script>",
+        "😀",
+        "x" * 5000,
+    ],
+)
 def test_fast_query_path_scores_like_sklearn(service, question):
     """The retriever's per-query shortcuts (vectors, per-entry best texts, BM25, the
     classifier's probabilities) give the scores sklearn's own calls give."""
     import numpy as np
     from scipy.sparse import csr_matrix, hstack
-
-    from bot.knowledge.retriever import _identity
-    from bot.segment import words
-    from bot.text import normalize
     from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from core.knowledge.retriever import _identity
+    from core.segment import words
+    from core.text import normalize
 
     r = service._retriever
     text = normalize(question)

@@ -1,7 +1,7 @@
 import json
 import logging
 
-from bot.logs import JsonFormatter, mask
+from core.logs import JsonFormatter, mask
 
 
 def test_mask():

@@ -2,8 +2,8 @@ from decimal import Decimal
 
 import pytest
 
-from bot.knowledge.validate import validate_policy
-from bot.policy import Policy, PolicyError, fmt_pct, fmt_wan, fmt_yuan
+from core.knowledge.validate import validate_policy
+from core.policy import Policy, PolicyError, fmt_pct, fmt_wan, fmt_yuan
 
 
 def test_policy_matches_the_spec(policy):
@@ -19,15 +19,18 @@ def test_policy_matches_the_spec(policy):
     assert validate_policy(policy) == []
 
 
-@pytest.mark.parametrize("template, expected", [
-    ("{{ interest.financing_annual_rate | pct }}", "6.8%"),
-    ("{{ interest.overdue_daily_penalty | pct }}", "0.05%"),
-    ("{{ margin_call.warning_line | pct }}", "150%"),
-    ("{{ eligibility.min_avg_daily_assets | wan }}", "50万元"),
-    ("{{ risk_tiers.tiers.C5.line_cap | yuan }}", "10,000,000元"),
-    ("{{ risk_tiers.tiers.C2.name }}", "稳健型"),
-    ("{{ risk_tiers.assessment_validity_months | int }}个月", "24个月"),
-])
+@pytest.mark.parametrize(
+    "template, expected",
+    [
+        ("{{ interest.financing_annual_rate | pct }}", "6.8%"),
+        ("{{ interest.overdue_daily_penalty | pct }}", "0.05%"),
+        ("{{ margin_call.warning_line | pct }}", "150%"),
+        ("{{ eligibility.min_avg_daily_assets | wan }}", "50万元"),
+        ("{{ risk_tiers.tiers.C5.line_cap | yuan }}", "10,000,000元"),
+        ("{{ risk_tiers.tiers.C2.name }}", "稳健型"),
+        ("{{ risk_tiers.assessment_validity_months | int }}个月", "24个月"),
+    ],
+)
 def test_render(policy, template, expected):
     assert policy.render(template) == expected
 

@@ -1,11 +1,12 @@
 """The publishing workflow on a real database: rules, validation, locking, history."""
+
 import json
 
 import pytest
 
-from actions.data.db import session_scope
-from bot.knowledge import publishing as pub
-from bot.knowledge.store import DbStore
+from services.knowledge import publishing as pub
+from services.knowledge.store import DbStore
+from storage.db import session_scope
 
 
 @pytest.fixture()
@@ -14,12 +15,23 @@ def db(database_url):
 
 
 def content(**over):
-    base = {"category": "service", "question": "两融业务可以在周末办理吗？",
-            "paraphrases": ["周末能办两融吗", "星期六可以开两融吗", "节假日能办理融资融券业务吗",
-                            "周日营业部办两融吗", "休息日可以开信用账户吗", "假期能不能办两融业务"],
-            "answer": "营业部柜台服务时间为{{ broker.counter_hours.start | raw }}–{{ broker.counter_hours.end | raw }}，"
-                      "具体以营业部公告为准。", "tags": ["服务时间"], "cites": ["broker.counter_hours"],
-            "money_topic": False}
+    base = {
+        "category": "service",
+        "question": "两融业务可以在周末办理吗？",
+        "paraphrases": [
+            "周末能办两融吗",
+            "星期六可以开两融吗",
+            "节假日能办理融资融券业务吗",
+            "周日营业部办两融吗",
+            "休息日可以开信用账户吗",
+            "假期能不能办两融业务",
+        ],
+        "answer": "营业部柜台服务时间为{{ broker.counter_hours.start | raw }}–{{ broker.counter_hours.end | raw }}，"
+        "具体以营业部公告为准。",
+        "tags": ["服务时间"],
+        "cites": ["broker.counter_hours"],
+        "money_topic": False,
+    }
     base.update(over)
     return base
 
@@ -91,12 +103,26 @@ def test_rollback_and_retire(db):
     assert live_versions(db)["service_hours"] == back
     assert history[0]["action"] == "rollback" and "改过" in history[0]["diff"]
     with session_scope(db) as s:
-        pub.save_draft(s, "service_lost_password", content(
-            question="信用账户交易密码忘了怎么办？", tags=["密码"],
-            paraphrases=["两融账户密码忘记了", "信用账户密码怎么重置", "忘了交易密码咋整", "密码输错被锁了",
-                         "信用账户登录不了 密码不对", "怎么找回信用账户密码"],
-            answer="请携带身份证到营业部柜台办理密码重置，柜台服务时间为{{ broker.counter_hours.start | raw }}–"
-                   "{{ broker.counter_hours.end | raw }}。"), "limin", None)
+        pub.save_draft(
+            s,
+            "service_lost_password",
+            content(
+                question="信用账户交易密码忘了怎么办？",
+                tags=["密码"],
+                paraphrases=[
+                    "两融账户密码忘记了",
+                    "信用账户密码怎么重置",
+                    "忘了交易密码咋整",
+                    "密码输错被锁了",
+                    "信用账户登录不了 密码不对",
+                    "怎么找回信用账户密码",
+                ],
+                answer="请携带身份证到营业部柜台办理密码重置，柜台服务时间为{{ broker.counter_hours.start | raw }}–"
+                "{{ broker.counter_hours.end | raw }}。",
+            ),
+            "limin",
+            None,
+        )
         pub.submit(s, "service_lost_password", "limin")
         pub.approve(s, "service_lost_password", "zhouting", "reviewer")
         pub.publish(s, "service_lost_password", "zhouting")

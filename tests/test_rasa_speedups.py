@@ -1,5 +1,6 @@
 """bot/rasa_speedups.py and bot/inprocess_actions.py change how Rasa runs, not what it
 decides: the same parses, predictions and action results as stock Rasa 3.6."""
+
 import asyncio
 from typing import Any, Dict
 
@@ -17,9 +18,20 @@ from bot import inprocess_actions, rasa_speedups
 from tests.conftest import MODEL
 
 QUESTIONS = [
-    "你好", "融资利率是多少", "維持擔保比例低於130%會怎樣", "我还能融多少", "帮我查下600519能不能融资买",
-    "转人工", "推荐个股票", "今天天气怎么样", "开 margin account 的 requirements 都有哪些", "借10万一个月利息多少",
-    "谢谢", "嗯", "😀", "x" * 500,
+    "你好",
+    "融资利率是多少",
+    "維持擔保比例低於130%會怎樣",
+    "我还能融多少",
+    "帮我查下600519能不能融资买",
+    "转人工",
+    "推荐个股票",
+    "今天天气怎么样",
+    "开 margin account 的 requirements 都有哪些",
+    "借10万一个月利息多少",
+    "谢谢",
+    "嗯",
+    "😀",
+    "x" * 500,
 ]
 
 
@@ -34,10 +46,14 @@ def agent():
 
 def _parse_and_predict(agent, text: str):
     parsed = asyncio.run(agent.parse_message(text))
-    tracker = DialogueStateTracker.from_events("speedups", [
-        ActionExecuted("action_listen"),
-        UserUttered(text, parsed["intent"], parsed["entities"], parsed),
-    ], slots=agent.domain.slots)
+    tracker = DialogueStateTracker.from_events(
+        "speedups",
+        [
+            ActionExecuted("action_listen"),
+            UserUttered(text, parsed["intent"], parsed["entities"], parsed),
+        ],
+        slots=agent.domain.slots,
+    )
     prediction = agent.processor._predict_next_with_tracker(tracker)
     return parsed, (prediction.max_confidence_index, prediction.policy_name, prediction.probabilities)
 
@@ -66,10 +82,13 @@ def test_action_responses_are_validated_with_the_same_schema():
 
 
 def _tracker(text: str, metadata: Dict[str, Any]) -> DialogueStateTracker:
-    return DialogueStateTracker.from_events("inprocess", [
-        ActionExecuted("action_listen"),
-        UserUttered(text, {"name": "faq", "confidence": 0.99}, [], metadata=metadata),
-    ])
+    return DialogueStateTracker.from_events(
+        "inprocess",
+        [
+            ActionExecuted("action_listen"),
+            UserUttered(text, {"name": "faq", "confidence": 0.99}, [], metadata=metadata),
+        ],
+    )
 
 
 def _run_remote(agent, name: str, text: str, endpoint: EndpointConfig, metadata=None):
@@ -82,6 +101,7 @@ def _run_remote(agent, name: str, text: str, endpoint: EndpointConfig, metadata=
             return await action.run(output, nlg, _tracker(text, metadata or {}), agent.domain)
         finally:
             await rasa_speedups.close_sessions()
+
     return asyncio.run(run_and_close())
 
 
@@ -94,9 +114,11 @@ def test_listed_actions_run_in_process_through_rasas_own_remote_action(agent, da
     assert said[0].data["custom"]["faq_id"] == "interest_financing_rate"
     # an action not listed still goes to the action server (here: nobody), as before
     from rasa.shared.exceptions import RasaException
+
     with pytest.raises(RasaException):
-        _run_remote(agent, "action_query_quota", "我还能融多少", endpoint,
-                    {"auth_status": "valid", "client_id": "C1001"})
+        _run_remote(
+            agent, "action_query_quota", "我还能融多少", endpoint, {"auth_status": "valid", "client_id": "C1001"}
+        )
 
 
 def test_in_process_errors_look_like_the_action_servers():

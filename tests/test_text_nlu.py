@@ -1,14 +1,30 @@
 """Normalisation, the jieba domain dictionary and the spaCy rule entities."""
+
 from datetime import date
 
 import pytest
 
-from bot.nlu import values
-from bot.segment import words
-from bot.text import normalize
+from core import values
+from core.segment import words
+from core.text import normalize
 
-DOMAIN_TERMS = ["融资融券", "两融", "维持担保比例", "追保", "强制平仓", "标的证券", "折算率", "展期",
-                "授信额度", "警戒线", "可用额度", "担保品", "融券费率", "卖券还款", "买券还券"]
+DOMAIN_TERMS = [
+    "融资融券",
+    "两融",
+    "维持担保比例",
+    "追保",
+    "强制平仓",
+    "标的证券",
+    "折算率",
+    "展期",
+    "授信额度",
+    "警戒线",
+    "可用额度",
+    "担保品",
+    "融券费率",
+    "卖券还款",
+    "买券还券",
+]
 
 
 @pytest.mark.parametrize("term", DOMAIN_TERMS)
@@ -26,16 +42,19 @@ def test_rasa_jieba_tokenizer_keeps_domain_terms():
     assert {"维持担保比例", "警戒线", "追保"} <= set(tokens)
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("維持擔保比例怎麼算？", "维持担保比例怎么算?"),
-    ("ＡＢＣ１２３", "abc123"),
-    ("Margin Call了怎么办", "追保了怎么办"),
-    ("haircut是多少", "折算率是多少"),
-    ("维持担宝比例", "维持担保比例"),
-    ("融姿利律", "融资利率"),
-    ("  a\u0000b\u200b  ", "a b"),
-    ("", ""),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("維持擔保比例怎麼算？", "维持担保比例怎么算?"),
+        ("ＡＢＣ１２３", "abc123"),
+        ("Margin Call了怎么办", "追保了怎么办"),
+        ("haircut是多少", "折算率是多少"),
+        ("维持担宝比例", "维持担保比例"),
+        ("融姿利律", "融资利率"),
+        ("  a\u0000b\u200b  ", "a b"),
+        ("", ""),
+    ],
+)
 def test_normalize(raw, expected):
     assert normalize(raw) == expected
 
@@ -57,23 +76,26 @@ def found(extractor, text):
     return {(e["entity"], e["value"]) for e in extractor.extract(normalize(text))}
 
 
-@pytest.mark.parametrize("text, entity", [
-    ("再融资10万后维持担保比例是多少", ("amount", "100000")),
-    ("我想借500,000元", ("amount", "500000")),
-    ("追加1.5万元够吗", ("amount", "15000")),
-    ("再借三十万", ("amount", "300000")),
-    ("如果我的持仓跌10%会怎样", ("percent", "10")),
-    ("跌百分之十五会强平吗", ("percent", "15")),
-    ("股票跌两成会怎样", ("percent", "20")),
-    ("跌１２．５％呢", ("percent", "12.5")),
-    ("600519能融资买吗", ("stock_code", "600519.SH")),
-    ("000001.SZ是标的吗", ("stock_code", "000001.SZ")),
-    ("sz300750呢", ("stock_code", "300750.SZ")),
-    ("我是平衡型的", ("risk_tier", "C3")),
-    ("c5可以开吗", ("risk_tier", "C5")),
-    ("贵州茅台能融券吗", ("stock_name", "贵州茅台")),
-    ("2026年11月27日到期吗", ("date", "2026-11-27")),
-])
+@pytest.mark.parametrize(
+    "text, entity",
+    [
+        ("再融资10万后维持担保比例是多少", ("amount", "100000")),
+        ("我想借500,000元", ("amount", "500000")),
+        ("追加1.5万元够吗", ("amount", "15000")),
+        ("再借三十万", ("amount", "300000")),
+        ("如果我的持仓跌10%会怎样", ("percent", "10")),
+        ("跌百分之十五会强平吗", ("percent", "15")),
+        ("股票跌两成会怎样", ("percent", "20")),
+        ("跌１２．５％呢", ("percent", "12.5")),
+        ("600519能融资买吗", ("stock_code", "600519.SH")),
+        ("000001.SZ是标的吗", ("stock_code", "000001.SZ")),
+        ("sz300750呢", ("stock_code", "300750.SZ")),
+        ("我是平衡型的", ("risk_tier", "C3")),
+        ("c5可以开吗", ("risk_tier", "C5")),
+        ("贵州茅台能融券吗", ("stock_name", "贵州茅台")),
+        ("2026年11月27日到期吗", ("date", "2026-11-27")),
+    ],
+)
 def test_entities(extractor, text, entity):
     assert entity in found(extractor, text)
 

@@ -3,6 +3,7 @@
 Agents log in with a staff account of role "agent" (client tokens and other roles
 are refused). Viewing a client's figures is audit-logged with the agent's id.
 """
+
 from __future__ import annotations
 
 import logging
@@ -11,13 +12,13 @@ from typing import Any, Dict, Optional
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from actions import finance
-from actions.common import ratio_pct
-from actions.data.content import AgentFlag
-from actions.data.db import session_scope
-from actions.data.repository import audit, load_client
-from bot import clock, handoff
-from bot.policy import fmt_yuan, get_policy
+from core import clock, finance
+from core.formatting import ratio_pct
+from core.policy import fmt_yuan, get_policy
+from services import handoff
+from storage.content import AgentFlag
+from storage.db import session_scope
+from storage.repository import audit, load_client
 from web.editor_api import blocking, body_of, error, requires_staff
 
 log = logging.getLogger(__name__)
@@ -104,7 +105,16 @@ async def flag(request: Request):
 
     def store():
         with session_scope() as s:
-            s.add(AgentFlag(at=clock.now(), agent=request.ctx.user, kind=kind, faq_id=faq_id, text=text,
-                            note=str(body.get("note") or "")[:500]))
+            s.add(
+                AgentFlag(
+                    at=clock.now(),
+                    agent=request.ctx.user,
+                    kind=kind,
+                    faq_id=faq_id,
+                    text=text,
+                    note=str(body.get("note") or "")[:500],
+                )
+            )
+
     await blocking(store)
     return response.json({"ok": True})

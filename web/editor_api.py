@@ -4,6 +4,7 @@ Every route but login needs a staff token (Authorization: Bearer …); client to
 are refused. Workflow rules live in bot/knowledge/publishing.py; this module only
 translates HTTP to those calls and their errors to readable 4xx answers.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -17,21 +18,19 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from actions.data.db import session_scope
-from bot.channels.common import JsonChannel
-from bot.knowledge import insights, publishing
-from bot.knowledge.retriever import Retriever
-from bot.knowledge.validate import ID_PATTERN
-from bot.knowledge.service import shared_service
-from bot.policy import PolicyError, get_policy
-from bot.staff import authenticate, mint_staff_token, verify_staff_token
+from core.errors import DomainError
+from core.inputs import parse_json
+from core.knowledge.retriever import Retriever
+from core.knowledge.validate import ID_PATTERN
+from core.policy import PolicyError, get_policy
+from services.knowledge import insights, publishing
+from services.knowledge.service import shared_service
+from services.staff import authenticate, mint_staff_token, verify_staff_token
+from storage.db import session_scope
+from web.errors import BUSY, error
 
 log = logging.getLogger(__name__)
 bp = Blueprint("editor_api", url_prefix="/api")
-
-
-def error(message: str, status: int = 400):
-    return response.json({"error": message}, status=status)
 
 
 async def blocking(fn: Callable, *args: Any) -> Any:
@@ -40,7 +39,7 @@ async def blocking(fn: Callable, *args: Any) -> Any:
 
 def body_of(request: Request) -> Dict[str, Any]:
     """The JSON object sent, or {} for anything else."""
-    body = JsonChannel.json_body(request)
+    body = parse_json(request.body)
     return body if isinstance(body, dict) else {}
 
 
@@ -50,9 +49,11 @@ def bearer(request: Request) -> Optional[str]:
     return header[7:] if header.lower().startswith("bearer ") else None
 
 
-def requires_staff(roles: Tuple[str, ...] = ("editor", "reviewer"),
-                   login_message: str = "请先登录（投教/合规人员账号）。") -> Callable:
+def requires_staff(
+    roles: Tuple[str, ...] = ("editor", "reviewer"), login_message: str = "请先登录（投教/合规人员账号）。"
+) -> Callable:
     """A staff token of one of `roles`; workflow errors become readable 4xx answers."""
+
     def decorate(handler: Callable) -> Callable:
         @wraps(handler)
         async def wrapped(request: Request, *args: Any, **kwargs: Any):
@@ -64,16 +65,14 @@ def requires_staff(roles: Tuple[str, ...] = ("editor", "reviewer"),
             request.ctx.user, request.ctx.name, request.ctx.role = who
             try:
                 return await handler(request, *args, **kwargs)
-            except (publishing.EditConflict, PermissionError) as exc:
-                return error(str(exc), 409)
-            except publishing.WorkflowError as exc:
-                return error(str(exc), 400)
-            except LookupError as exc:
-                return error(str(exc), 404)
+            except DomainError as exc:
+                return response.json(exc.payload(), status=exc.status)
             except Exception:
                 log.exception("staff api failed")
-                return error("系统繁忙，请稍后再试。", 503)
+                return error(BUSY, 503)
+
         return wrapped
+
     return decorate
 
 
@@ -88,6 +87,7 @@ async def login(request: Request):
         with session_scope() as s:
             editor = authenticate(s, body.get("username"), body.get("password"))
             return None if editor is None else (mint_staff_token(editor), editor.role, editor.display_name)
+
     try:
         found = await blocking(run)
     except Exception:
@@ -105,6 +105,7 @@ async def entries(request: Request):
     def run():
         with session_scope() as s:
             return publishing.list_entries(s, request.args.get("q", "")[:100])
+
     return response.json(await blocking(run))
 
 
@@ -114,6 +115,7 @@ async def entry(request: Request, faq_id: str):
     def run():
         with session_scope() as s:
             return publishing.entry_detail(s, faq_id)
+
     return response.json(await blocking(run))
 
 
@@ -137,6 +139,7 @@ async def validate(request: Request):
     def run():
         with session_scope() as s:
             return publishing.check(faq_id, content, s, with_conflicts=False)  # live, as they type
+
     problems = await blocking(run)
     return response.json({"problems": _problems(problems), "preview": _preview(content, faq_id)})
 
@@ -153,6 +156,7 @@ async def save(request: Request, faq_id: str):
     def run():
         with session_scope() as s:
             return publishing.save_draft(s, faq_id, body["content"], request.ctx.user, body.get("lock"))
+
     saved = await blocking(run)
     return response.json({"version": saved.version, "lock": saved.lock, "problems": _problems(saved.problems)})
 
@@ -160,11 +164,14 @@ async def save(request: Request, faq_id: str):
 STEPS = {
     "submit": lambda s, fid, req, body: publishing.submit(s, fid, req.ctx.user),
     "approve": lambda s, fid, req, body: publishing.approve(s, fid, req.ctx.user, req.ctx.role),
-    "reject": lambda s, fid, req, body: publishing.reject(s, fid, req.ctx.user, req.ctx.role, str(body.get("note", ""))),
+    "reject": lambda s, fid, req, body: publishing.reject(
+        s, fid, req.ctx.user, req.ctx.role, str(body.get("note", ""))
+    ),
     "publish": lambda s, fid, req, body: publishing.publish(s, fid, req.ctx.user),
     "retire": lambda s, fid, req, body: publishing.retire(s, fid, req.ctx.user),
-    "rollback": lambda s, fid, req, body: publishing.rollback(s, fid, int(body.get("version", 0)),
-                                                              req.ctx.user, req.ctx.role),
+    "rollback": lambda s, fid, req, body: publishing.rollback(
+        s, fid, int(body.get("version", 0)), req.ctx.user, req.ctx.role
+    ),
 }
 
 
@@ -178,13 +185,15 @@ async def step(request: Request, faq_id: str, step: str):
     def run():
         with session_scope() as s:
             return STEPS[step](s, faq_id, request, body)
+
     result = await blocking(run)
     return response.json({"ok": True, "version": result})
 
 
 def _ranked(hits) -> List[Dict[str, Any]]:
-    return [{"faq_id": h.faq_id, "question": h.entry.question, "score": h.score, "version": h.entry.version}
-            for h in hits]
+    return [
+        {"faq_id": h.faq_id, "question": h.entry.question, "score": h.score, "version": h.entry.version} for h in hits
+    ]
 
 
 @bp.post("/editor/try")
@@ -206,6 +215,7 @@ async def try_question(request: Request):
             others = [e for e in service.entries if e.id != faq_id]
             after = Retriever([*others, draft]).rank(text, k=3)
         return {"before": _ranked(before), "after": _ranked(after)}
+
     return response.json(await blocking(run))
 
 
@@ -224,8 +234,11 @@ async def insights_csv(request: Request):
     writer.writerow(["时间", "来源", "可能的主题", "内容", "详情"])
     for row in rows:
         writer.writerow([row["at"], row["source"], row["likely_faq_id"] or "", row["text"], row["detail"]])
-    return response.text("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8",
-                         headers={"Content-Disposition": "attachment; filename=insights.csv"})
+    return response.text(
+        "\ufeff" + out.getvalue(),
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": "attachment; filename=insights.csv"},
+    )
 
 
 @bp.get("/editor/lectures")

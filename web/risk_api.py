@@ -7,6 +7,7 @@
 
 The endpoint is off (404) unless BOT_RISK_API_KEY is set.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -19,7 +20,8 @@ from decimal import Decimal, InvalidOperation
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from bot import alerts
+from core.errors import NotFound
+from services import alerts
 from web.editor_api import bearer, blocking, body_of, error
 
 log = logging.getLogger(__name__)
@@ -50,8 +52,8 @@ async def event(request: Request):
         created = await blocking(alerts.scan)
     except (KeyError, ValueError, InvalidOperation):
         return error("invalid event fields")
-    except LookupError as exc:
-        return error(str(exc), 404)
+    except NotFound as exc:
+        return error(exc.message, 404)
     except Exception:
         log.exception("risk event failed")
         return error("busy, retry later", 503)

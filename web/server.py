@@ -6,6 +6,7 @@ console and the publishing page, with their APIs and the scheduled alert re-chec
 /demo/token mints a client token for the demo login; it exists only while demo
 mode is on (BOT_DEMO_MODE, default on for `make run`) and only for demo clients.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -15,30 +16,33 @@ from pathlib import Path
 from sanic import Sanic, response
 from sanic.request import Request
 
-from bot.auth import mint
-from bot.settings import get_settings
+from core.auth import mint
+from core.settings import get_settings
 from web import agent_api, editor_api, risk_api
 
 STATIC = Path(__file__).resolve().parent / "static"
 DEMO_CLIENTS = ("C1001", "C1002", "C1003", "C1004")
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; connect-src 'self' http://127.0.0.1:* ws://127.0.0.1:* "
-                               "http://localhost:* ws://localhost:*; img-src 'self' data:; "
-                               "style-src 'self'; script-src 'self'; frame-ancestors 'self'",
+    "http://localhost:* ws://localhost:*; img-src 'self' data:; "
+    "style-src 'self'; script-src 'self'; frame-ancestors 'self'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
 
 
-PAGES = {"/": "index.html",        # demo host page with the widget and the demo login
-         "/chat": "chat.html",     # full-page chat for the mobile app's WebView
-         "/agent": "agent.html",   # agents' console (its API needs an agent login)
-         "/editor": "editor.html"}  # the education team's publishing page
+PAGES = {
+    "/": "index.html",  # demo host page with the widget and the demo login
+    "/chat": "chat.html",  # full-page chat for the mobile app's WebView
+    "/agent": "agent.html",  # agents' console (its API needs an agent login)
+    "/editor": "editor.html",
+}  # the education team's publishing page
 
 
 def _page_handler(page: str):
     async def handler(request: Request):
         return await response.file(STATIC / page)
+
     return handler
 
 
@@ -46,7 +50,7 @@ def create_app(rasa_url: str) -> Sanic:
     app = Sanic("liangrong_pages")
 
     @app.on_response
-    async def headers(request: Request, resp) -> None:  # noqa: ANN001
+    async def headers(request: Request, resp) -> None:
         resp.headers.update(SECURITY_HEADERS)
 
     for path, page in PAGES.items():
@@ -71,9 +75,10 @@ def create_app(rasa_url: str) -> Sanic:
     app.blueprint(risk_api.bp)
 
     @app.listener("after_server_start")
-    async def start_alert_scan(app_, loop) -> None:  # noqa: ANN001
+    async def start_alert_scan(app_, loop) -> None:
         interval = float(os.environ.get("BOT_ALERT_SCAN_S", "60"))
         app_.ctx.scan_task = loop.create_task(risk_api.scheduled_scan(interval))
+
     app.static("/static", str(STATIC), name="static")
     return app
 

@@ -7,12 +7,13 @@
 The intent comes from the live Rasa model; the suggestions from the same
 knowledge service that answers clients in chat.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
 import threading
-from typing import Any, Awaitable, Callable, Dict, Text
+from typing import Any, Awaitable, Callable, Dict
 
 from rasa.core.channels.channel import UserMessage
 from sanic import Blueprint, response
@@ -21,8 +22,8 @@ from sanic.response import HTTPResponse
 
 from bot.channels.common import MAX_MESSAGE_CHARS, JsonChannel
 from bot.channels.guards import RateLimiter, client_ip
-from bot.knowledge.service import shared_service
-from bot.text import clean, has_meaningful_text
+from core.text import clean, has_meaningful_text
+from services.knowledge.service import shared_service
 
 log = logging.getLogger(__name__)
 MAX_TOP_K = 10
@@ -35,7 +36,7 @@ def _error(message: str, status: int = 400) -> HTTPResponse:
 def parse_request(body: Any) -> Dict[str, Any]:
     """Validated request or ValueError with a readable message."""
     if not isinstance(body, dict):
-        raise ValueError("请求体必须是JSON对象，例如 {\"text\": \"融资利率多少\", \"top_k\": 3}。")
+        raise ValueError('请求体必须是JSON对象，例如 {"text": "融资利率多少", "top_k": 3}。')
     text = body.get("text")
     if not isinstance(text, str) or not has_meaningful_text(text):
         raise ValueError("text 必须是非空字符串。")
@@ -64,7 +65,7 @@ def suggestions(text: str, top_k: int) -> list:
 
 class AssistInput(JsonChannel):
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "assist"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
@@ -91,8 +92,10 @@ class AssistInput(JsonChannel):
                 agent = getattr(request.app.ctx, "agent", None)
                 if agent is not None and agent.is_ready():
                     parsed = await agent.parse_message(req["text"])
-                    intent = {"name": parsed["intent"].get("name"),
-                              "confidence": round(float(parsed["intent"].get("confidence") or 0), 4)}
+                    intent = {
+                        "name": parsed["intent"].get("name"),
+                        "confidence": round(float(parsed["intent"].get("confidence") or 0), 4),
+                    }
                 loop = asyncio.get_running_loop()
                 found = await loop.run_in_executor(None, suggestions, req["text"], req["top_k"])
             except Exception:

@@ -1,14 +1,16 @@
 """What the client channels share: input checks, identity, merged replies."""
+
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel
 
-from bot import auth
-from bot.handoff import TRANSCRIPT
-from bot.text import clean, has_meaningful_text
+from core import auth
+from core.inputs import parse_json
+from core.text import clean, has_meaningful_text
+from services.handoff import TRANSCRIPT
 
 log = logging.getLogger(__name__)
 
@@ -25,16 +27,13 @@ class JsonChannel(InputChannel):
     """An input channel configured by name alone, reading a JSON body."""
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "JsonChannel":
+    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> JsonChannel:
         return cls()
 
     @staticmethod
     def json_body(request: Any) -> Any:
         """The parsed body, or None when it is not JSON at all."""
-        try:
-            return request.json
-        except Exception:
-            return None
+        return parse_json(request.body)
 
 
 class ChannelInputError(ValueError):
@@ -45,13 +44,13 @@ class PoliteRefusal(ValueError):
     """A message we will not process, answered in the chat with a polite text."""
 
 
-def check_sender(sender: Any) -> Text:
+def check_sender(sender: Any) -> str:
     if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS:
         raise ChannelInputError("sender 必须是不超过128个字符的字符串。")
     return sender.strip()
 
 
-def check_text(text: Any) -> Optional[Text]:
+def check_text(text: Any) -> Optional[str]:
     """The message to process, or None when there is nothing to understand."""
     if text is None:
         return None
@@ -63,7 +62,7 @@ def check_text(text: Any) -> Optional[Text]:
     return text if has_meaningful_text(text) else None
 
 
-def build_metadata(raw: Any) -> Dict[Text, Any]:
+def build_metadata(raw: Any) -> Dict[str, Any]:
     """Verified identity plus a few harmless widget keys; the raw token never travels on."""
     raw = raw if isinstance(raw, dict) else {}
     meta = auth.session_metadata(auth.verify(raw.get("token")))
@@ -73,12 +72,12 @@ def build_metadata(raw: Any) -> Dict[Text, Any]:
     return meta
 
 
-def remember(sender_id: Text, role: Text, texts: List[Text]) -> None:
+def remember(sender_id: str, role: str, texts: List[str]) -> None:
     """Add messages to the transcript agents read (written in the background)."""
     TRANSCRIPT.add(sender_id, role, texts)
 
 
-def check_message_id(value: Any) -> Optional[Text]:
+def check_message_id(value: Any) -> Optional[str]:
     """An optional client-chosen id that makes retries of the same message harmless."""
     if value is None:
         return None
@@ -94,18 +93,19 @@ async def handle_once(agent: Any, message: Any) -> bool:
     async with agent.lock_store.lock(message.sender_id):
         if message.message_id:
             tracker = await agent.tracker_store.retrieve(message.sender_id)
-            if tracker is not None and any(getattr(e, "message_id", None) == message.message_id
-                                           for e in tracker.events if e.type_name == "user"):
+            if tracker is not None and any(
+                getattr(e, "message_id", None) == message.message_id for e in tracker.events if e.type_name == "user"
+            ):
                 return False
         await agent.processor.handle_message(message)
         return True
 
 
-def bot_message(recipient_id: Text, text: Text) -> Dict[Text, Any]:
+def bot_message(recipient_id: str, text: str) -> Dict[str, Any]:
     return {"recipient_id": recipient_id, "text": text}
 
 
-def busy_message(recipient_id: Text) -> Dict[Text, Any]:
+def busy_message(recipient_id: str) -> Dict[str, Any]:
     """The message was not (fully) processed: the client may send it again, with the
     same message_id, and it will not be processed twice."""
     return {"recipient_id": recipient_id, "text": BUSY_TEXT, "custom": {"retry": True}}
@@ -119,11 +119,11 @@ class MergingOutputChannel(CollectingOutputChannel):
     """
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "collector"
 
-    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
-        out: Dict[Text, Any] = {"recipient_id": recipient_id}
+    async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
+        out: Dict[str, Any] = {"recipient_id": recipient_id}
         for key in ("text", "buttons", "custom", "image", "attachment"):
             if message.get(key):
                 out[key] = message[key]
@@ -133,5 +133,5 @@ class MergingOutputChannel(CollectingOutputChannel):
             await self._persist_message(out)
 
     @property
-    def replies(self) -> List[Dict[Text, Any]]:
+    def replies(self) -> List[Dict[str, Any]]:
         return self.messages

@@ -1,24 +1,25 @@
 """POST /webhooks/feedback/ — the widget's 有帮助/没帮助 on a knowledge answer.
 
-    {"sender": "...", "faq_id": "interest_financing_rate", "version": 1, "helpful": false,
-     "comment": optional}
+{"sender": "...", "faq_id": "interest_financing_rate", "version": 1, "helpful": false,
+ "comment": optional}
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
 import re
-from typing import Any, Awaitable, Callable, Dict, Text
+from typing import Any, Awaitable, Callable, Dict
 
 from rasa.core.channels.channel import UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from actions.data.db import session_scope
-from actions.data.models import AnswerFeedback
-from bot import clock
 from bot.channels.common import JsonChannel
+from core import clock
+from storage.db import session_scope
+from storage.models import AnswerFeedback
 
 log = logging.getLogger(__name__)
 FAQ_ID = re.compile(r"^[a-z][a-z0-9_]{2,63}$")
@@ -49,7 +50,7 @@ def store(feedback: Dict[str, Any]) -> None:
 
 class FeedbackInput(JsonChannel):
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "feedback"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:

@@ -3,6 +3,7 @@
 Limits come from BOT_RATE_LIMIT_SENDER and BOT_RATE_LIMIT_IP as "count/seconds"
 (defaults 30/60 and 3000/60); behind a proxy the client IP is X-Forwarded-For's first hop.
 """
+
 from __future__ import annotations
 
 import os
@@ -50,6 +51,6 @@ class RateLimiter:
         return (ip is None or self.per_ip.allow(ip)) and (sender is None or self.per_sender.allow(sender))
 
 
-def client_ip(request) -> str:  # noqa: ANN001
+def client_ip(request) -> str:
     forwarded = request.headers.get("x-forwarded-for", "")
     return forwarded.split(",")[0].strip() or (request.ip or "?")

@@ -6,11 +6,12 @@ optional "message_id" that makes a client's retry of the same message harmless);
 gets a 400 with a readable message; a failure inside Rasa gets a polite busy
 reply, never a 500 or a stack trace.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Awaitable, Callable, Text
+from typing import Any, Awaitable, Callable
 
 from rasa.core.channels.channel import UserMessage
 from sanic import Blueprint, response
@@ -18,11 +19,23 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import inprocess_actions, rasa_speedups
-from bot.channels.common import (EMPTY_TEXT, ChannelInputError, JsonChannel, MergingOutputChannel,
-                                 PoliteRefusal, bot_message, build_metadata, busy_message,
-                                 check_message_id, check_sender, check_text, handle_once, remember)
+from bot.channels.common import (
+    EMPTY_TEXT,
+    ChannelInputError,
+    JsonChannel,
+    MergingOutputChannel,
+    PoliteRefusal,
+    bot_message,
+    build_metadata,
+    busy_message,
+    check_message_id,
+    check_sender,
+    check_text,
+    handle_once,
+    remember,
+)
 from bot.channels.guards import RATE_LIMITED_TEXT, RateLimiter, client_ip
-from bot.handoff import HELD
+from services.handoff import HELD
 
 log = logging.getLogger(__name__)
 REPLY_TIMEOUT_S = 20.0
@@ -30,7 +43,7 @@ REPLY_TIMEOUT_S = 20.0
 
 class TokenRestInput(JsonChannel):
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "rest"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
@@ -55,7 +68,7 @@ class TokenRestInput(JsonChannel):
         async def receive(request: Request) -> HTTPResponse:
             body = self.json_body(request)
             if not isinstance(body, dict):
-                return response.json({"error": "请求体必须是JSON对象：{\"sender\", \"message\", \"metadata\"}。"}, status=400)
+                return response.json({"error": '请求体必须是JSON对象：{"sender", "message", "metadata"}。'}, status=400)
             try:
                 sender = check_sender(body.get("sender"))
                 text = check_text(body.get("message"))
@@ -72,15 +85,21 @@ class TokenRestInput(JsonChannel):
             if sender in HELD:  # an agent is answering this conversation: the bot stays silent
                 return response.json([])
             collector = MergingOutputChannel()
-            message = UserMessage(text, collector, sender, input_channel=self.name(),
-                                  metadata=build_metadata(body.get("metadata")), message_id=message_id)
+            message = UserMessage(
+                text,
+                collector,
+                sender,
+                input_channel=self.name(),
+                metadata=build_metadata(body.get("metadata")),
+                message_id=message_id,
+            )
             agent = getattr(request.app.ctx, "agent", None)
             handle = handle_once(agent, message) if agent is not None and message_id else on_new_message(message)
             try:
                 processed = await asyncio.wait_for(handle, timeout=REPLY_TIMEOUT_S)
             except Exception:
                 log.exception("rest channel: message handling failed for sender %s", sender)
-                return response.json(collector.replies + [busy_message(sender)])
+                return response.json([*collector.replies, busy_message(sender)])
             if processed is False:  # a retry of a message this conversation already holds
                 return response.json([])
             # Nothing said (e.g. the action server is down): never leave the client hanging.

@@ -7,58 +7,67 @@ handler so that (1) `metadata.token` — sent with each message, or once in the
 and the FAQ source together, and (3) bad input or a failure inside Rasa gets a
 polite reply instead of silence.
 """
+
 from __future__ import annotations
 
 import asyncio
 import inspect
 import logging
 import uuid
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, Optional
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
-from bot import alerts, handoff
-from bot.channels.common import (BUSY_TEXT, EMPTY_TEXT, ChannelInputError, PoliteRefusal,
-                                 build_metadata, check_text, remember)
+from bot.channels.common import (
+    BUSY_TEXT,
+    EMPTY_TEXT,
+    ChannelInputError,
+    PoliteRefusal,
+    build_metadata,
+    check_text,
+    remember,
+)
 from bot.channels.guards import RATE_LIMITED_TEXT, RateLimiter
-from bot.handoff import HELD
+from services import alerts, handoff
+from services.handoff import HELD
 
 log = logging.getLogger(__name__)
 DELIVERY_INTERVAL_S = 0.5
 
 
 class MergingSocketIOOutput(SocketIOOutput):
-    def __init__(self, sio: Any, bot_message_evt: Text) -> None:
+    def __init__(self, sio: Any, bot_message_evt: str) -> None:
         super().__init__(sio, bot_message_evt)
         self.sent: list = []
 
-    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
-        out: Dict[Text, Any] = {}
+    async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
+        out: Dict[str, Any] = {}
         if message.get("text"):
             out["text"] = message["text"]
         buttons = message.get("buttons") or message.get("quick_replies")
         if buttons:
-            out["quick_replies"] = [{"content_type": "text", "title": b["title"], "payload": b["payload"]}
-                                    for b in buttons]
+            out["quick_replies"] = [
+                {"content_type": "text", "title": b["title"], "payload": b["payload"]} for b in buttons
+            ]
         if message.get("custom"):
             out["custom"] = message["custom"]
         if out:
             self.sent.append(out.get("text", ""))
             await self._send_message(recipient_id, out)
 
-    async def say(self, recipient_id: Text, text: Text) -> None:
+    async def say(self, recipient_id: str, text: str) -> None:
         await self._send_message(recipient_id, {"text": text})
 
 
 class TokenSocketIOInput(SocketIOInput):
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "socketio"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "TokenSocketIOInput":
+    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> TokenSocketIOInput:
         credentials = credentials or {}
         return cls(
             credentials.get("user_message_evt", "user_uttered"),
@@ -73,9 +82,9 @@ class TokenSocketIOInput(SocketIOInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         # conversation (sender) id → token given once at session_request; sid → its sessions
-        session_tokens: Dict[Text, Any] = {}
-        sessions_of: Dict[Text, set] = {}
-        client_of: Dict[Text, Text] = {}  # conversation → verified client id, for alerts
+        session_tokens: Dict[str, Any] = {}
+        sessions_of: Dict[str, set] = {}
+        client_of: Dict[str, str] = {}  # conversation → verified client id, for alerts
         limiter = RateLimiter()
 
         async def verified(message: UserMessage) -> None:
@@ -117,7 +126,7 @@ class TokenSocketIOInput(SocketIOInput):
 
         # Replaces Rasa's handler, which calls python-socketio 5.10+'s (now async)
         # enter_room without awaiting it, so the room was never joined.
-        async def session_request(sid: Text, data: Optional[Dict]) -> None:
+        async def session_request(sid: str, data: Optional[Dict]) -> None:
             data = data if isinstance(data, dict) else {}
             session_id = data.get("session_id")
             if not isinstance(session_id, str) or not 8 <= len(session_id) <= 64:
@@ -137,12 +146,12 @@ class TokenSocketIOInput(SocketIOInput):
                     client_of[session] = verified["client_id"]
             start_delivery()
 
-        async def disconnect(sid: Text) -> None:
+        async def disconnect(sid: str) -> None:
             for session in sessions_of.pop(sid, set()):
                 session_tokens.pop(session, None)
                 client_of.pop(session, None)
 
-        async def alert_read(sid: Text, data: Any) -> None:
+        async def alert_read(sid: str, data: Any) -> None:
             """The widget showed an alert: record when it was read."""
             alert_id = data.get("alert_id") if isinstance(data, dict) else None
             session = next((s for s in sessions_of.get(sid, ()) if s in client_of), None)
@@ -160,10 +169,14 @@ class TokenSocketIOInput(SocketIOInput):
             clients = {client_of[r]: r for r in rooms if r in client_of}
             due = await loop.run_in_executor(None, alerts.pending, list(clients))
             for alert in due:
-                payload = {"text": alert.text,
-                           "quick_replies": [{"content_type": "text", "title": t, "payload": t}
-                                             for t in alerts.FOLLOW_UPS.get(alert.kind, [])],
-                           "custom": {"alert": alert.kind, "alert_id": alert.id}}
+                payload = {
+                    "text": alert.text,
+                    "quick_replies": [
+                        {"content_type": "text", "title": t, "payload": t}
+                        for t in alerts.FOLLOW_UPS.get(alert.kind, [])
+                    ],
+                    "custom": {"alert": alert.kind, "alert_id": alert.id},
+                }
                 await sio.emit(self.bot_message_evt, payload, room=clients[alert.client_id], namespace=namespace)
                 remember(clients[alert.client_id], "system", [alert.text])
             if due:

@@ -1,10 +1,11 @@
 """Rasa graph components: text normalisation and rule-based entity extraction."""
+
 from __future__ import annotations
 
 import logging
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Text
+from typing import Any, Callable, Dict, List, Optional
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -15,11 +16,11 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot import clock, rasa_speedups
-from bot.nlu import values
-from bot.policy import plain
-from bot.settings import ROOT
-from bot.text import normalize
+from bot import rasa_speedups
+from core import clock, values
+from core.policy import plain
+from core.settings import ROOT
+from core.text import normalize
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +39,13 @@ class TextNormalizer(GraphComponent):
     """
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage,
-               resource: Resource, execution_context: ExecutionContext) -> "TextNormalizer":
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> TextNormalizer:
         return cls()
 
     @staticmethod
@@ -79,33 +85,40 @@ class SpacyRuleEntityExtractor(GraphComponent, EntityExtractorMixin):
     """
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> Dict[str, Any]:
         return {"model": "var/spacy_zh"}
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
+    def __init__(self, config: Dict[str, Any]) -> None:
         from bot.nlu import spacy_pipeline
 
         path = Path(config["model"])
         self.nlp = spacy_pipeline.load(path if path.is_absolute() else ROOT / path)
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage,
-               resource: Resource, execution_context: ExecutionContext) -> "SpacyRuleEntityExtractor":
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> SpacyRuleEntityExtractor:
         return cls(config)
 
-    def extract(self, text: str) -> List[Dict[Text, Any]]:
+    def extract(self, text: str) -> List[Dict[str, Any]]:
         entities = []
         for ent in self.nlp(text).ents:
             value = PARSERS[ent.label_](ent.text)
             if value is None:
                 continue
-            entities.append({
-                "entity": ent.label_,
-                "value": plain(value) if isinstance(value, Decimal) else str(value),
-                "start": ent.start_char,
-                "end": ent.end_char,
-                "confidence": 1.0,
-            })
+            entities.append(
+                {
+                    "entity": ent.label_,
+                    "value": plain(value) if isinstance(value, Decimal) else str(value),
+                    "start": ent.start_char,
+                    "end": ent.end_char,
+                    "confidence": 1.0,
+                }
+            )
         return entities
 
     def process(self, messages: List[Message]) -> List[Message]:

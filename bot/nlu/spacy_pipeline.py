@@ -8,6 +8,7 @@ saved inside the pipeline (config.cfg and the ruler's patterns).
 
     python -m bot.nlu.spacy_pipeline build var/spacy_zh
 """
+
 # No `from __future__ import annotations` here: spaCy's registry reads the
 # factory's real type hints.
 import re
@@ -21,7 +22,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from bot.settings import LEXICON_DIR, VAR_DIR
+from core.settings import LEXICON_DIR, VAR_DIR
 
 DEFAULT_PATH = VAR_DIR / "spacy_zh"
 CN_NUM = "零〇一二两三四五六七八九十百千万亿点"

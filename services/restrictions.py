@@ -1,0 +1,29 @@
+"""Why a client may not take new financing or short sales right now (policy rules)."""
+
+from __future__ import annotations
+
+from typing import List
+
+from core import clock, finance
+from core.formatting import day, moment
+from core.policy import Policy
+from storage.repository import ClientRecord
+
+
+def assessment_expired(record: ClientRecord, policy: Policy) -> bool:
+    a = record.assessment
+    return a is None or finance.assessment_expiry(a.assessed_on, policy) <= clock.today()
+
+
+def new_credit_blocks(record: ClientRecord, policy: Policy) -> List[str]:
+    """Readable reasons that new financing buys (and short sales) are blocked."""
+    reasons: List[str] = []
+    account = record.account
+    if account is not None and account.open_call is not None:
+        reasons.append(
+            f"您有未了结的追保通知（截止{moment(account.open_call.deadline)}），期间暂停新的融资买入和融券卖出"
+        )
+    if record.assessment is not None and assessment_expired(record, policy):
+        expiry = finance.assessment_expiry(record.assessment.assessed_on, policy)
+        reasons.append(f"您的风险测评已于{day(expiry)}过期，重新测评前不能新增融资买入")
+    return reasons
