@@ -2,36 +2,24 @@
 (function () {
   "use strict";
   var server = (window.LR_CONFIG && window.LR_CONFIG.server) || "http://127.0.0.1:5005";
-  var token = sessionStorage.getItem("lr_agent_token");
-  var me = JSON.parse(sessionStorage.getItem("lr_agent") || "null");
+  var $ = LR.$, el = LR.el, say = LR.say;
+  var session = LR.staffSession("lr_agent", show), api = session.api, logout = session.logout;
   var current = null, lastClientText = null, suggestFor = "";
-  function $(id) { return document.getElementById(id); }
-  function el(tag, text, cls) { var e = document.createElement(tag); if (text != null) e.textContent = String(text); if (cls) e.className = cls; return e; }
-  function api(method, path, body) {
-    return fetch(path, { method: method, headers: Object.assign({ "Content-Type": "application/json" }, token ? { Authorization: "Bearer " + token } : {}),
-                         body: body === undefined ? undefined : JSON.stringify(body) })
-      .then(function (r) { return r.json().catch(function () { return {}; }).then(function (d) {
-        if (r.status === 401 && path !== "/api/staff/login") logout();
-        if (!r.ok) throw new Error(d.error || "请求失败"); return d; }); });
-  }
-  function say(text, bad) { $("message").textContent = text; $("message").className = bad ? "error" : ""; }
-  function logout() { token = null; me = null; sessionStorage.removeItem("lr_agent_token"); sessionStorage.removeItem("lr_agent"); show(); }
   function show() {
-    $("login").hidden = !!token; $("app").hidden = !token; $("logout").hidden = !token;
-    $("who").textContent = me ? me.name : "";
+    $("login").hidden = !!session.token; $("app").hidden = !session.token; $("logout").hidden = !session.token;
+    $("who").textContent = session.me ? session.me.name : "";
   }
   $("logout").addEventListener("click", logout);
   $("login").addEventListener("submit", function (e) {
     e.preventDefault();
     api("POST", "/api/staff/login", { username: $("username").value, password: $("password").value }).then(function (d) {
       if (d.role !== "agent") { $("login-error").textContent = "该账号没有客服工作台权限。"; return; }
-      token = d.token; me = { name: d.name }; sessionStorage.setItem("lr_agent_token", token);
-      sessionStorage.setItem("lr_agent", JSON.stringify(me)); $("login-error").textContent = ""; show(); refreshInbox();
+      $("login-error").textContent = ""; session.login(d); refreshInbox();
     }).catch(function (err) { $("login-error").textContent = err.message; });
   });
 
   function refreshInbox() {
-    if (!token) return;
+    if (!session.token) return;
     api("GET", "/api/agent/inbox").then(function (list) {
       var ul = $("inbox"); ul.textContent = "";
       if (!list.length) ul.appendChild(el("li", "暂无待接入会话", "muted"));
@@ -45,7 +33,7 @@
   }
   function open(id) { current = id; lastClientText = null; $("conversation").hidden = false; say(""); refreshConversation(); }
   function refreshConversation() {
-    if (!token || current === null) return;
+    if (!session.token || current === null) return;
     api("GET", "/api/agent/handoffs/" + current).then(function (d) {
       $("conv-title").textContent = "会话 " + d.sender_id.slice(0, 12) + (d.client_id ? " · 客户 " + d.client_id : " · 未登录");
       $("conv-reason").textContent = "转人工原因：" + d.reason + "；状态：" + d.state + (d.agent ? "（" + d.agent + "）" : "");

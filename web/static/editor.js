@@ -1,40 +1,23 @@
 /* The education team's publishing page. All text from the server is inserted as text. */
 (function () {
   "use strict";
-  var token = sessionStorage.getItem("lr_staff_token");
-  var me = JSON.parse(sessionStorage.getItem("lr_staff") || "null");
+  var $ = LR.$, el = LR.el, say = LR.say;
+  var session = LR.staffSession("lr_staff", showApp), logout = session.logout;
   var current = null;  // {faq_id, lock, isNew}
-  function $(id) { return document.getElementById(id); }
-  function el(tag, text, cls) { var e = document.createElement(tag); if (text != null) e.textContent = String(text); if (cls) e.className = cls; return e; }
-
-  function api(method, path, body) {
-    return fetch("/api" + path, {
-      method: method, headers: Object.assign({ "Content-Type": "application/json" }, token ? { Authorization: "Bearer " + token } : {}),
-      body: body === undefined ? undefined : JSON.stringify(body)
-    }).then(function (r) {
-      return r.json().catch(function () { return {}; }).then(function (data) {
-        if (r.status === 401 && path !== "/staff/login") { logout(); }
-        if (!r.ok) { var e = new Error(data.error || ("请求失败 " + r.status)); e.status = r.status; throw e; }
-        return data;
-      });
-    });
-  }
-  function say(text, isError) { $("message").textContent = text; $("message").className = isError ? "error" : ""; }
+  function api(method, path, body) { return session.api(method, "/api" + path, body); }
 
   // -- login ----------------------------------------------------------------------
   function showApp() {
-    $("login").hidden = !!token; $("app").hidden = !token; $("logout").hidden = !token;
+    var me = session.me;
+    $("login").hidden = !!session.token; $("app").hidden = !session.token; $("logout").hidden = !session.token;
     $("who").textContent = me ? me.name + "（" + (me.role === "reviewer" ? "审核人" : "编辑") + "）" : "";
-    if (token) loadEntries();
+    if (session.token) loadEntries();
   }
-  function logout() { token = null; me = null; sessionStorage.removeItem("lr_staff_token"); sessionStorage.removeItem("lr_staff"); showApp(); }
   $("logout").addEventListener("click", logout);
   $("login").addEventListener("submit", function (e) {
     e.preventDefault();
     api("POST", "/staff/login", { username: $("username").value, password: $("password").value }).then(function (d) {
-      token = d.token; me = { name: d.name, role: d.role };
-      sessionStorage.setItem("lr_staff_token", token); sessionStorage.setItem("lr_staff", JSON.stringify(me));
-      $("login-error").textContent = ""; showApp();
+      $("login-error").textContent = ""; session.login(d);
     }).catch(function (err) { $("login-error").textContent = err.message; });
   });
 
@@ -90,7 +73,7 @@
       var vs = $("versions"); vs.textContent = "";
       d.versions.forEach(function (v) {
         var li = el("li", "v" + v.version + " " + v.status + " · " + v.author + (v.reviewer ? " / 审核 " + v.reviewer : "") + " · " + v.created_at.slice(0, 16) + (v.note ? " · " + v.note : ""));
-        if ((v.status === "superseded") && me && me.role === "reviewer") {
+        if ((v.status === "superseded") && session.me && session.me.role === "reviewer") {
           var b = el("button", "回滚到此版本"); b.type = "button"; b.dataset.rollback = v.version;
           b.addEventListener("click", function () { step("rollback", { version: v.version }); });
           li.appendChild(b);
@@ -165,7 +148,7 @@
   }
   $("csv").addEventListener("click", function (e) {
     e.preventDefault();
-    fetch("/api/editor/insights.csv", { headers: { Authorization: "Bearer " + token } }).then(function (r) { return r.blob(); }).then(function (b) {
+    fetch("/api/editor/insights.csv", { headers: { Authorization: "Bearer " + session.token } }).then(function (r) { return r.blob(); }).then(function (b) {
       var a = document.createElement("a"); a.href = URL.createObjectURL(b); a.download = "insights.csv"; a.click();
     });
   });
