@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" TF_CPP_MIN_LOG_LEVEL=3 RASA_TELEMETRY_ENABLED=false
-fingerprint=$(find config.yml domain.yml data knowledge/lexicon bot/nlu bot/text.py -type f \
+fingerprint=$(find config.yml domain.yml data knowledge/lexicon bot/nlu core/text.py core/segment.py core/values.py -type f \
   -not -name '*.pyc' -print0 | sort -z | xargs -0 sha1sum | sha1sum | cut -c1-16)
 if [ "${FORCE:-0}" != 1 ] && [ -f models/liangrong.tar.gz ] && [ "$(cat models/.fingerprint 2>/dev/null)" = "$fingerprint" ]; then
   echo "[train] model is up to date (fingerprint $fingerprint)"
