@@ -33,6 +33,7 @@ from core.auth import mint
 from core.settings import ROOT
 
 RASA = str(Path(sys.executable).parent / "rasa")
+PY = sys.executable
 SECRET = "bench-secret"
 MINIMAL_NLU = {
     "greet": ["你好", "您好", "hi", "hello", "在吗", "早上好", "嗨", "哈喽"],
@@ -257,8 +258,9 @@ def main(argv=None) -> int:
             )
             ours = Server(
                 [
-                    RASA,
-                    "run",
+                    PY,
+                    "-m",
+                    "bot.serve",
                     "-i",
                     "127.0.0.1",
                     "-p",

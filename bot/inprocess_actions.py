@@ -17,16 +17,17 @@ endpoints.yml names the actions to run here:
 
 The request and response are the action server's own JSON, and Rasa validates and
 applies the response exactly as for HTTP (the hook is `EndpointConfig.request`,
-see bot/rasa_speedups.py), so the actions do not know where they run, and the
+see bot/action_endpoint.py), so the actions do not know where they run, and the
 action server still serves all of them: without the key, every action goes there.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import threading
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Iterable, Optional
 
 from rasa.utils.endpoints import ClientResponseError
 from rasa_sdk.executor import ActionExecutor
@@ -34,50 +35,46 @@ from rasa_sdk.interfaces import ActionExecutionRejection, ActionNotFoundExceptio
 
 log = logging.getLogger(__name__)
 
-IN_PROCESS = "in_process"  # the key under action_endpoint in endpoints.yml
 ACTIONS_PACKAGE = "actions"
 
-_executor: Optional[ActionExecutor] = None
-_lock = threading.Lock()
 
+class InProcessActions:
+    """The actions endpoints.yml lists under `in_process`, run in this process."""
 
-def runs_here(endpoint_kwargs: Dict[str, Any], action_call: Any) -> bool:
-    names = endpoint_kwargs.get(IN_PROCESS) or ()
-    return isinstance(action_call, dict) and action_call.get("next_action") in names
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names = frozenset(names)
+        self._executor: Optional[ActionExecutor] = None
+        self._lock = threading.Lock()
 
+    def runs(self, action_call: Any) -> bool:
+        return isinstance(action_call, dict) and action_call.get("next_action") in self.names
 
-def executor() -> ActionExecutor:
-    """The actions package, imported and registered once per process."""
-    global _executor
-    with _lock:
-        if _executor is None:
-            found = ActionExecutor()
-            found.register_package(ACTIONS_PACKAGE)
-            _executor = found
-        return _executor
+    def executor(self) -> ActionExecutor:
+        """The actions package, imported and registered once."""
+        with self._lock:
+            if self._executor is None:
+                found = ActionExecutor()
+                found.register_package(ACTIONS_PACKAGE)
+                self._executor = found
+            return self._executor
 
+    async def warm_up(self, *_: Any) -> None:
+        """Import the actions now rather than on the first question (a start-up listener)."""
+        if self.names:
+            log.info("in-process actions: %s", ", ".join(sorted(self.names)))
+            await asyncio.get_running_loop().run_in_executor(None, self.executor)
 
-def warm_up_on_start(app: Any, _loop: Any) -> None:
-    """Sanic listener: when actions run here, import them in the background now
-    rather than on the first question."""
-    endpoint = getattr(getattr(app.ctx, "agent", None), "action_endpoint", None)
-    names = endpoint.kwargs.get(IN_PROCESS) if endpoint is not None else None
-    if names:
-        log.info("in-process actions: %s", ", ".join(names))
-        threading.Thread(target=executor, name="actions-warmup", daemon=True).start()
-
-
-async def run(action_call: Dict[str, Any]) -> Optional[Dict[str, Any]]:
-    """What the action server's webhook would answer. Its 400 and 404 answers become the
-    ClientResponseError that Rasa's RemoteAction expects from HTTP; an action that
-    raises raises here, as a 500 would (Rasa logs it, and the channel says it is busy)."""
-    try:
-        return await executor().run(action_call)
-    except ActionExecutionRejection as e:
-        raise ClientResponseError(
-            400, "Bad Request", json.dumps({"error": e.message, "action_name": e.action_name})
-        ) from e
-    except ActionNotFoundException as e:
-        raise ClientResponseError(
-            404, "Not Found", json.dumps({"error": e.message, "action_name": e.action_name})
-        ) from e
+    async def run(self, action_call: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+        """What the action server's webhook would answer. Its 400 and 404 answers become the
+        ClientResponseError that Rasa's RemoteAction expects from HTTP; an action that
+        raises raises here, as a 500 would (Rasa logs it, and the channel says it is busy)."""
+        try:
+            return await self.executor().run(action_call)
+        except ActionExecutionRejection as e:
+            raise ClientResponseError(
+                400, "Bad Request", json.dumps({"error": e.message, "action_name": e.action_name})
+            ) from e
+        except ActionNotFoundException as e:
+            raise ClientResponseError(
+                404, "Not Found", json.dumps({"error": e.message, "action_name": e.action_name})
+            ) from e

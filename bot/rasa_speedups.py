@@ -5,33 +5,35 @@
   per custom action on this machine, more than NLU and retrieval together. Here
   the schema is checked once and a compiled validator is reused; responses are
   validated exactly as before (same schema, same error message).
-- Rasa opens a new HTTP connection to the action server for every custom action;
-  one kept-alive session is reused instead.
 - Each message runs the model's graph three times (NLU, then a prediction before
   and after the action), and each run re-derived the sub-graph and handed it to
   dask's generic scheduler: 1.6 ms of a turn (9.5 → 7.9 ms for a parse and two
   predictions). The graph is fixed once the model is loaded, so the execution
   order for a set of targets is worked out once and the nodes are called in that
   order, with the same inputs and results.
-- Actions listed under `in_process` in endpoints.yml run in this process
-  (bot/inprocess_actions.py).
+
+Rasa 3.6 has no extension point for either (the processor hard-codes DaskGraphRunner,
+and RemoteAction validates in a private method), so `install()` replaces the two
+methods. It is called once, by the server's start-up (bot/serve.py), never at import,
+and only for the Rasa version this was written for; `BOT_RASA_SPEEDUPS=0` leaves Rasa
+stock. tests/test_rasa_speedups.py compares both with stock Rasa's results.
 """
 
 from __future__ import annotations
 
-import asyncio
+import logging
 from functools import lru_cache
 from typing import Any, Dict, List, Optional, Tuple
 
-import aiohttp
+import rasa
 import rasa.core.actions.action as rasa_action
 from jsonschema import ValidationError
 from jsonschema.validators import validator_for
 from rasa.engine.exceptions import GraphRunError
 from rasa.engine.runner.dask import DaskGraphRunner
-from rasa.utils.endpoints import EndpointConfig
 
-from bot import inprocess_actions
+log = logging.getLogger(__name__)
+WRITTEN_FOR = "3.6.21"
 
 
 @lru_cache(maxsize=1)
@@ -53,55 +55,6 @@ def _validate_action_result(self: Any, result: Dict[str, Any]) -> bool:
             f"{rasa_action.DOCS_BASE_URL}/custom-actions"
         )
         raise e
-
-
-# -- keep-alive to the action server ----------------------------------------------------
-# Rasa opens a new aiohttp session (and TCP connection) for every custom action. One
-# session per endpoint and event loop is reused instead; a request that finds its
-# kept-alive connection closed (action server restarted) is sent once more on a new one.
-_sessions: Dict[tuple, aiohttp.ClientSession] = {}
-
-
-class _Borrowed:
-    def __init__(self, session: aiohttp.ClientSession) -> None:
-        self.session = session
-
-    async def __aenter__(self) -> aiohttp.ClientSession:
-        return self.session
-
-    async def __aexit__(self, *exc: Any) -> bool:
-        return False  # the shared session stays open
-
-
-def _shared_session(self: EndpointConfig) -> _Borrowed:
-    key = (id(asyncio.get_event_loop()), id(self))
-    session = _sessions.get(key)
-    if session is None or session.closed:
-        session = _sessions[key] = _new_session(self)
-    return _Borrowed(session)
-
-
-async def _request(self: EndpointConfig, *args: Any, **kwargs: Any) -> Any:
-    if inprocess_actions.runs_here(self.kwargs, kwargs.get("json")):
-        return await inprocess_actions.run(kwargs["json"])
-    try:
-        return await _original_request(self, *args, **kwargs)
-    except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
-        stale = _sessions.pop((id(asyncio.get_event_loop()), id(self)), None)
-        if stale is not None:
-            await stale.close()
-        return await _original_request(self, *args, **kwargs)
-
-
-async def close_sessions(*_: Any) -> None:
-    """Close this event loop's kept-alive sessions (a Sanic `after_server_stop` listener)."""
-    loop_id = id(asyncio.get_event_loop())
-    for key in [k for k in _sessions if k[0] == loop_id]:
-        await _sessions.pop(key).close()
-
-
-_new_session = EndpointConfig.session
-_original_request = EndpointConfig.request
 
 
 # -- the graph runner -------------------------------------------------------------------
@@ -154,8 +107,24 @@ def _run_graph(
 _dask_run = DaskGraphRunner.run
 
 
-def install() -> None:
-    DaskGraphRunner.run = _run_graph
-    rasa_action.RemoteAction._validate_action_result = _validate_action_result
-    EndpointConfig.session = _shared_session
-    EndpointConfig.request = _request
+_stock_validate = rasa_action.RemoteAction._validate_action_result
+
+
+def installed() -> bool:
+    return DaskGraphRunner.run is _run_graph  # type: ignore[comparison-overlap]
+
+
+def install() -> bool:
+    """Replace the two methods, if this is the Rasa they were written for."""
+    if rasa.__version__ != WRITTEN_FOR:
+        log.warning("Rasa speed-ups skipped: written for Rasa %s, found %s", WRITTEN_FOR, rasa.__version__)
+        return False
+    DaskGraphRunner.run = _run_graph  # type: ignore[method-assign]
+    rasa_action.RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
+    log.info("Rasa speed-ups installed: graph runs in a fixed order, action responses checked by a compiled schema")
+    return True
+
+
+def uninstall() -> None:
+    DaskGraphRunner.run = _dask_run  # type: ignore[method-assign]
+    rasa_action.RemoteAction._validate_action_result = _stock_validate  # type: ignore[method-assign]

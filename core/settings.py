@@ -21,6 +21,7 @@ class Settings:
     jwt_algorithm: str = "HS256"
     demo_mode: bool = False
     db_timeout_s: float = 3.0
+    rasa_speedups: bool = True
 
 
 def get_settings() -> Settings:
@@ -31,4 +32,5 @@ def get_settings() -> Settings:
         jwt_secret=os.environ.get("BOT_JWT_SECRET", "demo-secret-change-me"),
         demo_mode=os.environ.get("BOT_DEMO_MODE", "0") in ("1", "true", "yes"),
         db_timeout_s=float(os.environ.get("BOT_DB_TIMEOUT_S", "3")),
+        rasa_speedups=os.environ.get("BOT_RASA_SPEEDUPS", "1") not in ("0", "false", "no"),
     )

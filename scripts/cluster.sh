@@ -40,7 +40,7 @@ start() {
     echo $! >"$DIR/actions-$port.pid"
   done
   for port in "${RASA_PORTS[@]}"; do
-    setsid .venv/bin/rasa run -i 127.0.0.1 -p "$port" -m models/liangrong.tar.gz --credentials credentials.yml \
+    setsid .venv/bin/python -m bot.serve -i 127.0.0.1 -p "$port" -m models/liangrong.tar.gz --credentials credentials.yml \
       --endpoints deploy/production/endpoints.yml --cors "*" \
       --logging-config-file deploy/production/logging.yml >"$DIR/rasa-$port.log" 2>&1 &
     echo $! >"$DIR/rasa-$port.pid"

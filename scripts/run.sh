@@ -16,7 +16,7 @@ trap stop INT TERM EXIT
 
 .venv/bin/rasa run actions --actions actions -p "$ACTIONS_PORT" >var/log/actions.log 2>&1 &
 pids+=($!)
-.venv/bin/rasa run -i 127.0.0.1 -p "$RASA_PORT" -m models/liangrong.tar.gz \
+.venv/bin/python -m bot.serve -i 127.0.0.1 -p "$RASA_PORT" -m models/liangrong.tar.gz \
   --credentials credentials.yml --endpoints endpoints.yml \
   --cors "http://127.0.0.1:$PAGES_PORT" "http://localhost:$PAGES_PORT" >var/log/rasa.log 2>&1 &
 pids+=($!)

@@ -134,11 +134,11 @@ class Servers:
     def start_rasa(self) -> None:
         if not MODEL.exists():
             raise RuntimeError("no trained model: run `make setup` first")
-        rasa = str(Path(sys.executable).parent / "rasa")
         self.rasa = self._spawn(
             [
-                rasa,
-                "run",
+                sys.executable,
+                "-m",
+                "bot.serve",
                 "-i",
                 "127.0.0.1",
                 "-p",

@@ -1,5 +1,6 @@
-"""bot/rasa_speedups.py and bot/inprocess_actions.py change how Rasa runs, not what it
-decides: the same parses, predictions and action results as stock Rasa 3.6."""
+"""bot/rasa_speedups.py, bot/action_endpoint.py and bot/inprocess_actions.py change how
+Rasa runs, not what it decides: the same parses, predictions and action results as stock
+Rasa 3.6. Importing any module of the project changes nothing in Rasa."""
 
 import asyncio
 from typing import Any, Dict
@@ -14,7 +15,9 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 
-from bot import inprocess_actions, rasa_speedups
+from bot import rasa_speedups
+from bot.action_endpoint import ActionEndpoint
+from bot.inprocess_actions import InProcessActions
 from tests.conftest import MODEL
 
 QUESTIONS = [
@@ -58,15 +61,45 @@ def _parse_and_predict(agent, text: str):
     return parsed, (prediction.max_confidence_index, prediction.policy_name, prediction.probabilities)
 
 
-def test_graph_runner_gives_what_dask_gives(agent, monkeypatch):
-    assert DaskGraphRunner.run is rasa_speedups._run_graph  # installed with the model's components
-    ours = [_parse_and_predict(agent, q) for q in QUESTIONS]
-    monkeypatch.setattr(DaskGraphRunner, "run", rasa_speedups._dask_run)
+@pytest.fixture()
+def speedups():
+    assert rasa_speedups.install()
+    yield
+    rasa_speedups.uninstall()
+
+
+def test_importing_the_project_changes_nothing_in_rasa():
+    import importlib
+    import pkgutil
+
+    stock = (DaskGraphRunner.run, RemoteAction._validate_action_result, EndpointConfig.request, EndpointConfig.session)
+    for package in ("core", "storage", "services", "bot", "actions", "web"):
+        module = importlib.import_module(package)
+        for info in pkgutil.walk_packages(module.__path__, package + "."):
+            if ".migrations" not in info.name and not info.name.endswith("__main__"):
+                importlib.import_module(info.name)
+    now = (DaskGraphRunner.run, RemoteAction._validate_action_result, EndpointConfig.request, EndpointConfig.session)
+    assert now == stock and not rasa_speedups.installed()
+
+
+def test_speedups_refuse_another_rasa_version(monkeypatch):
+    import rasa
+
+    monkeypatch.setattr(rasa, "__version__", "3.7.0")
+    assert not rasa_speedups.install() and not rasa_speedups.installed()
+
+
+def test_graph_runner_gives_what_dask_gives(agent):
     stock = [_parse_and_predict(agent, q) for q in QUESTIONS]
+    assert rasa_speedups.install()
+    try:
+        ours = [_parse_and_predict(agent, q) for q in QUESTIONS]
+    finally:
+        rasa_speedups.uninstall()
     assert ours == stock
 
 
-def test_graph_runner_rejects_an_input_named_like_a_node(agent):
+def test_graph_runner_rejects_an_input_named_like_a_node(agent, speedups):
     from rasa.engine.exceptions import GraphRunError
 
     runner = agent.processor.graph_runner
@@ -91,7 +124,7 @@ def _tracker(text: str, metadata: Dict[str, Any]) -> DialogueStateTracker:
     )
 
 
-def _run_remote(agent, name: str, text: str, endpoint: EndpointConfig, metadata=None):
+def _run_remote(agent, name: str, text: str, endpoint: ActionEndpoint, metadata=None):
     action = RemoteAction(name, endpoint)
     output = CollectingOutputChannel()
     nlg = TemplatedNaturalLanguageGenerator(agent.domain.responses)
@@ -100,14 +133,14 @@ def _run_remote(agent, name: str, text: str, endpoint: EndpointConfig, metadata=
         try:
             return await action.run(output, nlg, _tracker(text, metadata or {}), agent.domain)
         finally:
-            await rasa_speedups.close_sessions()
+            await endpoint.close()
 
     return asyncio.run(run_and_close())
 
 
 def test_listed_actions_run_in_process_through_rasas_own_remote_action(agent, database_url):
     # nothing listens on port 9: only an in-process run can answer
-    endpoint = EndpointConfig(url="http://127.0.0.1:9/webhook", in_process=["action_answer_faq"])
+    endpoint = ActionEndpoint(url="http://127.0.0.1:9/webhook", in_process=["action_answer_faq"])
     events = _run_remote(agent, "action_answer_faq", "融资利率是多少", endpoint)
     said = [e for e in events if isinstance(e, BotUttered)]
     assert said and "6.8%" in said[0].text
@@ -122,9 +155,80 @@ def test_listed_actions_run_in_process_through_rasas_own_remote_action(agent, da
 
 
 def test_in_process_errors_look_like_the_action_servers():
-    assert inprocess_actions.runs_here({"in_process": ["action_answer_faq"]}, {"next_action": "action_answer_faq"})
-    assert not inprocess_actions.runs_here({}, {"next_action": "action_answer_faq"})
-    assert not inprocess_actions.runs_here({"in_process": ["action_answer_faq"]}, None)
+    listed = InProcessActions(["action_answer_faq"])
+    assert listed.runs({"next_action": "action_answer_faq"})
+    assert not InProcessActions([]).runs({"next_action": "action_answer_faq"})
+    assert not listed.runs(None)
     with pytest.raises(ClientResponseError) as missing:
-        asyncio.run(inprocess_actions.run({"next_action": "action_does_not_exist", "tracker": {}}))
+        asyncio.run(
+            InProcessActions(["action_does_not_exist"]).run({"next_action": "action_does_not_exist", "tracker": {}})
+        )
     assert missing.value.status == 404 and "action_does_not_exist" in missing.value.text
+
+
+def test_endpoints_yml_action_endpoint_is_wrapped_with_its_options():
+    from rasa.core.utils import AvailableEndpoints
+
+    from tests.conftest import ROOT
+
+    endpoint = ActionEndpoint.wrap(AvailableEndpoints.read_endpoints(str(ROOT / "endpoints.yml")).action)
+    assert isinstance(endpoint, ActionEndpoint) and endpoint.url.endswith("/webhook")
+    assert "action_answer_faq" in endpoint.in_process.names
+    assert isinstance(endpoint.copy(), ActionEndpoint)
+
+
+class _OneShotServer:
+    """A loopback HTTP server that reads one request, counts it, and closes the connection
+    without answering: what a kept-alive connection closed by the server looks like."""
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        self.requests = 0
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                if conn.recv(65536):
+                    self.requests += 1
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.mark.parametrize(("name", "expected_requests"), [("action_query_quota", 1), ("action_answer_faq", 2)])
+def test_a_dropped_request_is_sent_again_only_for_idempotent_actions(name, expected_requests):
+    import aiohttp
+
+    server = _OneShotServer()
+    endpoint = ActionEndpoint(url=f"http://127.0.0.1:{server.port}/webhook", idempotent=["action_answer_faq"])
+
+    async def call():
+        try:
+            await endpoint.request(json={"next_action": name}, method="post")
+        finally:
+            await endpoint.close()
+
+    with pytest.raises((aiohttp.ServerDisconnectedError, aiohttp.ClientOSError)):
+        asyncio.run(call())
+    server.close()
+    assert server.requests == expected_requests
+
+
+def test_connecting_failures_are_retried_once():
+    import aiohttp
+
+    endpoint = ActionEndpoint(url="http://127.0.0.1:9/webhook")
+    with pytest.raises(aiohttp.ClientConnectorError):
+        asyncio.run(endpoint.request(json={"next_action": "action_query_quota"}, method="post"))

@@ -18,7 +18,6 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import inprocess_actions, rasa_speedups
 from bot.channels.common import (
     EMPTY_TEXT,
     ChannelInputError,
@@ -49,8 +48,6 @@ class TokenRestInput(JsonChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint("token_rest_webhook", __name__)
         limiter = RateLimiter()
-        bp.listener("after_server_start")(inprocess_actions.warm_up_on_start)  # the agent is loaded by then
-        bp.listener("after_server_stop")(rasa_speedups.close_sessions)
 
         @bp.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:

@@ -16,17 +16,12 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot import rasa_speedups
 from core import clock, values
 from core.policy import plain
 from core.settings import ROOT
 from core.text import normalize
 
 log = logging.getLogger(__name__)
-
-# Rasa imports this module whenever it loads our model (server, shell, tests), so
-# this is where the custom-action speed-up is installed (see bot/rasa_speedups.py).
-rasa_speedups.install()
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
