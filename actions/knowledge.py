@@ -11,8 +11,9 @@ from actions.common import BaseAction, BusyError, entity_values, note_unanswered
 from actions.service import hand_off
 from core.knowledge.model import Entry, Hit
 from core.policy import Policy
+from services.context import current
 from services.knowledge.insights import lectures
-from services.knowledge.service import KnowledgeService, shared_service
+from services.knowledge.service import KnowledgeService
 from services.knowledge.store import shipped_ids
 from storage.db import session_scope
 from storage.repository import has_open_margin_call
@@ -103,7 +104,7 @@ async def unanswered(dispatcher: CollectingDispatcher, tracker: Tracker, outcome
 
 async def answer_from_knowledge(dispatcher: CollectingDispatcher, tracker: Tracker, nothing_close: str) -> None:
     """Answer, ask which topic was meant, or say what we cover ("nothing_close")."""
-    service = shared_service()
+    service = current().knowledge
     entry = next((e for e in (service.get(str(f)) for f in entity_values(tracker, "faq_id")) if e), None)
     if entry is None:  # not a topic button: rank the question
         decision = service.decide((tracker.latest_message or {}).get("text") or "")
@@ -157,7 +158,7 @@ class ActionOutOfScope(BaseAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
-        service = shared_service()
+        service = current().knowledge
         decision = service.decide((tracker.latest_message or {}).get("text") or "")
         best = decision.best
         if decision.kind == "answer" and best.faq_id not in shipped_ids() and best.score >= self.NEW_TOPIC_MIN_SCORE:

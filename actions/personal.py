@@ -27,7 +27,7 @@ from actions.common import (
 from actions.knowledge import send_clarify, send_entry
 from actions.service import hand_off
 from core.policy import Policy, get_policy
-from services.knowledge.service import shared_service
+from services.context import current
 from storage.db import session_scope
 from storage.repository import ClientRecord, audit, load_client
 
@@ -49,7 +49,7 @@ def lookup(client_id: str, action: str, detail: str = "") -> Optional[ClientReco
 
 
 def related_rule(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-    service = shared_service()
+    service = current().knowledge
     decision = service.decide((tracker.latest_message or {}).get("text") or "")
     if decision.kind == "answer":
         send_entry(dispatcher, service, decision.hits[0].entry)

@@ -49,9 +49,9 @@ async def predict(agent: Any, texts: List[str]) -> List[Tuple[str, float]]:
 def resolve_fallback(text: str, intent: str) -> str:
     if intent != "nlu_fallback":
         return intent
-    from services.knowledge.service import shared_service
+    from services.context import current
 
-    return "faq" if shared_service().decide(text).kind == "answer" else "out_of_scope"
+    return "faq" if current().knowledge.decide(text).kind == "answer" else "out_of_scope"
 
 
 def scores(gold: List[str], pred: List[str]) -> Dict[str, Dict[str, float]]:

@@ -47,7 +47,7 @@ def main(argv=None) -> int:
     parser.add_argument("files", nargs="*", default=["heldout_faq.yml", "fresh_faq.yml"])
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    service = KnowledgeService(watch=False)
+    service = KnowledgeService()
     build = time.perf_counter() - started
     seen = {normalize(t) for entry in service.entries for t in entry.texts}
     for name in args.files:

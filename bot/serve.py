@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from typing import List, Optional
+from typing import Any, Awaitable, Callable, List, Optional
 
 import rasa.core.run
 from rasa.__main__ import create_argument_parser
@@ -30,6 +30,7 @@ from rasa.utils.common import configure_logging_and_warnings
 from bot import rasa_speedups
 from bot.action_endpoint import ActionEndpoint
 from core.settings import get_settings
+from services.context import AppContext, install
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +40,25 @@ def parse(argv: Optional[List[str]]) -> argparse.Namespace:
     return create_argument_parser().parse_args(["run", *(sys.argv[1:] if argv is None else argv)])
 
 
+def _start(context: AppContext) -> Callable[..., Awaitable[None]]:
+    async def start(app: Any, loop: Any) -> None:  # builds the knowledge index (about 1 s) before the model loads
+        await loop.run_in_executor(None, context.start)
+
+    return start
+
+
+def _stop(context: AppContext) -> Callable[..., Awaitable[None]]:
+    async def stop(app: Any, loop: Any) -> None:
+        await loop.run_in_executor(None, context.stop)
+
+    return stop
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse(argv)
     configure_logging_and_warnings(args.loglevel, args.logging_config_file, warn_only_once=True)
     settings = get_settings()
+    context = install(AppContext(settings))
     if settings.rasa_speedups:
         rasa_speedups.install()
     else:
@@ -50,11 +66,9 @@ def main(argv: Optional[List[str]] = None) -> None:
     endpoints = AvailableEndpoints.read_endpoints(args.endpoints or DEFAULT_ENDPOINTS_PATH)
     action = ActionEndpoint.wrap(endpoints.action)
     endpoints.action = action
-    listeners = (
-        []
-        if action is None
-        else [(action.in_process.warm_up, "after_server_start"), (action.close, "after_server_stop")]
-    )
+    listeners = [(_start(context), "before_server_start"), (_stop(context), "after_server_stop")]
+    if action is not None:
+        listeners += [(action.in_process.warm_up, "after_server_start"), (action.close, "after_server_stop")]
     kwargs = minimal_kwargs(vars(args), rasa.core.run.serve_application)
     kwargs.update(
         model_path=_validate_model_path(args.model, "model", DEFAULT_MODELS_PATH),

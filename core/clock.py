@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import os
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from core.policy import Policy, get_policy
+from core.settings import get_settings
 
 TZ = ZoneInfo("Asia/Shanghai")
 
 
 def now() -> datetime:
     """Current broker-local time; BOT_FAKE_NOW (ISO) pins it for demos and tests."""
-    fake = os.environ.get("BOT_FAKE_NOW")
+    fake = get_settings().fake_now
     if fake:
         moment = datetime.fromisoformat(fake)
         return moment if moment.tzinfo else moment.replace(tzinfo=TZ)

@@ -43,20 +43,24 @@ def _row(sender_id: str, role: str, text: str) -> Dict[str, Any]:
     }
 
 
+_STOP: Dict[str, Any] = {}  # queued by stop(): the writer ends after the rows before it
+
+
 class TranscriptWriter:
     """Writes chat messages in small batches from one background thread, so the chat
     path never waits for (or commits to) the database once per message. Rows are
     plain dicts written with one multi-row insert: ORM objects cost the chat path
     their construction and the writer a flush that held the GIL for milliseconds."""
 
-    def __init__(self, max_batch: int = 200, linger_s: float = 0.2) -> None:
+    def __init__(self, database_url: Optional[str] = None, max_batch: int = 200, linger_s: float = 0.2) -> None:
+        self.database_url = database_url
         self.queue: queue.Queue[Dict[str, Any]] = queue.Queue(maxsize=100_000)
         self.max_batch, self.linger_s = max_batch, linger_s
-        self._started = False
+        self._thread: Optional[threading.Thread] = None
         self._lock = threading.Lock()
 
     def add(self, sender_id: str, role: str, texts: List[str]) -> None:
-        self._start()
+        self.start()
         for text in texts:
             if text:
                 try:
@@ -64,14 +68,24 @@ class TranscriptWriter:
                 except queue.Full:
                     log.warning("transcript queue full; dropping a message of %s", sender_id)
 
-    def _start(self) -> None:
+    def start(self) -> None:
+        """Start the writer thread (once; `add` starts it too)."""
         with self._lock:
-            if not self._started:
-                self._started = True
-                threading.Thread(target=self._run, name="transcript-writer", daemon=True).start()
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="transcript-writer", daemon=True)
+                self._thread.start()
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """Write what is queued, then end the thread."""
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self.queue.put(_STOP)
+            thread.join(timeout_s)
 
     def _run(self) -> None:
-        while True:
+        stopping = False
+        while not stopping:
             batch = [self.queue.get()]
             deadline = time.monotonic() + self.linger_s
             while len(batch) < self.max_batch and time.monotonic() < deadline:
@@ -79,14 +93,21 @@ class TranscriptWriter:
                     batch.append(self.queue.get(timeout=max(0.0, deadline - time.monotonic())))
                 except queue.Empty:
                     break
+            stopping = any(row is _STOP for row in batch)
+            batch = [row for row in batch if row is not _STOP]
+            if not batch:
+                continue
+            deadline = time.monotonic() + self.linger_s
+            while len(batch) < self.max_batch and time.monotonic() < deadline:
+                try:
+                    batch.append(self.queue.get(timeout=max(0.0, deadline - time.monotonic())))
+                except queue.Empty:
+                    break
             try:
-                with session_scope() as session:
+                with session_scope(self.database_url) as session:
                     session.execute(insert(TranscriptMessage), batch)
             except Exception:
                 log.warning("transcript write failed (%d messages)", len(batch), exc_info=True)
-
-
-TRANSCRIPT = TranscriptWriter()
 
 
 def open_handoff(sender_id: str, client_id: Optional[str], reason: str) -> int:

@@ -120,10 +120,7 @@ class Servers:
         )
 
     def start_actions(self) -> None:
-        rasa = str(Path(sys.executable).parent / "rasa")
-        self.actions = self._spawn(
-            [rasa, "run", "actions", "--actions", "actions", "-p", str(self.actions_port)], "actions.log"
-        )
+        self.actions = self._spawn([sys.executable, "-m", "actions.serve", "-p", str(self.actions_port)], "actions.log")
         wait_http(f"http://127.0.0.1:{self.actions_port}/health", 90, self.actions)
 
     def stop_actions(self) -> None:

@@ -11,7 +11,7 @@ from selenium.webdriver.common.keys import Keys
 from sqlalchemy import func, select
 
 from core.errors import Invalid
-from services import alerts
+from services import alerts, context
 from storage import migrate
 from storage.content import Alert, OutboxMessage
 from storage.db import session_scope
@@ -80,7 +80,7 @@ def test_a_message_a_channel_logged_is_not_delivered_again(fresh_db):
 
     from services import handoff
 
-    handoff.TRANSCRIPT.add("alert-room", "system", ["【风险预警】测试"])
+    context.current().transcript.add("alert-room", "system", ["【风险预警】测试"])
     deadline = time.monotonic() + 10
     while not handoff.transcript("alert-room") and time.monotonic() < deadline:
         time.sleep(0.1)

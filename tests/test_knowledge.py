@@ -139,6 +139,7 @@ def test_published_change_goes_live_without_retraining(tmp_path, policy):
     faq = tmp_path / "faq"
     shutil.copytree(ROOT / "knowledge" / "faq", faq)
     service = KnowledgeService(FileStore(faq), check_interval_s=0.2)
+    service.start()
     assert service.get("interest_financing_rate").version == 1
     data = yaml.safe_load((faq / "interest_financing_rate.yml").read_text(encoding="utf-8"))
     data["version"] = 2
@@ -151,6 +152,7 @@ def test_published_change_goes_live_without_retraining(tmp_path, policy):
             break
         time.sleep(0.1)
     assert service.rank("融资利率是多少", k=1)[0].entry.version == 2
+    service.stop()
 
 
 @pytest.mark.parametrize(

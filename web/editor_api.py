@@ -23,8 +23,8 @@ from core.inputs import parse_json
 from core.knowledge.retriever import Retriever
 from core.knowledge.validate import ID_PATTERN
 from core.policy import PolicyError, get_policy
+from services.context import current
 from services.knowledge import insights, publishing
-from services.knowledge.service import shared_service
 from services.staff import authenticate, mint_staff_token, verify_staff_token
 from storage.db import session_scope
 from web.errors import BUSY, error
@@ -207,7 +207,7 @@ async def try_question(request: Request):
     faq_id, content = str(body.get("faq_id") or ""), body.get("content")
 
     def run():
-        service = shared_service()
+        service = current().knowledge
         before = service.rank(text, k=3)
         after = before
         if faq_id and isinstance(content, dict):

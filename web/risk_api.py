@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-import os
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -21,6 +20,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 
 from core.errors import NotFound
+from core.settings import get_settings
 from services import alerts
 from web.editor_api import bearer, blocking, body_of, error
 
@@ -30,7 +30,7 @@ bp = Blueprint("risk_api", url_prefix="/api/risk")
 
 @bp.post("/events")
 async def event(request: Request):
-    key = os.environ.get("BOT_RISK_API_KEY")
+    key = get_settings().risk_api_key
     if not key:
         return error("risk events API is not enabled", 404)
     given = bearer(request) or ""

@@ -10,14 +10,15 @@ mode is on (BOT_DEMO_MODE, default on for `make run`) and only for demo clients.
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
+from typing import Optional
 
 from sanic import Sanic, response
 from sanic.request import Request
 
 from core.auth import mint
 from core.settings import get_settings
+from services.context import AppContext, install
 from web import agent_api, editor_api, risk_api
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -46,8 +47,10 @@ def _page_handler(page: str):
     return handler
 
 
-def create_app(rasa_url: str) -> Sanic:
+def create_app(rasa_url: str, context: Optional[AppContext] = None) -> Sanic:
     app = Sanic("liangrong_pages")
+    context = context or install(AppContext(get_settings()))
+    app.ctx.lr = context
 
     @app.on_response
     async def headers(request: Request, resp) -> None:
@@ -74,10 +77,21 @@ def create_app(rasa_url: str) -> Sanic:
     app.blueprint(agent_api.bp)
     app.blueprint(risk_api.bp)
 
+    @app.listener("before_server_start")
+    async def start_context(app_, loop) -> None:
+        await loop.run_in_executor(None, context.start)
+
     @app.listener("after_server_start")
     async def start_alert_scan(app_, loop) -> None:
-        interval = float(os.environ.get("BOT_ALERT_SCAN_S", "60"))
-        app_.ctx.scan_task = loop.create_task(risk_api.scheduled_scan(interval))
+        app_.ctx.scan_task = loop.create_task(risk_api.scheduled_scan(context.settings.alert_scan_s))
+
+    @app.listener("before_server_stop")
+    async def stop_alert_scan(app_, loop) -> None:
+        app_.ctx.scan_task.cancel()
+
+    @app.listener("after_server_stop")
+    async def stop_context(app_, loop) -> None:
+        await loop.run_in_executor(None, context.stop)
 
     app.static("/static", str(STATIC), name="static")
     return app

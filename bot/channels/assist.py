@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from typing import Any, Awaitable, Callable, Dict
 
 from rasa.core.channels.channel import UserMessage
@@ -23,7 +22,7 @@ from sanic.response import HTTPResponse
 from bot.channels.common import MAX_MESSAGE_CHARS, JsonChannel
 from bot.channels.guards import RateLimiter, client_ip
 from core.text import clean, has_meaningful_text
-from services.knowledge.service import shared_service
+from services.context import current
 
 log = logging.getLogger(__name__)
 MAX_TOP_K = 10
@@ -49,7 +48,7 @@ def parse_request(body: Any) -> Dict[str, Any]:
 
 
 def suggestions(text: str, top_k: int) -> list:
-    service = shared_service()
+    service = current().knowledge
     return [
         {
             "faq_id": hit.faq_id,
@@ -71,8 +70,6 @@ class AssistInput(JsonChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint("assist_webhook", __name__)
         limiter = RateLimiter()
-        # build the knowledge index now, not on the first agent's request
-        threading.Thread(target=shared_service, name="knowledge-warmup", daemon=True).start()
 
         @bp.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:

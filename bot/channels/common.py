@@ -10,7 +10,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel
 from core import auth
 from core.inputs import parse_json
 from core.text import clean, has_meaningful_text
-from services.handoff import TRANSCRIPT
+from services.context import current
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ def build_metadata(raw: Any) -> Dict[str, Any]:
 
 def remember(sender_id: str, role: str, texts: List[str]) -> None:
     """Add messages to the transcript agents read (written in the background)."""
-    TRANSCRIPT.add(sender_id, role, texts)
+    current().transcript.add(sender_id, role, texts)
 
 
 def check_message_id(value: Any) -> Optional[str]:

@@ -47,46 +47,90 @@ class Decision:
 
 
 class KnowledgeService:
+    """Ranks questions over the published entries of `store`.
+
+    When the store cannot be read at construction (database down) or holds nothing yet,
+    the service answers from `fallback` (the shipped files) and keeps asking the store:
+    the first good read replaces the index. `start()` begins watching the store's
+    revision in a background thread; `stop()` ends it.
+    """
+
     def __init__(
         self,
         store: Optional[KnowledgeStore] = None,
         check_interval_s: float = 0.5,
         thresholds: Thresholds = Thresholds(),
-        watch: bool = True,
+        fallback: Optional[KnowledgeStore] = None,
     ) -> None:
         self.store = store or default_store()
+        self.fallback = fallback
         self.check_interval_s = check_interval_s
         self.thresholds = thresholds
-        self._revision = self.store.revision()
-        self._retriever = Retriever(self.store.published())
+        self.rebuild_seconds = 0.0
+        self._revision: Optional[str] = None
         self._failing = False
-        if watch:  # keep the index fresh whether or not questions are arriving
-            threading.Thread(target=self._watch, name="knowledge-watch", daemon=True).start()
+        self._stop = threading.Event()
+        self._thread: Optional[threading.Thread] = None
+        if not self._refresh_if_changed():
+            if fallback is None:
+                raise RuntimeError("knowledge store unavailable and no fallback")
+            log.warning("knowledge store unavailable at start: answering from the shipped files, retrying")
+            self._retriever = Retriever(fallback.published())
 
-    # -- freshness --------------------------------------------------------------
+    # -- lifecycle --------------------------------------------------------------
+    def start(self) -> None:
+        """Keep the index fresh in the background, whether or not questions arrive."""
+        if self._thread is None:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._watch, name="knowledge-watch", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(self.check_interval_s * 4)
+            self._thread = None
+
     def _watch(self) -> None:
-        while True:
-            time.sleep(self.check_interval_s)
+        while not self._stop.wait(self.check_interval_s):
             self._refresh_if_changed()
 
-    def _refresh_if_changed(self) -> None:
+    # -- freshness --------------------------------------------------------------
+    @property
+    def revision(self) -> Optional[str]:
+        """The store revision the index was built from; None while serving the fallback."""
+        return self._revision
+
+    @property
+    def ready(self) -> bool:
+        """Serving the store's current published state (not the fallback, not stale)."""
+        return self._revision is not None and not self._failing
+
+    def _refresh_if_changed(self) -> bool:
+        """Rebuild when the store's revision moved; False when the store could not be read."""
         try:
             revision = self.store.revision()
             if revision != self._revision:
                 started = time.monotonic()
-                retriever = Retriever(self.store.published())
+                entries = self.store.published()
+                if not entries and self.fallback is not None:
+                    raise LookupError("the store holds no published entries yet")
+                retriever = Retriever(entries)
                 self._retriever, self._revision = retriever, revision  # readers see one or the other
+                self.rebuild_seconds = time.monotonic() - started
                 log.info(
                     "knowledge index rebuilt in %.2fs (%d entries, revision %s)",
-                    time.monotonic() - started,
+                    self.rebuild_seconds,
                     len(retriever.entries),
                     revision,
                 )
             self._failing = False
+            return True
         except Exception:  # store unreachable or a bad entry: keep serving the previous index
             if not self._failing:  # once per outage, not every poll
                 log.warning("knowledge refresh failed; keeping the previous index", exc_info=True)
             self._failing = True
+            return False
 
     # -- queries ----------------------------------------------------------------
     @property
@@ -118,17 +162,3 @@ class KnowledgeService:
 
     def render(self, entry: Entry) -> str:
         return entry.render(self.policy)
-
-
-_shared: Optional[KnowledgeService] = None
-_shared_lock = threading.Lock()
-
-
-def shared_service() -> KnowledgeService:
-    """One service per process, built on first use (never at import time); it
-    watches its store for published changes."""
-    global _shared
-    with _shared_lock:
-        if _shared is None:
-            _shared = KnowledgeService()
-        return _shared

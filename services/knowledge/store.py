@@ -15,7 +15,7 @@ from typing import List, Protocol
 import yaml
 
 from core.knowledge.model import Entry
-from core.settings import FAQ_DIR
+from core.settings import FAQ_DIR, get_settings
 
 
 class KnowledgeStore(Protocol):
@@ -53,7 +53,7 @@ class FileStore:
 class DbStore:
     """The published state in the database, shared by every running assistant."""
 
-    def __init__(self, url: str | None = None) -> None:
+    def __init__(self, url: str) -> None:
         self.url = url
 
     def revision(self) -> str:
@@ -74,7 +74,7 @@ class DbStore:
 def default_store() -> KnowledgeStore:
     """The database when the publishing tables are there and filled; the shipped files otherwise."""
     try:
-        store = DbStore()
+        store = DbStore(get_settings().database_url)
         if store.revision() != "db:-1" and store.published():
             return store
     except Exception:  # no database, or not migrated yet

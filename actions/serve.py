@@ -1,0 +1,53 @@
+"""The action server: `python -m actions.serve [rasa run actions options]`.
+
+rasa_sdk's own server (`create_app` with this package's actions, its options and
+logging), plus this project's start-up: the application context (settings, knowledge
+service) is built, installed and started with the server and stopped with it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, List, Optional
+
+from rasa_sdk import utils
+from rasa_sdk.constants import APPLICATION_ROOT_LOGGER_NAME
+from rasa_sdk.endpoint import create_app, create_argument_parser
+from sanic import Sanic
+
+from core.settings import get_settings
+from services.context import AppContext, install
+
+log = logging.getLogger(__name__)
+
+
+def build_app(context: AppContext, actions_package: str = "actions", cors: Any = None) -> Sanic:
+    app = create_app(actions_package, cors_origins=cors)
+
+    @app.listener("before_server_start")
+    async def start_context(app_: Sanic, loop: Any) -> None:
+        await loop.run_in_executor(None, context.start)
+
+    @app.listener("after_server_stop")
+    async def stop_context(app_: Sanic, loop: Any) -> None:
+        await loop.run_in_executor(None, context.stop)
+
+    return app
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    args = create_argument_parser().parse_args(argv)
+    utils.configure_colored_logging(args.loglevel)
+    utils.configure_file_logging(
+        logging.getLogger(APPLICATION_ROOT_LOGGER_NAME), args.log_file, args.loglevel, args.logging_config_file
+    )
+    utils.update_sanic_log_level()
+    context = install(AppContext(get_settings()))
+    app = build_app(context, args.actions or "actions", args.cors)
+    host = context.settings.action_server_host
+    log.info("action server on http://%s:%s", host, args.port)
+    app.run(host, args.port, workers=1)
+
+
+if __name__ == "__main__":
+    main()
