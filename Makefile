@@ -6,7 +6,7 @@ export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 3
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help setup setup-dev run test bench validate train token clean
+.PHONY: help setup setup-dev run test bench validate lint train token clean
 
 help:
 	@echo "make run       set up (venv, demo DB, model) and start Rasa :5005, actions :5055, pages :8080"
@@ -14,6 +14,7 @@ help:
 	@echo "make setup     the set-up step alone (idempotent)"
 	@echo "make bench     benchmarks: accuracy, latency, memory, training time"
 	@echo "make validate  validate knowledge/ and policy.yml (exit 0 only when clean)"
+	@echo "make lint      ruff (lint and format), import-linter layers, mypy (exit 0 only when clean)"
 	@echo "make token ID=C1001   mint a demo client token"
 
 setup:
@@ -34,6 +35,13 @@ bench: setup-dev
 validate:
 	@[ -x $(PY) ] || scripts/setup.sh
 	@$(PY) -m services.knowledge validate
+
+lint:
+	@[ -x .venv/bin/mypy ] || scripts/setup.sh dev
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/lint-imports
+	.venv/bin/mypy
 
 train:
 	@FORCE=1 scripts/train.sh

@@ -10,7 +10,7 @@ import re
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import yaml
 
@@ -105,13 +105,15 @@ class Policy:
 
     # -- domain helpers --------------------------------------------------------
     def tier(self, code: str) -> Dict[str, Any]:
-        return self.get(f"risk_tiers.tiers.{code}")
+        tier: Dict[str, Any] = self.get(f"risk_tiers.tiers.{code}")
+        return tier
 
     def tier_codes(self) -> List[str]:
         return [t["code"] for t in self.get("risk_tiers.tiers")]
 
     def tier_by_name(self, name: str) -> Optional[Dict[str, Any]]:
-        for t in self.get("risk_tiers.tiers"):
+        tiers: List[Dict[str, Any]] = self.get("risk_tiers.tiers")
+        for t in tiers:
             if t["name"] == name or t["code"].lower() == name.lower():
                 return t
         return None
@@ -128,7 +130,7 @@ class Policy:
 
         return PLACEHOLDER.sub(sub, template)
 
-    def placeholders(self, template: str) -> List[tuple]:
+    def placeholders(self, template: str) -> List[Tuple[str, str]]:
         return [(m.group(1), m.group(2) or "raw") for m in PLACEHOLDER.finditer(template)]
 
 

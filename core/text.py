@@ -11,11 +11,14 @@ import re
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import TYPE_CHECKING, Dict, List, Tuple
 
 import yaml
 
 from core.settings import LEXICON_DIR
+
+if TYPE_CHECKING:
+    from opencc import OpenCC
 
 MAX_CHARS = 1000  # longer messages are cut before NLU; the channel caps input too
 
@@ -24,14 +27,14 @@ _SPACES = re.compile(r"\s+")
 
 
 @lru_cache(maxsize=1)
-def _t2s():
+def _t2s() -> OpenCC:
     import opencc  # local import: only the processes that normalise need it
 
     return opencc.OpenCC("t2s")
 
 
 @lru_cache(maxsize=1)
-def _glossary() -> Tuple[re.Pattern, Dict[str, str], List[Tuple[str, str]]]:
+def _glossary() -> Tuple[re.Pattern[str], Dict[str, str], List[Tuple[str, str]]]:
     with open(Path(LEXICON_DIR) / "glossary.yml", encoding="utf-8") as f:
         data = yaml.safe_load(f)
     english = {k.lower(): v for k, v in (data.get("english") or {}).items()}

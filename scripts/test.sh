@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every test: knowledge validation, Rasa data validation, pytest on SQLite and on
+# Every test: knowledge validation, lint and type checks, Rasa data validation, pytest on SQLite and on
 # PostgreSQL, Rasa conversation tests, and the held-out evaluation figures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +21,14 @@ chromium --version
 
 step "knowledge base and policy (python -m services.knowledge validate)"
 $PY -m services.knowledge validate
+
+step "lint (ruff check, ruff format --check, lint-imports: the layers contract)"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/lint-imports
+
+step "typecheck (mypy: strict on core and storage)"
+.venv/bin/mypy
 
 step "rasa data validate"
 .venv/bin/rasa data validate --fail-on-warnings >var/validate.log 2>&1 || { cat var/validate.log; exit 1; }

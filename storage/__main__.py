@@ -8,13 +8,14 @@ python -m storage setup       # both
 from __future__ import annotations
 
 import sys
+from typing import List, Optional
 
 from storage import migrate
 from storage.db import session_scope
 from storage.seed import seed
 
 
-def main(argv=None) -> int:
+def main(argv: Optional[List[str]] = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     command = args[0] if args else "setup"
     if command in ("migrate", "setup"):

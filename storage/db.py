@@ -3,6 +3,7 @@ every request opens its own short session."""
 
 from __future__ import annotations
 
+import sqlite3
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Iterator, Optional
@@ -31,14 +32,14 @@ def engine_for(url: str, timeout_s: float = 3.0) -> Engine:
             connect_args={"timeout": timeout_s, "check_same_thread": False},
         )
 
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):
+        def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: object) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")  # WAL: durable at checkpoints, no corruption
             cur.close()
 
+        event.listen(engine, "connect", _sqlite_pragmas)  # (not the decorator: it would hide the types)
         return engine
     connect_args = {}
     if url.startswith("postgresql"):

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Boolean, Column, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import declarative_base, relationship
 
 from storage.types import Money, UTCDateTime
 
-Base = declarative_base()
+# SQLAlchemy 1.4 ships no type information (it is all Any to mypy), hence the annotation.
+Base: Any = declarative_base()
 MONEY = Money(18, 2)
 QTY = Money(18, 0)
 PRICE = Money(18, 4)

@@ -12,7 +12,17 @@ from sqlalchemy.orm import Session, joinedload
 
 from core import clock
 from core.finance import ZERO, Holding, Snapshot
-from storage.models import AuditLog, Client, CreditAccount, CreditLineChange, Debt, MarginCall, Position, RiskAssessment
+from storage.models import (
+    AuditLog,
+    Client,
+    CreditAccount,
+    CreditLineChange,
+    Debt,
+    MarginCall,
+    Position,
+    RiskAssessment,
+    Security,
+)
 
 
 @dataclass(frozen=True)
@@ -64,7 +74,7 @@ class ClientRecord:
     account: Optional[Account]
 
 
-def _holding(security, quantity: Decimal) -> Holding:
+def _holding(security: Security, quantity: Decimal) -> Holding:
     return Holding(
         security.code, security.name, Decimal(quantity), Decimal(security.last_price), security.haircut_class
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from decimal import Decimal as D
+from typing import Dict, List, Optional, Tuple, TypedDict
 
 from sqlalchemy.orm import Session
 
@@ -49,7 +50,19 @@ CLIENTS = [
     ),
 ]
 
-ACCOUNTS = {
+
+class AccountSpec(TypedDict):
+    opened: date
+    line: D
+    line_set_on: date
+    approved_by: Optional[str]
+    cash: D
+    positions: List[Tuple[str, int]]  # code, quantity
+    financing: List[Tuple[D, date]]  # principal, opened on
+    shorts: List[Tuple[str, int, date]]  # code, quantity, opened on
+
+
+ACCOUNTS: Dict[str, AccountSpec] = {
     # client: opened, line, line set on, approved by, cash, positions, financing debts, shorts
     "C1001": dict(
         opened=date(2025, 9, 1),

@@ -7,7 +7,8 @@ from decimal import Decimal
 from typing import Any, Optional
 
 from sqlalchemy import DateTime, Numeric, String
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 
 class Money(TypeDecorator):
@@ -21,18 +22,18 @@ class Money(TypeDecorator):
         super().__init__(precision=precision, scale=scale)
         self.scale = scale
 
-    def load_dialect_impl(self, dialect):
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine:
         if dialect.name == "sqlite":
             return dialect.type_descriptor(String(40))
         return dialect.type_descriptor(Numeric(self.impl.precision, self.scale, asdecimal=True))
 
-    def process_bind_param(self, value: Any, dialect) -> Any:
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
         if value is None:
             return None
         value = value if isinstance(value, Decimal) else Decimal(str(value))
         return str(value) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value: Any, dialect) -> Optional[Decimal]:
+    def process_result_value(self, value: Any, dialect: Dialect) -> Optional[Decimal]:
         return None if value is None else Decimal(str(value))
 
 
@@ -42,7 +43,7 @@ class UTCDateTime(TypeDecorator):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: Optional[datetime], dialect) -> Optional[datetime]:
+    def process_bind_param(self, value: Optional[datetime], dialect: Dialect) -> Optional[datetime]:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -50,7 +51,7 @@ class UTCDateTime(TypeDecorator):
         value = value.astimezone(timezone.utc)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value: Optional[datetime], dialect) -> Optional[datetime]:
+    def process_result_value(self, value: Optional[datetime], dialect: Dialect) -> Optional[datetime]:
         if value is None:
             return None
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value

@@ -18,6 +18,7 @@ from functools import lru_cache
 from typing import Any, Dict, List, Sequence, Tuple
 
 import numpy as np
+from numpy.typing import NDArray
 from scipy.sparse import hstack
 from scipy.special import expit
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -26,6 +27,9 @@ from sklearn.linear_model import LogisticRegression
 from core.knowledge.model import Entry, Hit
 from core.segment import words
 from core.text import normalize
+
+# a sparse query vector: its non-zero columns and their values
+QueryVector = Tuple[NDArray[np.int64], NDArray[np.float64]]
 
 
 @dataclass(frozen=True)
@@ -56,13 +60,13 @@ class BM25:
         df = Counter(w for d in docs for w in set(d))
         n = len(docs)
         self.size = n
-        self.weights: Dict[str, np.ndarray] = {w: np.zeros(n) for w in df}
+        self.weights: Dict[str, NDArray[np.float64]] = {w: np.zeros(n) for w in df}
         for i, doc in enumerate(docs):
             for w, f in Counter(doc).items():
                 idf = math.log(1 + (n - df[w] + 0.5) / (df[w] + 0.5))
                 self.weights[w][i] = idf * f * (k1 + 1) / (f + k1 * (1 - b + b * lens[i] / avg))
 
-    def scores(self, query: Sequence[str]) -> np.ndarray:
+    def scores(self, query: Sequence[str]) -> NDArray[np.float64]:
         out = np.zeros(self.size)
         for w in set(query):
             weights = self.weights.get(w)
@@ -79,9 +83,9 @@ class QueryVectorizer:
     def __init__(self, fitted: TfidfVectorizer) -> None:
         self.analyze = fitted.build_analyzer()
         self.vocabulary: Dict[str, int] = fitted.vocabulary_
-        self.idf: np.ndarray = fitted.idf_
+        self.idf: NDArray[np.float64] = fitted.idf_
 
-    def __call__(self, doc: Any) -> Tuple[np.ndarray, np.ndarray]:
+    def __call__(self, doc: Any) -> QueryVector:
         counts = Counter(t for t in self.analyze(doc) if t in self.vocabulary)
         cols = np.fromiter((self.vocabulary[t] for t in counts), dtype=np.int64, count=len(counts))
         vals = (1.0 + np.log(np.fromiter(counts.values(), dtype=float, count=len(counts)))) * self.idf[cols]
@@ -109,13 +113,13 @@ class Retriever:
         self.text_matrix = char.fit_transform(texts) if texts else None
         self.char = QueryVectorizer(char) if texts else None
         # texts by n-gram: a query's cosines are the sum of its few n-grams' rows
-        self.texts_by_ngram = self.text_matrix.T.tocsr() if texts else None
+        self.texts_by_ngram = self.text_matrix.T.tocsr() if self.text_matrix is not None else None
         per_entry: List[List[str]] = [[] for _ in self.entries]
-        for i, toks in zip(owner, tokens):
-            per_entry[i].extend(toks)
+        for i, text_tokens in zip(owner, tokens):
+            per_entry[i].extend(text_tokens)
         self.bm25 = BM25(per_entry)
         self.classifier = None
-        if len(self.entries) > 1:
+        if len(self.entries) > 1 and self.text_matrix is not None:  # every entry has texts: never None here
             word = TfidfVectorizer(analyzer=_identity, sublinear_tf=True)
             features = hstack([self.text_matrix, word.fit_transform(tokens)]).tocsr()
             self.word = QueryVectorizer(word)
@@ -125,7 +129,7 @@ class Retriever:
             self.coef = np.ascontiguousarray(self.classifier.coef_.T)  # features × classes
             self.word_offset = self.text_matrix.shape[1]
 
-    def _learned(self, char_vec: Tuple[np.ndarray, np.ndarray], tokens: List[str]) -> np.ndarray:
+    def _learned(self, char_vec: QueryVector, tokens: List[str]) -> NDArray[np.float64]:
         """The classifier's predict_proba (one-vs-rest, as liblinear's) for one query."""
         learned = np.zeros(len(self.entries))
         if self.classifier is None:
@@ -148,8 +152,8 @@ class Retriever:
 
     def rank_normalized(self, text: str, k: int = 3) -> List[Hit]:
         """`rank` for a question already passed through core.text.normalize."""
-        if not text or not self.entries:
-            return []
+        if not text or not self.entries or self.char is None or self.texts_by_ngram is None:
+            return []  # (char and texts_by_ngram are None only when there are no entries)
         tokens = words(text)
         char_vec = self.char(text)
         cos = self.texts_by_ngram[char_vec[0]].T @ char_vec[1]

@@ -157,7 +157,9 @@ def validate_entry(entry: Entry, policy: Policy, numbers: Optional[Set[Decimal]]
             p.append(Problem(eid, "cites", f"policy has no '{cite}'"))
     # typed numbers must be policy numbers (7.8% when policy says 6.8% is an error)
     for literal in literal_numbers(entry.answer):
-        value = Decimal(re.match(r"[\d,.]+", literal).group(0).replace(",", ""))
+        digits = re.match(r"[\d,.]+", literal)
+        assert digits is not None  # NUMBER's matches start with a digit
+        value = Decimal(digits.group(0).replace(",", ""))
         if value.normalize() not in numbers:
             p.append(Problem(eid, "answer", f"number '{literal}' is not in policy.yml"))
         else:
