@@ -11,6 +11,7 @@ export RASA_TELEMETRY_ENABLED := false
 help:
 	@echo "make run       set up (venv, demo DB, model) and start Rasa :5005, actions :5055, pages :8080"
 	@echo "make test      set up test tools and run every test"
+	@echo "make test-fast unit tests only (no browser, servers or model; under a minute)"
 	@echo "make setup     the set-up step alone (idempotent)"
 	@echo "make bench     benchmarks: accuracy, latency, memory, training time"
 	@echo "make validate  validate knowledge/ and policy.yml (exit 0 only when clean)"
@@ -28,6 +29,10 @@ run: setup
 
 test: setup-dev
 	@scripts/test.sh
+
+test-fast:  # unit tests: no browser, no servers, no trained model (under a minute)
+	@[ -x .venv/bin/pytest ] || scripts/setup.sh dev
+	@$(PY) -m pytest -q -m "not e2e and not browser and not cluster and not model"
 
 bench: setup-dev
 	@$(PY) -m benchmarks

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p var
-export PYTHONPATH="$PWD" TF_CPP_MIN_LOG_LEVEL=3 RASA_TELEMETRY_ENABLED=false PYTHONWARNINGS=ignore::DeprecationWarning
+export PYTHONPATH="$PWD" TF_CPP_MIN_LOG_LEVEL=3 RASA_TELEMETRY_ENABLED=false
 PY=.venv/bin/python
 step() { printf '\n\033[1;34m== %s ==\033[0m\n' "$*"; }
 

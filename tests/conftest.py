@@ -204,3 +204,14 @@ def pages(servers, tmp_path_factory):
     yield url
     proc.terminate()
     proc.wait(10)
+
+
+def pytest_collection_modifyitems(items: list) -> None:
+    """Tests that load the trained model or start servers carry the marker that says so,
+    so `make test-fast` can leave them out."""
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        if "agent" in fixtures:
+            item.add_marker(pytest.mark.model)
+        if "servers" in fixtures or "pages" in fixtures:
+            item.add_marker(pytest.mark.e2e)
