@@ -15,6 +15,7 @@ from services.context import current
 from services.knowledge.insights import lectures
 from services.knowledge.service import KnowledgeService
 from services.knowledge.store import shipped_ids
+from services.restrictions import LIQUIDATION_HANDOFF, asks_about_liquidation
 from storage.db import session_scope
 from storage.repository import has_open_margin_call
 
@@ -27,7 +28,6 @@ OUT_OF_SCOPE = (
 CLARIFY = "您是想了解以下哪个问题？请点选，或换个说法再问我："
 LECTURES_TOPIC = "service_education"  # its answer is followed by the published lecture list
 # a logged-in client in a margin call who asks about these is also handed to a person
-LIQUIDATION_TOPICS = {"margincall_forced_liquidation", "margincall_deadline"}
 
 
 def out_of_scope_text(policy: Policy) -> str:
@@ -121,8 +121,8 @@ async def answer_from_knowledge(dispatcher: CollectingDispatcher, tracker: Track
         send_entry(dispatcher, service, entry)
     if entry is not None and entry.id == LECTURES_TOPIC:
         await send_lectures(dispatcher)
-    if entry is not None and entry.id in LIQUIDATION_TOPICS and await in_margin_call(tracker):
-        await hand_off(dispatcher, tracker, "追保期间询问强制平仓")
+    if entry is not None and asks_about_liquidation("", entry.id) and await in_margin_call(tracker):
+        await hand_off(dispatcher, tracker, LIQUIDATION_HANDOFF)
 
 
 class ActionAnswerFaq(BaseAction):

@@ -12,9 +12,9 @@ from actions.common import day, line, moment, points, ratio_pct, risk_reminder, 
 from actions.personal import PersonalAction
 from core import finance
 from core.policy import Policy
+from services.restrictions import LIQUIDATION_HANDOFF, asks_about_liquidation
 from storage.repository import ClientRecord
 
-LIQUIDATION_WORDS = ("平仓", "强平", "斩仓", "爆仓", "卖掉我的")
 NO_ACCOUNT = "您目前没有信用账户，因此没有维持担保比例。"
 NO_DEBT = "您的信用账户目前没有融资或融券负债，维持担保比例不适用，也不会触发追保。"
 LINE_NAMES = {"warning_line": "警戒线", "call_line": "追保线", "immediate_liquidation_line": "即时平仓线"}
@@ -87,7 +87,5 @@ class ActionQueryMarginStatus(PersonalAction):
                 "cash_to_restore": str(cash_needed),
             },
         )
-        asked_about_liquidation = any(
-            w in ((tracker.latest_message or {}).get("text") or "") for w in LIQUIDATION_WORDS
-        )
-        return "追保期间询问强制平仓" if call is not None and asked_about_liquidation else None
+        text = (tracker.latest_message or {}).get("text") or ""
+        return LIQUIDATION_HANDOFF if call is not None and asks_about_liquidation(text) else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import socket
 from pathlib import Path
 from typing import List, Set
 
@@ -26,3 +27,10 @@ def nlu_training_texts() -> Set[str]:
                 if line.strip().startswith("- "):
                     texts.add(normalize(line.strip()[2:]))
     return texts
+
+
+def free_port() -> int:
+    """A TCP port free on loopback now (tests and benchmarks start servers on it)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

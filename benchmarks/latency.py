@@ -28,7 +28,7 @@ from typing import Dict, List, Sequence, Tuple
 import requests
 import yaml
 
-from benchmarks.common import load_items
+from benchmarks.common import free_port, load_items
 from core.auth import mint
 from core.settings import ROOT
 
@@ -49,14 +49,6 @@ MINIMAL_NLU = {
         "年化利率是多少",
     ],
 }
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def build_minimal_bot(directory: Path) -> Path:

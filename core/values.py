@@ -11,10 +11,11 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Optional
 
+from core.policy import get_policy
+
 CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 CN_UNITS = {"十": 10, "百": 100, "千": 1000}
 CN_BIG = {"万": 10_000, "亿": 100_000_000}
-TIERS = {"保守型": "C1", "稳健型": "C2", "平衡型": "C3", "成长型": "C4", "积极型": "C5"}
 
 
 def cn_number(text: str) -> Optional[Decimal]:
@@ -121,9 +122,6 @@ def parse_stock_code(text: str) -> Optional[str]:
 
 
 def parse_tier(text: str) -> Optional[str]:
-    t = text.strip()
-    if t in TIERS:
-        return TIERS[t]
-    if re.fullmatch(r"[cC][1-5]", t):
-        return t.upper()
-    return None
+    """'稳健型' or 'c2' → 'C2' (names and codes from policy.yml)."""
+    tier = get_policy().tier_by_name(text.strip())
+    return str(tier["code"]) if tier else None

@@ -29,6 +29,7 @@ from core import clock, finance
 from core.errors import Invalid, NotFound
 from core.formatting import line, moment, ratio_pct, risk_reminder
 from core.policy import Policy, fmt_pct, fmt_yuan, get_policy
+from storage import delivery
 from storage.content import Alert, OutboxMessage
 from storage.db import session_scope
 from storage.models import Client, CreditAccount, CreditLineChange, MarginCall, Security
@@ -240,20 +241,11 @@ def market_cut(fraction: Decimal, reason: str, dry_run: bool = True, batch: int 
 
 # -- delivery -------------------------------------------------------------------------
 def pending(client_ids: List[str]) -> List[Alert]:
-    if not client_ids:
-        return []
-    with session_scope() as session:
-        return list(
-            session.scalars(
-                select(Alert).where(Alert.client_id.in_(client_ids), Alert.delivered_at.is_(None)).order_by(Alert.id)
-            )
-        )
+    return delivery.undelivered(Alert, Alert.client_id, client_ids)
 
 
 def mark_delivered(ids: List[int]) -> None:
-    with session_scope() as session:
-        for alert in session.scalars(select(Alert).where(Alert.id.in_(ids))):
-            alert.delivered_at = clock.now()
+    delivery.mark_delivered(Alert, ids, clock.now())
 
 
 def mark_read(alert_id: int, client_id: str) -> None:

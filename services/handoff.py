@@ -20,6 +20,7 @@ from sqlalchemy import insert, select
 
 from core import clock
 from core.errors import Conflict, NotFound
+from storage import delivery
 from storage.content import Handoff, TranscriptMessage
 from storage.db import session_scope
 
@@ -210,22 +211,11 @@ def handoff_detail(handoff_id: int) -> Dict[str, Any]:
 
 
 def undelivered(sender_ids: Set[str]) -> List[TranscriptMessage]:
-    if not sender_ids:
-        return []
-    with session_scope() as session:
-        return list(
-            session.scalars(
-                select(TranscriptMessage)
-                .where(TranscriptMessage.delivered_at.is_(None), TranscriptMessage.sender_id.in_(sender_ids))
-                .order_by(TranscriptMessage.id)
-            )
-        )
+    return delivery.undelivered(TranscriptMessage, TranscriptMessage.sender_id, sender_ids)
 
 
 def mark_delivered(ids: List[int]) -> None:
-    with session_scope() as session:
-        for row in session.scalars(select(TranscriptMessage).where(TranscriptMessage.id.in_(ids))):
-            row.delivered_at = clock.now()
+    delivery.mark_delivered(TranscriptMessage, ids, clock.now())
 
 
 class HeldConversations:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import List
+from typing import List, Optional
 
 from core import clock, finance
 from core.formatting import day, moment
@@ -27,3 +27,14 @@ def new_credit_blocks(record: ClientRecord, policy: Policy) -> List[str]:
         expiry = finance.assessment_expiry(record.assessment.assessed_on, policy)
         reasons.append(f"您的风险测评已于{day(expiry)}过期，重新测评前不能新增融资买入")
     return reasons
+
+
+# A client in a margin call who asks about liquidation is also handed to a person,
+# whether the question reached the margin-status lookup or a knowledge answer.
+LIQUIDATION_HANDOFF = "追保期间询问强制平仓"
+LIQUIDATION_WORDS = ("平仓", "强平", "斩仓", "爆仓", "卖掉我的")
+LIQUIDATION_TOPICS = frozenset({"margincall_forced_liquidation", "margincall_deadline"})
+
+
+def asks_about_liquidation(text: str, topic: Optional[str] = None) -> bool:
+    return topic in LIQUIDATION_TOPICS or any(word in text for word in LIQUIDATION_WORDS)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ import pytest
 import requests
 from sqlalchemy import text
 
+from benchmarks.common import free_port
 from benchmarks.latency import endpoints_for
 from core.policy import Policy, get_policy
 from services.knowledge.publishing import import_files
@@ -68,12 +68,6 @@ def jwt_secret(monkeypatch: pytest.MonkeyPatch) -> str:
 MODEL = ROOT / "models" / "liangrong.tar.gz"
 TEST_SECRET = "e2e-test-secret"
 RISK_KEY = "e2e-risk-key"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_http(url: str, timeout_s: float, proc: subprocess.Popen | None = None) -> None:

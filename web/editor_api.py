@@ -20,8 +20,8 @@ from sanic.request import Request
 
 from core.errors import DomainError
 from core.inputs import parse_json
+from core.knowledge.model import is_faq_id
 from core.knowledge.retriever import Retriever
-from core.knowledge.validate import ID_PATTERN
 from core.policy import PolicyError, get_policy
 from services.context import current
 from services.knowledge import insights, publishing
@@ -148,7 +148,7 @@ async def validate(request: Request):
 @staff_only
 async def save(request: Request, faq_id: str):
     body = body_of(request)
-    if not ID_PATTERN.match(faq_id) or len(faq_id) > 64:
+    if not is_faq_id(faq_id):
         return error("主题 ID 须为小写字母、数字和下划线，如 interest_financing_rate。")
     if not isinstance(body.get("content"), dict):
         return error("content 必须是对象。")

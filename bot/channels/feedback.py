@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from typing import Any, Awaitable, Callable, Dict
 
 from rasa.core.channels.channel import UserMessage
@@ -18,11 +17,11 @@ from sanic.response import HTTPResponse
 
 from bot.channels.common import JsonChannel
 from core import clock
+from core.knowledge.model import is_faq_id
 from storage.db import session_scope
 from storage.models import AnswerFeedback
 
 log = logging.getLogger(__name__)
-FAQ_ID = re.compile(r"^[a-z][a-z0-9_]{2,63}$")
 
 
 def parse_feedback(body: Any) -> Dict[str, Any]:
@@ -31,7 +30,7 @@ def parse_feedback(body: Any) -> Dict[str, Any]:
     sender, faq_id, version, helpful = (body.get(k) for k in ("sender", "faq_id", "version", "helpful"))
     if not isinstance(sender, str) or not 0 < len(sender) <= 128:
         raise ValueError("sender 必须是不超过128个字符的字符串。")
-    if not isinstance(faq_id, str) or not FAQ_ID.match(faq_id):
+    if not isinstance(faq_id, str) or not is_faq_id(faq_id):
         raise ValueError("faq_id 格式不正确。")
     if isinstance(version, bool) or not isinstance(version, int) or not 0 < version < 1_000_000:
         raise ValueError("version 必须是正整数。")

@@ -22,6 +22,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
+from core.policy import get_policy
 from core.settings import LEXICON_DIR, VAR_DIR
 
 DEFAULT_PATH = VAR_DIR / "spacy_zh"
@@ -72,7 +73,7 @@ class PatternMatcher:
 
 
 def _ruler_patterns() -> List[dict]:
-    tiers = ["保守型", "稳健型", "平衡型", "成长型", "积极型"]
+    tiers = [str(t["name"]) for t in get_policy().get("risk_tiers.tiers")]
     patterns = [{"label": "risk_tier", "pattern": t} for t in tiers]
     patterns += [{"label": "risk_tier", "pattern": [{"LOWER": "c"}, {"TEXT": {"REGEX": "^[1-5]$"}}]}]
     with open(LEXICON_DIR / "stocks.yml", encoding="utf-8") as f:

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
 from core.policy import Policy
 
 STATUSES = ("draft", "review", "published", "retired")
+FAQ_ID = re.compile(r"^[a-z]+(_[a-z0-9]+)+$")  # lower_snake_case, like interest_financing_rate
+MAX_FAQ_ID = 64
+
+
+def is_faq_id(value: object) -> bool:
+    """The one rule for a topic id, wherever one arrives (files, editor, feedback)."""
+    return isinstance(value, str) and len(value) <= MAX_FAQ_ID and FAQ_ID.match(value) is not None
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Set
 
-from core.knowledge.model import STATUSES, Entry
+from core.knowledge.model import STATUSES, Entry, is_faq_id
 from core.policy import FORMATS, PLACEHOLDER, Policy, PolicyError, to_decimal
 
-ID_PATTERN = re.compile(r"^[a-z]+(_[a-z0-9]+)+$")
 MIN_PARAPHRASES = 6
 MAX_ANSWER_CHARS = 400  # a phone screen, reminder excluded
 MONEY_CATEGORIES = {"interest", "margin", "margincall", "quota", "trading"}
@@ -131,7 +130,7 @@ def validate_entry(entry: Entry, policy: Policy, numbers: Optional[Set[Decimal]]
     numbers = numbers if numbers is not None else _policy_numbers(policy)
     p: List[Problem] = []
     eid = entry.id or "?"
-    if not ID_PATTERN.match(entry.id):
+    if not is_faq_id(entry.id):
         p.append(Problem(eid, "id", "must be lower_snake_case like interest_financing_rate"))
     if entry.version < 1:
         p.append(Problem(eid, "version", "must be ≥ 1"))
