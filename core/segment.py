@@ -3,27 +3,23 @@
 from __future__ import annotations
 
 import logging
-import threading
+from functools import lru_cache
 from typing import List
 
 import jieba
 
 from core.settings import LEXICON_DIR
 
-_lock = threading.Lock()
-_loaded = False
 DICTIONARY_DIR = LEXICON_DIR / "jieba"
 
 jieba.setLogLevel(logging.WARNING)
 
 
+@lru_cache(maxsize=1)
 def ensure_dictionary() -> None:
-    global _loaded
-    with _lock:
-        if not _loaded:
-            for path in sorted(DICTIONARY_DIR.glob("*.txt")):
-                jieba.load_userdict(str(path))
-            _loaded = True
+    """Add the domain words to jieba's (process-wide) dictionary, once."""
+    for path in sorted(DICTIONARY_DIR.glob("*.txt")):
+        jieba.load_userdict(str(path))
 
 
 def words(text: str) -> List[str]:

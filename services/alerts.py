@@ -79,13 +79,14 @@ def _create(session: Session, sender: Sender, client_id: str, key: str, kind: st
     sender.send(session, alert, client.phone if client else None)
 
 
-def scan(sender: Sender = OutboxSender()) -> int:
+def scan(sender: Optional[Sender] = None) -> int:
     """Create the alerts that risk events call for; returns how many were new.
 
     Scans may run at the same time (the scheduled one, a risk event, the CLI). When
     two create the same alert, the event key's unique constraint stops the second
     at commit; its whole transaction (outbox included) is rolled back and it runs
     once more, now seeing the other's alert."""
+    sender = sender or OutboxSender()
     try:
         return _scan_once(sender)
     except IntegrityError:
