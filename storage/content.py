@@ -156,3 +156,15 @@ class OutboxMessage(Base):
     text = Column(Text, nullable=False)
     created_at = Column(UTCDateTime(), nullable=False)
     sent_at = Column(UTCDateTime())
+
+
+class HotQuestion(Base):
+    """A chip in the widget's greeting, edited by the education team (in order)."""
+
+    __tablename__ = "hot_questions"
+    id = Column(Integer, primary_key=True)
+    position = Column(Integer, nullable=False)
+    title = Column(String(40), nullable=False)
+    question = Column(String(200), nullable=False)
+    updated_by = Column(String(64), nullable=False)
+    updated_at = Column(UTCDateTime(), nullable=False)
