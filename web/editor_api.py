@@ -154,9 +154,17 @@ async def entry(request: Request, faq_id: str):
                 for key in ("question", "answer", "paraphrases", "tags", "cites")
                 if live.get(key) != latest.get(key)
             }
+        detail["stamp"] = _stamp(detail)
         return detail
 
     return response.json(await blocking(run))
+
+
+def _stamp(detail: Dict[str, Any]) -> str:
+    """Changes whenever anyone saves, submits, reviews, publishes, retires or rolls back the entry."""
+    latest = detail["latest"]
+    parts = (detail["lock"], latest["version"], latest["status"], detail["published_version"], detail["retired"])
+    return ":".join(str(p) for p in parts) + f":{len(detail['history'])}"
 
 
 def _as_text(value: Any) -> str:
@@ -173,6 +181,7 @@ async def entry_state(request: Request, faq_id: str):
             d = publishing.entry_detail(s, faq_id)
         last = d["history"][0] if d["history"] else {}
         return {
+            "stamp": _stamp(d),
             "lock": d["lock"],
             "status": d["latest"]["status"],
             "version": d["latest"]["version"],

@@ -163,7 +163,7 @@
   function openEntry(faqId, keepMessage) {
     busy++;
     return api("GET", "/editor/entries/" + encodeURIComponent(faqId)).then(function (d) {
-      current = { faq_id: d.faq_id, lock: d.lock, isNew: false, detail: d };
+      current = { faq_id: d.faq_id, lock: d.lock, stamp: d.stamp, isNew: false, detail: d };
       $("editor").hidden = false; $("f-id").value = d.faq_id; $("f-id").readOnly = true;
       $("editor-title").textContent = d.faq_id;
       $("entry-state").textContent = t("latest", { version: d.latest.version, status: statusName(d.latest.status), author: d.latest.author,
@@ -271,11 +271,11 @@
   // -- someone else changed the entry: refresh (or say so, when there are unsaved edits) ------
   setInterval(function () {
     if (!session.token || !current || current.isNew || !current.faq_id || busy || $("tab-entries").hidden) return;
-    var openId = current.faq_id, lock = current.lock;
+    var openId = current.faq_id, stamp = current.stamp;
     api("GET", "/editor/entries/" + encodeURIComponent(openId) + "/state").then(function (s) {
-      if (busy || !current || current.faq_id !== openId || current.lock !== lock || s.lock === lock) return;
+      if (busy || !current || current.faq_id !== openId || current.stamp !== stamp || s.stamp === stamp) return;
       var note = t("changedElsewhere", { who: s.by || "", status: statusName(s.status), version: s.version });
-      if (dirty) { say(note + "（您有未保存的修改，保存前请先复制。）", true); current.lock = s.lock; current.stale = true; return; }
+      if (dirty) { say(note + "（您有未保存的修改，保存会被拒绝：请先复制您的修改。）", true); current.stamp = s.stamp; return; }
       openEntry(openId, true).then(function () { say(note); });
       loadEntries();
     }).catch(function () {});
