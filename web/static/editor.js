@@ -148,7 +148,7 @@
     var role = me().role, status = d ? d.latest.status : null, mine = d && d.latest.author === me().username;
     var allowed = {};
     if (!d) return allowed;
-    if (status === "draft" || status === "rejected") allowed.submit = true;
+    if (status === "draft") allowed.submit = true;  // a returned version is saved again, as a new draft
     if (role === "reviewer" && status === "review" && !mine) { allowed.approve = true; allowed.reject = true; }
     if (role === "reviewer" && status === "approved") allowed.publish = true;
     if (role === "reviewer" && d.published_version && !d.retired) allowed.retire = true;
