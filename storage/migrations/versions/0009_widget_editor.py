@@ -1,4 +1,4 @@
-"""widget and editor: 没帮助 reasons, hot questions edited by the education team
+"""widget and editor: 没帮助 reasons, hot questions edited by the education team, question_log by time
 
 Revision ID: 0009_widget_editor
 Revises: 0005
@@ -18,6 +18,8 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table('answer_feedback', schema=None) as batch_op:
         batch_op.add_column(sa.Column('reason', sa.String(length=16), nullable=True))
+    with op.batch_alter_table('question_log', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_question_log_at'), ['at'], unique=False)
     op.create_table('hot_questions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('position', sa.Integer(), nullable=False),
@@ -31,5 +33,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('hot_questions')
+    with op.batch_alter_table('question_log', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_question_log_at'))
     with op.batch_alter_table('answer_feedback', schema=None) as batch_op:
         batch_op.drop_column('reason')
