@@ -111,6 +111,7 @@ async def answer_from_knowledge(dispatcher: CollectingDispatcher, tracker: Track
         if decision.kind == "answer":
             entry = decision.hits[0].entry
             send_entry(dispatcher, service, entry, decision.related)
+            await note_unanswered(tracker, "answered", decision.hits)  # counted for 提问最多的主题 and the rates
         elif decision.kind == "clarify" or (decision.hits and nothing_close == "clarify"):
             send_clarify(dispatcher, decision.hits)
             await unanswered(dispatcher, tracker, "clarify", decision.hits)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Optional
+from typing import Dict, List, Optional
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -25,6 +25,17 @@ ZONE_TEXT = {
     "call": "已低于追保线{call}。",
     "liquidation": "已低于即时平仓线{liq}，示例证券可能随时强制平仓。",
 }
+
+# Under the call line: what the client can do next, as buttons (titles are what the transcript shows).
+MARGIN_CALL_FOLLOW_UPS = (
+    ("追加担保物", '/faq{"faq_id": "margincall_deadline"}'),
+    ("还款", '/faq{"faq_id": "trading_repayment_methods"}'),
+    ("联系人工", "/request_human"),
+)
+
+
+def follow_ups(in_call: bool) -> List[Dict[str, str]]:
+    return [{"title": t, "payload": p} for t, p in MARGIN_CALL_FOLLOW_UPS] if in_call else []
 
 
 class ActionQueryMarginStatus(PersonalAction):
@@ -78,6 +89,7 @@ class ActionQueryMarginStatus(PersonalAction):
         lines.append(risk_reminder(policy))
         dispatcher.utter_message(
             text="\n".join(lines),
+            buttons=follow_ups(call is not None or zone in ("call", "liquidation")),
             json_message={
                 "personal": "margin_status",
                 "ratio": str(ratio.quantize(Decimal("0.0001"))),

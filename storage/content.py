@@ -66,14 +66,15 @@ class Editor(Base):
 
 
 class QuestionLog(Base):
-    """Questions the bot could not answer with confidence, for the education team."""
+    """Questions asked, for the education team: answered ones (for the rates and the most asked
+    topics) and those the bot could not answer with confidence."""
 
     __tablename__ = "question_log"
     id = Column(Integer, primary_key=True)
-    at = Column(UTCDateTime(), nullable=False)
+    at = Column(UTCDateTime(), nullable=False, index=True)
     sender_id = Column(String(128), nullable=False)
     text = Column(String(2000), nullable=False)
-    outcome = Column(String(32), nullable=False)  # clarify | out_of_scope | fallback
+    outcome = Column(String(32), nullable=False)  # answered | clarify | out_of_scope | fallback
     likely_faq_id = Column(String(64), index=True)
     score = Column(String(16))
 
@@ -156,3 +157,15 @@ class OutboxMessage(Base):
     text = Column(Text, nullable=False)
     created_at = Column(UTCDateTime(), nullable=False)
     sent_at = Column(UTCDateTime())
+
+
+class HotQuestion(Base):
+    """A chip in the widget's greeting, edited by the education team (in order)."""
+
+    __tablename__ = "hot_questions"
+    id = Column(Integer, primary_key=True)
+    position = Column(Integer, nullable=False)
+    title = Column(String(40), nullable=False)
+    question = Column(String(200), nullable=False)
+    updated_by = Column(String(64), nullable=False)
+    updated_at = Column(UTCDateTime(), nullable=False)

@@ -141,3 +141,4 @@ class AnswerFeedback(Base):
     version = Column(Integer, nullable=False)
     helpful = Column(Boolean, nullable=False)
     comment = Column(String(500))
+    reason = Column(String(16))  # 没帮助: 答非所问 / 看不懂 / 信息过时 / 其他

@@ -112,9 +112,20 @@ def test_margin_call_details_for_c1003():
     assert "追保线130%" in text and "警戒线150%" in text and "即时平仓线110%" in text
 
 
+def test_margin_call_answer_offers_follow_ups_and_leads_with_the_ratio():
+    messages = run(ActionQueryMarginStatus(), tracker("我会被追保吗", "C1003"))
+    reply = next(m for m in messages if m.get("buttons"))
+    assert [b["title"] for b in reply["buttons"]] == ["追加担保物", "还款", "联系人工"]
+    assert reply["buttons"][2]["payload"] == "/request_human"
+    assert reply["text"].splitlines()[0].startswith("您当前的维持担保比例为128.00%")
+    assert reply["custom"]["margin_call"] is True
+
+
 def test_withdrawable_for_c1004():
-    text = text_of(run(ActionQueryMarginStatus(), tracker("我的维保比例", "C1004")))
+    messages = run(ActionQueryMarginStatus(), tracker("我的维保比例", "C1004"))
+    text = text_of(messages)
     assert "310.00%" in text and "600,000元" in text
+    assert not any(m.get("buttons") for m in messages)  # no margin call: no follow-up buttons
 
 
 def test_risk_tier_expired_for_c1004():

@@ -106,8 +106,8 @@ def test_conflicting_paraphrase_is_reported(entries, policy):
     thief = _entry(id="test_thief", paraphrases=[*rate.paraphrases[:8]], question=rate.question)
     problems = validate_entries([*entries, thief], policy)
     assert any(
-        (p.entry_id in ("test_thief", "interest_financing_rate") and "instead" in p.message)
-        or "near-duplicate" in p.message
+        (p.entry_id in ("test_thief", "interest_financing_rate") and "匹配到另一个条目" in p.message)
+        or "几乎重复" in p.message
         for p in problems
     )
 

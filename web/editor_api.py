@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import difflib
 import io
+import json
 import logging
+import re
 from datetime import date
 from functools import wraps
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from sanic import Blueprint, response
 from sanic.request import Request
+from sqlalchemy import select
 
-from core.errors import DomainError
+from core.errors import DomainError, Invalid
 from core.inputs import parse_json
 from core.knowledge.model import is_faq_id
 from core.knowledge.retriever import Retriever
@@ -26,6 +30,7 @@ from core.policy import PolicyError, get_policy
 from services.context import current
 from services.knowledge import insights, publishing
 from services.staff import authenticate, mint_staff_token, verify_staff_token
+from storage.content import KbVersion
 from storage.db import session_scope
 from web.errors import BUSY, error
 
@@ -109,18 +114,87 @@ async def entries(request: Request):
     return response.json(await blocking(run))
 
 
+# Placeholders stay whole; Latin words and numbers are one token; each CJK character is one.
+TOKEN = re.compile(r"\{\{[^{}]*\}\}|[A-Za-z0-9_.,%]+|\s+|.", re.S)
+
+
+def word_diff(old: str, new: str) -> List[Dict[str, str]]:
+    """[{op: eq | del | ins, text}] from `old` to `new`, by words, placeholders never split."""
+    a, b = TOKEN.findall(old or ""), TOKEN.findall(new or "")
+    out: List[Dict[str, str]] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            out.append({"op": "eq", "text": "".join(a[i1:i2])})
+            continue
+        if i2 > i1:
+            out.append({"op": "del", "text": "".join(a[i1:i2])})
+        if j2 > j1:
+            out.append({"op": "ins", "text": "".join(b[j1:j2])})
+    return out
+
+
+def _live_content(s: Any, faq_id: str, version: Optional[int]) -> Optional[Dict[str, Any]]:
+    if not version:
+        return None
+    row = s.scalars(select(KbVersion).where(KbVersion.faq_id == faq_id, KbVersion.version == version)).first()
+    return json.loads(row.content) if row else None
+
+
 @bp.get("/editor/entries/<faq_id>")
 @staff_only
 async def entry(request: Request, faq_id: str):
     def run():
         with session_scope() as s:
-            return publishing.entry_detail(s, faq_id)
+            detail = publishing.entry_detail(s, faq_id)
+            live = _live_content(s, faq_id, detail["published_version"])
+        latest = detail["latest"]["content"]
+        if live is not None and detail["latest"]["version"] != detail["published_version"]:
+            detail["changes"] = {  # what the latest version changes against the live one, by words
+                key: word_diff(_as_text(live.get(key)), _as_text(latest.get(key)))
+                for key in ("question", "answer", "paraphrases", "tags", "cites")
+                if live.get(key) != latest.get(key)
+            }
+        detail["stamp"] = _stamp(detail)
+        return detail
 
     return response.json(await blocking(run))
 
 
-def _problems(problems) -> List[Dict[str, str]]:
-    return [{"field": p.field, "message": p.message, "level": p.level} for p in problems]
+def _stamp(detail: Dict[str, Any]) -> str:
+    """Changes whenever anyone saves, submits, reviews, publishes, retires or rolls back the entry."""
+    latest = detail["latest"]
+    parts = (detail["lock"], latest["version"], latest["status"], detail["published_version"], detail["retired"])
+    return ":".join(str(p) for p in parts) + f":{len(detail['history'])}"
+
+
+def _as_text(value: Any) -> str:
+    return "\n".join(value) if isinstance(value, list) else str(value or "")
+
+
+@bp.get("/editor/entries/<faq_id>/state")
+@staff_only
+async def entry_state(request: Request, faq_id: str):
+    """What the page polls every few seconds: a changed lock means someone else changed the entry."""
+
+    def run():
+        with session_scope() as s:
+            d = publishing.entry_detail(s, faq_id)
+        last = d["history"][0] if d["history"] else {}
+        return {
+            "stamp": _stamp(d),
+            "lock": d["lock"],
+            "status": d["latest"]["status"],
+            "version": d["latest"]["version"],
+            "published_version": d["published_version"],
+            "by": last.get("actor"),
+        }
+
+    return response.json(await blocking(run))
+
+
+def _problems(problems) -> List[Dict[str, Any]]:
+    """Each problem at its field, with the offending text (`span`) for the preview to highlight."""
+    return [{"field": p.field, "message": p.message, "level": p.level, "span": p.span} for p in problems]
 
 
 def _preview(content: Dict[str, Any], faq_id: str) -> str:
@@ -181,6 +255,8 @@ async def step(request: Request, faq_id: str, step: str):
     if step not in STEPS:
         return error("未知操作。", 404)
     body = body_of(request)
+    if step == "reject" and not str(body.get("note") or "").strip():
+        raise Invalid("请填写退回原因，作者会看到。", field="note")
 
     def run():
         with session_scope() as s:
@@ -219,26 +295,111 @@ async def try_question(request: Request):
     return response.json(await blocking(run))
 
 
+def _titles() -> Dict[str, str]:
+    """Live entries' ids → titles (their standard question): clusters are named by these."""
+    return {e.id: e.question for e in current().knowledge.entries}
+
+
+def _range(request: Request) -> Tuple[Optional[str], Optional[str]]:
+    since, until = request.args.get("from") or None, request.args.get("to") or None
+    try:
+        insights.date_range(since, until)
+    except ValueError as exc:
+        raise Invalid(str(exc) if "日期" in str(exc) else "日期格式应为 YYYY-MM-DD。", field="from") from exc
+    return since, until
+
+
 @bp.get("/editor/insights")
 @staff_only
 async def insights_view(request: Request):
-    return response.json(await blocking(insights.grouped))
+    since, until = _range(request)
+    return response.json(await blocking(lambda: insights.grouped(_titles(), since, until)))
+
+
+@bp.get("/editor/insights/charts")
+@staff_only
+async def insights_charts(request: Request):
+    """Per-day trend and rates, top topics, 没帮助 per entry (local days, Asia/Shanghai)."""
+    since, until = _range(request)
+    return response.json(await blocking(lambda: insights.charts(_titles(), since, until)))
 
 
 @bp.get("/editor/insights.csv")
 @staff_only
 async def insights_csv(request: Request):
-    rows = await blocking(insights.rows)
+    rows = await blocking(lambda: insights.rows(all_time=True))
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["时间", "来源", "可能的主题", "内容", "详情"])
+    writer.writerow(["时间（北京时间）", "来源", "可能的主题", "内容", "详情"])
     for row in rows:
-        writer.writerow([row["at"], row["source"], row["likely_faq_id"] or "", row["text"], row["detail"]])
+        writer.writerow(
+            [insights.shown_time(row["at"]), row["source"], row["likely_faq_id"] or "", row["text"], row["detail"]]
+        )
     return response.text(
         "\ufeff" + out.getvalue(),
         content_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": "attachment; filename=insights.csv"},
     )
+
+
+@bp.get("/editor/hot-questions")
+@staff_only
+async def hot_questions(request: Request):
+    return response.json(await blocking(lambda: insights.hot_questions(_titles())))
+
+
+@bp.put("/editor/hot-questions")
+@staff_only
+async def set_hot_questions(request: Request):
+    """The widget greeting's chips, in order; an empty list goes back to the most asked topics."""
+    items = body_of(request).get("items")
+    if not isinstance(items, list) or len(items) > 8:
+        raise Invalid("最多设置8个热门问题。", field="items")
+    clean = []
+    for item in items:
+        title = str((item or {}).get("title") or "").strip() if isinstance(item, dict) else ""
+        question = str((item or {}).get("question") or "").strip() if isinstance(item, dict) else ""
+        if not (0 < len(title) <= 16 and 0 < len(question) <= 200):
+            raise Invalid("每个热门问题须有标题（16字以内）和问题（200字以内）。", field="items")
+        clean.append({"title": title, "question": question})
+    await blocking(insights.set_hot_questions, clean, request.ctx.user)
+    return response.json({"ok": True, "items": clean})
+
+
+def _suggested_format(path: str, value: Any) -> str:
+    if isinstance(value, str):
+        return "raw"
+    if isinstance(value, float) and value <= 10 and not path.endswith(("_days", "_months", "_years")):
+        return "pct"
+    if isinstance(value, int) and value >= 10000:
+        return "wan" if value % 10000 == 0 else "yuan"
+    return "int" if isinstance(value, int) else "raw"
+
+
+@bp.get("/editor/policy-paths")
+@staff_only
+async def policy_paths(request: Request):
+    """Every policy value an answer may cite, with a suggested format and how it reads: the policy picker."""
+    policy = get_policy()
+    out: List[Dict[str, Any]] = []
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, dict):
+            for key, child in node.items():
+                walk(child, f"{path}.{key}" if path else str(key))
+        elif isinstance(node, (int, float, str)) and not isinstance(node, bool) and path.count(".") >= 1:
+            fmt = _suggested_format(path, node)
+            placeholder = "{{ " + path + " | " + fmt + " }}"
+            try:
+                shown = policy.render(placeholder)
+            except (PolicyError, ValueError, ArithmeticError):
+                return
+            out.append({"path": path, "format": fmt, "shown": shown, "placeholder": placeholder})
+
+    for top, node in policy.data.items():
+        if top not in ("texts", "market_holidays", "version"):
+            walk(node, str(top))
+    return response.json(out)
 
 
 @bp.get("/editor/lectures")

@@ -59,6 +59,10 @@ def create_app(rasa_url: str, context: Optional[AppContext] = None) -> Sanic:
     for path, page in PAGES.items():
         app.add_route(_page_handler(page), path, methods=["GET"], name=f"page_{page.split('.')[0]}")
 
+    @app.get("/favicon.ico")
+    async def favicon(request: Request):
+        return await response.file(STATIC / "favicon.svg", mime_type="image/svg+xml")
+
     @app.get("/config.js")
     async def config(request: Request):
         js = f"window.LR_CONFIG = Object.assign({{server: {rasa_url!r}}}, window.LR_CONFIG || {{}});"

@@ -72,6 +72,15 @@ def build_metadata(raw: Any) -> Dict[str, Any]:
     return meta
 
 
+def shown_text(text: str, raw_metadata: Any) -> str:
+    """What the client saw and tapped: a button's title rather than its payload
+    (`/faq{"faq_id": ...}`), when the widget sends `metadata.button_title`."""
+    title = raw_metadata.get("button_title") if isinstance(raw_metadata, dict) else None
+    if text.startswith("/") and isinstance(title, str) and 0 < len(title.strip()) <= 100:
+        return title.strip()
+    return text
+
+
 def remember(sender_id: str, role: str, texts: List[str]) -> None:
     """Add messages to the transcript agents read (written in the background)."""
     current().transcript.add(sender_id, role, texts)

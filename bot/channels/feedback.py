@@ -1,27 +1,34 @@
-"""POST /webhooks/feedback/ — the widget's 有帮助/没帮助 on a knowledge answer.
+"""POST /webhooks/feedback/ — the widget's 有帮助/没帮助 on a knowledge answer, and
+GET /webhooks/feedback/hot — the question chips of the widget's greeting.
 
 {"sender": "...", "faq_id": "interest_financing_rate", "version": 1, "helpful": false,
- "comment": optional}
+ "reason": optional, one of 答非所问 / 看不懂 / 信息过时 / 其他, "comment": optional}
+
+The widget posts 没帮助 at once and again with the reason the client picks: the second
+post updates the same feedback row (same sender, entry and version) instead of adding one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Awaitable, Callable, Dict
+from typing import Any, Awaitable, Callable, Dict, List
 
 from rasa.core.channels.channel import UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from sqlalchemy import select
 
 from bot.channels.common import JsonChannel
 from core import clock
 from core.knowledge.model import is_faq_id
+from services.knowledge import insights
 from storage.db import session_scope
 from storage.models import AnswerFeedback
 
 log = logging.getLogger(__name__)
+REASONS = ("答非所问", "看不懂", "信息过时", "其他")
 
 
 def parse_feedback(body: Any) -> Dict[str, Any]:
@@ -39,12 +46,40 @@ def parse_feedback(body: Any) -> Dict[str, Any]:
     comment = body.get("comment")
     if comment is not None and (not isinstance(comment, str) or len(comment) > 500):
         raise ValueError("comment 不能超过500个字符。")
-    return {"sender_id": sender, "faq_id": faq_id, "version": version, "helpful": helpful, "comment": comment}
+    reason = body.get("reason")
+    if reason is not None and (helpful or reason not in REASONS):
+        raise ValueError("reason 只能是“没帮助”时的：" + "、".join(REASONS) + "。")
+    return {
+        "sender_id": sender,
+        "faq_id": faq_id,
+        "version": version,
+        "helpful": helpful,
+        "comment": comment,
+        "reason": reason,
+    }
 
 
 def store(feedback: Dict[str, Any]) -> None:
     with session_scope() as session:
-        session.add(AnswerFeedback(at=clock.now(), **feedback))
+        row = session.scalars(
+            select(AnswerFeedback)
+            .where(
+                AnswerFeedback.sender_id == feedback["sender_id"],
+                AnswerFeedback.faq_id == feedback["faq_id"],
+                AnswerFeedback.version == feedback["version"],
+            )
+            .order_by(AnswerFeedback.id.desc())
+        ).first()
+        if row is None:
+            session.add(AnswerFeedback(at=clock.now(), **feedback))
+            return
+        row.helpful = feedback["helpful"]
+        row.reason = feedback["reason"] if not feedback["helpful"] else None
+        row.comment = feedback["comment"] or row.comment
+
+
+def hot_questions() -> List[Dict[str, str]]:
+    return insights.hot_questions()
 
 
 class FeedbackInput(JsonChannel):
@@ -68,5 +103,14 @@ class FeedbackInput(JsonChannel):
                 log.exception("feedback: could not store")
                 return response.json({"error": "系统繁忙，请稍后再试。"}, status=503)
             return response.json({"status": "ok"})
+
+        @bp.route("/hot", methods=["GET"])
+        async def hot(request: Request) -> HTTPResponse:
+            try:
+                chips = await asyncio.get_running_loop().run_in_executor(None, hot_questions)
+            except Exception:
+                log.warning("feedback: hot questions unavailable", exc_info=True)
+                chips = []
+            return response.json(chips)
 
         return bp

@@ -32,6 +32,7 @@ from bot.channels.common import (
     check_text,
     handle_once,
     remember,
+    shown_text,
 )
 from bot.channels.guards import RATE_LIMITED_TEXT, RateLimiter, client_ip
 from services.handoff import HELD
@@ -78,7 +79,7 @@ class TokenRestInput(JsonChannel):
                 return response.json([bot_message(sender, RATE_LIMITED_TEXT)])
             if text is None:
                 return response.json([bot_message(sender, EMPTY_TEXT)])
-            remember(sender, "client", [text])
+            remember(sender, "client", [shown_text(text, body.get("metadata"))])
             if sender in HELD:  # an agent is answering this conversation: the bot stays silent
                 return response.json([])
             collector = MergingOutputChannel()

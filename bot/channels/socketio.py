@@ -28,6 +28,7 @@ from bot.channels.common import (
     build_metadata,
     check_text,
     remember,
+    shown_text,
 )
 from bot.channels.guards import RATE_LIMITED_TEXT, RateLimiter
 from services import alerts, handoff
@@ -104,7 +105,7 @@ class TokenSocketIOInput(SocketIOInput):
             if not limiter.allow(room, None):
                 await output.say(room, RATE_LIMITED_TEXT)
                 return
-            remember(room, "client", [text])
+            remember(room, "client", [shown_text(text, raw)])
             if room in HELD:  # an agent is answering this conversation: the bot stays silent
                 return
             message.text = text

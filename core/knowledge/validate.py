@@ -33,6 +33,7 @@ BANNED = (
     "翻倍",
     "收益率保证",
 )
+FIELD_NAMES = {"reviewed_by": "审核人", "reviewed_at": "审核日期", "category": "分类"}
 # A number with its unit, as clients read it: 6.8%, 50万元, 1,000,000元, 24个月, 3年 ...
 NUMBER = re.compile(
     r"(?<![A-Za-z0-9.])(\d[\d,]*(?:\.\d+)?)\s*(%|万元|万|亿元|亿|元|个月|月|年|天|日|个交易日|小时|分|岁|倍)?"
@@ -45,6 +46,7 @@ class Problem:
     field: str
     message: str
     level: str = "error"  # or "warning"
+    span: Optional[str] = None  # the offending text as written, for highlighting it
 
     def __str__(self) -> str:
         return f"[{self.level}] {self.entry_id}.{self.field}: {self.message}"
@@ -131,50 +133,63 @@ def validate_entry(entry: Entry, policy: Policy, numbers: Optional[Set[Decimal]]
     p: List[Problem] = []
     eid = entry.id or "?"
     if not is_faq_id(entry.id):
-        p.append(Problem(eid, "id", "must be lower_snake_case like interest_financing_rate"))
+        p.append(Problem(eid, "id", "主题 ID 须为小写字母、数字和下划线，如 interest_financing_rate。", span=entry.id))
     if entry.version < 1:
-        p.append(Problem(eid, "version", "must be ≥ 1"))
+        p.append(Problem(eid, "version", "版本号须不小于1。"))
     if entry.status not in STATUSES:
-        p.append(Problem(eid, "status", f"must be one of {', '.join(STATUSES)}"))
+        p.append(Problem(eid, "status", f"状态须为以下之一：{'、'.join(STATUSES)}。"))
     if not entry.question:
-        p.append(Problem(eid, "question", "empty"))
+        p.append(Problem(eid, "question", "标准问题不能为空。"))
     if len(set(entry.paraphrases)) < MIN_PARAPHRASES:
-        p.append(Problem(eid, "paraphrases", f"needs at least {MIN_PARAPHRASES} different paraphrases"))
+        have = len(set(entry.paraphrases))
+        p.append(Problem(eid, "paraphrases", f"至少需要{MIN_PARAPHRASES}个不同的相似问法（现有{have}个）。"))
     for field_name in ("reviewed_by", "reviewed_at", "category"):
         if not getattr(entry, field_name):
-            p.append(Problem(eid, field_name, "missing"))
+            p.append(Problem(eid, field_name, f"缺少{FIELD_NAMES.get(field_name, field_name)}。"))
     if not entry.tags:
-        p.append(Problem(eid, "tags", "at least one tag"))
+        p.append(Problem(eid, "tags", "至少填写一个标签。"))
     # placeholders must exist and use a known format
     for path, fmt in policy.placeholders(entry.answer):
         if fmt not in FORMATS:
-            p.append(Problem(eid, "answer", f"unknown format '{fmt}' for {path}"))
+            p.append(
+                Problem(eid, "answer", f"占位符 {path} 的格式“{fmt}”不存在，可用：{'、'.join(FORMATS)}。", span=fmt)
+            )
         if not policy.has(path):
-            p.append(Problem(eid, "answer", f"policy has no '{path}'"))
+            p.append(Problem(eid, "answer", f"政策文件中没有“{path}”这一项，请用“插入政策数字”选择。", span=path))
     for cite in entry.cites:
         if not policy.has(cite):
-            p.append(Problem(eid, "cites", f"policy has no '{cite}'"))
+            p.append(Problem(eid, "cites", f"政策文件中没有“{cite}”这一项。", span=cite))
     # typed numbers must be policy numbers (7.8% when policy says 6.8% is an error)
     for literal in literal_numbers(entry.answer):
         digits = re.match(r"[\d,.]+", literal)
         assert digits is not None  # NUMBER's matches start with a digit
         value = Decimal(digits.group(0).replace(",", ""))
         if value.normalize() not in numbers:
-            p.append(Problem(eid, "answer", f"number '{literal}' is not in policy.yml"))
+            p.append(
+                Problem(eid, "answer", f"数字“{literal}”与政策文件不符，请用“插入政策数字”插入正确的值。", span=literal)
+            )
         else:
-            p.append(Problem(eid, "answer", f"number '{literal}' typed in; use a {{{{ placeholder }}}}", "warning"))
+            p.append(
+                Problem(
+                    eid,
+                    "answer",
+                    f"数字“{literal}”是手工输入的，政策调整时不会自动更新；请改用占位符。",
+                    "warning",
+                    span=literal,
+                )
+            )
     try:
         body = policy.render(entry.answer)
     except PolicyError as exc:
-        p.append(Problem(eid, "answer", f"cannot render: {exc}"))
+        p.append(Problem(eid, "answer", f"答案无法生成：占位符“{exc}”有误。", span=str(exc)))
         body = entry.answer
     for word in BANNED:
         if word in body:
-            p.append(Problem(eid, "answer", f"banned promise '{word}'"))
+            p.append(Problem(eid, "answer", f"不得出现承诺收益或保本的说法“{word}”。", span=word))
     if len(body) > MAX_ANSWER_CHARS:
-        p.append(Problem(eid, "answer", f"{len(body)} characters; keep it under {MAX_ANSWER_CHARS} for a phone"))
+        p.append(Problem(eid, "answer", f"答案有{len(body)}字，请控制在{MAX_ANSWER_CHARS}字以内，便于手机阅读。"))
     if entry.category in MONEY_CATEGORIES and not entry.money_topic:
-        p.append(Problem(eid, "money_topic", "money topic without the risk reminder (set money_topic: true)"))
+        p.append(Problem(eid, "money_topic", "涉及资金的分类须勾选“涉及资金”，以自动附上风险提示。"))
     return p
 
 
@@ -185,7 +200,7 @@ def validate_entries(entries: Sequence[Entry], policy: Policy, conflicts: bool =
     for entry in entries:
         problems += validate_entry(entry, policy, numbers)
         if entry.id in seen:
-            problems.append(Problem(entry.id, "id", "duplicate id"))
+            problems.append(Problem(entry.id, "id", "主题 ID 重复。", span=entry.id))
         seen[entry.id] = entry.id
     if conflicts and len(entries) > 1:
         problems += find_conflicts(entries)
@@ -205,7 +220,14 @@ def find_conflicts(entries: Sequence[Entry], only: Optional[str] = None) -> List
         for text in entry.texts:
             top = retriever.rank(text, k=1)
             if top and top[0].faq_id != entry.id:
-                problems.append(Problem(entry.id, "paraphrases", f"'{text}' is answered by {top[0].faq_id} instead"))
+                problems.append(
+                    Problem(
+                        entry.id,
+                        "paraphrases",
+                        f"问法“{text}”会被匹配到另一个条目 {top[0].faq_id}，请改写或删除。",
+                        span=text,
+                    )
+                )
     problems += [p for p in _near_duplicates(retriever) if only is None or only == p.entry_id or only in p.message]
     return problems
 
@@ -222,7 +244,7 @@ def _near_duplicates(retriever: Any, threshold: float = 0.9) -> List[Problem]:
         for j in range(i + 1, n):
             if sims[i, j] >= threshold:
                 a, b = retriever.entries[i].id, retriever.entries[j].id
-                out.append(Problem(a, "question", f"near-duplicate of {b} (similarity {sims[i, j]:.2f})"))
+                out.append(Problem(a, "question", f"与条目 {b} 几乎重复（相似度 {sims[i, j]:.2f}），请合并或区分。"))
     return out
 
 

@@ -1,5 +1,6 @@
 /* What the agents' console and the publishing page share: DOM helpers, the staff
-   session (login, logout, token) and API calls with it. Loaded before each page's script. */
+   session (login, logout, token) and API calls with it. Loaded after strings.js (the
+   Chinese string table, LR.T / LR.t) and before each page's script. */
 (function () {
   "use strict";
   var LR = window.LR = window.LR || {};
@@ -26,7 +27,7 @@
         onChange();
       },
       login: function (d) {
-        session.token = d.token; session.me = { name: d.name, role: d.role };
+        session.token = d.token; session.me = { name: d.name, role: d.role, username: d.username || null };
         sessionStorage.setItem(key + "_token", d.token); sessionStorage.setItem(key, JSON.stringify(session.me));
         onChange();
       },
