@@ -269,9 +269,9 @@ def hot_questions(titles: Optional[Mapping[str, str]] = None) -> List[Dict[str, 
             .limit(LIMIT)
         ).all()
     if titles is None:
-        from services.knowledge.service import shared_service
+        from services.context import current  # the context imports this module's neighbours
 
-        titles = {e.id: e.question for e in shared_service().entries}
+        titles = {e.id: e.question for e in current().knowledge.entries}
     ranked = [f for f, _ in Counter(f for f in asked if f in titles).most_common()]
     ids = (ranked + [f for f in DEFAULT_HOT if f in titles and f not in ranked])[:HOT_COUNT]
     return [{"title": truncate(titles[f], 16), "question": titles[f]} for f in ids]
