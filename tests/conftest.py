@@ -68,6 +68,7 @@ def jwt_secret(monkeypatch: pytest.MonkeyPatch) -> str:
 MODEL = ROOT / "models" / "liangrong.tar.gz"
 TEST_SECRET = "e2e-test-secret"
 RISK_KEY = "e2e-risk-key"
+LOGGING = ("--logging-config-file", str(ROOT / "deploy" / "logging.yml"))  # as scripts/run.sh: masked logs
 
 
 def free_port() -> int:
@@ -122,7 +123,7 @@ class Servers:
     def start_actions(self) -> None:
         rasa = str(Path(sys.executable).parent / "rasa")
         self.actions = self._spawn(
-            [rasa, "run", "actions", "--actions", "actions", "-p", str(self.actions_port)], "actions.log"
+            [rasa, "run", "actions", "--actions", "actions", "-p", str(self.actions_port), *LOGGING], "actions.log"
         )
         wait_http(f"http://127.0.0.1:{self.actions_port}/health", 90, self.actions)
 
@@ -151,6 +152,7 @@ class Servers:
                 "*",
                 "--endpoints",
                 str(self.endpoints),
+                *LOGGING,
             ],
             "rasa.log",
         )

@@ -141,6 +141,13 @@
       row.appendChild(bar);
     }
     if (item.faqId) row.appendChild(feedbackBar(item));
+    if (item.privacy) {                     // the greeting links to the privacy note
+      var note = el("a", "lr-privacy", "隐私说明：我们保存什么、保存多久");
+      note.href = cfg.privacyUrl || base + "../privacy";
+      note.target = "_blank";
+      note.rel = "noopener noreferrer";
+      row.appendChild(note);
+    }
     log.appendChild(row);
     log.scrollTop = log.scrollHeight;
   }
@@ -258,7 +265,7 @@
 
   // ---- start ---------------------------------------------------------------------
   if (history.length) history.forEach(render);
-  else add({ from: "bot", text: "您好！我是示例证券两融智能助手，可以解答开户条件、利率、额度、追保平仓等问题；登录后还能查询您本人的额度和维持担保比例。" });
+  else add({ from: "bot", privacy: true, text: cfg.notice || "您好！我是示例证券的AI智能助手（不是真人），可以解答开户条件、利率、额度、追保平仓等问题；登录后还能查询您本人的额度和维持担保比例。需要人工服务请输入“人工”。" });
   if (!cfg.fullPage && sessionStorage.getItem(KEY_OPEN)) root.classList.add("lr-open");
   if (window.io) connectSocket();
   else loadAsset("script", { src: base + "vendor/socket.io.min.js" }, connectSocket);
