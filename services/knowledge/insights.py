@@ -11,6 +11,7 @@ from typing import Any, Dict, List, Optional
 from sqlalchemy import select
 
 from core import clock
+from services.records.masking import TextMasker
 from storage.content import AgentFlag, Lecture, QuestionLog
 from storage.db import session_scope
 from storage.models import AnswerFeedback
@@ -49,11 +50,13 @@ def rows() -> List[Dict[str, Any]]:
             .order_by(AnswerFeedback.at.desc())
             .limit(LIMIT)
         ).all()
+        # never another client's figures or name (README, "Records and privacy")
+        private = TextMasker(session, [q.sender_id for q in questions] + [f.sender_id for f in unhelpful])
         out = [
             {
                 "at": q.at.isoformat(),
                 "source": SOURCE_NAMES.get(q.outcome, q.outcome),
-                "text": q.text,
+                "text": private(q.text),
                 "likely_faq_id": q.likely_faq_id,
                 "detail": f"score {q.score}",
             }
@@ -63,7 +66,7 @@ def rows() -> List[Dict[str, Any]]:
             {
                 "at": f.at.isoformat(),
                 "source": SOURCE_NAMES["unhelpful"],
-                "text": f.comment or "",
+                "text": private(f.comment or ""),
                 "likely_faq_id": f.faq_id,
                 "detail": f"version {f.version}",
             }
@@ -74,9 +77,9 @@ def rows() -> List[Dict[str, Any]]:
             {
                 "at": f.at.isoformat(),
                 "source": SOURCE_NAMES[f"flag_{f.kind}"],
-                "text": f.text,
+                "text": private(f.text),
                 "likely_faq_id": f.faq_id,
-                "detail": f"{f.agent}: {f.note or ''}",
+                "detail": f"{f.agent}: {private(f.note or '')}",
             }
             for f in flags
         ]
