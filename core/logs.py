@@ -23,11 +23,16 @@ from typing import Any
 # ASCII look-arounds: Chinese characters are word characters, so \b would not separate 客户C1001
 CLIENT_ID = re.compile(r"(?<![A-Za-z0-9_])(C)(\d{2})(\d{2,})(?![A-Za-z0-9_])")
 PHONE = re.compile(r"(?<!\d)(1\d{2})\d{4}(\d{4})(?!\d)")
-# a name given as a field: name=张伟, "name": "张伟", 'name': '张伟', 姓名：张伟
-NAME_FIELD = re.compile(r"""((?:name|姓名|客户姓名)["']?\s*[:=：]\s*["']?)([^"',;，；\s}]{1,32})""", re.IGNORECASE)
+# a Chinese name given as a field: name=张伟, "name": "张伟", 'name': '张伟', 姓名：张伟 (not intent or action names)
+NAME_FIELD = re.compile(
+    r"""((?<![A-Za-z0-9_])(?:name|姓名|客户姓名)["']?\s*[:=：]\s*["']?)([\u4e00-\u9fff·]{1,12})""", re.IGNORECASE
+)
+# \uXXXX escapes of JSON log lines (Rasa's structured events): decoded first, so that a figure
+# after an escaped character is still seen (and the line is readable)
+UNICODE_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 # figures: 1,300,000 · 800,000.00元 · 260.00% · 1.28 · 300000 · 80万元 · Decimal('800000.00')
 FIGURE = re.compile(
-    r"""(?<![A-Za-z0-9_.])(?:
+    r"""(?:(?<![A-Za-z0-9_.])|(?<=\\[nrt]))(?:
         \d{1,3}(?:,\d{3})+(?:\.\d+)?      # grouped thousands
       | \d+\.\d+(?![\d.])                  # a decimal (not a dotted address or version)
       | \d{5,}(?![\d-])                    # five or more digits (amounts, not dates or short codes)
@@ -40,10 +45,17 @@ FIGURE_MASK = "#"
 
 def mask(text: str) -> str:
     """The text with client ids, phone numbers, names and figures masked."""
+    text = UNICODE_ESCAPE.sub(_unescape, text)
     text = NAME_FIELD.sub(lambda m: m.group(1) + (m.group(2)[:1] + "*" * (len(m.group(2)) - 1)), text)
     text = CLIENT_ID.sub(lambda m: m.group(1) + m.group(2) + "*" * len(m.group(3)), text)
     text = PHONE.sub(r"\1****\2", text)
     return FIGURE.sub(FIGURE_MASK, text)
+
+
+def _unescape(match: re.Match) -> str:
+    code = int(match.group(1), 16)
+    # only non-ASCII, non-surrogate characters: a quote or control character stays escaped
+    return chr(code) if code >= 0x80 and not 0xD800 <= code <= 0xDFFF else match.group(0)
 
 
 class MaskingFilter(logging.Filter):
