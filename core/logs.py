@@ -30,17 +30,23 @@ NAME_FIELD = re.compile(
 # \uXXXX escapes of JSON log lines (Rasa's structured events): decoded first, so that a figure
 # after an escaped character is still seen (and the line is readable)
 UNICODE_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
-# figures: 1,300,000 · 800,000.00元 · 260.00% · 1.28 · 300000 · 80万元 · Decimal('800000.00')
+# figures: 1,300,000 · 800,000.00元 · 260.00% · 1.28 · 80万元 · Decimal('800000.00')
 FIGURE = re.compile(
     r"""(?:(?<![A-Za-z0-9_.])|(?<=\\[nrt]))(?:
         \d{1,3}(?:,\d{3})+(?:\.\d+)?      # grouped thousands
       | \d+\.\d+(?![\d.])                  # a decimal (not a dotted address or version)
-      | \d{5,}(?![\d-])                    # five or more digits (amounts, not dates or short codes)
       | \d+(?=\s*(?:%|元|万|亿|个百分点|股))  # any number with a unit of money or a ratio
     )(?:\s*(?:%|元|万元|万|亿元|亿|个百分点|股))?""",
     re.VERBOSE,
 )
 FIGURE_MASK = "#"
+# a bare number right after a word for money or a ratio (额度300000, "credit_line": "800000");
+# other bare numbers (订单123456, ports, process ids) stay readable
+FIGURE_CONTEXT = re.compile(
+    r"""((?:额度|资产|负债|余额|金额|市值|本金|利息|现金|保证金|担保比例|credit_line|available|cash|assets|debt|principal"""
+    r"""|amount|balance|ratio)["']?\s*(?:为|是|:|=|：)?\s*["']?)\d+""",
+    re.IGNORECASE,
+)
 
 
 def mask(text: str) -> str:
@@ -49,7 +55,8 @@ def mask(text: str) -> str:
     text = NAME_FIELD.sub(lambda m: m.group(1) + (m.group(2)[:1] + "*" * (len(m.group(2)) - 1)), text)
     text = CLIENT_ID.sub(lambda m: m.group(1) + m.group(2) + "*" * len(m.group(3)), text)
     text = PHONE.sub(r"\1****\2", text)
-    return FIGURE.sub(FIGURE_MASK, text)
+    text = FIGURE.sub(FIGURE_MASK, text)
+    return FIGURE_CONTEXT.sub(lambda m: m.group(1) + FIGURE_MASK, text)
 
 
 def _unescape(match: re.Match) -> str:

@@ -454,8 +454,45 @@ def test_insights_never_show_a_clients_figures_or_name(db):
 
 
 def test_mask_hides_ids_phones_names_and_figures():
-    line = "C1001 张伟 13800001001 授信额度800,000元 可用300000 比例260.00% (1.28) name=张伟 'name': '李娜'"
+    line = (
+        "C1001 张伟 13800001001 授信额度800,000元 可用额度300000 比例260.00% (1.28) name=张伟 'name': '李娜' "
+        '{"cash": "100000"} principal=500000'
+    )
     masked = mask(line)
-    for secret in ("C1001", "13800001001", "800,000", "300000", "260.00", "1.28", "李娜", "name=张伟"):
+    for secret in (
+        "C1001",
+        "13800001001",
+        "800,000",
+        "300000",
+        "260.00",
+        "1.28",
+        "李娜",
+        "name=张伟",
+        "100000",
+        "500000",
+    ):
         assert secret not in masked, secret
-    assert mask("127.0.0.1:5005 rasa 3.6.21 2026-11-27 15:00") == "127.0.0.1:5005 rasa 3.6.21 2026-11-27 15:00"
+    kept = "127.0.0.1:5005 rasa 3.6.21 2026-11-27 15:00 订单123456 pid 123456 intent query_quota"
+    assert mask(kept) == kept
+
+
+def test_the_daily_purge_is_a_service_that_starts_and_stops(db):
+    from services.records.schedule import DailyPurge, next_run
+
+    assert next_run(at("2026-11-26T02:00"), "03:30") == at("2026-11-26T03:30")
+    assert next_run(at("2026-11-26T03:30"), "03:30") == at("2026-11-27T03:30")
+    say("anon-sched", "2026-01-10T09:00:00", "旧的匿名消息")
+
+    async def scenario() -> None:
+        service = DailyPurge("03:30")
+        service.start()
+        assert service._task is not None and not service._task.done()
+        await service.run_once()  # what the schedule runs at 03:30
+        await service.stop()
+        assert service._task is None
+        off = DailyPurge("off")
+        off.start()
+        assert off._task is None
+
+    asyncio.run(scenario())
+    assert count(TranscriptMessage, TranscriptMessage.sender_id == "anon-sched") == 0
