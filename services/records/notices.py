@@ -46,33 +46,32 @@ def notices_in(action: str, messages: Iterable[Dict[str, Any]], policy: Policy) 
     return found
 
 
-def link_conversation(sender_id: str, client_id: str) -> None:
-    """Remember that this conversation is a verified client's (idempotent)."""
+def _write(sender_id: str, client_id: str, notices: List[Dict[str, str]], link: bool) -> None:
+    """One transaction: the conversation's link (when it has none yet) and the notices."""
+    now = clock.now()
     with session_scope() as session:
-        known = session.scalars(
-            select(ConversationClient.id).where(
-                ConversationClient.sender_id == sender_id[:128], ConversationClient.client_id == client_id
-            )
-        ).first()
-        if known is not None:
-            return
-    try:
-        with session_scope() as session:
-            session.add(ConversationClient(sender_id=sender_id[:128], client_id=client_id, first_at=clock.now()))
-    except IntegrityError:
-        pass  # a concurrent turn of the same conversation wrote it first
+        if link and (
+            session.scalars(
+                select(ConversationClient.id).where(
+                    ConversationClient.sender_id == sender_id, ConversationClient.client_id == client_id
+                )
+            ).first()
+            is None
+        ):
+            session.add(ConversationClient(sender_id=sender_id, client_id=client_id, first_at=now))
+        session.add_all(RiskNotice(at=now, client_id=client_id, sender_id=sender_id, **n) for n in notices)
 
 
 def record_turn(
     client_id: Optional[str], sender_id: str, action: str, messages: List[Dict[str, Any]], policy: Policy
 ) -> int:
-    """One verified turn: link the conversation and append the notices shown. Returns how many."""
+    """One verified turn: link the conversation to the client (idempotent) and append the
+    notices shown. Returns how many notices."""
     if not client_id:
         return 0
-    link_conversation(sender_id, client_id)
     found = notices_in(action, messages, policy)
-    if found:
-        now = clock.now()
-        with session_scope() as session:
-            session.add_all(RiskNotice(at=now, client_id=client_id, sender_id=sender_id[:128], **n) for n in found)
+    try:
+        _write(sender_id[:128], client_id, found, link=True)
+    except IntegrityError:  # a concurrent turn of the same conversation linked it first
+        _write(sender_id[:128], client_id, found, link=False)
     return len(found)
