@@ -6,7 +6,7 @@ export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 3
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help setup setup-dev run test bench validate lint train token clean
+.PHONY: help setup setup-dev run test test-fast lint bench validate train token clean purge export-client erase-client audit-verify
 
 help:
 	@echo "make run       set up (venv, demo DB, model) and start Rasa :5005, actions :5055, pages :8080"
@@ -17,6 +17,10 @@ help:
 	@echo "make validate  validate knowledge/ and policy.yml (exit 0 only when clean)"
 	@echo "make lint      ruff (lint and format), import-linter layers, mypy (exit 0 only when clean)"
 	@echo "make token ID=C1001   mint a demo client token"
+	@echo "make purge [ARGS=--dry-run]            delete/anonymise records past their retention period"
+	@echo "make export-client ID=C1001 OUT=file   everything held about one client, as JSON"
+	@echo "make erase-client ID=C1002             erase what no rule requires keeping about one client"
+	@echo "make audit-verify  check the audit log's hash chain (names the first broken row)"
 
 setup:
 	@scripts/setup.sh
@@ -53,6 +57,20 @@ train:
 
 token:
 	@$(PY) -m bot token $(or $(ID),C1001)
+
+purge:
+	@$(PY) -m services.records purge $(ARGS)
+
+export-client:
+	@[ -n "$(ID)" ] && [ -n "$(OUT)" ] || { echo "usage: make export-client ID=C1001 OUT=c1001.json"; exit 2; }
+	@$(PY) -m services.records export "$(ID)" "$(OUT)"
+
+erase-client:
+	@[ -n "$(ID)" ] || { echo "usage: make erase-client ID=C1002"; exit 2; }
+	@$(PY) -m services.records erase "$(ID)"
+
+audit-verify:
+	@$(PY) -m services.records audit-verify
 
 clean:
 	rm -rf models var .pytest_cache test-artifacts

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from typing import Any, Callable, List, Optional, Sequence, TypeVar
 
@@ -13,6 +14,7 @@ from core.formatting import day, line, moment, points, ratio_pct, risk_reminder,
 from core.policy import Policy, get_policy
 from core.settings import get_settings
 from services.knowledge.insights import log_question
+from services.records.notices import record_turn
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -77,10 +79,40 @@ def entity_values(tracker: Tracker, name: str) -> List[Any]:
     return [e.get("value") for e in (tracker.latest_message or {}).get("entities") or [] if e.get("entity") == name]
 
 
+async def record_notices(action: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """The shared reply path's one call: risk reminders and compliance refusals shown to a
+    verified client go to the append-only record (services/records/notices.py). The reply
+    is never lost to it: a failure is logged, the answer still goes out."""
+    client_id = verified_client_id(tracker)
+    if client_id is None:
+        return
+    try:
+        messages = list(dispatcher.messages)
+        await run_blocking(lambda: record_turn(client_id, tracker.sender_id, action, messages, get_policy()))
+    except BusyError:
+        log.error("risk-notice record not written for %s (%s)", client_id, action)
+
+
 class BaseAction(Action):
-    """Subclasses set NAME; keeps the one-liner `name()` out of every module."""
+    """Subclasses set NAME; keeps the one-liner `name()` out of every module. Every
+    subclass's `run` ends with `record_notices` (the shared reply path)."""
 
     NAME = ""
 
     def name(self) -> str:
         return self.NAME
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        run = cls.__dict__.get("run")
+        if run is not None and not getattr(run, "_records_notices", False):
+
+            @functools.wraps(run)
+            async def recorded(self, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+                events = await run(self, dispatcher, tracker, domain)
+                if type(self).run is recorded:  # once per turn, by the class that answered
+                    await record_notices(self.name(), dispatcher, tracker)
+                return events
+
+            recorded._records_notices = True  # type: ignore[attr-defined]
+            cls.run = recorded  # type: ignore[method-assign]

@@ -27,6 +27,16 @@ class Settings:
     alert_scan_s: float = 60.0
     fake_now: Optional[str] = None
     action_server_host: str = "127.0.0.1"
+    # Records and privacy (core/retention.py names the data classes; README, "Records and privacy")
+    retain_anon_chat_days: int = 180
+    retain_question_log_days: int = 180
+    retain_client_records_days: int = 7305  # 20 years
+    retain_audit_days: int = 7305
+    retain_feedback_days: int = 730
+    retain_outbox_days: int = 1096
+    retain_staff_login_failures_days: int = 365
+    purge_daily_at: str = "03:30"  # broker-local time of the pages server's daily purge; "off" disables it
+    purge_batch: int = 500
 
 
 def get_settings() -> Settings:
@@ -43,4 +53,18 @@ def get_settings() -> Settings:
         fake_now=os.environ.get("BOT_FAKE_NOW") or None,
         # rasa_sdk's own variable: the action server trusts its callers, so loopback by default
         action_server_host=os.environ.get("SANIC_HOST", "127.0.0.1"),
+        retain_anon_chat_days=_days("BOT_RETAIN_ANON_CHAT_DAYS", 180),
+        retain_question_log_days=_days("BOT_RETAIN_QUESTION_LOG_DAYS", 180),
+        retain_client_records_days=_days("BOT_RETAIN_CLIENT_RECORDS_DAYS", 7305),
+        retain_audit_days=_days("BOT_RETAIN_AUDIT_DAYS", 7305),
+        retain_feedback_days=_days("BOT_RETAIN_FEEDBACK_DAYS", 730),
+        retain_outbox_days=_days("BOT_RETAIN_OUTBOX_DAYS", 1096),
+        retain_staff_login_failures_days=_days("BOT_RETAIN_STAFF_LOGIN_FAILURES_DAYS", 365),
+        purge_daily_at=os.environ.get("BOT_PURGE_DAILY_AT", "03:30"),
+        purge_batch=max(1, int(os.environ.get("BOT_PURGE_BATCH", "500"))),
     )
+
+
+def _days(name: str, default: int) -> int:
+    """A retention period in days; at least one day, so a typo cannot purge everything."""
+    return max(1, int(os.environ.get(name, str(default))))

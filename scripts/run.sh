@@ -14,10 +14,11 @@ pids=()
 stop() { trap - INT TERM EXIT; echo; echo "[run] stopping …"; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap stop INT TERM EXIT
 
-.venv/bin/python -m actions.serve --actions actions -p "$ACTIONS_PORT" >var/log/actions.log 2>&1 &
+# every process masks client ids, names, phones and figures in its logs (core/logs.py)
+.venv/bin/python -m actions.serve --actions actions -p "$ACTIONS_PORT" --logging-config-file deploy/logging.yml >var/log/actions.log 2>&1 &
 pids+=($!)
 .venv/bin/python -m bot.serve -i 127.0.0.1 -p "$RASA_PORT" -m models/liangrong.tar.gz \
-  --credentials credentials.yml --endpoints endpoints.yml \
+  --credentials credentials.yml --endpoints endpoints.yml --logging-config-file deploy/logging.yml \
   --cors "http://127.0.0.1:$PAGES_PORT" "http://localhost:$PAGES_PORT" >var/log/rasa.log 2>&1 &
 pids+=($!)
 .venv/bin/python -m web.server --port "$PAGES_PORT" --rasa "http://127.0.0.1:$RASA_PORT" >var/log/pages.log 2>&1 &

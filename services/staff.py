@@ -1,4 +1,4 @@
-"""Staff accounts (education team editors and reviewers, service agents): hashed
+"""Staff accounts (education team editors and reviewers, service agents, compliance): hashed
 passwords and tokens.
 
 Passwords are hashed with scrypt from the standard library (salted, constant-time
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from core.settings import get_settings
 from storage.content import Editor
 
-ROLES = ("editor", "reviewer", "agent")
+ROLES = ("editor", "reviewer", "agent", "compliance")  # compliance: client data export and erasure
 _N, _R, _P = 2**14, 8, 1
 # a real hash of a random password: unknown users cost the same time as known ones
 _DUMMY = None
@@ -99,6 +99,7 @@ DEMO_STAFF = [  # demo accounts created by `python -m services.staff seed` (pass
     ("chenjie", "合规部 陈杰", "reviewer", "reviewer2-demo-pass"),
     ("kf_liu", "客服 刘洋", "agent", "agent-demo-pass"),
     ("kf_sun", "客服 孙悦", "agent", "agent2-demo-pass"),
+    ("hegui", "合规部 何规", "compliance", "compliance-demo-pass"),
 ]
 
 

@@ -128,6 +128,9 @@ class AuditLog(Base):
     subject_client_id = Column(String(32), nullable=False, index=True)
     action = Column(String(64), nullable=False)
     detail = Column(Text)
+    # tamper evidence: each row carries the hash of the one before it (services/records/audit.py)
+    prev_hash = Column(String(64))
+    row_hash = Column(String(64))
 
 
 class AnswerFeedback(Base):

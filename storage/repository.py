@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import List, Optional
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
 
 from core import clock
@@ -23,6 +23,7 @@ from storage.models import (
     RiskAssessment,
     Security,
 )
+from storage.records import GENESIS, AuditChain, audit_row_hash
 
 
 @dataclass(frozen=True)
@@ -160,16 +161,30 @@ def has_open_margin_call(session: Session, client_id: str) -> bool:
 def audit(
     session: Session, actor: str, subject_client_id: str, action: str, detail: str = "", role: str = "client"
 ) -> None:
-    session.add(
-        AuditLog(
-            at=clock.now(),
-            actor=actor,
-            actor_role=role,
-            subject_client_id=subject_client_id,
-            action=action,
-            detail=detail[:2000],
-        )
+    """Append an audit row chained to the previous one (tamper evidence, `make audit-verify`).
+
+    The chain head is updated first: that takes its row lock (PostgreSQL) or the write
+    lock (SQLite) until the caller's commit, so concurrent writers cannot fork the chain."""
+    session.execute(update(AuditChain).where(AuditChain.id == 1).values(last_id=AuditChain.last_id))
+    head = session.get(AuditChain, 1, populate_existing=True)
+    if head is None:  # a database created before the chain: start it
+        head = AuditChain(id=1, last_id=0, last_hash=GENESIS, base_id=0, base_hash=GENESIS)
+        session.add(head)
+    row = AuditLog(
+        at=clock.now(),
+        actor=actor,
+        actor_role=role,
+        subject_client_id=subject_client_id,
+        action=action,
+        detail=detail[:2000],
+        prev_hash=head.last_hash,
     )
+    session.add(row)
+    session.flush()  # assigns the id, which the hash covers
+    row.row_hash = audit_row_hash(
+        row.prev_hash, row.id, row.at, row.actor, row.actor_role, row.subject_client_id, row.action, row.detail
+    )
+    head.last_id, head.last_hash = row.id, row.row_hash
 
 
 def audit_entries(session: Session, subject_client_id: str) -> List[AuditLog]:

@@ -68,6 +68,7 @@ def jwt_secret(monkeypatch: pytest.MonkeyPatch) -> str:
 MODEL = ROOT / "models" / "liangrong.tar.gz"
 TEST_SECRET = "e2e-test-secret"
 RISK_KEY = "e2e-risk-key"
+LOGGING = ("--logging-config-file", str(ROOT / "deploy" / "logging.yml"))  # as scripts/run.sh: masked logs
 
 
 def wait_http(url: str, timeout_s: float, proc: subprocess.Popen | None = None) -> None:
@@ -114,7 +115,9 @@ class Servers:
         )
 
     def start_actions(self) -> None:
-        self.actions = self._spawn([sys.executable, "-m", "actions.serve", "-p", str(self.actions_port)], "actions.log")
+        self.actions = self._spawn(
+            [sys.executable, "-m", "actions.serve", "-p", str(self.actions_port), *LOGGING], "actions.log"
+        )
         wait_http(f"http://127.0.0.1:{self.actions_port}/health", 90, self.actions)
 
     def stop_actions(self) -> None:
@@ -142,6 +145,7 @@ class Servers:
                 "*",
                 "--endpoints",
                 str(self.endpoints),
+                *LOGGING,
             ],
             "rasa.log",
         )

@@ -66,7 +66,10 @@ async def inbox(request: Request):
 @agents_only
 async def detail(request: Request, handoff_id: int):
     data = await blocking(handoff.handoff_detail, handoff_id)
-    data["client"] = await blocking(client_figures, data["client_id"], request.ctx.user)
+    # figures only for a conversation waiting for an agent or held by this one: not for
+    # closed ones or a colleague's (README, "Records and privacy")
+    mine = data["state"] == "queued" or (data["state"] == "held" and data["agent"] == request.ctx.user)
+    data["client"] = await blocking(client_figures, data["client_id"], request.ctx.user) if mine else None
     return response.json(data)
 
 

@@ -3,6 +3,9 @@ console and the publishing page, with their APIs and the scheduled alert re-chec
 
     python -m web.server --port 8080 --rasa http://127.0.0.1:5005
 
+/privacy is the privacy note the widget links to; the daily purge of expired records
+runs here (services/records/schedule.py).
+
 /demo/token mints a client token for the demo login; it exists only while demo
 mode is on (BOT_DEMO_MODE, default on for `make run`) and only for demo clients.
 """
@@ -10,6 +13,7 @@ mode is on (BOT_DEMO_MODE, default on for `make run`) and only for demo clients.
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 from typing import Optional
 
@@ -17,9 +21,13 @@ from sanic import Sanic, response
 from sanic.request import Request
 
 from core.auth import mint
+from core.logs import install_masking
+from core.policy import get_policy
 from core.settings import get_settings
 from services.context import AppContext, install
-from web import agent_api, editor_api, risk_api
+from services.records.disclosure import facts, fill, greeting_notice
+from services.records.schedule import DailyPurge
+from web import agent_api, editor_api, records_api, risk_api
 
 STATIC = Path(__file__).resolve().parent / "static"
 DEMO_CLIENTS = ("C1001", "C1002", "C1003", "C1004")
@@ -36,8 +44,8 @@ PAGES = {
     "/": "index.html",  # demo host page with the widget and the demo login
     "/chat": "chat.html",  # full-page chat for the mobile app's WebView
     "/agent": "agent.html",  # agents' console (its API needs an agent login)
-    "/editor": "editor.html",
-}  # the education team's publishing page
+    "/editor": "editor.html",  # the education team's publishing page
+}
 
 
 def _page_handler(page: str):
@@ -65,8 +73,19 @@ def create_app(rasa_url: str, context: Optional[AppContext] = None) -> Sanic:
 
     @app.get("/config.js")
     async def config(request: Request):
-        js = f"window.LR_CONFIG = Object.assign({{server: {rasa_url!r}}}, window.LR_CONFIG || {{}});"
+        # the greeting says what the assistant is, how long the conversation is kept, how to reach a person
+        defaults = {
+            "server": rasa_url,
+            "notice": greeting_notice(get_settings(), get_policy()),
+            "privacyUrl": "/privacy",
+        }
+        js = f"window.LR_CONFIG = Object.assign({json.dumps(defaults, ensure_ascii=False)}, window.LR_CONFIG || {{}});"
         return response.text(js, content_type="application/javascript")
+
+    @app.get("/privacy")
+    async def privacy(request: Request):
+        page = (STATIC / "privacy.html").read_text(encoding="utf-8")
+        return response.html(fill(page, facts(get_settings(), get_policy())))
 
     @app.post("/demo/token")
     async def demo_token(request: Request):
@@ -80,6 +99,7 @@ def create_app(rasa_url: str, context: Optional[AppContext] = None) -> Sanic:
     app.blueprint(editor_api.bp)
     app.blueprint(agent_api.bp)
     app.blueprint(risk_api.bp)
+    app.blueprint(records_api.bp)
 
     @app.listener("before_server_start")
     async def start_context(app_, loop) -> None:
@@ -88,10 +108,13 @@ def create_app(rasa_url: str, context: Optional[AppContext] = None) -> Sanic:
     @app.listener("after_server_start")
     async def start_alert_scan(app_, loop) -> None:
         app_.ctx.scan_task = loop.create_task(risk_api.scheduled_scan(context.settings.alert_scan_s))
+        app_.ctx.purge = DailyPurge()  # BOT_PURGE_DAILY_AT, broker-local; "off" disables it
+        app_.ctx.purge.start(loop)
 
     @app.listener("before_server_stop")
-    async def stop_alert_scan(app_, loop) -> None:
+    async def stop_background(app_, loop) -> None:
         app_.ctx.scan_task.cancel()
+        await app_.ctx.purge.stop()
 
     @app.listener("after_server_stop")
     async def stop_context(app_, loop) -> None:
@@ -106,6 +129,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--rasa", default="http://127.0.0.1:5005")
     args = parser.parse_args()
+    install_masking()  # client ids, names, phones and figures never reach this process's logs
     create_app(args.rasa).run(host="127.0.0.1", port=args.port, access_log=False, workers=1)
 
 

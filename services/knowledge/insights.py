@@ -17,6 +17,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 from sqlalchemy import select
 
 from core import clock
+from services.records.masking import TextMasker
 from storage.content import AgentFlag, Handoff, HotQuestion, Lecture, QuestionLog
 from storage.db import session_scope
 from storage.models import AnswerFeedback
@@ -109,7 +110,15 @@ def _collect(start: date, end: date) -> Dict[str, list]:
         handoffs = session.scalars(
             select(Handoff).where(Handoff.created_at >= lo, Handoff.created_at < hi).limit(LIMIT)
         ).all()
-        session.expunge_all()
+        # never another client's figures or name (README, "Records and privacy")
+        private = TextMasker(session, [q.sender_id for q in questions] + [f.sender_id for f in feedback])
+        session.expunge_all()  # detached: the masked texts below are never written back
+    for q in questions:
+        q.text = private(q.text)
+    for f in feedback:
+        f.comment = private(f.comment or "")
+    for g in flags:
+        g.text, g.note = private(g.text), private(g.note or "")
     return {"questions": list(questions), "feedback": list(feedback), "flags": list(flags), "handoffs": list(handoffs)}
 
 

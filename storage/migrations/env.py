@@ -4,7 +4,10 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from core.settings import get_settings
-from storage import content  # noqa: F401  (registers the publishing tables)
+from storage import (
+    content,  # noqa: F401  (registers the publishing tables)
+    records,  # noqa: F401  (registers the records-and-privacy tables)
+)
 from storage.models import Base
 
 config = context.config

@@ -193,6 +193,13 @@
     if (item.from === "user" && item.unsent) { row.classList.add("lr-unsent"); row.appendChild(unsentMark(item)); }
     if (item.buttons && item.buttons.length) row.appendChild(quickReplies(item));
     if (item.faqId) row.appendChild(feedbackBar(item));
+    if (item.privacy) {                     // the greeting links to the privacy note
+      var note = el("a", "lr-privacy", "隐私说明：我们保存什么、保存多久");
+      note.href = cfg.privacyUrl || base + "../privacy";
+      note.target = "_blank";
+      note.rel = "noopener noreferrer";
+      row.appendChild(note);
+    }
     var old = rowOf.get(item);
     if (old && old.parentNode === log) log.replaceChild(row, old);
     else log.appendChild(row);
@@ -310,7 +317,7 @@
   function greet() {
     var fallback = (T.hot || []).map(function (h) { return { title: h.title, payload: h.payload }; });
     function chips(list) { return list.map(function (h) { return { title: h.title, payload: h.question }; }); }
-    var item = add({ from: "bot", text: t("greeting"), hot: true, buttons: cfg.hotQuestions ? chips(cfg.hotQuestions) : fallback });
+    var item = add({ from: "bot", privacy: true, text: cfg.notice || t("greeting"), hot: true, buttons: cfg.hotQuestions ? chips(cfg.hotQuestions) : fallback });
     if (cfg.hotQuestions) return;
     fetch(cfg.server + "/webhooks/feedback/hot", { cache: "no-store" }).then(function (r) { return r.json(); })
       .then(function (list) {
