@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,8 @@ class Settings:
     jwt_algorithm: str = "HS256"
     demo_mode: bool = False
     db_timeout_s: float = 3.0
+    # pages server → Rasa (pausing the bot while an agent holds a conversation)
+    internal_key: str = ""
 
 
 def get_settings() -> Settings:
@@ -31,4 +34,8 @@ def get_settings() -> Settings:
         jwt_secret=os.environ.get("BOT_JWT_SECRET", "demo-secret-change-me"),
         demo_mode=os.environ.get("BOT_DEMO_MODE", "0") in ("1", "true", "yes"),
         db_timeout_s=float(os.environ.get("BOT_DB_TIMEOUT_S", "3")),
+        internal_key=os.environ.get("BOT_INTERNAL_KEY")
+        or hashlib.sha256(
+            (os.environ.get("BOT_JWT_SECRET", "demo-secret-change-me") + ":internal").encode()
+        ).hexdigest(),
     )

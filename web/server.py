@@ -48,6 +48,7 @@ def _page_handler(page: str):
 
 def create_app(rasa_url: str) -> Sanic:
     app = Sanic("liangrong_pages")
+    app.ctx.rasa_url = rasa_url  # the agents' console asks Rasa to pause the bot in a held conversation
 
     @app.on_response
     async def headers(request: Request, resp) -> None:
@@ -72,6 +73,7 @@ def create_app(rasa_url: str) -> Sanic:
 
     app.blueprint(editor_api.bp)
     app.blueprint(agent_api.bp)
+    app.blueprint(agent_api.ratings_bp)
     app.blueprint(risk_api.bp)
 
     @app.listener("after_server_start")
