@@ -307,7 +307,7 @@ def _search_filter(q: str):
     in_transcript = select(TranscriptMessage.sender_id).where(TranscriptMessage.text.like(like))
     return or_(
         Handoff.client_id.ilike(like),
-        Handoff.sender_id.like(f"{q}%"),
+        Handoff.sender_id.like(like),
         Handoff.reason.like(like),
         Handoff.sender_id.in_(in_transcript),
     )
