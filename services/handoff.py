@@ -328,7 +328,7 @@ def inbox(
         if q:
             where.append(_search_filter(q))
         total = session.scalar(select(func.count(Handoff.id)).where(*where)) or 0
-        state_rank = case((Handoff.state == "queued", 0), (Handoff.state == "held", 1), else_=2)
+        state_rank = case((Handoff.state == "closed", 1), else_=0)  # open ones first, then by priority and wait
         if view == "closed":
             order = [Handoff.closed_at.desc(), Handoff.id.desc()]
         else:

@@ -201,7 +201,7 @@
     d.transcript.forEach(function (m) {
       if (m.id <= shown) return;
       var p = el("p", null, m.role);
-      p.appendChild(el("span", "[" + new Date(m.at).toLocaleTimeString("zh-CN", { hour12: false }) + "] ", "muted"));
+      p.appendChild(el("span", "[" + new Date(m.at).toLocaleTimeString("zh-CN", { hour12: false, timeZone: "Asia/Shanghai" }) + "] ", "muted"));
       p.appendChild(el("strong", (ROLE_NAMES[m.role] || m.role) + (m.role === "agent" && m.author ? "（" + m.author + "）" : "") + "："));
       p.appendChild(document.createTextNode(m.text));
       box.appendChild(p); box.dataset.last = m.id;
@@ -209,7 +209,7 @@
     if (atBottom) box.scrollTop = box.scrollHeight;
     var notes = $("notes");
     d.notes.slice(notes.children.length).forEach(function (n) {
-      notes.appendChild(el("li", n.agent_name + " · " + new Date(n.at).toLocaleTimeString("zh-CN", { hour12: false }) + "：" + n.text));
+      notes.appendChild(el("li", n.agent_name + " · " + new Date(n.at).toLocaleTimeString("zh-CN", { hour12: false, timeZone: "Asia/Shanghai" }) + "：" + n.text));
     });
     var clientMsgs = d.transcript.filter(function (m) { return m.role === "client"; });
     var latest = clientMsgs.length ? clientMsgs[clientMsgs.length - 1].text : null;

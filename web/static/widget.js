@@ -342,7 +342,7 @@
       b.type = "button";
       b.addEventListener("click", function () {
         chosen = { label: pair[0] };
-        Array.prototype.forEach.call(bar.querySelectorAll("button"), function (x) { x.disabled = true; });
+        Array.prototype.forEach.call(card.querySelectorAll(".lr-quick"), function (x) { x.disabled = true; });
         b.classList.add("lr-chosen");
         submitRating(st.handoff_id, chosen, null, extra);
       });
