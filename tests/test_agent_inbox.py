@@ -111,6 +111,16 @@ def test_client_message_right_after_take_never_gets_a_bot_reply(pages, servers):
         replies = servers.chat("融资利率是多少", sender=sender).json()  # at once after "已接入"
         assert replies == [], (n, replies)
         assert servers.chat("还在吗", sender=sender).json() == [], n
+    # a client cannot lift the hold with Rasa's own /restart
+    assert servers.chat("/restart", sender=sender).json() == []
+    assert servers.chat("融资利率是多少", sender=sender).json() == []
+    # a message left for the agents (outside hours the widget offers the form) joins the hand-off
+    left = requests.post(
+        f"{servers.url}/webhooks/handoff/message", json={"sender": sender, "text": "请明早给我回电话"}, timeout=10
+    )
+    assert left.json() == {"ok": True, "handoff_id": row["id"]}
+    again = handoff_of(pages, agent, sender)
+    assert again["kind"] == "message" and again["last_message"]["text"] == "【留言】请明早给我回电话"
     # closing resumes the bot in the conversation
     requests.post(f"{pages}/api/agent/handoffs/{row['id']}/close", headers=agent, timeout=30).raise_for_status()
     assert any("6.8%" in r.get("text", "") for r in servers.chat("融资利率是多少", sender=sender).json())
