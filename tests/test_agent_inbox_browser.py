@@ -204,3 +204,51 @@ def test_two_agents_two_clients(pages, servers, tmp_path, monkeypatch):
     finally:
         for d in (liu, sun, vip, anon):
             d.quit()
+
+
+@pytest.fixture()
+def after_hours(database_url, tmp_path):
+    """Rasa, actions and pages on a Saturday (no agents on duty), on the same database."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT, Servers, free_port, wait_http
+
+    servers = Servers(database_url, tmp_path)
+    servers.env["BOT_FAKE_NOW"] = "2026-11-28T10:00:00+08:00"
+    servers.start()
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "web.server", "--port", str(port), "--rasa", servers.url],
+        cwd=ROOT,
+        env={**servers.env, "BOT_DEMO_MODE": "1", "BOT_ALERT_SCAN_S": "3600"},
+        stdout=open(tmp_path / "pages.log", "ab"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_http(f"http://127.0.0.1:{port}/", 60, proc)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        servers.stop()
+
+
+def test_leave_a_message_outside_service_hours(after_hours, tmp_path):
+    client = make_driver(tmp_path / "client")
+    try:
+        demo_login_and_open_chat(client, after_hours, "C1001")
+        client_says(client, "我要转人工")
+        wait(client, lambda d: d.find_elements(By.CSS_SELECTOR, "form.lr-leave"))
+        assert not client.find_element(By.CSS_SELECTOR, ".lr-typing").is_displayed()
+        client.find_element(By.CSS_SELECTOR, ".lr-leave textarea").send_keys("周一上午请联系我，想调整额度")
+        client.find_element(By.CSS_SELECTOR, ".lr-leave button[type=submit]").click()
+        wait(client, lambda d: "留言已提交" in d.find_element(By.CSS_SELECTOR, ".lr-leave").text)
+        ARTIFACTS.mkdir(exist_ok=True)
+        client.save_screenshot(str(ARTIFACTS / "client-leave-a-message.png"))
+        sender = client.execute_script("return window.LRWidget.sessionId")
+        row = next(r for r in handoff.inbox("kf_liu", "queued", q=sender)["items"])
+        assert row["kind"] == "message" and row["client_id"] == "C1001"
+        assert row["last_message"]["text"] == "【留言】周一上午请联系我，想调整额度"
+    finally:
+        client.quit()
