@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,8 @@ class Settings:
     retain_staff_login_failures_days: int = 365
     purge_daily_at: str = "03:30"  # broker-local time of the pages server's daily purge; "off" disables it
     purge_batch: int = 500
+    # pages server → Rasa (pausing the bot while an agent holds a conversation)
+    internal_key: str = ""
 
 
 def get_settings() -> Settings:
@@ -62,6 +65,10 @@ def get_settings() -> Settings:
         retain_staff_login_failures_days=_days("BOT_RETAIN_STAFF_LOGIN_FAILURES_DAYS", 365),
         purge_daily_at=os.environ.get("BOT_PURGE_DAILY_AT", "03:30"),
         purge_batch=max(1, int(os.environ.get("BOT_PURGE_BATCH", "500"))),
+        internal_key=os.environ.get("BOT_INTERNAL_KEY")
+        or hashlib.sha256(
+            (os.environ.get("BOT_JWT_SECRET", "demo-secret-change-me") + ":internal").encode()
+        ).hexdigest(),
     )
 
 

@@ -4,7 +4,7 @@ the audit trail, questions for the insights view, and lecture announcements.
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 
 from storage.models import Base
 from storage.types import UTCDateTime
@@ -116,6 +116,50 @@ class Handoff(Base):
     created_at = Column(UTCDateTime(), nullable=False)
     taken_at = Column(UTCDateTime())
     closed_at = Column(UTCDateTime())
+    # 0 margin call / liquidation, 1 VIP, 2 verified client, 3 anonymous (inbox order)
+    priority = Column(Integer, nullable=False, default=3, server_default="3")
+    agent_name = Column(String(64))  # the holding agent's display name, shown to the client
+    agent_typing_at = Column(UTCDateTime())  # the agent's last keystroke, for the client's "typing" signal
+    # chat, or message: left outside service hours
+    kind = Column(String(16), nullable=False, default="chat", server_default="chat")
+    __table_args__ = (Index("ix_handoffs_state_priority", "state", "priority", "created_at"),)
+
+
+class HandoffNote(Base):
+    """An agent's internal note on a hand-off; never shown to the client."""
+
+    __tablename__ = "handoff_notes"
+    id = Column(Integer, primary_key=True)
+    handoff_id = Column(Integer, ForeignKey("handoffs.id"), nullable=False, index=True)
+    agent = Column(String(64), nullable=False)
+    agent_name = Column(String(64), nullable=False)
+    text = Column(String(2000), nullable=False)
+    at = Column(UTCDateTime(), nullable=False)
+
+
+class CannedReply(Base):
+    """A reply in the agents' shared library; `body` may hold policy placeholders ({{ path | fmt }})."""
+
+    __tablename__ = "canned_replies"
+    id = Column(Integer, primary_key=True)
+    title = Column(String(100), nullable=False)
+    body = Column(Text, nullable=False)
+    updated_by = Column(String(64), nullable=False)
+    updated_at = Column(UTCDateTime(), nullable=False)
+
+
+class HandoffRating(Base):
+    """The client's rating of a closed hand-off (one per hand-off), with the agent who served."""
+
+    __tablename__ = "handoff_ratings"
+    id = Column(Integer, primary_key=True)
+    handoff_id = Column(Integer, ForeignKey("handoffs.id"), nullable=False, unique=True)
+    sender_id = Column(String(128), nullable=False)
+    agent = Column(String(64))
+    score = Column(Integer, nullable=False)  # 1–5 (满意 5, 一般 3, 不满意 1)
+    label = Column(String(8), nullable=False)  # 满意 | 一般 | 不满意
+    comment = Column(String(500))
+    at = Column(UTCDateTime(), nullable=False, index=True)
 
 
 class AgentFlag(Base):

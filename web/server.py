@@ -59,6 +59,7 @@ def create_app(rasa_url: str, context: Optional[AppContext] = None) -> Sanic:
     app = Sanic("liangrong_pages")
     context = context or install(AppContext(get_settings()))
     app.ctx.lr = context
+    app.ctx.rasa_url = rasa_url  # the agents' console asks Rasa to pause the bot in a held conversation
 
     @app.on_response
     async def headers(request: Request, resp) -> None:
@@ -98,6 +99,7 @@ def create_app(rasa_url: str, context: Optional[AppContext] = None) -> Sanic:
 
     app.blueprint(editor_api.bp)
     app.blueprint(agent_api.bp)
+    app.blueprint(agent_api.ratings_bp)
     app.blueprint(risk_api.bp)
     app.blueprint(records_api.bp)
 

@@ -1,18 +1,26 @@
 """Agents' reply assistant: POST /webhooks/assist/suggest.
 
-    {"text": "...", "top_k": 3, "sender": optional, "metadata": optional}
+    {"text": "...", "top_k": 3, "sender": optional, "metadata": optional,
+     "conversation": optional [{"role": "client"|"bot"|"agent", "text"}, ...] oldest first,
+     "reason": optional hand-off reason, "client": optional {"margin_call", "vip", "verified", "zone"}}
     → {"intent": {"name", "confidence"}, "suggestions": [{"faq_id", "question", "answer",
        "score", "version", "cites"}, ...]}   best first
 
 The intent comes from the live Rasa model; the suggestions from the same
-knowledge service that answers clients in chat.
+knowledge service that answers clients in chat. With a conversation, they answer
+the client's actual need: a turn that only asks for a person ("我要转人工") or is
+small talk carries no topic, so the client's earlier questions, the hand-off reason
+and the verified client's state (a margin call) decide; recent turns weigh most.
+Answers are rewritten in an agent's voice (the bot's "登录后问我……" becomes an
+offer to look it up).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Awaitable, Callable, Dict
+import re
+from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from rasa.core.channels.channel import UserMessage
 from sanic import Blueprint, response
@@ -26,6 +34,28 @@ from services.context import current
 
 log = logging.getLogger(__name__)
 MAX_TOP_K = 10
+MAX_TURNS = 50
+ROLES = ("client", "bot", "agent")
+TURN_WEIGHTS = (1.0, 0.45, 0.25)  # the latest client turn with a topic, then earlier ones
+# Words that ask for a person or are small talk: a turn made only of these has no topic.
+NO_TOPIC = re.compile(
+    r"转人工|转接|人工客服|人工服务|人工|真人|客服|坐席|专员|经理|找人|接人|一下|我要|我想|想要|要求|请|帮我|给我|麻烦|"
+    r"你好|您好|在吗|在不在|有人吗|谢谢|多谢|好的|好吧|嗯+|哦+|啊+|快点|赶紧|急|马上|能不能|可以吗|吗|呢|吧|了|的|"
+    r"[\s,，.。!！?？~、…]+"
+)
+REASON_QUERIES = {  # the need a hand-off reason stands for when the client said nothing more
+    "追保期间询问强制平仓": "追保期间会不会被强制平仓，什么时候平仓",
+}
+MARGIN_CALL_QUERY = "追保截止时间是什么时候，要补到多少，不补会不会被强制平仓"
+MARGIN_CALL_BOOST = 1.15
+# The bot's instructions ("登录后问我‘…’可查看") rewritten as a person would say them.
+AGENT_VOICE = [
+    (re.compile(r"登录后(?:可以)?问我“[^”]*”[，,]?(?:即可|可以|可)?(?:随时)?(查看|确认)"), r"我这边可以帮您\1"),
+    (re.compile(r"登录后(?:可以)?问我“[^”]*”"), "我这边可以帮您核实"),
+    (re.compile(r"可以问我“([^”]*)”(?:查看完整要求)?"), r"我可以再为您详细介绍“\1”"),
+    (re.compile(r"(?:先)?在这里问我"), "随时咨询我们"),
+    (re.compile(r"问我"), "咨询我们"),
+]
 
 
 def _error(message: str, status: int = 400) -> HTTPResponse:
@@ -44,21 +74,115 @@ def parse_request(body: Any) -> Dict[str, Any]:
     top_k = body.get("top_k", 3)
     if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= MAX_TOP_K:
         raise ValueError(f"top_k 必须是1到{MAX_TOP_K}之间的整数。")
-    return {"text": clean(text), "top_k": top_k}
+    return {
+        "text": clean(text),
+        "top_k": top_k,
+        "conversation": _conversation(body.get("conversation")),
+        "reason": _reason(body.get("reason")),
+        "client": _client(body.get("client")),
+    }
 
 
-def suggestions(text: str, top_k: int) -> list:
+def _conversation(value: Any) -> Optional[List[Dict[str, str]]]:
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) > MAX_TURNS:
+        raise ValueError(f"conversation 必须是不超过{MAX_TURNS}条的列表。")
+    turns = []
+    for turn in value:
+        if not isinstance(turn, dict) or turn.get("role") not in ROLES or not isinstance(turn.get("text"), str):
+            raise ValueError('conversation 的每一条须为 {"role": "client"|"bot"|"agent", "text": "..."}。')
+        if len(turn["text"]) > MAX_MESSAGE_CHARS:
+            raise ValueError(f"conversation 的每一条不能超过{MAX_MESSAGE_CHARS}个字符。")
+        turns.append({"role": turn["role"], "text": clean(turn["text"])})
+    return turns
+
+
+def _reason(value: Any) -> Optional[str]:
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > 200:
+        raise ValueError("reason 必须是不超过200个字符的字符串。")
+    return value.strip() or None
+
+
+def _client(value: Any) -> Dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError("client 必须是JSON对象。")
+    return {k: bool(value.get(k)) for k in ("margin_call", "vip", "verified")}
+
+
+def has_topic(text: str) -> bool:
+    """False for a turn that only asks for a person or is small talk."""
+    rest = NO_TOPIC.sub("", text)
+    return len(rest) >= 2 and has_meaningful_text(rest)
+
+
+def agent_voice(answer: str) -> str:
+    for pattern, replacement in AGENT_VOICE:
+        answer = pattern.sub(replacement, answer)
+    return answer
+
+
+def rank_conversation(
+    service: Any,
+    text: str,
+    conversation: Optional[List[Dict[str, str]]] = None,
+    reason: Optional[str] = None,
+    client: Optional[Dict[str, Any]] = None,
+    k: int = 3,
+) -> List[Any]:
+    """(entry, score) pairs, best first, for the client's need in this conversation."""
+    client = client or {}
+    turns = [t["text"] for t in (conversation or []) if t["role"] == "client"]
+    if not turns or turns[-1] != text:
+        turns.append(text)
+    topical = [t for t in turns if has_topic(t)][-len(TURN_WEIGHTS) :]
+    queries = [(t, w) for t, w in zip(reversed(topical), TURN_WEIGHTS)]
+    if not queries:  # nothing but "我要转人工": the reason and the client's state say what it is about
+        if reason in REASON_QUERIES:
+            queries.append((REASON_QUERIES[reason], 1.0))
+        if client.get("margin_call"):
+            queries.append((MARGIN_CALL_QUERY, 0.8))
+        if not queries:
+            queries.append((text, 1.0))
+    elif reason in REASON_QUERIES:
+        queries.append((REASON_QUERIES[reason], 0.2))
+    combined: Dict[str, float] = {}
+    entries: Dict[str, Any] = {}
+    for query, weight in queries:
+        for hit in service.rank(query, k=max(10, k)):
+            combined[hit.faq_id] = combined.get(hit.faq_id, 0.0) + weight * hit.score
+            entries[hit.faq_id] = hit.entry
+    if client.get("margin_call"):
+        for faq_id in combined:
+            if faq_id.startswith("margincall_"):
+                combined[faq_id] *= MARGIN_CALL_BOOST
+    total = sum(w for _, w in queries)
+    best = sorted(combined, key=lambda f: -combined[f])[:k]
+    return [(entries[f], round(combined[f] / total, 4)) for f in best]
+
+
+def suggestions(
+    text: str,
+    top_k: int,
+    conversation: Optional[List[Dict[str, str]]] = None,
+    reason: Optional[str] = None,
+    client: Optional[Dict[str, Any]] = None,
+) -> list:
     service = current().knowledge
     return [
         {
-            "faq_id": hit.faq_id,
-            "question": hit.entry.question,
-            "answer": service.render(hit.entry),
-            "score": hit.score,
-            "version": hit.entry.version,
-            "cites": list(hit.entry.cites),
+            "faq_id": entry.id,
+            "question": entry.question,
+            "answer": agent_voice(service.render(entry)),
+            "score": score,
+            "version": entry.version,
+            "cites": list(entry.cites),
         }
-        for hit in service.rank(text, k=top_k)
+        for entry, score in rank_conversation(service, text, conversation, reason, client, top_k)
     ]
 
 
@@ -94,7 +218,9 @@ class AssistInput(JsonChannel):
                         "confidence": round(float(parsed["intent"].get("confidence") or 0), 4),
                     }
                 loop = asyncio.get_running_loop()
-                found = await loop.run_in_executor(None, suggestions, req["text"], req["top_k"])
+                found = await loop.run_in_executor(
+                    None, suggestions, req["text"], req["top_k"], req["conversation"], req["reason"], req["client"]
+                )
             except Exception:
                 log.exception("assist: suggestion failed")
                 return _error("系统繁忙，请稍后再试。", status=503)

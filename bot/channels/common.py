@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, Dict, List, Optional
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel
@@ -19,6 +20,8 @@ MAX_SENDER_CHARS = 128
 BUSY_TEXT = "系统繁忙，请稍后再试，或联系人工客服。"
 TOO_LONG_TEXT = f"您的消息太长了（超过{MAX_MESSAGE_CHARS}字），请精简后再发，或分几次发送。"
 EMPTY_TEXT = "您好，请输入您想咨询的融资融券问题，例如：融资利率是多少？"
+# Rasa's own commands a client may not type: they reset the conversation, an agent's hold included.
+RESERVED_COMMANDS = re.compile(r"^/(restart|session_start|back)\b")
 # Keys the widget may send besides the token; everything else is dropped.
 PASS_THROUGH_KEYS = ("client", "locale")
 
@@ -59,6 +62,8 @@ def check_text(text: Any) -> Optional[str]:
     if len(text) > MAX_MESSAGE_CHARS:
         raise PoliteRefusal(TOO_LONG_TEXT)
     text = clean(text)
+    if RESERVED_COMMANDS.match(text):  # "/restart" would lift an agent's hold (ConversationPaused)
+        text = text[1:]
     return text if has_meaningful_text(text) else None
 
 

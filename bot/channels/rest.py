@@ -35,7 +35,7 @@ from bot.channels.common import (
     shown_text,
 )
 from bot.channels.guards import RATE_LIMITED_TEXT, RateLimiter, client_ip
-from services.handoff import HELD
+from bot.channels.handoff import is_paused
 
 log = logging.getLogger(__name__)
 REPLY_TIMEOUT_S = 20.0
@@ -80,8 +80,6 @@ class TokenRestInput(JsonChannel):
             if text is None:
                 return response.json([bot_message(sender, EMPTY_TEXT)])
             remember(sender, "client", [shown_text(text, body.get("metadata"))])
-            if sender in HELD:  # an agent is answering this conversation: the bot stays silent
-                return response.json([])
             collector = MergingOutputChannel()
             message = UserMessage(
                 text,
@@ -100,6 +98,8 @@ class TokenRestInput(JsonChannel):
                 return response.json([*collector.replies, busy_message(sender)])
             if processed is False:  # a retry of a message this conversation already holds
                 return response.json([])
+            if not collector.replies and agent is not None and await is_paused(agent, sender):
+                return response.json([])  # an agent holds the conversation: the bot is silent by design
             # Nothing said (e.g. the action server is down): never leave the client hanging.
             replies = collector.replies or [busy_message(sender)]
             remember(sender, "bot", [r.get("text", "") for r in replies])

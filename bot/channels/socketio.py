@@ -32,7 +32,6 @@ from bot.channels.common import (
 )
 from bot.channels.guards import RATE_LIMITED_TEXT, RateLimiter
 from services import alerts, handoff
-from services.handoff import HELD
 
 log = logging.getLogger(__name__)
 DELIVERY_INTERVAL_S = 0.5
@@ -106,8 +105,8 @@ class TokenSocketIOInput(SocketIOInput):
                 await output.say(room, RATE_LIMITED_TEXT)
                 return
             remember(room, "client", [shown_text(text, raw)])
-            if room in HELD:  # an agent is answering this conversation: the bot stays silent
-                return
+            # While an agent holds the conversation its tracker is paused (bot/channels/handoff.py):
+            # Rasa logs the message and says nothing.
             message.text = text
             message.metadata = build_metadata(raw)
             if message.metadata.get("client_id"):
@@ -190,12 +189,11 @@ class TokenSocketIOInput(SocketIOInput):
                 await asyncio.sleep(DELIVERY_INTERVAL_S)
                 rooms = set().union(*sessions_of.values()) if sessions_of else set()
                 try:
-                    pending = await loop.run_in_executor(None, handoff.undelivered, rooms)
-                    for row in pending:
-                        payload = {"text": row.text, "custom": {"from": row.role, "agent": row.author}}
-                        await sio.emit(self.bot_message_evt, payload, room=row.sender_id, namespace=namespace)
+                    pending = await loop.run_in_executor(None, handoff.undelivered_payloads, rooms)
+                    for _, sender_id, payload in pending:
+                        await sio.emit(self.bot_message_evt, payload, room=sender_id, namespace=namespace)
                     if pending:
-                        await loop.run_in_executor(None, handoff.mark_delivered, [r.id for r in pending])
+                        await loop.run_in_executor(None, handoff.mark_delivered, [p[0] for p in pending])
                     await deliver_alerts(loop, rooms)
                 except Exception:
                     log.warning("agent message delivery failed; will retry", exc_info=True)

@@ -133,7 +133,7 @@
   document.body.appendChild(root);
 
   function setOpen(open) {
-    if (open) refreshSession();
+    if (open) { refreshSession(); clearUnread(); }
     root.classList.toggle("lr-open", open);
     launcher.setAttribute("aria-expanded", String(open));
     sessionStorage.setItem(KEY_OPEN, open ? "1" : "");
@@ -306,11 +306,13 @@
     var custom = m.custom || {};
     var buttons = (m.quick_replies || m.buttons || []).map(function (b) { return { title: b.title, payload: b.payload }; });
     if (!m.text && !buttons.length) return;
-    add({ from: custom.from === "agent" ? "agent" : (custom.alert ? "alert" : "bot"), text: m.text || "", buttons: buttons,
-          topic: custom.topic || null, label: custom.from === "agent" ? t("agent") : (custom.alert ? t("alert") : null),
+    var person = handoffPerson(custom);  // an agent's message or joining/leaving: shown as a person
+    add({ from: person ? person.from : (custom.alert ? "alert" : "bot"), text: m.text || "", buttons: buttons,
+          topic: custom.topic || null, label: person ? person.label : (custom.alert ? t("alert") : null),
           faqId: custom.faq_id || null, version: custom.version || null,
           personal: custom.personal ? { kind: custom.personal, zone: custom.zone || null, margin_call: !!custom.margin_call } : null });
-    emit("message", { from: custom.from === "agent" ? "agent" : "bot", text: m.text || "", custom: custom });
+    handoffSeen(custom);
+    emit("message", { from: person ? "agent" : "bot", text: m.text || "", custom: custom });
   }
 
   // ---- greeting with hot-question chips --------------------------------------------
@@ -339,7 +341,7 @@
   }
   function showTyping(on) {
     pending = Math.max(0, pending + (on ? 1 : -1));
-    typing.hidden = pending === 0;
+    typing.hidden = pending === 0 || handoffActive();  // the bot does not answer while a person is awaited
   }
   var sessionToken = null;
   function requestSession() {  // (again) whenever the host app's login changes
@@ -511,6 +513,160 @@
     input.focus();
   }
   endButton.addEventListener("click", askEnd);
+  // ---- hand-off to a person: queue position, agent as a person, unread badge, -------
+  // ---- leave a message outside hours, rating (GET/POST {server}/webhooks/handoff/…) --
+  var hand = { state: "none", timer: null, lastLine: "", ratedFor: null, ratingShown: null, formShown: false,
+               unread: 0, title: document.title };
+  var handLine = el("div", "lr-handoff");   // queue position / expected wait, updated live
+  handLine.setAttribute("role", "status");
+  handLine.hidden = true;
+  panel.insertBefore(handLine, typing);
+  var unreadBadge = el("span", "lr-unread");
+  unreadBadge.hidden = true;
+  launcher.appendChild(unreadBadge);
+  function handoffActive() { return hand.state === "queued" || hand.state === "held" || hand.state === "requested"; }
+  function handoffPerson(custom) {
+    if (custom.from !== "agent" && custom.from !== "agent_event") return null;
+    var who = (custom.agent_name || "人工客服").replace(/^客服\s*/, "");
+    return { from: custom.from === "agent" ? "agent" : "agent-event", label: (custom.agent_role || "人工客服") + " · " + who };
+  }
+  function handoffSeen(custom) {
+    if (custom.handoff === "requested" || custom.handoff === "queued") {
+      hand.state = "requested";
+      pending = 0; typing.hidden = true;
+      if (custom.handoff === "queued") showLeaveMessage();
+      pollHandoff();
+    } else if (custom.from === "agent_event" || custom.from === "agent") {
+      pollHandoff();
+    }
+    if (!root.classList.contains("lr-open") || document.visibilityState === "hidden") bumpUnread();
+  }
+  function bumpUnread() {
+    hand.unread += 1;
+    unreadBadge.textContent = String(hand.unread);
+    unreadBadge.hidden = false;
+    launcher.setAttribute("aria-label", "打开" + cfg.title + "（" + hand.unread + " 条未读）");
+    document.title = "(" + hand.unread + ") " + hand.title;
+  }
+  function clearUnread() {
+    if (!hand.unread) return;
+    hand.unread = 0; unreadBadge.hidden = true;
+    launcher.setAttribute("aria-label", "打开" + cfg.title);
+    document.title = hand.title;
+  }
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible" && root.classList.contains("lr-open")) clearUnread();
+  });
+  function setHandLine(text) {
+    if (text === hand.lastLine) return;  // the status region speaks only when its text changes
+    hand.lastLine = text; handLine.textContent = text; handLine.hidden = !text;
+  }
+  function pollHandoff() {
+    clearTimeout(hand.timer);
+    fetch(cfg.server + "/webhooks/handoff/status?sender=" + encodeURIComponent(sessionId))
+      .then(function (r) { return r.json(); }).then(handoffStatus)
+      .catch(function () { if (handoffActive()) hand.timer = setTimeout(pollHandoff, 3000); });
+  }
+  function handoffStatus(st) {
+    hand.state = st.state || "none";
+    if (st.state === "queued") {
+      setHandLine(st.on_duty === false ? "已为您排队，人工客服将于下一个交易日上班后尽快回复您"
+        : "已为您排队，前面还有 " + st.ahead + " 位，预计等待约 " + st.wait_min + " 分钟");
+      if (st.on_duty === false) showLeaveMessage();
+      typing.hidden = true;
+    } else if (st.state === "held") {
+      setHandLine("人工客服 " + String(st.agent_name || "").replace(/^客服\s*/, "") + " 正在为您服务");
+      typing.textContent = st.typing ? "客服 " + String(st.agent_name || "").replace(/^客服\s*/, "") + " 正在输入…" : "助手正在输入…";
+      typing.hidden = !st.typing;
+    } else {
+      setHandLine(""); typing.textContent = "助手正在输入…";
+      if (st.state === "closed" && st.rate && hand.ratedFor !== st.handoff_id) showRating(st);
+    }
+    if (handoffActive()) hand.timer = setTimeout(pollHandoff, 1500);
+  }
+  function showRating(st) {
+    if (hand.ratingShown === st.handoff_id) return;
+    hand.ratingShown = st.handoff_id;
+    var card = el("div", "lr-msg lr-bot lr-rating");
+    card.setAttribute("role", "group");
+    card.setAttribute("aria-label", "评价本次人工服务");
+    card.appendChild(el("p", null, "请为" + (st.agent_name || "人工客服") + "本次的服务打分："));
+    var bar = el("div", "lr-buttons"), extra = el("div", "lr-rating-extra"), chosen = {};
+    [["满意", 5], ["一般", 3], ["不满意", 1]].forEach(function (pair) {
+      var b = el("button", "lr-quick", pair[0]);
+      b.type = "button";
+      b.addEventListener("click", function () {
+        chosen = { label: pair[0] };
+        Array.prototype.forEach.call(card.querySelectorAll(".lr-quick"), function (x) { x.disabled = true; });
+        b.classList.add("lr-chosen");
+        submitRating(st.handoff_id, chosen, null, extra);
+      });
+      bar.appendChild(b);
+    });
+    var stars = el("div", "lr-buttons lr-stars");
+    stars.setAttribute("aria-label", "或打 1–5 分");
+    [1, 2, 3, 4, 5].forEach(function (n) {
+      var b = el("button", "lr-quick lr-star", String(n));
+      b.type = "button";
+      b.setAttribute("aria-label", n + " 分");
+      b.addEventListener("click", function () {
+        chosen = { score: n };
+        Array.prototype.forEach.call(card.querySelectorAll(".lr-quick"), function (x) { x.disabled = true; });
+        b.classList.add("lr-chosen");
+        submitRating(st.handoff_id, chosen, null, extra);
+      });
+      stars.appendChild(b);
+    });
+    card.appendChild(bar);
+    card.appendChild(stars);
+    card.appendChild(extra);
+    log.appendChild(card);
+    log.scrollTop = log.scrollHeight;
+  }
+  function submitRating(handoffId, chosen, comment, extra) {
+    var body = Object.assign({ sender: sessionId, handoff_id: handoffId }, chosen, comment ? { comment: comment } : {});
+    return fetch(cfg.server + "/webhooks/handoff/rate", { method: "POST", headers: { "Content-Type": "application/json" },
+                                                          body: JSON.stringify(body) })
+      .then(function (r) { return r.json(); }).then(function () {
+        hand.ratedFor = handoffId;
+        if (comment !== null) { extra.textContent = ""; extra.appendChild(el("p", null, "感谢您的评价！")); return; }
+        extra.textContent = "";
+        var label = el("label", "lr-comment-label", "还想说点什么吗？（选填）");
+        var box = el("textarea", "lr-input lr-comment");
+        box.maxLength = 500; box.rows = 2; label.appendChild(box);
+        var ok = el("button", "lr-send", "提交"); ok.type = "button";
+        var skip = el("button", "lr-fb", "跳过"); skip.type = "button";
+        ok.addEventListener("click", function () { if (box.value.trim()) submitRating(handoffId, chosen, box.value.trim(), extra); else skip.click(); });
+        skip.addEventListener("click", function () { extra.textContent = ""; extra.appendChild(el("p", null, "感谢您的评价！")); });
+        extra.appendChild(label); extra.appendChild(ok); extra.appendChild(skip);
+        box.focus();
+      }).catch(function () { extra.textContent = "评价未能提交，请稍后再试。"; });
+  }
+  function showLeaveMessage() {
+    if (hand.formShown) return;
+    hand.formShown = true;
+    var box = el("form", "lr-msg lr-bot lr-leave");
+    box.setAttribute("aria-label", "给人工客服留言");
+    box.appendChild(el("p", null, "现在不在人工服务时间。您可以留言，客服会在下一个交易日上班后第一时间处理："));
+    var label = el("label", "lr-comment-label", "留言内容");
+    var text = el("textarea", "lr-input lr-leave-text");
+    text.maxLength = 2000; text.rows = 3; label.appendChild(text);
+    var ok = el("button", "lr-send", "提交留言"); ok.type = "submit";
+    var note = el("p", "lr-leave-note");
+    note.setAttribute("role", "status");
+    box.appendChild(label); box.appendChild(ok); box.appendChild(note);
+    box.addEventListener("submit", function (e) {
+      e.preventDefault();
+      if (!text.value.trim()) { note.textContent = "请填写留言内容。"; return; }
+      fetch(cfg.server + "/webhooks/handoff/message", { method: "POST", headers: { "Content-Type": "application/json" },
+                                                         body: JSON.stringify({ sender: sessionId, text: text.value.trim() }) })
+        .then(function (r) { return r.json().then(function (d) { if (!r.ok) throw new Error(d.error); return d; }); })
+        .then(function () { note.textContent = "留言已提交，客服会在下一个交易日尽快回复您。"; text.disabled = true; ok.disabled = true; pollHandoff(); })
+        .catch(function (err) { note.textContent = (err && err.message) || "留言未能提交，请稍后再试。"; });
+    });
+    log.appendChild(box);
+    log.scrollTop = log.scrollHeight;
+  }
 
   // ---- start ---------------------------------------------------------------------
   if (history.length) history.forEach(render);
@@ -518,6 +674,7 @@
   if (!cfg.fullPage && sessionStorage.getItem(KEY_OPEN)) root.classList.add("lr-open");
   showLatest();
   autoGrow();
+  pollHandoff();  // a hand-off in progress (or a rating to ask for) survives a reload
   if (window.io) connectSocket();
   else loadAsset("script", { src: base + "vendor/socket.io.min.js" }, connectSocket);
   window.LRWidget = {

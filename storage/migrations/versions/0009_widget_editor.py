@@ -10,7 +10,7 @@ import storage.types
 
 
 revision = '0009_widget_editor'
-down_revision = '0005'
+down_revision = '0008_inbox'
 branch_labels = None
 depends_on = None
 
