@@ -46,7 +46,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--errors", action="store_true")
     args = parser.parse_args(argv)
-    service = KnowledgeService(watch=False)
+    service = KnowledgeService()
     items = load()
     result = {}
     for label, context in (("conversation", True), ("latest message only", False)):

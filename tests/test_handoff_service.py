@@ -18,7 +18,7 @@ from services.knowledge.service import KnowledgeService
 
 @pytest.fixture(scope="module")
 def knowledge():
-    return KnowledgeService(watch=False)
+    return KnowledgeService()
 
 
 def sid() -> str:
