@@ -7,6 +7,7 @@ service) is built, installed and started with the server and stopped with it.
 
 from __future__ import annotations
 
+import argparse
 import logging
 from typing import Any, List, Optional
 
@@ -36,7 +37,10 @@ def build_app(context: AppContext, actions_package: str = "actions", cors: Any =
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    args = create_argument_parser().parse_args(argv)
+    parser = create_argument_parser()
+    # rasa_sdk spells it --logging-config_file; accept `rasa run actions`'s spelling too
+    parser.add_argument("--logging-config-file", dest="logging_config_file", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
     utils.configure_colored_logging(args.loglevel)
     utils.configure_file_logging(
         logging.getLogger(APPLICATION_ROOT_LOGGER_NAME), args.log_file, args.loglevel, args.logging_config_file
