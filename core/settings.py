@@ -21,6 +21,8 @@ class Settings:
     jwt_algorithm: str = "HS256"
     demo_mode: bool = False
     db_timeout_s: float = 3.0
+    # who may read GET /metrics: IPs or networks, comma-separated (loopback + the scraper's address)
+    metrics_allow: str = "127.0.0.1,::1"
 
 
 def get_settings() -> Settings:
@@ -31,4 +33,5 @@ def get_settings() -> Settings:
         jwt_secret=os.environ.get("BOT_JWT_SECRET", "demo-secret-change-me"),
         demo_mode=os.environ.get("BOT_DEMO_MODE", "0") in ("1", "true", "yes"),
         db_timeout_s=float(os.environ.get("BOT_DB_TIMEOUT_S", "3")),
+        metrics_allow=os.environ.get("BOT_METRICS_ALLOW", "127.0.0.1,::1"),
     )

@@ -14,9 +14,10 @@ import logging
 import queue
 import threading
 import time
-from typing import Any, Dict, List, Optional, Set
+from datetime import timezone
+from typing import Any, Dict, List, Optional, Set, Tuple
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from core import clock
 from core.errors import Conflict, NotFound
@@ -117,19 +118,36 @@ def _get(session, handoff_id: int) -> Handoff:
     return handoff
 
 
-def take(handoff_id: int, agent: str, agent_name: str) -> None:
+def take(handoff_id: int, agent: str, agent_name: str) -> Optional[float]:
+    """The agent takes the conversation; returns how long the client waited (seconds),
+    or None when this agent held it already."""
     with session_scope() as session:
         handoff = _get(session, handoff_id)
         if handoff.state == "held" and handoff.agent != agent:
             raise Conflict(f"该会话已由 {handoff.agent} 接待。")
         if handoff.state == "closed":
             raise Conflict("该会话已结束。")
+        waited = None if handoff.state == "held" else (clock.now() - handoff.created_at).total_seconds()
         handoff.state, handoff.agent, handoff.taken_at = "held", agent, clock.now()
         session.add(
             TranscriptMessage(
                 sender_id=handoff.sender_id, role="system", at=clock.now(), text=AGENT_JOINED.format(name=agent_name)
             )
         )
+        return waited
+
+
+def queue_stats() -> Tuple[int, float]:
+    """Hand-offs waiting for an agent, and how long the oldest has waited (seconds)."""
+    with session_scope() as session:
+        count, oldest = session.execute(
+            select(func.count(Handoff.id), func.min(Handoff.created_at)).where(Handoff.state == "queued")
+        ).one()
+    if not count or oldest is None:
+        return 0, 0.0
+    if oldest.tzinfo is None:  # SQLite hands min() back as a naive UTC datetime
+        oldest = oldest.replace(tzinfo=timezone.utc)
+    return int(count), max(0.0, (clock.now() - oldest).total_seconds())
 
 
 def agent_say(handoff_id: int, agent: str, text: str) -> None:

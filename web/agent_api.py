@@ -73,7 +73,10 @@ async def detail(request: Request, handoff_id: int):
 @bp.post("/handoffs/<handoff_id:int>/take")
 @agents_only
 async def take(request: Request, handoff_id: int):
-    await blocking(handoff.take, handoff_id, request.ctx.user, request.ctx.name)
+    waited = await blocking(handoff.take, handoff_id, request.ctx.user, request.ctx.name)
+    metrics = getattr(request.app.ctx, "metrics", None)
+    if metrics is not None and waited is not None:
+        metrics.handoff_wait.observe(waited)
     return response.json({"ok": True})
 
 

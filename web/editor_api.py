@@ -25,6 +25,7 @@ from core.knowledge.validate import ID_PATTERN
 from core.policy import PolicyError, get_policy
 from services.knowledge import insights, publishing
 from services.knowledge.service import shared_service
+from services.metrics import count_database_error
 from services.staff import authenticate, mint_staff_token, verify_staff_token
 from storage.db import session_scope
 from web.errors import BUSY, error
@@ -69,6 +70,7 @@ def requires_staff(
                 return response.json(exc.payload(), status=exc.status)
             except Exception:
                 log.exception("staff api failed")
+                count_database_error("pages")
                 return error(BUSY, 503)
 
         return wrapped

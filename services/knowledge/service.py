@@ -57,9 +57,12 @@ class KnowledgeService:
         self.store = store or default_store()
         self.check_interval_s = check_interval_s
         self.thresholds = thresholds
+        started = time.monotonic()
         self._revision = self.store.revision()
         self._retriever = Retriever(self.store.published())
         self._failing = False
+        self.last_build_seconds = time.monotonic() - started  # for metrics: the last (re)build
+        self.last_ok_at = time.time()  # the last successful look at the store (staleness)
         if watch:  # keep the index fresh whether or not questions are arriving
             threading.Thread(target=self._watch, name="knowledge-watch", daemon=True).start()
 
@@ -76,6 +79,7 @@ class KnowledgeService:
                 started = time.monotonic()
                 retriever = Retriever(self.store.published())
                 self._retriever, self._revision = retriever, revision  # readers see one or the other
+                self.last_build_seconds = time.monotonic() - started
                 log.info(
                     "knowledge index rebuilt in %.2fs (%d entries, revision %s)",
                     time.monotonic() - started,
@@ -83,10 +87,15 @@ class KnowledgeService:
                     revision,
                 )
             self._failing = False
+            self.last_ok_at = time.time()
         except Exception:  # store unreachable or a bad entry: keep serving the previous index
             if not self._failing:  # once per outage, not every poll
                 log.warning("knowledge refresh failed; keeping the previous index", exc_info=True)
             self._failing = True
+
+    @property
+    def revision(self) -> str:
+        return self._revision
 
     # -- queries ----------------------------------------------------------------
     @property
@@ -132,3 +141,9 @@ def shared_service() -> KnowledgeService:
         if _shared is None:
             _shared = KnowledgeService()
         return _shared
+
+
+def built_service() -> Optional[KnowledgeService]:
+    """The process's service if it has been built already (this never builds it):
+    for readiness and metrics, which must not wait ~3 s for an index."""
+    return _shared

@@ -1,0 +1,77 @@
+"""Readiness that tells the truth: GET /webhooks/rest/ready checks what a client's
+message needs — the model, the knowledge index, the database and the action server —
+and names what is not usable. Liveness (GET /webhooks/rest/) stays a constant answer.
+
+The knowledge index is built on first use (about 3 s); the first readiness probe
+starts the build in the background, so an instance joins the load balancer with its
+index ready instead of building it on a client's first question.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Dict, Optional
+
+import aiohttp
+
+from services.knowledge.service import built_service, shared_service
+from storage.db import ping
+
+log = logging.getLogger(__name__)
+CHECK_TIMEOUT_S = 2.0
+OK = "ok"
+
+
+def _knowledge(app_ctx: Any) -> str:
+    service = built_service()
+    if service is None:
+        if getattr(app_ctx, "knowledge_build", None) is None:  # one background build per process
+            app_ctx.knowledge_build = asyncio.get_running_loop().run_in_executor(None, shared_service)
+        build = app_ctx.knowledge_build
+        if build.done() and build.exception() is not None:
+            app_ctx.knowledge_build = None  # try again on the next probe
+            return f"unavailable: {type(build.exception()).__name__}"
+        return "building"
+    return OK if service.entries else "empty"
+
+
+async def _database() -> str:
+    loop = asyncio.get_running_loop()
+    try:
+        await asyncio.wait_for(loop.run_in_executor(None, ping), CHECK_TIMEOUT_S)
+        return OK
+    except Exception as exc:  # refused, timed out, file missing …
+        return f"unavailable: {type(exc).__name__}"
+
+
+def health_url(agent: Any) -> Optional[str]:
+    endpoint = getattr(agent, "action_endpoint", None)
+    url = getattr(endpoint, "url", None)
+    if not url:
+        return None
+    return url[: -len("/webhook")] + "/health" if url.endswith("/webhook") else url.rstrip("/") + "/health"
+
+
+async def _action_server(agent: Any) -> str:
+    url = health_url(agent)
+    if url is None:
+        return "not configured"
+    try:
+        timeout = aiohttp.ClientTimeout(total=CHECK_TIMEOUT_S)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            async with session.get(url) as resp:
+                return OK if resp.status == 200 else f"unavailable: HTTP {resp.status}"
+    except Exception as exc:
+        return f"unavailable: {type(exc).__name__}"
+
+
+async def check(agent: Any, app_ctx: Any) -> Dict[str, str]:
+    model = OK if agent is not None and agent.is_ready() else "not loaded"
+    knowledge = _knowledge(app_ctx)
+    database, actions = await asyncio.gather(_database(), _action_server(agent))
+    checks = {"model": model, "knowledge": knowledge, "database": database, "action_server": actions}
+    failing = {k: v for k, v in checks.items() if v != OK}
+    if failing:
+        log.warning("not ready: %s", ", ".join(f"{k} {v}" for k, v in failing.items()))
+    return checks
