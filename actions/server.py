@@ -29,13 +29,14 @@ OUTCOME_BY_STATUS = {200: "ok", 400: "rejected", 404: "not_found"}
 
 
 def _action_call(request: Request) -> Dict[str, Any]:
+    """The action call, parsed once: Sanic keeps `request.json` for the webhook handler."""
     try:
-        body = request.body
         if request.headers.get("Content-Encoding") == "deflate":
-            body = zlib.decompress(body)
-        call = json.loads(body)
+            call = json.loads(zlib.decompress(request.body))
+        else:
+            call = request.json
         return call if isinstance(call, dict) else {}
-    except (ValueError, zlib.error):
+    except Exception:  # not JSON: the webhook answers it as rasa_sdk does
         return {}
 
 

@@ -23,6 +23,8 @@ class Settings:
     db_timeout_s: float = 3.0
     # who may read GET /metrics: IPs or networks, comma-separated (loopback + the scraper's address)
     metrics_allow: str = "127.0.0.1,::1"
+    # readiness: a knowledge index that could not read the store for this long is not ready
+    knowledge_stale_s: float = 30.0
 
 
 def get_settings() -> Settings:
@@ -34,4 +36,5 @@ def get_settings() -> Settings:
         demo_mode=os.environ.get("BOT_DEMO_MODE", "0") in ("1", "true", "yes"),
         db_timeout_s=float(os.environ.get("BOT_DB_TIMEOUT_S", "3")),
         metrics_allow=os.environ.get("BOT_METRICS_ALLOW", "127.0.0.1,::1"),
+        knowledge_stale_s=float(os.environ.get("BOT_KNOWLEDGE_STALE_S", "30")),
     )

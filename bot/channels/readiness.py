@@ -2,7 +2,10 @@
 message needs — the model, the knowledge index, the database and the action server —
 and names what is not usable. Liveness (GET /webhooks/rest/) stays a constant answer.
 
-The knowledge index is built on first use (about 3 s); the first readiness probe
+The knowledge index counts as unavailable while it is being built, when its build
+failed, when it is empty, and when it has not been able to read the store for
+BOT_KNOWLEDGE_STALE_S (default 30 s: it would keep serving retired content).
+It is built on first use (about 3 s); the first readiness probe
 starts the build in the background, so an instance joins the load balancer with its
 index ready instead of building it on a client's first question.
 """
@@ -11,10 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any, Dict, Optional
 
 import aiohttp
 
+from core.settings import get_settings
 from services.knowledge.service import built_service, shared_service
 from storage.db import ping
 
@@ -33,7 +38,12 @@ def _knowledge(app_ctx: Any) -> str:
             app_ctx.knowledge_build = None  # try again on the next probe
             return f"unavailable: {type(build.exception()).__name__}"
         return "building"
-    return OK if service.entries else "empty"
+    if not service.entries:
+        return "empty"
+    age = time.time() - service.last_ok_at
+    if age > get_settings().knowledge_stale_s:  # it cannot see publications (or retirements)
+        return f"stale: store unreadable for {age:.0f} s"
+    return OK
 
 
 async def _database() -> str:
