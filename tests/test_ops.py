@@ -338,7 +338,7 @@ def test_request_id_follows_a_message_to_the_action_server_and_the_audit_row(ops
     assert any(r["logger"] == "bot.channels.rest" for r in rasa_lines), rasa_lines
     assert any("action_query_quota" in r["message"] for r in action_lines), action_lines
     with session_scope(ops.database_url) as s:
-        details = s.scalars(select(AuditLog.detail).where(AuditLog.action == "query_quota")).all()
+        details = s.scalars(select(AuditLog.detail).where(AuditLog.action == "action_query_quota")).all()
     assert any(f"[request_id={request_id}]" in (d or "") for d in details), details[-3:]
 
 
