@@ -248,7 +248,8 @@ def metrics_cost_ms(turns: int = 5000) -> float:
     metrics = Metrics("bench")
     now = time.time()
     history = [UserUttered("早", {"name": "greet"}, timestamp=now - 60)] * 40  # an ongoing conversation
-    events = history + [
+    events = [
+        *history,
         UserUttered("融资利率是多少", {"name": "faq", "confidence": 0.98}, timestamp=now),
         SlotSet("faq_id", "interest_financing_rate", timestamp=now),
         BotUttered("示例证券融资年利率为6.8%", {"custom": {"faq_id": "x"}}, timestamp=now + 0.004),

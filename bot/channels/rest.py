@@ -104,7 +104,7 @@ class TokenRestInput(JsonChannel):
             remember(sender, "client", [text])
             if sender in HELD:  # an agent is answering this conversation: the bot stays silent
                 return response.json([])
-            log.info("message received on %s", CHANNEL)
+            log.info("message %s received on %s", request_id, CHANNEL)  # distinct text: Rasa drops repeated lines
             collector = MergingOutputChannel()
             message = UserMessage(
                 text,

@@ -131,7 +131,7 @@ class TokenSocketIOInput(SocketIOInput):
             remember(room, "client", [text])
             if room in HELD:  # an agent is answering this conversation: the bot stays silent
                 return
-            log.info("message received on %s", CHANNEL)
+            log.info("message %s received on %s", request_id, CHANNEL)  # distinct text: Rasa drops repeated lines
             message.text = text
             message.metadata = {**build_metadata(raw), "request_id": request_id}
             if message.metadata.get("client_id"):
