@@ -79,6 +79,7 @@ prometheus() {
     echo "[cluster] prometheus stopped"; return
   fi
   need prometheus prometheus
+  rm -rf "$dir/data"  # the local topology's series are throwaway: a restart begins empty
   mkdir -p "$dir/targets" "$dir/data"
   cp deploy/production/prometheus.yml deploy/production/alerts.yml "$dir/"
   targets() { local out="" p; for p in "$@"; do out="$out${out:+,}\"127.0.0.1:$p\""; done; echo "[{\"targets\": [$out]}]"; }
