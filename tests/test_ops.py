@@ -16,6 +16,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -340,6 +341,59 @@ def test_request_id_follows_a_message_to_the_action_server_and_the_audit_row(ops
     with session_scope(ops.database_url) as s:
         details = s.scalars(select(AuditLog.detail).where(AuditLog.action == "action_query_quota")).all()
     assert any(f"[request_id={request_id}]" in (d or "") for d in details), details[-3:]
+
+
+@pytest.mark.e2e
+def test_socketio_turns_and_alert_delivery_are_counted(ops):
+    import socketio
+
+    from storage.content import Alert
+
+    event = requests.post(
+        f"{ops.pages}/api/risk/events",
+        json={"type": "margin_call", "client_id": "C1004", "since": time.strftime("%Y-%m-%d")},
+        headers={"Authorization": f"Bearer {RISK_KEY}"},
+        timeout=30,
+    )
+    assert event.status_code == 200, event.text
+    with session_scope(ops.database_url) as s:
+        waiting = s.scalars(select(Alert.id).where(Alert.client_id == "C1004", Alert.delivered_at.is_(None))).all()
+    assert waiting  # the margin call's alert, not yet shown in a chat
+    before = scrape(ops.url)
+
+    client = socketio.Client(reconnection=False)
+    alerts_seen, replies_seen = [], []
+    got_alerts, got_reply = threading.Event(), threading.Event()
+
+    @client.on("bot_uttered")
+    def uttered(data):
+        if (data.get("custom") or {}).get("alert_id"):
+            alerts_seen.append(data)
+            if len(alerts_seen) == len(waiting):
+                got_alerts.set()
+        else:
+            replies_seen.append(data)
+            got_reply.set()
+
+    session_id = uuid.uuid4().hex
+    client.connect(ops.url, socketio_path="/socket.io", transports=["websocket"])
+    try:
+        client.emit("session_request", {"session_id": session_id, "metadata": {"token": ops.token("C1004")}})
+        assert got_alerts.wait(15), alerts_seen
+        # acknowledged: the server has handled the read when call() returns
+        client.call("alert_read", {"alert_id": alerts_seen[0]["custom"]["alert_id"]}, timeout=10)
+        client.emit("user_uttered", {"message": "融资利率是多少", "session_id": session_id, "metadata": {}})
+        assert got_reply.wait(30)
+    finally:
+        client.disconnect()
+    after = scrape(ops.url)
+    assert "6.8%" in replies_seen[0]["text"]
+    assert delta(before, after, 'liangrong_messages_received_total{channel="socketio"}') == 1
+    key = 'liangrong_messages_answered_total{channel="socketio",intent="faq",outcome="answered"}'
+    assert delta(before, after, key) == 1
+    assert delta(before, after, "liangrong_alerts_delivered_total{}") == len(waiting)
+    assert delta(before, after, "liangrong_alert_delivery_lag_seconds_count{}") == len(waiting)
+    assert delta(before, after, "liangrong_alerts_read_total{}") == 1
 
 
 def ready(ops) -> requests.Response:
