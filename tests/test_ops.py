@@ -99,6 +99,9 @@ def test_alert_rules_load():
         ["promtool", "check", "config", "--syntax-only", str(DEPLOY / "prometheus.yml")], capture_output=True, text=True
     )
     assert config.returncode == 0, config.stdout + config.stderr
+    test_file = str(DEPLOY / "alerts_test.yml")
+    cases = subprocess.run(["promtool", "test", "rules", test_file], capture_output=True, text=True)
+    assert cases.returncode == 0, cases.stdout + cases.stderr  # the rules fire when they should, and only then
 
 
 # -- real servers ---------------------------------------------------------------------------
