@@ -24,6 +24,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 from rasa.core.channels.channel import UserMessage
 from rasa.shared.core.events import ActionExecuted, UserUttered
+from rasa.shared.data import TrainingType
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -64,6 +65,9 @@ class Turn:
 async def handle(agent: Any, message: UserMessage, turn: Turn) -> None:
     """processor.handle_message, timed (call it under the conversation's lock)."""
     processor = agent.processor
+    if processor.model_metadata.training_type == TrainingType.NLU:  # no dialogue to time
+        await processor.handle_message(message)
+        return
     started = time.time()
     tracker = await processor.log_message(message, should_save_tracker=False)
     turn.nlu_s = time.time() - started
