@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import logging
 from typing import Any, Callable, List, Optional, Sequence, TypeVar
@@ -14,6 +15,7 @@ from core.formatting import day, line, moment, points, ratio_pct, risk_reminder,
 from core.policy import Policy, get_policy
 from core.settings import get_settings
 from services.knowledge.insights import log_question
+from services.metrics import count_database_error
 from services.records.notices import record_turn
 
 log = logging.getLogger(__name__)
@@ -49,10 +51,12 @@ async def run_blocking(fn: Callable[[], T], timeout_s: Optional[float] = None) -
     """Run a blocking (database) call off the event loop with a deadline."""
     timeout_s = timeout_s or get_settings().db_timeout_s
     loop = asyncio.get_running_loop()
+    context = contextvars.copy_context()  # the request id travels into the worker thread (audit rows)
     try:
-        return await asyncio.wait_for(loop.run_in_executor(None, fn), timeout=timeout_s)
+        return await asyncio.wait_for(loop.run_in_executor(None, context.run, fn), timeout=timeout_s)
     except Exception as exc:  # timeout, connection refused, SQL error …
         log.error("dependency call failed: %s: %s", type(exc).__name__, exc)
+        count_database_error("actions")
         raise BusyError(str(exc)) from exc
 
 

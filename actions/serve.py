@@ -16,6 +16,7 @@ from rasa_sdk.constants import APPLICATION_ROOT_LOGGER_NAME
 from rasa_sdk.endpoint import create_app, create_argument_parser
 from sanic import Sanic
 
+from actions import observe
 from core.settings import get_settings
 from services.context import AppContext, install
 
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 
 def build_app(context: AppContext, actions_package: str = "actions", cors: Any = None) -> Sanic:
     app = create_app(actions_package, cors_origins=cors)
+    observe.attach(app)  # GET /metrics, per-action metrics, the request id on log lines
 
     @app.listener("before_server_start")
     async def start_context(app_: Sanic, loop: Any) -> None:

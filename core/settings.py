@@ -40,6 +40,10 @@ class Settings:
     purge_batch: int = 500
     # pages server → Rasa (pausing the bot while an agent holds a conversation)
     internal_key: str = ""
+    # who may read GET /metrics: IPs or networks, comma-separated (loopback + the scraper's address)
+    metrics_allow: str = "127.0.0.1,::1"
+    # readiness: a knowledge index that could not read the store for this long is not ready
+    knowledge_stale_s: float = 30.0
 
 
 def get_settings() -> Settings:
@@ -69,6 +73,8 @@ def get_settings() -> Settings:
         or hashlib.sha256(
             (os.environ.get("BOT_JWT_SECRET", "demo-secret-change-me") + ":internal").encode()
         ).hexdigest(),
+        metrics_allow=os.environ.get("BOT_METRICS_ALLOW", "127.0.0.1,::1"),
+        knowledge_stale_s=float(os.environ.get("BOT_KNOWLEDGE_STALE_S", "30")),
     )
 
 

@@ -3,6 +3,8 @@
 # Redis (lock store), 2 action servers, 2 Rasa instances, nginx in front of both.
 #   scripts/cluster.sh start      # prints the entry URLs; state under var/cluster/
 #   scripts/cluster.sh stop
+#   scripts/cluster.sh prometheus [stop]   # optional: Debian's prometheus scraping the topology
+#                                          # (deploy/production/prometheus.yml; CLUSTER_PROMETHEUS_PORT, default 9090)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DIR="$PWD/var/cluster"
@@ -71,8 +73,30 @@ stop() {
   echo "[cluster] stopped"
 }
 
+prometheus() {
+  local port=${CLUSTER_PROMETHEUS_PORT:-9090} dir="$DIR/prometheus"
+  if [ "${1:-start}" = stop ]; then
+    [ -f "$dir/prometheus.pid" ] && { kill "$(cat "$dir/prometheus.pid")" 2>/dev/null || true; rm -f "$dir/prometheus.pid"; }
+    echo "[cluster] prometheus stopped"; return
+  fi
+  need prometheus prometheus
+  rm -rf "$dir/data"  # the local topology's series are throwaway: a restart begins empty
+  mkdir -p "$dir/targets" "$dir/data"
+  cp deploy/production/prometheus.yml deploy/production/alerts.yml "$dir/"
+  targets() { local out="" p; for p in "$@"; do out="$out${out:+,}\"127.0.0.1:$p\""; done; echo "[{\"targets\": [$out]}]"; }
+  targets "${RASA_PORTS[@]}" >"$dir/targets/rasa.json"
+  targets "${ACTION_PORTS[@]}" >"$dir/targets/actions.json"
+  if [ -n "${CLUSTER_PAGES_PORT:-}" ]; then targets "$CLUSTER_PAGES_PORT"; else echo "[]"; fi >"$dir/targets/pages.json"
+  setsid prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
+    --web.listen-address="127.0.0.1:$port" >"$dir/prometheus.log" 2>&1 &
+  echo $! >"$dir/prometheus.pid"
+  for _ in $(seq 1 60); do curl -fs "http://127.0.0.1:$port/-/ready" >/dev/null 2>&1 && break; sleep 0.5; done
+  echo "[cluster] prometheus http://127.0.0.1:$port (rules: deploy/production/alerts.yml)"
+}
+
 case "${1:-start}" in
   start) start ;;
   stop) stop ;;
-  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+  prometheus) prometheus "${2:-start}" ;;
+  *) echo "usage: $0 start|stop|prometheus [stop]" >&2; exit 2 ;;
 esac

@@ -249,11 +249,14 @@ def mark_delivered(ids: List[int]) -> None:
     delivery.mark_delivered(Alert, ids, clock.now())
 
 
-def mark_read(alert_id: int, client_id: str) -> None:
+def mark_read(alert_id: int, client_id: str) -> bool:
+    """Record when the client's widget showed the alert; True when this was the first time."""
     with session_scope() as session:
         alert = session.get(Alert, alert_id)
         if alert is not None and alert.client_id == client_id and alert.read_at is None:
             alert.read_at = clock.now()
+            return True
+        return False
 
 
 def main(argv=None) -> int:

@@ -44,6 +44,11 @@ class AppContext:
                     self._knowledge.start()
             return self._knowledge
 
+    @property
+    def built_knowledge(self) -> Optional[KnowledgeService]:
+        """The knowledge service if it is built already (never builds it: readiness, metrics)."""
+        return self._knowledge
+
     def start(self) -> None:
         """Build the knowledge index and start the background work (idempotent)."""
         if self.started:

@@ -18,7 +18,7 @@ import math
 import queue
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from sqlalchemy import and_, case, func, insert, or_, select, update
@@ -182,8 +182,9 @@ def _event(session, sender_id: str, role: str, text: str, author: Optional[str] 
     session.add(TranscriptMessage(sender_id=sender_id, role=role, text=text, author=author, at=clock.now()))
 
 
-def take(handoff_id: int, agent: str, agent_name: str, pause: Pause) -> None:
-    """Claim the hand-off, pause the bot in the conversation, then tell the client.
+def take(handoff_id: int, agent: str, agent_name: str, pause: Pause) -> Optional[float]:
+    """Claim the hand-off, pause the bot in the conversation, then tell the client;
+    returns how long the client waited (seconds), or None when this agent held it already.
 
     The claim is one conditional UPDATE, so of two agents taking at once exactly one
     wins. "已接入" is written only after `pause` returned, i.e. after the pause is stored
@@ -194,7 +195,8 @@ def take(handoff_id: int, agent: str, agent_name: str, pause: Pause) -> None:
         if handoff.state == "closed":
             raise Conflict("该会话已结束。")
         if handoff.state == "held" and handoff.agent == agent:
-            return
+            return None
+        waited = (clock.now() - handoff.created_at).total_seconds()
         claimed = session.execute(
             update(Handoff)
             .where(Handoff.id == handoff_id, Handoff.state == "queued")
@@ -216,6 +218,20 @@ def take(handoff_id: int, agent: str, agent_name: str, pause: Pause) -> None:
         raise Unavailable("暂时无法暂停机器人，请稍后再试。") from exc
     with session_scope() as session:
         _event(session, sender_id, "agent_event", AGENT_JOINED.format(name=agent_name), agent)
+    return waited
+
+
+def queue_stats() -> Tuple[int, float]:
+    """Hand-offs waiting for an agent, and how long the oldest has waited (seconds)."""
+    with session_scope() as session:
+        count, oldest = session.execute(
+            select(func.count(Handoff.id), func.min(Handoff.created_at)).where(Handoff.state == "queued")
+        ).one()
+    if not count or oldest is None:
+        return 0, 0.0
+    if oldest.tzinfo is None:  # SQLite hands min() back as a naive UTC datetime
+        oldest = oldest.replace(tzinfo=timezone.utc)
+    return int(count), max(0.0, (clock.now() - oldest).total_seconds())
 
 
 def _held_by(session, handoff_id: int, agent: str) -> Handoff:

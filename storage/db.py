@@ -8,8 +8,8 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import Iterator, Optional
 
-from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool
 
@@ -73,3 +73,21 @@ def session_scope(url: Optional[str] = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def ping(url: Optional[str] = None) -> None:
+    """Raise unless the database answers now. SQLite: a fresh read-write connection to
+    the existing file (a pooled one would keep a deleted or moved file open, and a
+    plain connect would create an empty one)."""
+    settings = get_settings()
+    url = url or settings.database_url
+    if url.startswith("sqlite"):
+        path = make_url(url).database
+        conn = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=settings.db_timeout_s)
+        try:
+            conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+        finally:
+            conn.close()
+        return
+    with engine(url).connect() as conn:
+        conn.execute(text("SELECT 1"))

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from core import clock
 from core.finance import ZERO, Holding, Snapshot
+from core.logs import REQUEST_ID
 from storage.models import (
     AuditLog,
     Client,
@@ -176,7 +177,7 @@ def audit(
         actor_role=role,
         subject_client_id=subject_client_id,
         action=action,
-        detail=detail[:2000],
+        detail=_with_request_id(detail)[:2000],
         prev_hash=head.last_hash,
     )
     session.add(row)
@@ -185,6 +186,13 @@ def audit(
         row.prev_hash, row.id, row.at, row.actor, row.actor_role, row.subject_client_id, row.action, row.detail
     )
     head.last_id, head.last_hash = row.id, row.row_hash
+
+
+def _with_request_id(detail: str) -> str:
+    """The request id of the message that caused the lookup, so an audit row can be
+    followed to the channel's and action server's log lines."""
+    request_id = REQUEST_ID.get()
+    return f"{detail} [request_id={request_id}]".strip() if request_id else detail
 
 
 def audit_entries(session: Session, subject_client_id: str) -> List[AuditLog]:

@@ -213,7 +213,8 @@ def test_rate_limit_per_sender_is_polite(servers):
 
 def test_health_and_readiness(servers):
     assert requests.get(f"{servers.url}/webhooks/rest/", timeout=5).json() == {"status": "ok"}
-    assert requests.get(f"{servers.url}/webhooks/rest/ready", timeout=5).json() == {"ready": True}
+    ready = requests.get(f"{servers.url}/webhooks/rest/ready", timeout=5).json()
+    assert ready["ready"] is True and set(ready["checks"].values()) == {"ok"}
 
 
 def test_a_retried_message_is_not_processed_twice(servers):

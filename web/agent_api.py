@@ -179,7 +179,10 @@ async def detail(request: Request, handoff_id: int):
 @agents_only
 async def take(request: Request, handoff_id: int):
     pause = rasa_hold(request.app.ctx.rasa_url)
-    await blocking(handoff.take, handoff_id, request.ctx.user, request.ctx.name, pause)
+    waited = await blocking(handoff.take, handoff_id, request.ctx.user, request.ctx.name, pause)
+    metrics = getattr(request.app.ctx, "metrics", None)
+    if metrics is not None and waited is not None:
+        metrics.handoff_wait.observe(waited)
     return response.json({"ok": True})
 
 

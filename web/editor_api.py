@@ -29,6 +29,7 @@ from core.knowledge.retriever import Retriever
 from core.policy import PolicyError, get_policy
 from services.context import current
 from services.knowledge import insights, publishing
+from services.metrics import count_database_error
 from services.staff import authenticate, mint_staff_token, verify_staff_token
 from storage.content import KbVersion
 from storage.db import session_scope
@@ -74,6 +75,7 @@ def requires_staff(
                 return response.json(exc.payload(), status=exc.status)
             except Exception:
                 log.exception("staff api failed")
+                count_database_error("pages")
                 return error(BUSY, 503)
 
         return wrapped

@@ -15,6 +15,7 @@ import hmac
 import logging
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -22,6 +23,7 @@ from sanic.request import Request
 from core.errors import NotFound
 from core.settings import get_settings
 from services import alerts
+from services.metrics import count_database_error
 from web.editor_api import bearer, blocking, body_of, error
 
 log = logging.getLogger(__name__)
@@ -50,21 +52,34 @@ async def event(request: Request):
         elif kind != "scan":
             return error("type must be margin_call, price or scan")
         created = await blocking(alerts.scan)
+        count_created(request.app, created)
     except (KeyError, ValueError, InvalidOperation):
         return error("invalid event fields")
     except NotFound as exc:
         return error(exc.message, 404)
     except Exception:
         log.exception("risk event failed")
+        count_database_error("pages")
         return error("busy, retry later", 503)
     return response.json({"ok": True, "alerts_created": created})
 
 
-async def scheduled_scan(interval_s: float) -> None:
+def count_created(app: Any, created: int) -> None:
+    metrics = getattr(app.ctx, "metrics", None)
+    if metrics is not None and created:
+        metrics.alerts_created.inc(created)
+
+
+async def scheduled_scan(interval_s: float, app: Any = None) -> None:
     """Re-check ratios against the lines (after price updates) every interval."""
     while True:
         await asyncio.sleep(interval_s)
         try:
-            await blocking(alerts.scan)
+            created = await blocking(alerts.scan)
+            if app is not None:
+                count_created(app, created)
         except Exception:
             log.warning("scheduled alert scan failed; will retry", exc_info=True)
+            metrics = getattr(app.ctx, "metrics", None) if app is not None else None
+            if metrics is not None:
+                metrics.database_errors.labels("alert_scan").inc()

@@ -14,21 +14,28 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import logging.config
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
+import yaml
+from prometheus_client.core import GaugeMetricFamily
 from sanic import Sanic, response
 from sanic.request import Request
 
 from core.auth import mint
-from core.logs import install_masking
+from core.logs import REQUEST_ID, install_masking, usable_request_id
 from core.policy import get_policy
 from core.settings import get_settings
+from services import handoff
 from services.context import AppContext, install
+from services.metrics import CONTENT_TYPE, Metrics, gauge, scrape
 from services.records.disclosure import facts, fill, greeting_notice
 from services.records.schedule import DailyPurge
 from web import agent_api, editor_api, records_api, risk_api
 
+log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
 DEMO_CLIENTS = ("C1001", "C1002", "C1003", "C1004")
 SECURITY_HEADERS = {
@@ -55,15 +62,41 @@ def _page_handler(page: str):
     return handler
 
 
+def queue_gauges(metrics: Metrics) -> List[GaugeMetricFamily]:
+    """Hand-off queue length and the oldest request's wait, read from the database at scrape."""
+    try:
+        length, oldest = handoff.queue_stats()
+    except Exception:
+        log.warning("hand-off queue figures unavailable", exc_info=True)
+        metrics.database_errors.labels("pages").inc()
+        return []
+    return [
+        gauge("handoff_queue_length", "Hand-offs waiting for an agent", float(length)),
+        gauge("handoff_oldest_wait_seconds", "How long the oldest waiting hand-off has waited", oldest),
+    ]
+
+
 def create_app(rasa_url: str, context: Optional[AppContext] = None) -> Sanic:
     app = Sanic("liangrong_pages")
     context = context or install(AppContext(get_settings()))
     app.ctx.lr = context
     app.ctx.rasa_url = rasa_url  # the agents' console asks Rasa to pause the bot in a held conversation
+    metrics = app.ctx.metrics = Metrics("pages")
+    metrics.watch(lambda: queue_gauges(metrics))
+
+    @app.on_request
+    async def bind(request: Request) -> None:
+        REQUEST_ID.set(usable_request_id(request.headers.get("x-request-id")))
+        metrics.bind()  # count_database_error() in the APIs reaches this process's metrics
 
     @app.on_response
     async def headers(request: Request, resp) -> None:
         resp.headers.update(SECURITY_HEADERS)
+
+    @app.get("/metrics")
+    async def prometheus(request: Request):
+        status, body = scrape(metrics, request.ip, request.headers.get("x-forwarded-for", ""))
+        return response.raw(body, status=status, content_type=CONTENT_TYPE)
 
     for path, page in PAGES.items():
         app.add_route(_page_handler(page), path, methods=["GET"], name=f"page_{page.split('.')[0]}")
@@ -109,7 +142,7 @@ def create_app(rasa_url: str, context: Optional[AppContext] = None) -> Sanic:
 
     @app.listener("after_server_start")
     async def start_alert_scan(app_, loop) -> None:
-        app_.ctx.scan_task = loop.create_task(risk_api.scheduled_scan(context.settings.alert_scan_s))
+        app_.ctx.scan_task = loop.create_task(risk_api.scheduled_scan(context.settings.alert_scan_s, app_))
         app_.ctx.purge = DailyPurge()  # BOT_PURGE_DAILY_AT, broker-local; "off" disables it
         app_.ctx.purge.start(loop)
 
@@ -130,7 +163,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--rasa", default="http://127.0.0.1:5005")
+    parser.add_argument("--logging-config-file", help="a logging dictConfig YAML (deploy/production/logging.yml)")
     args = parser.parse_args()
+    if args.logging_config_file:
+        with open(args.logging_config_file, encoding="utf-8") as f:
+            logging.config.dictConfig(yaml.safe_load(f))
     install_masking()  # client ids, names, phones and figures never reach this process's logs
     create_app(args.rasa).run(host="127.0.0.1", port=args.port, access_log=False, workers=1)
 

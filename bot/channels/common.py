@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Dict, List, Optional
+from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel
 
 from core import auth
 from core.inputs import parse_json
+from core.policy import get_policy
 from core.text import clean, has_meaningful_text
 from services.context import current
 
@@ -100,10 +101,11 @@ def check_message_id(value: Any) -> Optional[str]:
     return value
 
 
-async def handle_once(agent: Any, message: Any) -> bool:
+async def handle_once(agent: Any, message: Any, process: Optional[Callable[[Any], Awaitable[Any]]] = None) -> bool:
     """Agent.handle_message, but a message whose id the conversation already holds is
     not processed again (a client's retry after an instance died mid-request).
-    The check runs under the conversation's lock, like the processing itself."""
+    The check runs under the conversation's lock, like the processing itself
+    (`process`, default the processor's handle_message, runs under it)."""
     async with agent.lock_store.lock(message.sender_id):
         if message.message_id:
             tracker = await agent.tracker_store.retrieve(message.sender_id)
@@ -111,12 +113,27 @@ async def handle_once(agent: Any, message: Any) -> bool:
                 getattr(e, "message_id", None) == message.message_id for e in tracker.events if e.type_name == "user"
             ):
                 return False
-        await agent.processor.handle_message(message)
+        await (process or agent.processor.handle_message)(message)
         return True
 
 
 def bot_message(recipient_id: str, text: str) -> Dict[str, Any]:
     return {"recipient_id": recipient_id, "text": text}
+
+
+# The action server did not answer a request for a person: the client still learns
+# how to reach one (knowledge/policy.yml broker.hotline and broker.agent_hours).
+HANDOFF_UNAVAILABLE = (
+    "抱歉，暂时无法为您转接人工客服。请直接拨打客服热线{{ broker.hotline | raw }}，"
+    "人工客服服务时间为交易日{{ broker.agent_hours.start | raw }}–{{ broker.agent_hours.end | raw }}。"
+)
+ACTIONS_UNAVAILABLE = "系统繁忙，暂时无法查询，请稍后再试，或拨打客服热线{{ broker.hotline | raw }}。"
+
+
+def actions_down_message(recipient_id: str, wanted_a_person: bool) -> Dict[str, Any]:
+    """The reply when the action server failed this turn (a retry may succeed later)."""
+    text = get_policy().render(HANDOFF_UNAVAILABLE if wanted_a_person else ACTIONS_UNAVAILABLE)
+    return {"recipient_id": recipient_id, "text": text, "custom": {"retry": True}}
 
 
 def busy_message(recipient_id: str) -> Dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any, Awaitable, Callable
 
 from rasa.core.channels.channel import UserMessage
@@ -18,12 +19,14 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels import observe, readiness
 from bot.channels.common import (
     EMPTY_TEXT,
     ChannelInputError,
     JsonChannel,
     MergingOutputChannel,
     PoliteRefusal,
+    actions_down_message,
     bot_message,
     build_metadata,
     busy_message,
@@ -36,9 +39,11 @@ from bot.channels.common import (
 )
 from bot.channels.guards import RATE_LIMITED_TEXT, RateLimiter, client_ip
 from bot.channels.handoff import is_paused
+from core.logs import REQUEST_ID, usable_request_id
 
 log = logging.getLogger(__name__)
 REPLY_TIMEOUT_S = 20.0
+CHANNEL = "rest"
 
 
 class TokenRestInput(JsonChannel):
@@ -49,6 +54,7 @@ class TokenRestInput(JsonChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint("token_rest_webhook", __name__)
         limiter = RateLimiter()
+        bp.listener("before_server_start")(observe.install)
 
         @bp.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
@@ -57,13 +63,23 @@ class TokenRestInput(JsonChannel):
 
         @bp.route("/ready", methods=["GET"])
         async def ready(request: Request) -> HTTPResponse:
-            """Readiness for the load balancer: a model is loaded."""
-            agent = getattr(request.app.ctx, "agent", None)
-            ok = agent is not None and agent.is_ready()
-            return response.json({"ready": ok}, status=200 if ok else 503)
+            """Readiness for the load balancer: the model, the knowledge index, the
+            database and the action server are all usable; says which are not."""
+            checks = await readiness.check(getattr(request.app.ctx, "agent", None), request.app.ctx)
+            failing = [name for name, state in checks.items() if state != "ok"]
+            if "database" in failing:
+                metrics = getattr(request.app.ctx, "metrics", None)
+                if metrics is not None:
+                    metrics.database_errors.labels("readiness").inc()
+            return response.json(
+                {"ready": not failing, "checks": checks, "failing": failing}, status=503 if failing else 200
+            )
 
         @bp.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
+            request_id = usable_request_id(request.headers.get("x-request-id"))
+            REQUEST_ID.set(request_id)
+            metrics = getattr(request.app.ctx, "metrics", None)
             body = self.json_body(request)
             if not isinstance(body, dict):
                 return response.json({"error": '请求体必须是JSON对象：{"sender", "message", "metadata"}。'}, status=400)
@@ -75,34 +91,53 @@ class TokenRestInput(JsonChannel):
                 return response.json({"error": str(exc)}, status=400)
             except PoliteRefusal as exc:
                 return response.json([bot_message(sender, str(exc))])
+            if metrics is not None:
+                metrics.messages_received.labels(CHANNEL).inc()
             if not limiter.allow(sender, client_ip(request)):
+                if metrics is not None:
+                    metrics.rate_limited.labels(CHANNEL).inc()
                 return response.json([bot_message(sender, RATE_LIMITED_TEXT)])
             if text is None:
                 return response.json([bot_message(sender, EMPTY_TEXT)])
             remember(sender, "client", [shown_text(text, body.get("metadata"))])
+            log.info("message %s received on %s", request_id, CHANNEL)  # distinct text: Rasa drops repeated lines
             collector = MergingOutputChannel()
             message = UserMessage(
                 text,
                 collector,
                 sender,
                 input_channel=self.name(),
-                metadata=build_metadata(body.get("metadata")),
+                metadata={**build_metadata(body.get("metadata")), "request_id": request_id},
                 message_id=message_id,
             )
             agent = getattr(request.app.ctx, "agent", None)
-            handle = handle_once(agent, message) if agent is not None and message_id else on_new_message(message)
+            turn = observe.Turn()
+            started = time.perf_counter()
+            if agent is None or not agent.is_ready():
+                handle = on_new_message(message)  # Rasa says there is no agent; the client gets the busy reply
+            elif message_id:
+                handle = handle_once(agent, message, lambda m: observe.handle(agent, m, turn))
+            else:
+                handle = observe.observed(agent, message, turn)
             try:
                 processed = await asyncio.wait_for(handle, timeout=REPLY_TIMEOUT_S)
             except Exception:
                 log.exception("rest channel: message handling failed for sender %s", sender)
+                observe.record(metrics, CHANNEL, turn, [], time.perf_counter() - started)
                 return response.json([*collector.replies, busy_message(sender)])
             if processed is False:  # a retry of a message this conversation already holds
                 return response.json([])
-            if not collector.replies and agent is not None and await is_paused(agent, sender):
+            replies = collector.replies
+            observe.record(metrics, CHANNEL, turn, replies, time.perf_counter() - started)
+            if not replies and agent is not None and await is_paused(agent, sender):
                 return response.json([])  # an agent holds the conversation: the bot is silent by design
-            # Nothing said (e.g. the action server is down): never leave the client hanging.
-            replies = collector.replies or [busy_message(sender)]
+            if observe.remote_action_failed(turn, observe.in_process_actions(agent), replies):
+                if metrics is not None:
+                    metrics.action_server_errors.inc()
+                replies = [actions_down_message(sender, observe.wanted_a_person(turn))]
+            # Nothing said (e.g. no model loaded): never leave the client hanging.
+            replies = replies or [busy_message(sender)]
             remember(sender, "bot", [r.get("text", "") for r in replies])
-            return response.json(replies)
+            return response.json(replies, headers={"X-Request-ID": request_id})
 
         return bp

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import time
 import uuid
 from typing import Any, Awaitable, Callable, Dict, Optional
 
@@ -20,27 +21,33 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
+from bot.channels import observe
 from bot.channels.common import (
     BUSY_TEXT,
     EMPTY_TEXT,
     ChannelInputError,
     PoliteRefusal,
+    actions_down_message,
     build_metadata,
     check_text,
     remember,
     shown_text,
 )
 from bot.channels.guards import RATE_LIMITED_TEXT, RateLimiter
+from core import clock
+from core.logs import REQUEST_ID, usable_request_id
 from services import alerts, handoff
 
 log = logging.getLogger(__name__)
 DELIVERY_INTERVAL_S = 0.5
+CHANNEL = "socketio"
 
 
 class MergingSocketIOOutput(SocketIOOutput):
     def __init__(self, sio: Any, bot_message_evt: str) -> None:
         super().__init__(sio, bot_message_evt)
         self.sent: list = []
+        self.payloads: list = []  # what went out, for the turn's outcome
 
     async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
         out: Dict[str, Any] = {}
@@ -55,6 +62,7 @@ class MergingSocketIOOutput(SocketIOOutput):
             out["custom"] = message["custom"]
         if out:
             self.sent.append(out.get("text", ""))
+            self.payloads.append(out)
             await self._send_message(recipient_id, out)
 
     async def say(self, recipient_id: str, text: str) -> None:
@@ -87,40 +95,76 @@ class TokenSocketIOInput(SocketIOInput):
         client_of: Dict[str, str] = {}  # conversation → verified client id, for alerts
         limiter = RateLimiter()
 
+        app_of: Dict[str, Any] = {}  # the Sanic app, known once the server starts
+
+        def started(app: Any, _loop: Any) -> None:
+            app_of["app"] = app
+            observe.install(app)
+
+        def metrics() -> Any:
+            return getattr(app_of["app"].ctx, "metrics", None) if "app" in app_of else None
+
         async def verified(message: UserMessage) -> None:
             raw = message.metadata if isinstance(message.metadata, dict) else {}
+            request_id = usable_request_id(raw.get("request_id"))
+            REQUEST_ID.set(request_id)
             if not raw.get("token") and message.sender_id in session_tokens:
                 raw = {**raw, "token": session_tokens[message.sender_id]}
             output = MergingSocketIOOutput(self.sio, self.bot_message_evt)
             room = message.sender_id
+            m = metrics()
             try:
                 text = check_text(message.text)
             except (ChannelInputError, PoliteRefusal) as exc:
                 await output.say(room, str(exc))
                 return
+            if m is not None:
+                m.messages_received.labels(CHANNEL).inc()
             if text is None:
                 await output.say(room, EMPTY_TEXT)
                 return
             if not limiter.allow(room, None):
+                if m is not None:
+                    m.rate_limited.labels(CHANNEL).inc()
                 await output.say(room, RATE_LIMITED_TEXT)
                 return
             remember(room, "client", [shown_text(text, raw)])
             # While an agent holds the conversation its tracker is paused (bot/channels/handoff.py):
             # Rasa logs the message and says nothing.
+            log.info("message %s received on %s", request_id, CHANNEL)  # distinct text: Rasa drops repeated lines
             message.text = text
-            message.metadata = build_metadata(raw)
+            message.metadata = {**build_metadata(raw), "request_id": request_id}
             if message.metadata.get("client_id"):
                 client_of[room] = message.metadata["client_id"]
             message.output_channel = output
+            agent = getattr(app_of["app"].ctx, "agent", None) if "app" in app_of else None
+            turn = observe.Turn()
+            begun = time.perf_counter()
             try:
-                await on_new_message(message)
+                if agent is not None and agent.is_ready():
+                    await observe.observed(agent, message, turn)
+                else:
+                    await on_new_message(message)
             except Exception:
                 log.exception("socket.io: message handling failed")
                 await output.say(room, BUSY_TEXT)
                 output.sent.append(BUSY_TEXT)
+                observe.record(m, CHANNEL, turn, [], time.perf_counter() - begun)
+                remember(room, "bot", output.sent)
+                return
+            observe.record(m, CHANNEL, turn, output.payloads, time.perf_counter() - begun)
+            if agent is not None and observe.remote_action_failed(
+                turn, observe.in_process_actions(agent), output.payloads
+            ):
+                if m is not None:
+                    m.action_server_errors.inc()
+                reply = actions_down_message(room, observe.wanted_a_person(turn))
+                await output.say(room, reply["text"])
+                output.sent.append(reply["text"])
             remember(room, "bot", output.sent)
 
         blueprint = super().blueprint(verified)
+        blueprint.listener("before_server_start")(started)
         sio = self.sio
         namespace = self.namespace
 
@@ -156,7 +200,11 @@ class TokenSocketIOInput(SocketIOInput):
             alert_id = data.get("alert_id") if isinstance(data, dict) else None
             session = next((s for s in sessions_of.get(sid, ()) if s in client_of), None)
             if isinstance(alert_id, int) and session:
-                await asyncio.get_running_loop().run_in_executor(None, alerts.mark_read, alert_id, client_of[session])
+                loop = asyncio.get_running_loop()
+                first_time = await loop.run_in_executor(None, alerts.mark_read, alert_id, client_of[session])
+                m = metrics()
+                if first_time and m is not None:
+                    m.alerts_read.inc()
 
         delivery: Dict[str, Any] = {}
 
@@ -181,6 +229,12 @@ class TokenSocketIOInput(SocketIOInput):
                 remember(clients[alert.client_id], "system", [alert.text])
             if due:
                 await loop.run_in_executor(None, alerts.mark_delivered, [a.id for a in due])
+                m = metrics()
+                if m is not None:
+                    now = clock.now()
+                    m.alerts_delivered.inc(len(due))
+                    for alert in due:
+                        m.alert_delivery_lag.observe(max(0.0, (now - alert.created_at).total_seconds()))
 
         async def deliver_forever() -> None:
             """Push agents' (and system) messages to the widgets connected here."""
@@ -197,6 +251,9 @@ class TokenSocketIOInput(SocketIOInput):
                     await deliver_alerts(loop, rooms)
                 except Exception:
                     log.warning("agent message delivery failed; will retry", exc_info=True)
+                    m = metrics()
+                    if m is not None:
+                        m.database_errors.labels("delivery").inc()
 
         sio.on("session_request", session_request, namespace=namespace)
         sio.on("disconnect", disconnect, namespace=namespace)

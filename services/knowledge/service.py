@@ -66,7 +66,8 @@ class KnowledgeService:
         self.fallback = fallback
         self.check_interval_s = check_interval_s
         self.thresholds = thresholds
-        self.rebuild_seconds = 0.0
+        self.last_build_seconds = 0.0  # for metrics: the last (re)build
+        self.last_ok_at = 0.0  # the last successful look at the store (staleness, readiness)
         self._revision: Optional[str] = None
         self._failing = False
         self._stop = threading.Event()
@@ -117,14 +118,15 @@ class KnowledgeService:
                     raise LookupError("the store holds no published entries yet")
                 retriever = Retriever(entries)
                 self._retriever, self._revision = retriever, revision  # readers see one or the other
-                self.rebuild_seconds = time.monotonic() - started
+                self.last_build_seconds = time.monotonic() - started
                 log.info(
                     "knowledge index rebuilt in %.2fs (%d entries, revision %s)",
-                    self.rebuild_seconds,
+                    self.last_build_seconds,
                     len(retriever.entries),
                     revision,
                 )
             self._failing = False
+            self.last_ok_at = time.time()
             return True
         except Exception:  # store unreachable or a bad entry: keep serving the previous index
             if not self._failing:  # once per outage, not every poll
