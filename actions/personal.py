@@ -24,8 +24,10 @@ from actions.common import (
     say_busy,
     verified_client_id,
 )
-from actions.knowledge import send_clarify, send_entry
-from actions.service import hand_off
+from actions.estimate import estimate
+from actions.knowledge import context_events, send_clarify, send_entry
+from actions.service import ADVICE_REFUSAL, hand_off
+from core.knowledge.context import asks_compliance
 from core.policy import Policy, get_policy
 from services.knowledge.service import shared_service
 from storage.db import session_scope
@@ -76,8 +78,17 @@ class PersonalAction(BaseAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
         policy = get_policy()
+        text = (tracker.latest_message or {}).get("text") or ""
+        if asks_compliance(text):  # "你们保证我不亏吗" is never a lookup
+            dispatcher.utter_message(text=f"{ADVICE_REFUSAL}\n{policy.get('texts.risk_reminder')}")
+            return []
         client_id = verified_client_id(tracker)
         if client_id is None:
+            # figures the client states need no login: the same rules, labelled as an estimate
+            found = estimate(text, (tracker.latest_message or {}).get("entities") or [], policy)
+            if found is not None:
+                dispatcher.utter_message(text=found.text, json_message={"estimate": found.kind, "faq_id": found.topic})
+                return context_events(tracker, [found.topic], [], text)
             expired = auth_status(tracker) == "expired"
             dispatcher.utter_message(
                 text=LOGIN_EXPIRED if expired else LOGIN_NEEDED, json_message={"login_required": True}

@@ -9,8 +9,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import BaseAction, BusyError, moment, run_blocking, verified_client_id
 from core import clock
+from core.knowledge.context import asks_hours
 from core.policy import get_policy
 from services.handoff import open_handoff
+from services.knowledge.service import shared_service
 
 ADVICE_REFUSAL = (
     "抱歉，按照监管要求，我不能推荐或评价具体股票、预测行情，也不能承诺任何收益。"
@@ -48,6 +50,15 @@ class ActionHandoff(BaseAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
+        service = shared_service()
+        hours = service.get("service_hours")
+        if hours is not None and asks_hours((tracker.latest_message or {}).get("text") or ""):
+            # "人工几点有人": the hours, without putting anyone in the queue
+            dispatcher.utter_message(
+                text=service.render(hours),
+                json_message={"faq_id": hours.id, "version": hours.version, "topic": hours.question},
+            )
+            return []
         await hand_off(dispatcher, tracker, "客户要求人工服务")
         return []
 
