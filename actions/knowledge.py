@@ -231,8 +231,12 @@ class Turn:
             self.dispatcher.utter_message(response="utter_deny")
             return self.events
         question = rest if denied else text
-        if mode in SMALLTALK_MODES and not (ctx.menu or looks_like_question(question)):
-            self.dispatcher.utter_message(response=f"utter_{mode}")
+        if mode in SMALLTALK_MODES and not looks_like_question(question):
+            picked = context.pick_by_words(self.rank, question, ctx.menu) if ctx.menu else None
+            if picked and self.service.get(picked):  # "罚息那个" read as small talk
+                await self.answer(self.service.get(picked), question=ctx.question)
+            else:
+                self.dispatcher.utter_message(response=f"utter_{mode}")
             return self.events
         await self.ask(question, mode)
         return self.events

@@ -356,3 +356,8 @@ def test_simulation_in_a_margin_call_says_so_first():
     )
     out, _ = run(ActionSimulateMargin(), t)
     assert text_of(out).startswith("请先注意：您目前有一笔未了结的追保通知")
+
+
+def test_ok_after_a_menu_is_small_talk():
+    out, _ = run(ActionConverse(), tracker("好的", {"last_menu": MENU}, intent="affirm"))
+    assert out[0].get("response") == "utter_affirm"
