@@ -25,9 +25,9 @@ from actions.common import (
     verified_client_id,
 )
 from actions.estimate import estimate
-from actions.knowledge import context_events, send_clarify, send_entry
+from actions.knowledge import Context, Turn, context_events, send_clarify, send_entry
 from actions.service import ADVICE_REFUSAL, hand_off
-from core.knowledge.context import asks_compliance
+from core.knowledge.context import asks_compliance, is_elliptical, menu_choice
 from core.policy import Policy, get_policy
 from services.knowledge.service import shared_service
 from storage.db import session_scope
@@ -59,6 +59,18 @@ def related_rule(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
         send_clarify(dispatcher, decision.hits)
 
 
+SELF_WORDS = ("我", "本人", "俺", "my ", "mine")
+
+
+def continues_knowledge(tracker: Tracker, text: str) -> bool:
+    """A fragment that continues the knowledge thread (a menu choice, or an elliptical
+    follow-up that says nothing about the client's own account)."""
+    ctx = Context.from_tracker(tracker)
+    if menu_choice(text, ctx.menu):
+        return True
+    return bool(ctx.ids or ctx.menu) and is_elliptical(text) and not any(w in text.lower() for w in SELF_WORDS)
+
+
 class PersonalAction(BaseAction):
     """Subclasses implement `respond` for a verified client's record. When NO_ACCOUNT
     is set, clients without a credit account get that text instead."""
@@ -82,6 +94,8 @@ class PersonalAction(BaseAction):
         if asks_compliance(text):  # "你们保证我不亏吗" is never a lookup
             dispatcher.utter_message(text=f"{ADVICE_REFUSAL}\n{policy.get('texts.risk_reminder')}")
             return []
+        if continues_knowledge(tracker, text):  # "deadline 呢", "第二个" read as a lookup
+            return await Turn(dispatcher, tracker).run("faq")
         client_id = verified_client_id(tracker)
         if client_id is None:
             # figures the client states need no login: the same rules, labelled as an estimate

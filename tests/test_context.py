@@ -361,3 +361,11 @@ def test_simulation_in_a_margin_call_says_so_first():
 def test_ok_after_a_menu_is_small_talk():
     out, _ = run(ActionConverse(), tracker("好的", {"last_menu": MENU}, intent="affirm"))
     assert out[0].get("response") == "utter_affirm"
+
+
+def test_fragment_misread_as_a_lookup_continues_the_thread():
+    slots = {"last_faq_ids": ["margincall_trigger"]}
+    out, _ = run(ActionQueryQuota(), tracker("要多久", slots, intent="query_margin_status"))
+    assert faq_of(out) == "margincall_deadline"
+    mine, _ = run(ActionQueryQuota(), tracker("那我的额度呢", slots, intent="query_quota", client_id="C1001"))
+    assert "可用额度" in text_of(mine)
