@@ -48,7 +48,7 @@ ZONE_TEXT = {
 # move → words that name it (checked in this order: the first match wins)
 KIND_WORDS: List[Tuple[str, Tuple[str, ...]]] = [
     ("withdraw", ("取出", "提取", "提现", "出金", "转出", "取钱", "取走", "能取", "取")),
-    ("repay", ("还款", "还钱", "偿还", "还掉", "还了", "还上", "还")),
+    ("repay", ("还款", "还钱", "偿还", "还掉", "还了", "还上", "先还", "归还")),
     ("collateral", ("担保物", "担保品", "转入股票", "股票转入", "划入", "转股票")),
     ("cash", ("追加现金", "存入", "入金", "转入", "存", "补钱", "补仓", "追加", "加钱", "补")),
     ("finance", ("再融资", "融资", "借", "加杠杆", "买入", "融")),
@@ -209,6 +209,20 @@ class ValidateSimulateForm(FormValidationAction):
     def name(self) -> str:
         return "validate_simulate_form"
 
+    async def extract_sim_kind(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        """The move: named in the request ("跌了会怎样", "再融资"), else a market fall; a later
+        message may change it, but only together with its figure ("再融资20万")."""
+        latest = tracker.latest_message or {}
+        text = latest.get("text") or ""
+        kind = kind_in(text)
+        if tracker.get_slot("requested_slot") is None:  # the request that opens the form
+            return {SLOT_KIND: kind or tracker.get_slot(SLOT_KIND) or "fall"}
+        if kind and figure_in(text, latest.get("entities") or []) and not CANCEL.match(normalize(text)):
+            return {SLOT_KIND: kind}
+        return {}
+
     async def extract_sim_figure(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
@@ -217,17 +231,18 @@ class ValidateSimulateForm(FormValidationAction):
         entities = latest.get("entities") or []
         if CANCEL.match(normalize(text)):
             return {}  # nothing extracted: the form rejects, and the "算了" rule ends it
-        kind = kind_in(text)
-        out: Dict[str, Any] = {SLOT_KIND: kind} if kind else {}
         activating = tracker.get_slot("requested_slot") is None
         if activating and (verified_client_id(tracker) is None or estimate(text, entities, get_policy()) is not None):
-            return {**out, SLOT_FIGURE: NO_FIGURE}  # the simulation action answers (login, or the estimate)
+            return {SLOT_FIGURE: NO_FIGURE}  # the simulation action answers (login, or the estimate)
         figure = figure_in(text, entities)
-        if figure:
-            return {**out, SLOT_FIGURE: figure}
         # nothing for the simulation in this message (another question): extract nothing,
         # so the form rejects and the question is answered by its own rule
-        return out if activating else {}
+        return {SLOT_FIGURE: figure} if figure else {}
+
+    def validate_sim_kind(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        return {SLOT_KIND: slot_value if slot_value in KIND_TEXT else "fall"}
 
     def validate_sim_figure(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -239,7 +254,7 @@ class ValidateSimulateForm(FormValidationAction):
         if problem:
             dispatcher.utter_message(text=f"抱歉，{problem}。")
             return {SLOT_FIGURE: None}
-        return {SLOT_FIGURE: slot_value, SLOT_KIND: kind}
+        return {SLOT_FIGURE: slot_value}
 
 
 class ActionLeaveSimulation(BaseAction):

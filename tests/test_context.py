@@ -310,10 +310,10 @@ def test_form_moves():
     assert kind_in("追加现金10万") == "cash"
 
 
-def validate(text, slots, entities=None, client_id="C1001"):
+def validate(text, slots, entities=None, client_id="C1001", requested="sim_figure"):
     t = tracker(
         text,
-        {"requested_slot": "sim_figure", **slots},
+        {"requested_slot": requested, **slots},
         intent="simulate_margin",
         entities=entities,
         client_id=client_id,
@@ -325,7 +325,7 @@ def validate(text, slots, entities=None, client_id="C1001"):
             dispatcher,
             t,
             {
-                "forms": {"simulate_form": {"required_slots": ["sim_figure"]}},
+                "forms": {"simulate_form": {"required_slots": ["sim_kind", "sim_figure"]}},
                 "slots": {"sim_figure": {}, "sim_kind": {}},
             },
         )
@@ -369,3 +369,14 @@ def test_fragment_misread_as_a_lookup_continues_the_thread():
     assert faq_of(out) == "margincall_deadline"
     mine, _ = run(ActionQueryQuota(), tracker("那我的额度呢", slots, intent="query_quota", client_id="C1001"))
     assert "可用额度" in text_of(mine)
+
+
+def test_form_remembers_the_move_from_the_request():
+    opened, _ = validate("模拟一下再融资会怎样", {}, requested=None)
+    assert opened == {"sim_kind": "finance"}
+    default, _ = validate("帮我测算一下", {}, requested=None)
+    assert default == {"sim_kind": "fall"}
+    changed, _ = validate("还是再融资20万吧", {"sim_kind": "fall"}, [amount(200000)])
+    assert changed == {"sim_kind": "finance", "sim_figure": "amt:200000"}
+    question, _ = validate("融资利率是多少", {"sim_kind": "fall"})
+    assert question == {}
