@@ -97,7 +97,9 @@ CONVERSATIONS = {
     "figures: interest for 20万 40 days": [("借{20万|amount=200000}用40天利息多少", F)],
     "figures: interest after rate": [("融资利率多少", F), ("那借{50万|amount=500000}用30天利息多少", F)],
     "figures: margin ratio capacity": [("保证金比例{100%|percent=100}的话{30万|amount=300000}能融多少", F)],
-    "figures: tier line": [("我净资产{120万|amount=1200000}，{稳健型|risk_tier=C2}能批多少", "simulate_margin", "complete")],
+    "figures: tier line": [
+        ("我净资产{120万|amount=1200000}，{稳健型|risk_tier=C2}能批多少", "simulate_margin", "complete")
+    ],
     "figures: eligibility then rate": [("我有{60万|amount=600000}能开户吗", "check_eligibility"), ("融资利率多少", F)],
     "figures: lending interest": [("融券{10万|amount=100000}用30天费用多少", F)],
     # -- what-if form ------------------------------------------------------------------
@@ -105,7 +107,10 @@ CONVERSATIONS = {
         ("帮我模拟一下跌了会怎样", "simulate_margin", "open"),
         ("跌{15%|percent=15}", "simulate_margin", "fill:pct:15"),
     ],
-    "what-if: points": [("帮我模拟一下跌了会怎样", "simulate_margin", "open"), ("15个点", "nlu_fallback", "fill:pct:15")],
+    "what-if: points": [
+        ("帮我模拟一下跌了会怎样", "simulate_margin", "open"),
+        ("15个点", "nlu_fallback", "fill:pct:15"),
+    ],
     "what-if: amount": [
         ("模拟一下再融资会怎样", "simulate_margin", "open"),
         ("{20万|amount=200000}", "nlu_fallback", "fill:amt:200000"),
