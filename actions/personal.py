@@ -50,13 +50,19 @@ def lookup(client_id: str, action: str, detail: str = "") -> Optional[ClientReco
         return record
 
 
-def related_rule(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+def related_rule(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[str, Any]]:
+    """The general rule behind a personal question; it becomes the conversation's context
+    (a follow-up or a choice from the menu refers to it)."""
     service = shared_service()
-    decision = service.decide((tracker.latest_message or {}).get("text") or "")
+    text = (tracker.latest_message or {}).get("text") or ""
+    decision = service.decide(text)
     if decision.kind == "answer":
         send_entry(dispatcher, service, decision.hits[0].entry)
-    elif decision.kind == "clarify":
+        return context_events(tracker, [decision.hits[0].faq_id], [], text)
+    if decision.kind == "clarify":
         send_clarify(dispatcher, decision.hits)
+        return context_events(tracker, [], [h.faq_id for h in decision.hits[:3]], text)
+    return []
 
 
 SELF_WORDS = ("我", "本人", "俺", "my ", "mine")
@@ -108,8 +114,7 @@ class PersonalAction(BaseAction):
                 text=LOGIN_EXPIRED if expired else LOGIN_NEEDED, json_message={"login_required": True}
             )
             # the general rule behind the question is still worth answering
-            related_rule(dispatcher, tracker)
-            return []
+            return related_rule(dispatcher, tracker)
         try:
             record = await run_blocking(lambda: lookup(client_id, self.name(), self.audit_detail(tracker)))
         except BusyError:

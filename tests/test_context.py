@@ -380,3 +380,11 @@ def test_form_remembers_the_move_from_the_request():
     assert changed == {"sim_kind": "finance", "sim_figure": "amt:200000"}
     question, _ = validate("融资利率是多少", {"sim_kind": "fall"})
     assert question == {}
+
+
+def test_the_rule_behind_a_login_wall_becomes_the_context():
+    out, events = run(ActionQueryQuota(), tracker("额度", intent="query_quota"))
+    menu = slots_after(events).get("last_menu")
+    assert out[0].get("custom", {}).get("login_required") and menu and len(out[1]["buttons"]) == len(menu)
+    picked, _ = run(ActionConverse(), tracker("第三个", {"last_menu": menu}, intent="affirm"))
+    assert faq_of(picked) == menu[2]
