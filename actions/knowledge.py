@@ -12,14 +12,16 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import BaseAction, BusyError, entity_values, note_unanswered, run_blocking, verified_client_id
 from actions.estimate import estimate
 from actions.service import ADVICE_REFUSAL, hand_off
+from core import finance
+from core.formatting import line, ratio_pct, yuan
 from core.knowledge import context
 from core.knowledge.model import Entry, Hit
-from core.policy import Policy
+from core.policy import Policy, get_policy
 from services.knowledge.insights import lectures
 from services.knowledge.service import KnowledgeService, shared_service
 from services.knowledge.store import shipped_ids
 from storage.db import session_scope
-from storage.repository import has_open_margin_call
+from storage.repository import audit, has_open_margin_call, load_client
 
 OUT_OF_SCOPE = (
     "抱歉，这个问题超出了我的服务范围。我是示例证券两融助手，可以解答：开户条件与流程、风险等级、"
@@ -70,6 +72,42 @@ async def in_margin_call(tracker: Tracker) -> bool:
         return await run_blocking(open_call)
     except BusyError:
         return False
+
+
+WITHDRAWAL_TOPIC = "margincall_withdrawal"
+OWN_WORDS = ("我", "最多", "能取", "可以取", "还能取")
+
+
+async def own_withdrawable(tracker: Tracker) -> str:
+    """ "最多能取多少" from a verified client: the amount above the withdrawal line, from their
+    own account (read and audited like every personal lookup)."""
+    client_id = verified_client_id(tracker)
+    if client_id is None:
+        return ""
+    policy = get_policy()
+
+    def read() -> str:
+        with session_scope() as session:
+            record = load_client(session, client_id)
+            audit(
+                session, actor=client_id, subject_client_id=client_id, action="action_answer_faq", detail="withdrawable"
+            )
+            if record is None or record.account is None or record.account.snapshot.ratio is None:
+                return ""
+            snap = record.account.snapshot
+            most = finance.withdrawable(snap, policy)
+            withdraw_line = line(policy, "margin_call.withdrawal_line")
+            if most <= 0:
+                return f"按您当前的数据，维持担保比例{ratio_pct(snap.ratio)}，未高于提取线{withdraw_line}，暂不能提取。"
+            return (
+                f"按您当前的数据，维持担保比例{ratio_pct(snap.ratio)}，最多可提取现金约{yuan(most)}"
+                f"（提取后比例须不低于提取线{withdraw_line}）。"
+            )
+
+    try:
+        return await run_blocking(read)
+    except BusyError:
+        return ""
 
 
 async def send_lectures(dispatcher: CollectingDispatcher) -> None:
@@ -189,6 +227,10 @@ class Turn:
         self.events = context_events(self.tracker, [entry.id], [], question or self.text)
         if entry.id == LECTURES_TOPIC:
             await send_lectures(self.dispatcher)
+        if entry.id == WITHDRAWAL_TOPIC and any(w in self.text for w in OWN_WORDS):
+            note = await own_withdrawable(self.tracker)  # a personal follow-up: "最多能取多少"
+            if note:
+                self.dispatcher.utter_message(text=note, json_message={"personal": "withdrawable"})
         if entry.id in LIQUIDATION_TOPICS and await in_margin_call(self.tracker):
             await hand_off(self.dispatcher, self.tracker, "追保期间询问强制平仓")
 

@@ -388,3 +388,14 @@ def test_the_rule_behind_a_login_wall_becomes_the_context():
     assert out[0].get("custom", {}).get("login_required") and menu and len(out[1]["buttons"]) == len(menu)
     picked, _ = run(ActionConverse(), tracker("第三个", {"last_menu": menu}, intent="affirm"))
     assert faq_of(picked) == menu[2]
+
+
+def test_withdrawal_follow_up_uses_the_verified_account():
+    out, _ = run(
+        ActionAnswerFaq(),
+        tracker("最多能取多少", {"last_faq_ids": ["margincall_maintenance_ratio"]}, client_id="C1001"),
+    )
+    assert faq_of(out) == "margincall_withdrawal"
+    assert "未高于提取线300%" in text_of(out) and "260.00%" in text_of(out)
+    anonymous, _ = run(ActionAnswerFaq(), tracker("最多能取多少"))
+    assert "260.00%" not in text_of(anonymous)
