@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, Dict, List, Sequence
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import BaseAction, BusyError, entity_values, note_unanswered, run_blocking, verified_client_id
-from actions.service import hand_off
+from actions.estimate import estimate
+from actions.service import ADVICE_REFUSAL, hand_off
+from core import finance
+from core.formatting import line, ratio_pct, yuan
+from core.knowledge import context
 from core.knowledge.model import Entry, Hit
-from core.policy import Policy
+from core.policy import Policy, get_policy
 from services.context import current
 from services.knowledge.insights import lectures
 from services.knowledge.service import KnowledgeService
 from services.knowledge.store import shipped_ids
 from services.restrictions import LIQUIDATION_HANDOFF, asks_about_liquidation
 from storage.db import session_scope
-from storage.repository import has_open_margin_call
+from storage.repository import audit, has_open_margin_call, load_client
 
 OUT_OF_SCOPE = (
     "抱歉，这个问题超出了我的服务范围。我是示例证券两融助手，可以解答：开户条件与流程、风险等级、"
@@ -69,6 +75,42 @@ async def in_margin_call(tracker: Tracker) -> bool:
         return False
 
 
+WITHDRAWAL_TOPIC = "margincall_withdrawal"
+OWN_WORDS = ("我", "最多", "能取", "可以取", "还能取")
+
+
+async def own_withdrawable(tracker: Tracker) -> str:
+    """ "最多能取多少" from a verified client: the amount above the withdrawal line, from their
+    own account (read and audited like every personal lookup)."""
+    client_id = verified_client_id(tracker)
+    if client_id is None:
+        return ""
+    policy = get_policy()
+
+    def read() -> str:
+        with session_scope() as session:
+            record = load_client(session, client_id)
+            audit(
+                session, actor=client_id, subject_client_id=client_id, action="action_answer_faq", detail="withdrawable"
+            )
+            if record is None or record.account is None or record.account.snapshot.ratio is None:
+                return ""
+            snap = record.account.snapshot
+            most = finance.withdrawable(snap, policy)
+            withdraw_line = line(policy, "margin_call.withdrawal_line")
+            if most <= 0:
+                return f"按您当前的数据，维持担保比例{ratio_pct(snap.ratio)}，未高于提取线{withdraw_line}，暂不能提取。"
+            return (
+                f"按您当前的数据，维持担保比例{ratio_pct(snap.ratio)}，最多可提取现金约{yuan(most)}"
+                f"（提取后比例须不低于提取线{withdraw_line}）。"
+            )
+
+    try:
+        return await run_blocking(read)
+    except BusyError:
+        return ""
+
+
 async def send_lectures(dispatcher: CollectingDispatcher) -> None:
     try:
         upcoming = await run_blocking(lectures)
@@ -102,28 +144,235 @@ async def unanswered(dispatcher: CollectingDispatcher, tracker: Tracker, outcome
         await hand_off(dispatcher, tracker, "连续两次未能回答")
 
 
-async def answer_from_knowledge(dispatcher: CollectingDispatcher, tracker: Tracker, nothing_close: str) -> None:
-    """Answer, ask which topic was meant, or say what we cover ("nothing_close")."""
-    service = current().knowledge
-    entry = next((e for e in (service.get(str(f)) for f in entity_values(tracker, "faq_id")) if e), None)
-    if entry is None:  # not a topic button: rank the question
-        decision = service.decide((tracker.latest_message or {}).get("text") or "")
-        if decision.kind == "answer":
-            entry = decision.hits[0].entry
-            send_entry(dispatcher, service, entry, decision.related)
-            await note_unanswered(tracker, "answered", decision.hits)  # counted for 提问最多的主题 and the rates
-        elif decision.kind == "clarify" or (decision.hits and nothing_close == "clarify"):
-            send_clarify(dispatcher, decision.hits)
-            await unanswered(dispatcher, tracker, "clarify", decision.hits)
+# -- conversation context (Rasa slots, set by these actions; ends with the session) ----
+SLOT_IDS = "last_faq_ids"  # faq ids of the last answer
+SLOT_MENU = "last_menu"  # faq ids of the last menu offered
+SLOT_QUESTION = "last_question"  # the question behind that answer or menu
+SLOT_CLIENT = "context_client"  # who the context belongs to: a new identity starts afresh
+ANON = "anonymous"
+HOURS_TOPIC = "service_hours"
+NEXT_TOPICS = "那您可能想问的是以下哪个问题？也可以输入“人工”联系人工客服："
+NOTHING_LEFT = "抱歉没能答到您想问的。为您转接人工客服，您也可以换个说法再问我。"
+SMALLTALK_MODES = ("affirm", "thank", "goodbye", "greet")
+_QUESTION_MARKS = (
+    "吗",
+    "么",
+    "多少",
+    "什么",
+    "怎么",
+    "怎样",
+    "几",
+    "啥",
+    "呢",
+    "?",
+    "？",
+    "哪",
+    "能不能",
+    "可不可以",
+    "是否",
+    "要不要",
+)
+
+
+@dataclass
+class Context:
+    ids: List[str] = field(default_factory=list)
+    menu: List[str] = field(default_factory=list)
+    question: str = ""
+
+    @classmethod
+    def from_tracker(cls, tracker: Tracker) -> Context:
+        owner = tracker.get_slot(SLOT_CLIENT)
+        if owner is not None and owner != (verified_client_id(tracker) or ANON):
+            return cls()  # the identity changed: the earlier conversation is not this client's
+        return cls(
+            ids=[str(i) for i in tracker.get_slot(SLOT_IDS) or []],
+            menu=[str(i) for i in tracker.get_slot(SLOT_MENU) or []],
+            question=str(tracker.get_slot(SLOT_QUESTION) or ""),
+        )
+
+
+def context_events(tracker: Tracker, ids: Sequence[str], menu: Sequence[str], question: str) -> List[Dict[str, Any]]:
+    return [
+        SlotSet(SLOT_IDS, list(ids) or None),
+        SlotSet(SLOT_MENU, list(menu) or None),
+        SlotSet(SLOT_QUESTION, question or None),
+        SlotSet(SLOT_CLIENT, verified_client_id(tracker) or ANON),
+    ]
+
+
+def looks_like_question(text: str) -> bool:
+    return any(m in text for m in _QUESTION_MARKS)
+
+
+class Turn:
+    """One knowledge turn: what the client said, the context, and the replies sent."""
+
+    def __init__(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+        self.dispatcher = dispatcher
+        self.tracker = tracker
+        self.service = current().knowledge
+        self.text = (tracker.latest_message or {}).get("text") or ""
+        self.ctx = Context.from_tracker(tracker)
+        self.events: List[Dict[str, Any]] = []
+
+    def rank(self, text: str, k: int) -> List[Hit]:
+        return self.service.rank(text, k=k)
+
+    def entries(self, ids: Sequence[str]) -> List[Entry]:
+        return [e for e in (self.service.get(i) for i in ids) if e is not None]
+
+    # -- replies ------------------------------------------------------------------
+    async def answer(self, entry: Entry, related: Sequence[Hit] = (), question: str = "") -> None:
+        send_entry(self.dispatcher, self.service, entry, related)
+        self.events = context_events(self.tracker, [entry.id], [], question or self.text)
+        if entry.id == LECTURES_TOPIC:
+            await send_lectures(self.dispatcher)
+        if entry.id == WITHDRAWAL_TOPIC and any(w in self.text for w in OWN_WORDS):
+            note = await own_withdrawable(self.tracker)  # a personal follow-up: "最多能取多少"
+            if note:
+                self.dispatcher.utter_message(text=note, json_message={"personal": "withdrawable"})
+        if asks_about_liquidation("", entry.id) and await in_margin_call(self.tracker):
+            await hand_off(self.dispatcher, self.tracker, LIQUIDATION_HANDOFF)
+
+    def menu(self, hits: Sequence[Hit], question: str, text: str = CLARIFY) -> None:
+        hits = list(hits)[:3]
+        self.dispatcher.utter_message(text=text, buttons=[faq_button(h.entry) for h in hits])
+        self.events = context_events(self.tracker, self.ctx.ids, [h.faq_id for h in hits], question)
+
+    def refuse(self) -> None:
+        self.dispatcher.utter_message(text=f"{ADVICE_REFUSAL}\n{self.service.policy.get('texts.risk_reminder')}")
+
+    # -- the decision -------------------------------------------------------------
+    async def run(self, mode: str) -> List[Dict[str, Any]]:
+        """mode: the NLU's reading (faq, clarify, out_of_scope, deny, affirm, thank, goodbye)."""
+        text, ctx = self.text, self.ctx
+        if context.asks_compliance(text):
+            self.refuse()
+            return self.events
+        topic = next((e for e in self.entries([str(f) for f in entity_values(self.tracker, "faq_id")])), None)
+        if topic is not None:  # a topic button
+            await self.answer(topic, question=topic.question)
+            return self.events
+        if context.asks_hours(text) and self.service.get(HOURS_TOPIC):
+            await self.answer(self.service.get(HOURS_TOPIC))
+            return self.events
+        found = estimate(text, (self.tracker.latest_message or {}).get("entities") or [], self.service.policy)
+        if found is not None:
+            self.dispatcher.utter_message(text=found.text, json_message={"estimate": found.kind, "faq_id": found.topic})
+            self.events = context_events(self.tracker, [found.topic], [], text)
+            return self.events
+        chosen = context.menu_choice(text, ctx.menu)
+        if chosen and self.service.get(chosen):
+            await self.answer(self.service.get(chosen), question=ctx.question)
+            return self.events
+        denied, rest = context.split_denial(text)
+        if denied and (ctx.ids or ctx.menu):
+            await self.correction(rest)
+            return self.events
+        if denied and not rest and mode == "deny":
+            self.dispatcher.utter_message(response="utter_deny")
+            return self.events
+        question = rest if denied else text
+        if mode in SMALLTALK_MODES and not looks_like_question(question):
+            picked = context.pick_by_words(self.rank, question, ctx.menu) if ctx.menu else None
+            if picked and self.service.get(picked):  # "罚息那个" read as small talk
+                await self.answer(self.service.get(picked), question=ctx.question)
+            else:
+                self.dispatcher.utter_message(response=f"utter_{mode}")
+            return self.events
+        await self.ask(question, mode)
+        return self.events
+
+    async def correction(self, rest: str) -> None:
+        """ "不是这个…": the rest as a new question without the topic just given; alone,
+        the next-likeliest topics, then a person."""
+        ctx = self.ctx
+        shown = set(ctx.ids) | set(ctx.menu)
+        if rest:
+            previous = self.entries(ctx.ids)
+            resolved = context.follow_up(self.rank, self.service.entries, rest, previous, exclude=shown)
+            alone = self.service.decide(rest)
+            if alone.kind == "answer" and not context.is_elliptical(rest) and alone.best.faq_id not in shown:
+                await self.answer(alone.best.entry, alone.related)
+            elif resolved.kind == "answer":
+                await self.answer(resolved.best.entry, question=rest)
+            elif resolved.hits:
+                self.menu(resolved.hits, rest)
+            else:
+                await self.give_up()
+            return
+        basis = ctx.question or " ".join(e.question for e in self.entries(ctx.ids))
+        hits = [
+            h
+            for h in self.rank(basis, 12)
+            if h.faq_id not in shown and h.score >= self.service.thresholds.clarify * 0.5
+        ]
+        if hits:
+            self.menu(hits, basis, NEXT_TOPICS)
         else:
-            dispatcher.utter_message(text=out_of_scope_text(service.policy))
-            await unanswered(dispatcher, tracker, "fallback", decision.hits)
-    else:
-        send_entry(dispatcher, service, entry)
-    if entry is not None and entry.id == LECTURES_TOPIC:
-        await send_lectures(dispatcher)
-    if entry is not None and asks_about_liquidation("", entry.id) and await in_margin_call(tracker):
-        await hand_off(dispatcher, tracker, LIQUIDATION_HANDOFF)
+            await self.give_up()
+
+    async def give_up(self) -> None:
+        self.dispatcher.utter_message(text=NOTHING_LEFT)
+        await hand_off(self.dispatcher, self.tracker, "客户否认了给出的答案")
+        self.events = context_events(self.tracker, [], [], "")
+
+    async def ask(self, question: str, mode: str) -> None:
+        ctx = self.ctx
+        decision = self.service.decide(question)
+        elliptical = context.is_elliptical(question)
+        if ctx.menu and elliptical:  # words of an option ("罚息那个")
+            picked = context.pick_by_words(self.rank, question, ctx.menu)
+            if picked and self.service.get(picked):
+                await self.answer(self.service.get(picked), question=ctx.question)
+                return
+        if ctx.ids and elliptical:
+            resolved = context.follow_up(self.rank, self.service.entries, question, self.entries(ctx.ids))
+            if resolved.kind == "answer":
+                await self.answer(resolved.best.entry, question=question)
+                return
+            if decision.kind != "answer" and resolved.hits:
+                self.menu(resolved.hits, question)
+                await unanswered(self.dispatcher, self.tracker, "clarify", resolved.hits)
+                return
+        if decision.kind == "answer" and elliptical and not ctx.ids and not self.clear_alone(decision):
+            decision = type(decision)("clarify", decision.hits)  # "利率", "最晚啥时候": ask which topic
+        if decision.kind == "answer" and (mode != "out_of_scope" or self.new_topic(decision) or elliptical):
+            await note_unanswered(self.tracker, "answered", decision.hits)  # counted for 提问最多的主题 and the rates
+            await self.answer(decision.best.entry, decision.related)
+            return
+        best = decision.best
+        if mode == "out_of_scope":  # only a fragment that clearly names our topics ("利率")
+            offer = best is not None and elliptical and best.score >= self.service.thresholds.answer
+        elif mode == "clarify":
+            offer = decision.kind != "none"
+        else:  # the NLU read a question (faq) or a question in small talk's clothes
+            offer = bool(decision.hits) and (decision.kind != "none" or looks_like_question(question))
+        if offer:
+            self.menu(decision.hits, question)
+            await unanswered(self.dispatcher, self.tracker, "clarify", decision.hits)
+            return
+        self.dispatcher.utter_message(text=out_of_scope_text(self.service.policy))
+        await unanswered(
+            self.dispatcher, self.tracker, "fallback" if mode != "out_of_scope" else "out_of_scope", decision.hits
+        )
+
+    @staticmethod
+    def clear_alone(decision: Any) -> bool:
+        """A fragment without context is answered only when one topic clearly owns it."""
+        second = decision.hits[1].score if len(decision.hits) > 1 else 0.0
+        return decision.best.score >= VAGUE_ANSWER and second < VAGUE_RUNNER_UP
+
+    def new_topic(self, decision: Any) -> bool:
+        """NLU says out of scope; a topic published after training is unknown to it."""
+        best = decision.best
+        return best.faq_id not in shipped_ids() and best.score >= NEW_TOPIC_MIN_SCORE
+
+
+NEW_TOPIC_MIN_SCORE = 0.5
+VAGUE_ANSWER = 0.4  # a fragment with no context: answered at this score…
+VAGUE_RUNNER_UP = 0.2  # …when no other topic comes this close
 
 
 class ActionAnswerFaq(BaseAction):
@@ -133,8 +382,7 @@ class ActionAnswerFaq(BaseAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
         # NLU is sure it is a knowledge question: when retrieval is unsure, offer topics.
-        await answer_from_knowledge(dispatcher, tracker, nothing_close="clarify")
-        return []
+        return await Turn(dispatcher, tracker).run("faq")
 
 
 class ActionClarify(BaseAction):
@@ -145,26 +393,32 @@ class ActionClarify(BaseAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
-        await answer_from_knowledge(dispatcher, tracker, nothing_close="out_of_scope")
-        return []
+        return await Turn(dispatcher, tracker).run("clarify")
 
 
 class ActionOutOfScope(BaseAction):
     """NLU says out of scope. Topics published after the model was trained are unknown
-    to it, so a clear match on such a topic is answered rather than refused."""
+    to it, so a clear match on such a topic is answered rather than refused; menu
+    choices ("2") and follow-ups are read against the conversation first."""
 
     NAME = "action_out_of_scope"
-    NEW_TOPIC_MIN_SCORE = 0.5
+    NEW_TOPIC_MIN_SCORE = NEW_TOPIC_MIN_SCORE
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
-        service = current().knowledge
-        decision = service.decide((tracker.latest_message or {}).get("text") or "")
-        best = decision.best
-        if decision.kind == "answer" and best.faq_id not in shipped_ids() and best.score >= self.NEW_TOPIC_MIN_SCORE:
-            send_entry(dispatcher, service, best.entry)
-            return []
-        dispatcher.utter_message(text=out_of_scope_text(service.policy))
-        await unanswered(dispatcher, tracker, "out_of_scope", decision.hits)
-        return []
+        return await Turn(dispatcher, tracker).run("out_of_scope")
+
+
+class ActionConverse(BaseAction):
+    """deny / affirm / thank / goodbye: small talk, unless the message is a menu choice,
+    a correction ("不是这个，我问的是…") or a question the NLU took for small talk."""
+
+    NAME = "action_converse"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or "deny"
+        mode = intent if intent in (*SMALLTALK_MODES, "deny") else "deny"
+        return await Turn(dispatcher, tracker).run(mode)

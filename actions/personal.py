@@ -24,8 +24,10 @@ from actions.common import (
     say_busy,
     verified_client_id,
 )
-from actions.knowledge import send_clarify, send_entry
-from actions.service import hand_off
+from actions.estimate import estimate
+from actions.knowledge import Context, Turn, context_events, send_clarify, send_entry
+from actions.service import ADVICE_REFUSAL, hand_off
+from core.knowledge.context import asks_compliance, is_elliptical, menu_choice
 from core.policy import Policy, get_policy
 from services.context import current
 from storage.db import session_scope
@@ -48,13 +50,31 @@ def lookup(client_id: str, action: str, detail: str = "") -> Optional[ClientReco
         return record
 
 
-def related_rule(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+def related_rule(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[str, Any]]:
+    """The general rule behind a personal question; it becomes the conversation's context
+    (a follow-up or a choice from the menu refers to it)."""
     service = current().knowledge
-    decision = service.decide((tracker.latest_message or {}).get("text") or "")
+    text = (tracker.latest_message or {}).get("text") or ""
+    decision = service.decide(text)
     if decision.kind == "answer":
         send_entry(dispatcher, service, decision.hits[0].entry)
-    elif decision.kind == "clarify":
+        return context_events(tracker, [decision.hits[0].faq_id], [], text)
+    if decision.kind == "clarify":
         send_clarify(dispatcher, decision.hits)
+        return context_events(tracker, [], [h.faq_id for h in decision.hits[:3]], text)
+    return []
+
+
+SELF_WORDS = ("我", "本人", "俺", "my ", "mine")
+
+
+def continues_knowledge(tracker: Tracker, text: str) -> bool:
+    """A fragment that continues the knowledge thread (a menu choice, or an elliptical
+    follow-up that says nothing about the client's own account)."""
+    ctx = Context.from_tracker(tracker)
+    if menu_choice(text, ctx.menu):
+        return True
+    return bool(ctx.ids or ctx.menu) and is_elliptical(text) and not any(w in text.lower() for w in SELF_WORDS)
 
 
 class PersonalAction(BaseAction):
@@ -76,15 +96,25 @@ class PersonalAction(BaseAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
         policy = get_policy()
+        text = (tracker.latest_message or {}).get("text") or ""
+        if asks_compliance(text):  # "你们保证我不亏吗" is never a lookup
+            dispatcher.utter_message(text=f"{ADVICE_REFUSAL}\n{policy.get('texts.risk_reminder')}")
+            return []
+        if continues_knowledge(tracker, text):  # "deadline 呢", "第二个" read as a lookup
+            return await Turn(dispatcher, tracker).run("faq")
         client_id = verified_client_id(tracker)
         if client_id is None:
+            # figures the client states need no login: the same rules, labelled as an estimate
+            found = estimate(text, (tracker.latest_message or {}).get("entities") or [], policy)
+            if found is not None:
+                dispatcher.utter_message(text=found.text, json_message={"estimate": found.kind, "faq_id": found.topic})
+                return context_events(tracker, [found.topic], [], text)
             expired = auth_status(tracker) == "expired"
             dispatcher.utter_message(
                 text=LOGIN_EXPIRED if expired else LOGIN_NEEDED, json_message={"login_required": True}
             )
             # the general rule behind the question is still worth answering
-            related_rule(dispatcher, tracker)
-            return []
+            return related_rule(dispatcher, tracker)
         try:
             record = await run_blocking(lambda: lookup(client_id, self.name(), self.audit_detail(tracker)))
         except BusyError:

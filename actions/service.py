@@ -9,7 +9,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import BaseAction, BusyError, moment, run_blocking, verified_client_id
 from core import clock
+from core.knowledge.context import asks_hours
 from core.policy import get_policy
+from services.context import current
 from services.handoff import open_handoff
 
 ADVICE_REFUSAL = (
@@ -48,6 +50,15 @@ class ActionHandoff(BaseAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
+        service = current().knowledge
+        hours = service.get("service_hours")
+        if hours is not None and asks_hours((tracker.latest_message or {}).get("text") or ""):
+            # "人工几点有人": the hours, without putting anyone in the queue
+            dispatcher.utter_message(
+                text=service.render(hours),
+                json_message={"faq_id": hours.id, "version": hours.version, "topic": hours.question},
+            )
+            return []
         await hand_off(dispatcher, tracker, "客户要求人工服务")
         return []
 

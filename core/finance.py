@@ -166,3 +166,23 @@ def add_months(day: date, months: int) -> date:
 
 def assessment_expiry(assessed_on: date, policy: Policy) -> date:
     return add_months(assessed_on, int(policy.get("risk_tiers.assessment_validity_months")))
+
+
+# -- estimates from figures a client states (no login) ----------------------------
+# The same rules as the personal lookups, applied to the client's own numbers.
+
+
+def interest_for(amount: Decimal, days: int, annual_rate: Decimal, basis: int) -> Decimal:
+    """利息 = 金额 × 年利率 ÷ 计息基数 × 天数 (interest accrues per day on the amount used)."""
+    return money(amount * annual_rate / Decimal(basis) * Decimal(days))
+
+
+def financing_capacity(collateral: Decimal, margin_ratio: Decimal, haircut: Decimal = Decimal(1)) -> Decimal:
+    """How much may be financed on `collateral` at a margin ratio: 折算后保证金 ÷ 保证金比例."""
+    if margin_ratio <= 0:
+        return ZERO
+    return money(collateral * haircut / margin_ratio)
+
+
+def meets_asset_rule(avg_daily_assets: Decimal, policy: Policy) -> bool:
+    return avg_daily_assets >= policy.dec("eligibility.min_avg_daily_assets")

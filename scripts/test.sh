@@ -52,6 +52,14 @@ rm -rf var/rasa-test
   --fail-on-prediction-errors --out var/rasa-test >var/rasa-test.log 2>&1 \
   || { grep -v "^\s*$" var/rasa-test.log | tail -40; cat var/rasa-test/failed_test_stories.yml 2>/dev/null; exit 1; }
 grep -E "Correct:|Accuracy:" var/rasa-test.log | sed 's/.*rasa.core.test  - //'
+# multi-turn conversations (tests/stories): the dialogue each reading gets — rules, the
+# what-if form, small talk vs. context (the NLU's reading of fragments moves with each
+# retrain, so it is measured, not asserted: `rasa test core --e2e --stories tests/stories`)
+rm -rf var/rasa-test-dialogue
+.venv/bin/rasa test core --stories tests/stories --model models/liangrong.tar.gz \
+  --fail-on-prediction-errors --out var/rasa-test-dialogue >var/rasa-test-dialogue.log 2>&1 \
+  || { grep -v "^\s*$" var/rasa-test-dialogue.log | tail -40; exit 1; }
+grep -E "Correct:|Accuracy:" var/rasa-test-dialogue.log | sed 's/.*rasa.core.test  - //'
 
 step "held-out evaluation (questions written apart from the training data)"
 $PY -m benchmarks.eval_retrieval

@@ -1,0 +1,401 @@
+"""Conversation context: menu choices, corrections, follow-ups and stated-figure estimates,
+run as the actions run (real knowledge index, real database for the personal ones)."""
+
+import asyncio
+from decimal import Decimal
+from typing import Any, Dict, List, Optional
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.estimate import estimate
+from actions.knowledge import ActionAnswerFaq, ActionConverse, ActionOutOfScope
+from actions.quota import ActionQueryQuota
+from actions.service import ActionHandoff
+from actions.simulate import ActionSimulateMargin, ValidateSimulateForm, figure_in, kind_in
+from core import finance
+from core.knowledge import context
+from core.policy import get_policy
+from services.knowledge.service import KnowledgeService
+from services.knowledge.store import FileStore
+
+
+@pytest.fixture(scope="module")
+def service():
+    return KnowledgeService(FileStore(), watch=False)
+
+
+def rank_of(service):
+    return lambda text, k: service.rank(text, k=k)
+
+
+def tracker(
+    text: str,
+    slots: Optional[Dict[str, Any]] = None,
+    intent: str = "faq",
+    entities: Optional[List[Dict]] = None,
+    client_id: Optional[str] = None,
+) -> Tracker:
+    metadata: Dict[str, Any] = {"auth_status": "valid" if client_id else "missing"}
+    if client_id:
+        metadata["client_id"] = client_id
+    latest = {
+        "text": text,
+        "intent": {"name": intent, "confidence": 0.9},
+        "entities": entities or [],
+        "metadata": metadata,
+    }
+    return Tracker("ctx-sender", dict(slots or {}), latest, [], False, None, {}, "action_listen")
+
+
+def run(action, t: Tracker):
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, t, {}))
+    return dispatcher.messages, events
+
+
+def slots_after(events) -> Dict[str, Any]:
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def faq_of(messages) -> Optional[str]:
+    return next((m["custom"]["faq_id"] for m in messages if (m.get("custom") or {}).get("faq_id")), None)
+
+
+def text_of(messages) -> str:
+    return "\n".join(m.get("text") or "" for m in messages)
+
+
+@pytest.fixture(autouse=True)
+def _db(database_url, monkeypatch):
+    monkeypatch.setenv("BOT_FAKE_NOW", "2026-11-26T10:00:00+08:00")
+
+
+# -- parsing ------------------------------------------------------------------------
+MENU = ["interest_financing_rate", "interest_overdue_penalty", "interest_settlement"]
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("第一个", 0),
+        ("第2个", 1),
+        ("2", 1),
+        ("第二個", 1),
+        ("最后一个", 2),
+        ("选3", 2),
+        ("第三个吧", 2),
+        ("二", 1),
+    ],
+)
+def test_ordinals_pick_a_menu_option(text, expected):
+    assert context.menu_choice(text, MENU) == MENU[expected]
+
+
+@pytest.mark.parametrize("text", ["第五个", "融资利率是多少", "20万", "2026年", ""])
+def test_not_an_ordinal(text):
+    assert context.menu_choice(text, MENU) is None
+
+
+@pytest.mark.parametrize(
+    "text,denied,rest",
+    [
+        ("不是这个", True, ""),
+        ("都不是", True, ""),
+        ("不对，我问的是融券费率", True, "融券费率"),
+        ("不是这个 我问的是融券的", True, "融券的"),
+        ("算了，融资利率多少", True, "融资利率多少"),
+        ("融资利率多少", False, "融资利率多少"),
+    ],
+)
+def test_denials_keep_the_question_after_them(text, denied, rest):
+    got_denied, got_rest = context.split_denial(text)
+    assert got_denied is denied and got_rest == rest
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("你们保证我不亏吗", True),
+        ("那你保证我不亏行不", True),
+        ("推荐几只能涨的股票", True),
+        ("融资炒股稳赚吗", True),
+        ("保证金比例100%的话30万能融多少", False),
+        ("融资融券有什么风险", False),
+        ("明天要是跌了会追保吗", False),
+    ],
+)
+def test_compliance_requests(text, expected):
+    assert context.asks_compliance(text) is expected
+
+
+def test_hours_question_is_not_a_hand_off():
+    assert context.asks_hours("人工几点有人")
+    assert context.asks_hours("客服什么时候上班")
+    assert not context.asks_hours("转人工")
+
+
+def test_neighbours_come_from_categories_and_the_curated_map(service):
+    near = context.neighbours(service.entries, ["margincall_trigger"])
+    assert {"margincall_deadline", "margincall_forced_liquidation"} <= near
+    assert "interest_lending_rate" in context.neighbours(service.entries, ["interest_financing_rate"])
+
+
+# -- follow-ups ----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "previous,text,expected",
+    [
+        ("interest_financing_rate", "那融券呢？", "interest_lending_rate"),
+        ("margin_initial_ratio", "融券的呢", "margin_initial_ratio"),
+        ("margincall_trigger", "要多久", "margincall_deadline"),
+        ("interest_financing_rate", "罚息呢", "interest_overdue_penalty"),
+        ("margincall_maintenance_ratio", "怎么算的", "margincall_maintenance_ratio"),
+        ("eligibility_assets", "那年龄呢", "eligibility_age"),
+        ("quota_what_is", "怎么提高", "quota_increase"),
+    ],
+)
+def test_follow_up_resolved_against_the_previous_topic(service, previous, text, expected):
+    resolved = context.follow_up(rank_of(service), service.entries, text, [service.get(previous)])
+    assert resolved.kind == "answer" and resolved.best.faq_id == expected
+
+
+def test_follow_up_action_uses_the_slots():
+    out, events = run(ActionAnswerFaq(), tracker("那融券呢？", {"last_faq_ids": ["interest_financing_rate"]}))
+    assert faq_of(out) == "interest_lending_rate" and "8.8%" in text_of(out)
+    assert slots_after(events)["last_faq_ids"] == ["interest_lending_rate"]
+
+
+def test_same_follow_up_without_context_is_not_answered_as_lending_rate():
+    out, _ = run(ActionAnswerFaq(), tracker("那融券呢？"))
+    assert faq_of(out) != "interest_lending_rate" or out[0].get("buttons")
+
+
+def test_self_contained_question_is_not_bent_towards_the_old_topic():
+    out, _ = run(
+        ActionAnswerFaq(), tracker("开通融资融券需要满足什么条件", {"last_faq_ids": ["interest_financing_rate"]})
+    )
+    assert faq_of(out) == "eligibility_requirements"
+
+
+def test_context_ends_when_the_identity_changes():
+    slots = {"last_faq_ids": ["interest_financing_rate"], "context_client": "C1001"}
+    out, _ = run(ActionAnswerFaq(), tracker("那融券呢？", slots, client_id="C1002"))
+    assert faq_of(out) != "interest_lending_rate" or out[0].get("buttons")
+
+
+# -- menus and corrections ---------------------------------------------------------------
+def test_menu_then_ordinal_from_any_intent():
+    out, events = run(ActionAnswerFaq(), tracker("利息"))
+    menu = slots_after(events)["last_menu"]
+    assert out[0]["buttons"] and len(menu) >= 2
+    picked, _ = run(ActionOutOfScope(), tracker("2", {"last_menu": menu}, intent="out_of_scope"))
+    assert faq_of(picked) == menu[1]
+    last, _ = run(ActionAnswerFaq(), tracker("最后一个", {"last_menu": menu}))
+    assert faq_of(last) == menu[-1]
+
+
+def test_menu_option_by_its_words():
+    out, _ = run(ActionAnswerFaq(), tracker("罚息那个", {"last_menu": MENU}))
+    assert faq_of(out) == "interest_overdue_penalty"
+
+
+def test_none_of_these_offers_the_next_topics():
+    slots = {"last_menu": MENU, "last_question": "利息"}
+    out, events = run(ActionConverse(), tracker("都不是", slots, intent="deny"))
+    offered = slots_after(events)["last_menu"]
+    assert out[0]["buttons"] and offered and not set(offered) & set(MENU)
+
+
+def test_correction_answers_the_rest_without_the_topic_just_given():
+    slots = {"last_faq_ids": ["margincall_maintenance_ratio"], "last_question": "维持担保比例怎么算"}
+    out, _ = run(ActionConverse(), tracker("不是这个 我问的是融券的", slots, intent="deny"))
+    assert faq_of(out) not in (None, "margincall_maintenance_ratio") or out[0].get("buttons")
+    out, _ = run(
+        ActionConverse(),
+        tracker("不对，我问的是融券费率", {"last_faq_ids": ["interest_financing_rate"]}, intent="deny"),
+    )
+    assert faq_of(out) == "interest_lending_rate"
+
+
+def test_plain_deny_without_context_is_small_talk():
+    out, _ = run(ActionConverse(), tracker("不是", intent="deny"))
+    assert out[0].get("response") == "utter_deny"
+
+
+def test_small_talk_intent_on_a_question_is_answered():
+    out, _ = run(ActionConverse(), tracker("最晚啥时候", intent="goodbye"))
+    assert out[0].get("buttons") or faq_of(out)
+    assert out[0].get("response") != "utter_goodbye"
+
+
+def test_vague_single_word_gets_a_menu_not_out_of_scope():
+    out, _ = run(ActionOutOfScope(), tracker("利率", intent="out_of_scope"))
+    assert out[0].get("buttons")
+
+
+def test_compliance_in_any_turn():
+    slots = {"last_faq_ids": ["interest_financing_rate"]}
+    for action, intent in (
+        (ActionConverse(), "deny"),
+        (ActionAnswerFaq(), "faq"),
+        (ActionQueryQuota(), "check_eligibility"),
+    ):
+        out, _ = run(action, tracker("那你保证我不亏行不", slots, intent=intent))
+        assert "不能" in text_of(out) and "风险提示" in text_of(out)
+
+
+def test_hours_without_hand_off():
+    out, _ = run(ActionHandoff(), tracker("人工几点有人", intent="request_human"))
+    assert faq_of(out) == "service_hours" and "08:30" in text_of(out)
+    assert not any((m.get("custom") or {}).get("handoff") for m in out)
+
+
+# -- stated figures ---------------------------------------------------------------------
+def amount(v):
+    return {"entity": "amount", "value": str(v)}
+
+
+def test_interest_estimate_exact():
+    policy = get_policy()
+    found = estimate("借20万用40天利息多少", [amount(200000)], policy)
+    expected = finance.interest_for(Decimal(200000), 40, policy.dec("interest.financing_annual_rate"), 360)
+    assert expected == Decimal("1511.11")
+    assert found.kind == "interest" and "1,511.11元" in found.text and "估算" in found.text and "风险提示" in found.text
+
+
+def test_eligibility_estimate_against_the_asset_rule():
+    found = estimate("我有40万能开吗", [amount(400000)], get_policy())
+    assert found.kind == "eligibility" and "50万元" in found.text and "100,000元" in found.text
+
+
+def test_credit_line_estimate_by_tier():
+    found = estimate(
+        "我净资产120万，稳健型能批多少", [amount(1200000), {"entity": "risk_tier", "value": "C2"}], get_policy()
+    )
+    assert found.kind == "line" and "600,000元" in found.text and "0.5倍" in found.text
+
+
+def test_capacity_estimate_at_a_margin_ratio():
+    found = estimate(
+        "保证金比例100%的话30万能融多少", [{"entity": "percent", "value": "100"}, amount(300000)], get_policy()
+    )
+    assert found.kind == "capacity" and "300,000元" in found.text
+
+
+def test_personal_intent_without_login_gets_the_estimate_not_a_login_wall():
+    out, _ = run(ActionQueryQuota(), tracker("我有40万可以吗", intent="query_quota", entities=[amount(400000)]))
+    assert "估算" in text_of(out) and "登录后" in text_of(out) and not out[0].get("custom", {}).get("login_required")
+
+
+# -- the what-if form ----------------------------------------------------------------
+@pytest.mark.parametrize(
+    "text,entities,figure",
+    [
+        ("跌15%", [{"entity": "percent", "value": "15"}], "pct:15"),
+        ("15个点", [], "pct:15"),
+        ("一半", [], "pct:50"),
+        ("20万", [amount(200000)], "amt:200000"),
+        ("30w", [amount(300000)], "amt:300000"),
+    ],
+)
+def test_form_figures(text, entities, figure):
+    assert figure_in(text, entities) == figure
+
+
+def test_form_moves():
+    assert kind_in("帮我模拟一下跌了会怎样") == "fall"
+    assert kind_in("取出5万会怎样") == "withdraw"
+    assert kind_in("再融资20万") == "finance"
+    assert kind_in("追加现金10万") == "cash"
+
+
+def validate(text, slots, entities=None, client_id="C1001", requested="sim_figure"):
+    t = tracker(
+        text,
+        {"requested_slot": requested, **slots},
+        intent="simulate_margin",
+        entities=entities,
+        client_id=client_id,
+    )
+    t.active_loop = {"name": "simulate_form"}
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(
+        ValidateSimulateForm().run(
+            dispatcher,
+            t,
+            {
+                "forms": {"simulate_form": {"required_slots": ["sim_kind", "sim_figure"]}},
+                "slots": {"sim_figure": {}, "sim_kind": {}},
+            },
+        )
+    )
+    return slots_after(events), dispatcher.messages
+
+
+def test_form_fills_the_figure_and_leaves_other_questions_alone():
+    filled, _ = validate("15个点", {"sim_kind": "fall"})
+    assert filled["sim_figure"] == "pct:15"
+    nothing, _ = validate("融资利率是多少", {"sim_kind": "fall"})
+    assert "sim_figure" not in nothing
+    bad, messages = validate("跌150%", {"sim_kind": "fall"}, [{"entity": "percent", "value": "150"}])
+    assert bad.get("sim_figure") is None and "0到100%" in text_of(messages)
+
+
+def test_simulation_from_the_form_slots_c1001():
+    t = tracker("15个点", {"sim_kind": "fall", "sim_figure": "pct:15"}, intent="simulate_margin", client_id="C1001")
+    out, events = run(ActionSimulateMargin(), t)
+    text = text_of(out)
+    assert "下跌15%" in text and "对照各条线" in text and "风险提示" in text
+    assert slots_after(events)["sim_figure"] is None
+
+
+def test_simulation_in_a_margin_call_says_so_first():
+    t = tracker(
+        "还款10万", {"sim_kind": "repay", "sim_figure": "amt:100000"}, intent="simulate_margin", client_id="C1003"
+    )
+    out, _ = run(ActionSimulateMargin(), t)
+    assert text_of(out).startswith("请先注意：您目前有一笔未了结的追保通知")
+
+
+def test_ok_after_a_menu_is_small_talk():
+    out, _ = run(ActionConverse(), tracker("好的", {"last_menu": MENU}, intent="affirm"))
+    assert out[0].get("response") == "utter_affirm"
+
+
+def test_fragment_misread_as_a_lookup_continues_the_thread():
+    slots = {"last_faq_ids": ["margincall_trigger"]}
+    out, _ = run(ActionQueryQuota(), tracker("要多久", slots, intent="query_margin_status"))
+    assert faq_of(out) == "margincall_deadline"
+    mine, _ = run(ActionQueryQuota(), tracker("那我的额度呢", slots, intent="query_quota", client_id="C1001"))
+    assert "可用额度" in text_of(mine)
+
+
+def test_form_remembers_the_move_from_the_request():
+    opened, _ = validate("模拟一下再融资会怎样", {}, requested=None)
+    assert opened == {"sim_kind": "finance"}
+    default, _ = validate("帮我测算一下", {}, requested=None)
+    assert default == {"sim_kind": "fall"}
+    changed, _ = validate("还是再融资20万吧", {"sim_kind": "fall"}, [amount(200000)])
+    assert changed == {"sim_kind": "finance", "sim_figure": "amt:200000"}
+    question, _ = validate("融资利率是多少", {"sim_kind": "fall"})
+    assert question == {}
+
+
+def test_the_rule_behind_a_login_wall_becomes_the_context():
+    out, events = run(ActionQueryQuota(), tracker("额度", intent="query_quota"))
+    menu = slots_after(events).get("last_menu")
+    assert out[0].get("custom", {}).get("login_required") and menu and len(out[1]["buttons"]) == len(menu)
+    picked, _ = run(ActionConverse(), tracker("第三个", {"last_menu": menu}, intent="affirm"))
+    assert faq_of(picked) == menu[2]
+
+
+def test_withdrawal_follow_up_uses_the_verified_account():
+    out, _ = run(
+        ActionAnswerFaq(),
+        tracker("最多能取多少", {"last_faq_ids": ["margincall_maintenance_ratio"]}, client_id="C1001"),
+    )
+    assert faq_of(out) == "margincall_withdrawal"
+    assert "未高于提取线300%" in text_of(out) and "260.00%" in text_of(out)
+    anonymous, _ = run(ActionAnswerFaq(), tracker("最多能取多少"))
+    assert "260.00%" not in text_of(anonymous)

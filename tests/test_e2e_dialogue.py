@@ -1,0 +1,175 @@
+"""Multi-turn conversations over REST against the real Rasa and action servers: context,
+menus, corrections, stated-figure estimates and the what-if form, with the exact numbers
+computed from policy.yml and the seeded accounts by core/finance."""
+
+from decimal import Decimal
+from itertools import count
+
+import pytest
+
+from core import finance
+from core.formatting import ratio_pct, yuan
+from core.policy import fmt_pct, fmt_wan, get_policy
+from storage.db import session_scope
+from storage.repository import load_client
+
+pytestmark = pytest.mark.e2e
+_senders = count()
+
+
+class Conversation:
+    def __init__(self, servers, client_id=None):
+        self.servers = servers
+        self.sender = f"dlg-{next(_senders)}"
+        self.metadata = {"token": servers.token(client_id)} if client_id else {}
+
+    def say(self, text):
+        resp = self.servers.chat(text, sender=self.sender, metadata=self.metadata)
+        assert resp.status_code == 200, resp.text
+        data = resp.json()
+        assert isinstance(data, list) and data, data
+        return Reply(data)
+
+
+class Reply:
+    def __init__(self, data):
+        self.data = data
+        self.text = "\n".join(m.get("text") or "" for m in data)
+        self.faq_ids = [m["custom"]["faq_id"] for m in data if (m.get("custom") or {}).get("faq_id")]
+        self.buttons = [b for m in data for b in m.get("buttons") or []]
+
+    def offered(self):
+        return [b["payload"].split('"faq_id": "')[1].split('"')[0] for b in self.buttons]
+
+
+@pytest.fixture(scope="module")
+def policy():
+    return get_policy()
+
+
+def snapshot(database_url, client_id):
+    with session_scope(database_url) as session:
+        return load_client(session, client_id).account.snapshot
+
+
+def test_follow_ups_carry_the_topic(servers, policy):
+    c = Conversation(servers)
+    assert c.say("融资利率是多少").faq_ids == ["interest_financing_rate"]
+    lending = c.say("那融券呢？")
+    assert lending.faq_ids[0] == "interest_lending_rate"
+    assert fmt_pct(policy.get("interest.lending_annual_fee_rate")) in lending.text
+    c = Conversation(servers)
+    c.say("保证金比例多少")
+    short = c.say("融券的呢")
+    assert short.faq_ids[0] == "margin_initial_ratio" and fmt_pct(policy.get("margin.min_margin_ratio")) in short.text
+    c = Conversation(servers)
+    c.say("什么情况下会被追保")
+    assert c.say("要多久").faq_ids[0] == "margincall_deadline"
+
+
+def test_menu_choice_by_ordinal_and_none_of_these(servers):
+    c = Conversation(servers)
+    menu = c.say("利息")
+    options = menu.offered()
+    assert len(options) >= 2 and not menu.faq_ids
+    assert c.say("第二个").faq_ids[0] == options[1]
+    c = Conversation(servers)
+    options = c.say("利息").offered()
+    assert c.say("2").faq_ids[0] == options[1]
+    c = Conversation(servers)
+    options = c.say("利息").offered()
+    nxt = c.say("都不是")
+    assert nxt.buttons and not set(nxt.offered()) & set(options)
+
+
+def test_corrections_answer_the_rest(servers, policy):
+    c = Conversation(servers)
+    c.say("融资利率多少")
+    fixed = c.say("不对，我问的是融券费率")
+    assert fixed.faq_ids[0] == "interest_lending_rate"
+    c = Conversation(servers)
+    c.say("维持担保比例怎么算")
+    other = c.say("不是这个 我问的是融券的")
+    assert "好的，如有其他" not in other.text
+    assert (other.faq_ids and other.faq_ids[0] != "margincall_maintenance_ratio") or other.buttons
+
+
+def test_vague_questions_get_a_menu_never_a_goodbye(servers):
+    for text in ("利率", "这个多少", "最晚啥时候"):
+        reply = Conversation(servers).say(text)
+        assert reply.buttons, (text, reply.text)
+        assert "再见" not in reply.text and "好的，如有其他" not in reply.text
+
+
+def test_stated_figures_without_login(servers, policy):
+    rate = policy.dec("interest.financing_annual_rate")
+    basis = int(policy.get("interest.day_count_basis"))
+    reply = Conversation(servers).say("借20万用40天利息多少")
+    due = finance.interest_for(Decimal(200000), 40, rate, basis)
+    assert yuan(due) in reply.text and "估算" in reply.text and policy.get("texts.risk_reminder") in reply.text
+
+    c = Conversation(servers)
+    c.say("开通要什么条件")
+    reply = c.say("我有40万可以吗")
+    need = policy.dec("eligibility.min_avg_daily_assets")
+    assert fmt_wan(need) in reply.text and yuan(need - Decimal(400000)) in reply.text
+    assert "请在示例证券App或网上营业厅登录" not in reply.text
+
+    reply = Conversation(servers).say("我净资产120万，稳健型能批多少")
+    line = finance.line_cap(policy, "C2", Decimal(1200000))
+    assert yuan(line) in reply.text and "估算" in reply.text
+
+    reply = Conversation(servers).say("保证金比例100%的话30万能融多少")
+    assert yuan(finance.financing_capacity(Decimal(300000), policy.dec("margin.min_margin_ratio"))) in reply.text
+
+
+def test_what_if_form_asks_then_simulates(servers, database_url, policy):
+    c = Conversation(servers, "C1001")
+    ask = c.say("帮我模拟一下跌了会怎样")
+    assert "跌15%" in ask.text and "算了" in ask.text
+    result = c.say("15个点")
+    before = snapshot(database_url, "C1001")
+    after = finance.after_price_move(before, Decimal(-15))
+    assert "下跌15%" in result.text and ratio_pct(after.ratio) in result.text and "对照各条线" in result.text
+    # the form is done: the next question is answered as a question
+    assert c.say("融资利率多少").faq_ids == ["interest_financing_rate"]
+
+
+def test_what_if_amounts_and_leaving(servers, database_url):
+    c = Conversation(servers, "C1001")
+    c.say("模拟一下再融资会怎样")
+    more = c.say("20万")
+    after = finance.after_financing(snapshot(database_url, "C1001"), Decimal(200000))
+    assert ratio_pct(after.ratio) in more.text
+    c = Conversation(servers, "C1001")
+    c.say("帮我模拟一下跌了会怎样")
+    assert "退出测算" in c.say("算了").text
+    assert c.say("融资利率多少").faq_ids == ["interest_financing_rate"]
+
+
+def test_margin_call_client_is_told_first(servers):
+    c = Conversation(servers, "C1003")
+    reply = c.say("如果我的持仓跌10%会怎样")
+    assert reply.text.startswith("请先注意：您目前有一笔未了结的追保通知")
+    c = Conversation(servers, "C1003")
+    c.say("我的额度")
+    assert "暂停新的融资买入" in c.say("那我现在还能融资买吗").text
+
+
+def test_compliance_and_hours_in_any_turn(servers, policy):
+    c = Conversation(servers)
+    c.say("融资利率多少")
+    refusal = c.say("那你保证我不亏行不")
+    assert "不能" in refusal.text and policy.get("texts.risk_reminder") in refusal.text
+    assert "不能" in Conversation(servers).say("你们保证我不亏吗").text
+    hours = Conversation(servers).say("人工几点有人")
+    assert policy.get("broker.agent_hours.start") in hours.text
+    assert not any((m.get("custom") or {}).get("handoff") for m in hours.data)
+
+
+def test_context_ends_when_the_identity_changes(servers):
+    sender = f"dlg-{next(_senders)}"
+    first = servers.chat("融资利率是多少", sender=sender, metadata={"token": servers.token("C1001")})
+    assert first.status_code == 200
+    later = servers.chat("那融券呢？", sender=sender, metadata={"token": servers.token("C1002")})
+    assert "interest_lending_rate" not in Reply(later.json()).faq_ids
