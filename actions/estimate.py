@@ -18,7 +18,6 @@ from core import finance
 from core.formatting import risk_reminder, yuan
 from core.policy import Policy, fmt_pct, fmt_wan, plain
 from core.text import normalize
-from core.values import TIERS
 
 LABEL = "按您提供的数字估算（不是您账户的实际数据，以营业部审核和交易系统为准）："
 _DAYS = re.compile(r"(\d{1,4})\s*(?:天|日)(?!利率)")
@@ -123,7 +122,7 @@ def estimate(text: str, entities: Sequence[Dict[str, Any]], policy: Policy) -> O
     amounts = _decimals([e.get("value") for e in entities if e.get("entity") == "amount"])
     percents = _decimals([e.get("value") for e in entities if e.get("entity") == "percent"])
     tiers = [str(e.get("value")) for e in entities if e.get("entity") == "risk_tier"]
-    tier = tiers[0] if tiers else next((code for name, code in TIERS.items() if name in t), None)
+    tier = tiers[0] if tiers else next((str(x["code"]) for x in policy.get("risk_tiers.tiers") if x["name"] in t), None)
     if not amounts:
         return None
     amount = amounts[0]

@@ -23,7 +23,7 @@ from services.knowledge.store import FileStore
 
 @pytest.fixture(scope="module")
 def service():
-    return KnowledgeService(FileStore(), watch=False)
+    return KnowledgeService(FileStore())
 
 
 def rank_of(service):
