@@ -80,9 +80,18 @@
         }
         vs.appendChild(li);
       });
+      (d.requests || []).forEach(function (r) {  // changes waiting for a second person
+        var li = el("li", "待批准：" + ({ publish: "发布", retire: "下线", rollback: "回滚" }[r.action] || r.action) + " v" + r.version + " · " + r.requested_by + " 提出" + (r.reason ? " · " + r.reason : ""));
+        ["approve", "reject"].forEach(function (decision) {
+          var b = el("button", decision === "approve" ? "批准" : "退回"); b.type = "button"; b.dataset.request = r.id; b.dataset.decision = decision;
+          b.addEventListener("click", function () { decide(r.id, decision); });
+          li.appendChild(b);
+        });
+        vs.insertBefore(li, vs.firstChild);
+      });
       var hs = $("history"); hs.textContent = "";
       d.history.forEach(function (h) {
-        var li = el("li", h.at.slice(0, 19) + " " + h.actor + " " + h.action + (h.version ? " v" + h.version : ""));
+        var li = el("li", (h.flagged ? "⚠ " : "") + h.at.slice(0, 19) + " " + h.actor + " " + h.action + (h.version ? " v" + h.version : ""));
         if (h.diff) li.appendChild(el("pre", h.diff));
         hs.appendChild(li);
       });
@@ -111,8 +120,21 @@
         current = { faq_id: id, lock: d.lock, isNew: false }; loadEntries(); openEntry(id, true);
       }).catch(function (err) { say(err.message, true); });
   });
+  function decide(id, decision) {
+    api("POST", "/editor/requests/" + id + "/" + decision, {}).then(function (d) {
+      say(decision === "approve" ? "已批准并生效" + (d.version ? "（v" + d.version + "）" : "") : "已退回请求");
+      loadEntries(); openEntry(current.faq_id, true);
+    }).catch(function (err) { say(err.message, true); });
+  }
   function step(name, body) {
     if (!current || !current.faq_id) return;
+    if (name === "publish" || name === "retire" || name === "rollback") {  // needs another reviewer's approval
+      api("POST", "/editor/entries/" + encodeURIComponent(current.faq_id) + "/request", Object.assign({ action: name }, body || {})).then(function () {
+        say("已提交" + { publish: "发布", retire: "下线", rollback: "回滚" }[name] + "请求，待另一位审核人批准");
+        openEntry(current.faq_id, true);
+      }).catch(function (err) { say(err.message, true); });
+      return;
+    }
     api("POST", "/editor/entries/" + encodeURIComponent(current.faq_id) + "/" + name, body || {}).then(function (d) {
       say({ submit: "已提交审核", approve: "已审核通过", reject: "已退回", publish: "已发布，几秒内对客户生效", retire: "已下线", rollback: "已回滚并发布" }[name] + (d.version ? "（v" + d.version + "）" : ""));
       loadEntries(); openEntry(current.faq_id, true);
