@@ -192,3 +192,99 @@ def test_emergency_retire_only_by_a_reviewer_with_a_reason_and_flagged(database_
     event = after["history"][0]
     assert event["action"] == "emergency_retire" and event["flagged"] and "费率与公告不一致" in event["diff"]
     assert event["actor"] == "zhouting"
+
+
+# -- transcript and question log: no neighbour's row lost --------------------------------
+def _hold_lock(url: str, seconds: float, held: threading.Event) -> None:
+    _hold_lock_table(url, "transcript_messages", seconds, held)
+
+
+def _stored(url, prefix):
+    from sqlalchemy import select
+
+    from storage.content import TranscriptMessage
+
+    with session_scope(url) as s:
+        return s.execute(
+            select(TranscriptMessage.sender_id, TranscriptMessage.text)
+            .where(TranscriptMessage.sender_id.like(prefix + "%"))
+            .order_by(TranscriptMessage.id)
+        ).all()
+
+
+def test_poison_rows_and_a_held_lock_lose_no_good_row(database_url, caplog):
+    from services.handoff import TranscriptWriter
+
+    writer = TranscriptWriter(linger_s=0.05)
+    writer.start()
+    try:
+        held = threading.Event()
+        locker = threading.Thread(target=_hold_lock, args=(database_url, 6.0, held))
+        locker.start()
+        held.wait(10)
+        good = []
+
+        def client(i: int) -> None:
+            for n in range(5):
+                text = f"融资利率 {i}-{n}"
+                if n == 2 and i % 2:
+                    text = "\ud800 融资利率\x00\x07 " + text  # a lone surrogate and control characters
+                writer.add(f"poison-{i}", "client", [text])
+                good.append(f"poison-{i}")
+                if n == 3 and i == 0:  # a row that no clean-up can save: a NOT NULL column missing
+                    writer.put({**_row_of("poison-bad"), "role": None})
+                time.sleep(0.01)
+
+        in_threads(4, client)
+        locker.join()
+        assert writer.drain(60), (writer.sent, writer.stored, writer.dropped)
+    finally:
+        writer.stop()
+    rows = _stored(database_url, "poison-")
+    print(f"transcript rows sent {writer.sent}, stored {writer.stored}, dropped {writer.dropped}")
+    assert len(rows) == len(good) == 20 and writer.stored == 20 and writer.dropped == 1
+    assert all("\ud800" not in t and "\x00" not in t for _, t in rows)
+    assert sum("\ufffd 融资利率" in t for _, t in rows) == 2  # the bad characters replaced, the row kept
+    for i in range(4):  # each conversation's rows in order
+        assert [t.split()[-1] for s, t in rows if s == f"poison-{i}"] == [f"{i}-{n}" for n in range(5)]
+    assert any("poison-bad" in r.getMessage() and "dropped" in r.getMessage() for r in caplog.records)
+
+
+def _row_of(sender):
+    from services.handoff import _row
+
+    return _row(sender, "client", "坏行")
+
+
+def test_question_log_waits_out_a_lock_and_sanitises(database_url):
+    from sqlalchemy import select
+
+    from services.knowledge.insights import log_question
+    from storage.content import QuestionLog
+
+    held = threading.Event()
+    locker = threading.Thread(target=_hold_lock_table, args=(database_url, "question_log", 4.0, held))
+    locker.start()
+    held.wait(10)
+    assert log_question("qlog-1", "\udc00 隔壁老王", "out_of_scope", None, 0.1)
+    locker.join()
+    with session_scope(database_url) as s:
+        texts = s.scalars(select(QuestionLog.text).where(QuestionLog.sender_id == "qlog-1")).all()
+    assert texts == ["\ufffd 隔壁老王"]
+
+
+def _hold_lock_table(url: str, table: str, seconds: float, held: threading.Event) -> None:
+    """Another connection holds `table` (SQLite: the whole database) locked for `seconds`."""
+    from sqlalchemy import text as sql
+
+    from storage.db import engine
+
+    with engine(url).connect() as conn:
+        if url.startswith("sqlite"):
+            conn.exec_driver_sql("BEGIN EXCLUSIVE")
+        else:
+            conn.begin()
+            conn.execute(sql(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
+        held.set()
+        time.sleep(seconds)
+        conn.rollback()

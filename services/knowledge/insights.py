@@ -4,17 +4,21 @@ newest first. Also the investor-education lecture announcements."""
 
 from __future__ import annotations
 
+import logging
+import time
 from collections import defaultdict
 from datetime import date
 from typing import Any, Dict, List, Optional
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from core import clock
+from core.text import sanitize
 from storage.content import AgentFlag, Lecture, QuestionLog
-from storage.db import session_scope
+from storage.db import is_transient, session_scope
 from storage.models import AnswerFeedback
 
+log = logging.getLogger(__name__)
 LIMIT = 2000
 SOURCE_NAMES = {
     "clarify": "低置信度",
@@ -26,18 +30,36 @@ SOURCE_NAMES = {
 }
 
 
-def log_question(sender_id: str, text: str, outcome: str, likely_faq_id: Optional[str], score: float) -> None:
-    with session_scope() as session:
-        session.add(
-            QuestionLog(
-                at=clock.now(),
-                sender_id=sender_id[:128],
-                text=text[:2000],
-                outcome=outcome,
-                likely_faq_id=likely_faq_id,
-                score=f"{score:.3f}",
-            )
-        )
+def log_question(
+    sender_id: str,
+    text: str,
+    outcome: str,
+    likely_faq_id: Optional[str],
+    score: float,
+    max_wait_s: float = 10.0,
+) -> bool:
+    """One question for the insights view, sanitised, retried with backoff while the
+    database is locked or away. False (logged with the sender) when it could not be stored."""
+    row = {
+        "at": clock.now(),
+        "sender_id": sanitize(sender_id)[:128],
+        "text": sanitize(text)[:2000],
+        "outcome": outcome,
+        "likely_faq_id": likely_faq_id,
+        "score": f"{score:.3f}",
+    }
+    deadline, pause = time.monotonic() + max_wait_s, 0.05
+    while True:
+        try:
+            with session_scope() as session:
+                session.execute(insert(QuestionLog), [row])
+            return True
+        except Exception as exc:
+            if not is_transient(exc) or time.monotonic() + pause > deadline:
+                log.error("question log row dropped (sender %s): %s", row["sender_id"], type(exc).__name__)
+                return False
+            time.sleep(pause)
+            pause = min(pause * 2, 2.0)
 
 
 def rows() -> List[Dict[str, Any]]:
