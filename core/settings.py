@@ -21,6 +21,14 @@ class Settings:
     jwt_algorithm: str = "HS256"
     demo_mode: bool = False
     db_timeout_s: float = 3.0
+    # guards (bot/channels/guards.py): "count/seconds" per key, counted in `rate_limit_storage`
+    rate_limit_storage: str = "memory://"
+    rate_limit_client: str = "60/60"
+    rate_limit_sender: str = "30/60"
+    rate_limit_connection: str = "30/60"
+    rate_limit_ip: str = "3000/60"
+    trusted_proxies: tuple = ()
+    max_body_bytes: int = 64 * 1024
 
 
 def get_settings() -> Settings:
@@ -31,4 +39,11 @@ def get_settings() -> Settings:
         jwt_secret=os.environ.get("BOT_JWT_SECRET", "demo-secret-change-me"),
         demo_mode=os.environ.get("BOT_DEMO_MODE", "0") in ("1", "true", "yes"),
         db_timeout_s=float(os.environ.get("BOT_DB_TIMEOUT_S", "3")),
+        rate_limit_storage=os.environ.get("BOT_RATE_LIMIT_STORAGE", "memory://"),
+        rate_limit_client=os.environ.get("BOT_RATE_LIMIT_CLIENT", "60/60"),
+        rate_limit_sender=os.environ.get("BOT_RATE_LIMIT_SENDER", "30/60"),
+        rate_limit_connection=os.environ.get("BOT_RATE_LIMIT_CONNECTION", "30/60"),
+        rate_limit_ip=os.environ.get("BOT_RATE_LIMIT_IP", "3000/60"),
+        trusted_proxies=tuple(p.strip() for p in os.environ.get("BOT_TRUSTED_PROXIES", "").split(",") if p.strip()),
+        max_body_bytes=int(os.environ.get("BOT_MAX_BODY_BYTES", str(64 * 1024))),
     )

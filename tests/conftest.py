@@ -105,6 +105,8 @@ class Servers:
             "TF_CPP_MIN_LOG_LEVEL": "3",
             "RASA_TELEMETRY_ENABLED": "false",
             "BOT_FAKE_NOW": "2026-11-26T10:00:00+08:00",
+            # the action server's body limit (rasa_sdk's Sanic reads it): a whole tracker travels there
+            "SANIC_REQUEST_MAX_SIZE": "1048576",
         }
         self.endpoints = endpoints_for(tmp, self.actions_port)  # the shipped ones, this port
         self.actions = self.rasa = None

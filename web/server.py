@@ -48,6 +48,7 @@ def _page_handler(page: str):
 
 def create_app(rasa_url: str) -> Sanic:
     app = Sanic("liangrong_pages")
+    app.config.REQUEST_MAX_SIZE = get_settings().max_body_bytes  # 413 before a body is read
 
     @app.on_response
     async def headers(request: Request, resp) -> None:

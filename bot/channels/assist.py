@@ -20,8 +20,10 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.common import MAX_MESSAGE_CHARS, JsonChannel
+from bot.channels.common import MAX_MESSAGE_CHARS, JsonChannel, check_metadata
 from bot.channels.guards import RateLimiter, client_ip
+from core import inputs
+from core.errors import Invalid
 from core.text import clean, has_meaningful_text
 from services.knowledge.service import shared_service
 
@@ -34,17 +36,25 @@ def _error(message: str, status: int = 400) -> HTTPResponse:
 
 
 def parse_request(body: Any) -> Dict[str, Any]:
-    """Validated request or ValueError with a readable message."""
+    """Validated request, or Invalid naming the field."""
     if not isinstance(body, dict):
-        raise ValueError('请求体必须是JSON对象，例如 {"text": "融资利率多少", "top_k": 3}。')
+        raise Invalid('请求体必须是JSON对象，例如 {"text": "融资利率多少", "top_k": 3}。', field="body")
     text = body.get("text")
     if not isinstance(text, str) or not has_meaningful_text(text):
-        raise ValueError("text 必须是非空字符串。")
+        raise Invalid("text 必须是非空字符串。", field="text")
     if len(text) > MAX_MESSAGE_CHARS:
-        raise ValueError(f"text 不能超过{MAX_MESSAGE_CHARS}个字符。")
-    top_k = body.get("top_k", 3)
-    if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= MAX_TOP_K:
-        raise ValueError(f"top_k 必须是1到{MAX_TOP_K}之间的整数。")
+        raise Invalid(f"text 不能超过{MAX_MESSAGE_CHARS}个字符。", field="text")
+    top_k = inputs.integer(body, "top_k", lo=1, hi=MAX_TOP_K, required=False, default=3)
+    inputs.text(body, "sender", max_len=128, required=False)
+    check_metadata(body.get("metadata"))
+    conversation = body.get("conversation")
+    if conversation is not None:
+        if not isinstance(conversation, list) or len(conversation) > 50:
+            raise Invalid("conversation 必须是不超过50项的列表。", field="conversation")
+        for turn in conversation:
+            if not isinstance(turn, dict) or turn.get("role") not in ("client", "bot", "agent"):
+                raise Invalid('conversation 的每一项须为 {"role", "text"}。', field="conversation")
+            inputs.text(turn, "text", max_len=MAX_MESSAGE_CHARS)
     return {"text": clean(text), "top_k": top_k}
 
 
@@ -70,7 +80,7 @@ class AssistInput(JsonChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint("assist_webhook", __name__)
-        limiter = RateLimiter()
+        limiter = RateLimiter(namespace="assist")
         # build the knowledge index now, not on the first agent's request
         threading.Thread(target=shared_service, name="knowledge-warmup", daemon=True).start()
 
@@ -80,13 +90,13 @@ class AssistInput(JsonChannel):
 
         @bp.route("/suggest", methods=["POST"])
         async def suggest(request: Request) -> HTTPResponse:
-            if not limiter.allow(None, client_ip(request)):
+            if not limiter.allow(ip=client_ip(request)):
                 return _error("请求太频繁，请稍后再试。", status=429)
             body = self.json_body(request)
             try:
                 req = parse_request(body)
-            except ValueError as exc:
-                return _error(str(exc))
+            except Invalid as exc:
+                return response.json(exc.payload(), status=400)
             try:
                 intent = {"name": None, "confidence": 0.0}
                 agent = getattr(request.app.ctx, "agent", None)

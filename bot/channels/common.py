@@ -8,8 +8,9 @@ from typing import Any, Dict, List, Optional
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel
 
 from core import auth
+from core.errors import Invalid
 from core.inputs import parse_json
-from core.text import clean, has_meaningful_text
+from core.text import clean, has_meaningful_text, sanitize
 from services.handoff import TRANSCRIPT
 
 log = logging.getLogger(__name__)
@@ -36,8 +37,12 @@ class JsonChannel(InputChannel):
         return parse_json(request.body)
 
 
-class ChannelInputError(ValueError):
-    """Bad request shape: answered with a 400 and a message the developer can read."""
+class ChannelInputError(Invalid):
+    """Bad request shape: answered with a 400 and a message the developer can read,
+    naming the field."""
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class PoliteRefusal(ValueError):
@@ -46,8 +51,8 @@ class PoliteRefusal(ValueError):
 
 def check_sender(sender: Any) -> str:
     if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS:
-        raise ChannelInputError("sender 必须是不超过128个字符的字符串。")
-    return sender.strip()
+        raise ChannelInputError("sender 必须是不超过128个字符的字符串。", field="sender")
+    return sanitize(sender.strip())
 
 
 def check_text(text: Any) -> Optional[str]:
@@ -55,11 +60,23 @@ def check_text(text: Any) -> Optional[str]:
     if text is None:
         return None
     if not isinstance(text, str):
-        raise ChannelInputError("message 必须是字符串。")
+        raise ChannelInputError("message 必须是字符串。", field="message")
     if len(text) > MAX_MESSAGE_CHARS:
         raise PoliteRefusal(TOO_LONG_TEXT)
     text = clean(text)
     return text if has_meaningful_text(text) else None
+
+
+def check_metadata(raw: Any) -> Dict[str, Any]:
+    """metadata is optional, but when sent it is an object with a string token."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ChannelInputError("metadata 必须是JSON对象。", field="metadata")
+    token = raw.get("token")
+    if token is not None and (not isinstance(token, str) or len(token) > 4096):
+        raise ChannelInputError("metadata.token 必须是字符串。", field="metadata.token")
+    return raw
 
 
 def build_metadata(raw: Any) -> Dict[str, Any]:
@@ -82,7 +99,7 @@ def check_message_id(value: Any) -> Optional[str]:
     if value is None:
         return None
     if not isinstance(value, str) or not 0 < len(value) <= 64:
-        raise ChannelInputError("message_id 必须是不超过64个字符的字符串。")
+        raise ChannelInputError("message_id 必须是不超过64个字符的字符串。", field="message_id")
     return value
 
 

@@ -17,7 +17,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.common import JsonChannel
-from core import clock
+from core import clock, inputs
+from core.errors import Invalid
 from storage.db import session_scope
 from storage.models import AnswerFeedback
 
@@ -26,20 +27,16 @@ FAQ_ID = re.compile(r"^[a-z][a-z0-9_]{2,63}$")
 
 
 def parse_feedback(body: Any) -> Dict[str, Any]:
+    """The feedback's fields, each of its type, or Invalid naming the field."""
     if not isinstance(body, dict):
-        raise ValueError("请求体必须是JSON对象。")
-    sender, faq_id, version, helpful = (body.get(k) for k in ("sender", "faq_id", "version", "helpful"))
-    if not isinstance(sender, str) or not 0 < len(sender) <= 128:
-        raise ValueError("sender 必须是不超过128个字符的字符串。")
+        raise Invalid("请求体必须是JSON对象。", field="body")
+    sender = inputs.text(body, "sender", min_len=1, max_len=128)
+    faq_id = body.get("faq_id")
     if not isinstance(faq_id, str) or not FAQ_ID.match(faq_id):
-        raise ValueError("faq_id 格式不正确。")
-    if isinstance(version, bool) or not isinstance(version, int) or not 0 < version < 1_000_000:
-        raise ValueError("version 必须是正整数。")
-    if not isinstance(helpful, bool):
-        raise ValueError("helpful 必须是 true 或 false。")
-    comment = body.get("comment")
-    if comment is not None and (not isinstance(comment, str) or len(comment) > 500):
-        raise ValueError("comment 不能超过500个字符。")
+        raise Invalid("faq_id 格式不正确。", field="faq_id")
+    version = inputs.integer(body, "version", lo=1, hi=999_999)
+    helpful = inputs.boolean(body, "helpful")
+    comment = inputs.text(body, "comment", max_len=500, required=False)  # sanitised: no lone surrogates
     return {"sender_id": sender, "faq_id": faq_id, "version": version, "helpful": helpful, "comment": comment}
 
 
@@ -61,8 +58,8 @@ class FeedbackInput(JsonChannel):
             body = self.json_body(request)
             try:
                 feedback = parse_feedback(body)
-            except ValueError as exc:
-                return response.json({"error": str(exc)}, status=400)
+            except Invalid as exc:
+                return response.json(exc.payload(), status=400)
             try:
                 await asyncio.get_running_loop().run_in_executor(None, store, feedback)
             except Exception:

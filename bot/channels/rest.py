@@ -29,12 +29,13 @@ from bot.channels.common import (
     build_metadata,
     busy_message,
     check_message_id,
+    check_metadata,
     check_sender,
     check_text,
     handle_once,
     remember,
 )
-from bot.channels.guards import RATE_LIMITED_TEXT, RateLimiter, client_ip
+from bot.channels.guards import RATE_LIMITED_TEXT, RateLimiter, client_ip, limit_request_size
 from services.handoff import HELD
 
 log = logging.getLogger(__name__)
@@ -48,9 +49,10 @@ class TokenRestInput(JsonChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint("token_rest_webhook", __name__)
-        limiter = RateLimiter()
+        limiter = RateLimiter(namespace="chat")  # shared with socket.io: one budget per client and IP
         bp.listener("after_server_start")(inprocess_actions.warm_up_on_start)  # the agent is loaded by then
         bp.listener("after_server_stop")(rasa_speedups.close_sessions)
+        bp.listener("before_server_start")(limit_request_size)  # for every channel of this Rasa app
 
         @bp.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
@@ -71,14 +73,16 @@ class TokenRestInput(JsonChannel):
                 return response.json({"error": '请求体必须是JSON对象：{"sender", "message", "metadata"}。'}, status=400)
             try:
                 sender = check_sender(body.get("sender"))
-                text = check_text(body.get("message"))
                 message_id = check_message_id(body.get("message_id"))
+                raw_metadata = check_metadata(body.get("metadata"))
+                text = check_text(body.get("message"))
             except ChannelInputError as exc:
-                return response.json({"error": str(exc)}, status=400)
+                return response.json(exc.payload(), status=400)
             except PoliteRefusal as exc:
                 return response.json([bot_message(sender, str(exc))])
-            if not limiter.allow(sender, client_ip(request)):
-                return response.json([bot_message(sender, RATE_LIMITED_TEXT)])
+            metadata = build_metadata(raw_metadata)
+            if not limiter.allow(sender, client_ip(request), client=metadata.get("client_id")):
+                return response.json([bot_message(sender, RATE_LIMITED_TEXT)], status=429)
             if text is None:
                 return response.json([bot_message(sender, EMPTY_TEXT)])
             remember(sender, "client", [text])
@@ -90,7 +94,7 @@ class TokenRestInput(JsonChannel):
                 collector,
                 sender,
                 input_channel=self.name(),
-                metadata=build_metadata(body.get("metadata")),
+                metadata=metadata,
                 message_id=message_id,
             )
             agent = getattr(request.app.ctx, "agent", None)

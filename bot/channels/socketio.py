@@ -29,12 +29,35 @@ from bot.channels.common import (
     check_text,
     remember,
 )
-from bot.channels.guards import RATE_LIMITED_TEXT, RateLimiter
+from bot.channels.guards import RATE_LIMITED_TEXT, RateLimiter, client_ip
+from core.errors import Invalid
+from core.inputs import parse_json
+from core.settings import get_settings
 from services import alerts, handoff
 from services.handoff import HELD
 
 log = logging.getLogger(__name__)
 DELIVERY_INTERVAL_S = 0.5
+
+
+def socket_message(data: Any, needs_session: bool, metadata_key: str = "metadata") -> Dict[str, Any]:
+    """A `user_uttered` event's fields, each of its type, or Invalid naming the field."""
+    if not isinstance(data, dict):
+        raise Invalid('消息必须是JSON对象：{"message", "session_id", "metadata"}。', field="data")
+    text = data.get("message", "")
+    if not isinstance(text, str):
+        raise Invalid("message 必须是字符串。", field="message")
+    session_id = data.get("session_id")
+    if needs_session and (not isinstance(session_id, str) or not 0 < len(session_id) <= 64):
+        raise Invalid("session_id 必须是不超过64个字符的字符串（先发送 session_request）。", field="session_id")
+    metadata = data.get(metadata_key)
+    if isinstance(metadata, str):
+        metadata = parse_json(metadata)
+        if metadata is None:
+            raise Invalid(f"{metadata_key} 必须是JSON对象。", field=metadata_key)
+    if metadata is not None and not isinstance(metadata, dict):
+        raise Invalid(f"{metadata_key} 必须是JSON对象。", field=metadata_key)
+    return {"message": text, "session_id": session_id, "metadata": metadata or {}}
 
 
 class MergingSocketIOOutput(SocketIOOutput):
@@ -85,9 +108,10 @@ class TokenSocketIOInput(SocketIOInput):
         session_tokens: Dict[str, Any] = {}
         sessions_of: Dict[str, set] = {}
         client_of: Dict[str, str] = {}  # conversation → verified client id, for alerts
-        limiter = RateLimiter()
+        limiter = RateLimiter(namespace="chat")  # shared with REST: one budget per client and IP
+        ip_of: Dict[str, Optional[str]] = {}  # sid → the client's address, from the connect request
 
-        async def verified(message: UserMessage) -> None:
+        async def verified(message: UserMessage, sid: Optional[str] = None) -> None:
             raw = message.metadata if isinstance(message.metadata, dict) else {}
             if not raw.get("token") and message.sender_id in session_tokens:
                 raw = {**raw, "token": session_tokens[message.sender_id]}
@@ -101,14 +125,15 @@ class TokenSocketIOInput(SocketIOInput):
             if text is None:
                 await output.say(room, EMPTY_TEXT)
                 return
-            if not limiter.allow(room, None):
+            metadata = build_metadata(raw)
+            if not limiter.allow(room, ip_of.get(sid or ""), client=metadata.get("client_id"), connection=sid):
                 await output.say(room, RATE_LIMITED_TEXT)
                 return
             remember(room, "client", [text])
             if room in HELD:  # an agent is answering this conversation: the bot stays silent
                 return
             message.text = text
-            message.metadata = build_metadata(raw)
+            message.metadata = metadata
             if message.metadata.get("client_id"):
                 client_of[room] = message.metadata["client_id"]
             message.output_channel = output
@@ -122,11 +147,12 @@ class TokenSocketIOInput(SocketIOInput):
 
         blueprint = super().blueprint(verified)
         sio = self.sio
+        sio.eio.max_http_buffer_size = get_settings().max_body_bytes  # socket.io packets too
         namespace = self.namespace
 
         # Replaces Rasa's handler, which calls python-socketio 5.10+'s (now async)
         # enter_room without awaiting it, so the room was never joined.
-        async def session_request(sid: str, data: Optional[Dict]) -> None:
+        async def session_request(sid: str, data: Any = None) -> None:
             data = data if isinstance(data, dict) else {}
             session_id = data.get("session_id")
             if not isinstance(session_id, str) or not 8 <= len(session_id) <= 64:
@@ -146,12 +172,38 @@ class TokenSocketIOInput(SocketIOInput):
                     client_of[session] = verified["client_id"]
             start_delivery()
 
+        async def connect(sid: str, environ: Dict[str, Any], auth: Any = None) -> bool:
+            request = environ.get("sanic.request")
+            ip_of[sid] = client_ip(request) if request is not None else None
+            return True
+
+        async def refuse(sid: str, exc: Invalid) -> None:
+            """A wrong-shaped event: an error event to that socket, nothing in the log but a line."""
+            log.info("socket.io: refused an event from %s: %s", sid, exc.message)
+            await sio.emit("error", exc.payload(), room=sid, namespace=namespace)
+
+        # Replaces Rasa's handler, which trusted the event's shape (a list or a number as the
+        # message, metadata as a string of bad JSON: a traceback per event).
+        async def user_uttered(sid: str, data: Any = None) -> None:
+            try:
+                event = socket_message(data, self.session_persistence, self.metadata_key)
+            except Invalid as exc:
+                await refuse(sid, exc)
+                return
+            sender_id = event["session_id"] if self.session_persistence else sid
+            output = MergingSocketIOOutput(sio, self.bot_message_evt)
+            message = UserMessage(
+                event["message"], output, sender_id, input_channel=self.name(), metadata=event["metadata"]
+            )
+            await verified(message, sid)
+
         async def disconnect(sid: str) -> None:
+            ip_of.pop(sid, None)
             for session in sessions_of.pop(sid, set()):
                 session_tokens.pop(session, None)
                 client_of.pop(session, None)
 
-        async def alert_read(sid: str, data: Any) -> None:
+        async def alert_read(sid: str, data: Any = None) -> None:
             """The widget showed an alert: record when it was read."""
             alert_id = data.get("alert_id") if isinstance(data, dict) else None
             session = next((s for s in sessions_of.get(sid, ()) if s in client_of), None)
@@ -199,6 +251,8 @@ class TokenSocketIOInput(SocketIOInput):
                 except Exception:
                     log.warning("agent message delivery failed; will retry", exc_info=True)
 
+        sio.on("connect", connect, namespace=namespace)
+        sio.on(self.user_message_evt, user_uttered, namespace=namespace)
         sio.on("session_request", session_request, namespace=namespace)
         sio.on("disconnect", disconnect, namespace=namespace)
         sio.on("alert_read", alert_read, namespace=namespace)
