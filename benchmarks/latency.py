@@ -250,7 +250,7 @@ def main(argv=None) -> int:
             # this assistant as `make run` starts it: Rasa (with its in-process actions) and the action server
             servers.append(
                 Server(
-                    [RASA, "run", "actions", "--actions", "actions", "-p", str(action_port)],
+                    [sys.executable, "-m", "actions", "-p", str(action_port)],
                     env,
                     f"http://127.0.0.1:{action_port}/health",
                 )

@@ -29,6 +29,8 @@ class Settings:
     rate_limit_ip: str = "3000/60"
     trusted_proxies: tuple = ()
     max_body_bytes: int = 64 * 1024
+    actions_max_body_bytes: int = 1024 * 1024  # the action server receives whole trackers
+    actions_host: str = "0.0.0.0"
 
 
 def get_settings() -> Settings:
@@ -46,4 +48,6 @@ def get_settings() -> Settings:
         rate_limit_ip=os.environ.get("BOT_RATE_LIMIT_IP", "3000/60"),
         trusted_proxies=tuple(p.strip() for p in os.environ.get("BOT_TRUSTED_PROXIES", "").split(",") if p.strip()),
         max_body_bytes=int(os.environ.get("BOT_MAX_BODY_BYTES", str(64 * 1024))),
+        actions_max_body_bytes=int(os.environ.get("BOT_ACTIONS_MAX_BODY_BYTES", str(1024 * 1024))),
+        actions_host=os.environ.get("SANIC_HOST", "0.0.0.0"),  # rasa_sdk's own variable
     )

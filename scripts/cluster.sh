@@ -36,7 +36,7 @@ start() {
   export TRACKER_DB_HOST=127.0.0.1 TRACKER_DB_PORT=$PGPORT TRACKER_DB_USER=postgres TRACKER_DB_PASSWORD="" \
          TRACKER_DB_NAME=tracker REDIS_HOST=127.0.0.1 REDIS_PORT
   for port in "${ACTION_PORTS[@]}"; do
-    SANIC_REQUEST_MAX_SIZE=${BOT_ACTIONS_MAX_BODY_BYTES:-1048576} setsid .venv/bin/rasa run actions --actions actions -p "$port" >"$DIR/actions-$port.log" 2>&1 &
+    setsid .venv/bin/python -m actions -p "$port" >"$DIR/actions-$port.log" 2>&1 &
     echo $! >"$DIR/actions-$port.pid"
   done
   for port in "${RASA_PORTS[@]}"; do

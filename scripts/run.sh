@@ -14,7 +14,7 @@ pids=()
 stop() { trap - INT TERM EXIT; echo; echo "[run] stopping …"; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap stop INT TERM EXIT
 
-SANIC_REQUEST_MAX_SIZE=${BOT_ACTIONS_MAX_BODY_BYTES:-1048576} .venv/bin/rasa run actions --actions actions -p "$ACTIONS_PORT" >var/log/actions.log 2>&1 &
+.venv/bin/python -m actions -p "$ACTIONS_PORT" >var/log/actions.log 2>&1 &
 pids+=($!)
 .venv/bin/rasa run -i 127.0.0.1 -p "$RASA_PORT" -m models/liangrong.tar.gz \
   --credentials credentials.yml --endpoints endpoints.yml \

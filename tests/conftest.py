@@ -105,8 +105,6 @@ class Servers:
             "TF_CPP_MIN_LOG_LEVEL": "3",
             "RASA_TELEMETRY_ENABLED": "false",
             "BOT_FAKE_NOW": "2026-11-26T10:00:00+08:00",
-            # the action server's body limit (rasa_sdk's Sanic reads it): a whole tracker travels there
-            "SANIC_REQUEST_MAX_SIZE": "1048576",
         }
         self.endpoints = endpoints_for(tmp, self.actions_port)  # the shipped ones, this port
         self.actions = self.rasa = None
@@ -122,10 +120,7 @@ class Servers:
         )
 
     def start_actions(self) -> None:
-        rasa = str(Path(sys.executable).parent / "rasa")
-        self.actions = self._spawn(
-            [rasa, "run", "actions", "--actions", "actions", "-p", str(self.actions_port)], "actions.log"
-        )
+        self.actions = self._spawn([sys.executable, "-m", "actions", "-p", str(self.actions_port)], "actions.log")
         wait_http(f"http://127.0.0.1:{self.actions_port}/health", 90, self.actions)
 
     def stop_actions(self) -> None:
