@@ -18,7 +18,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import inprocess_actions, rasa_speedups
+from bot import inprocess_actions, rasa_speedups, tracker_store
 from bot.channels.common import (
     EMPTY_TEXT,
     ChannelInputError,
@@ -53,6 +53,7 @@ class TokenRestInput(JsonChannel):
         bp.listener("after_server_start")(inprocess_actions.warm_up_on_start)  # the agent is loaded by then
         bp.listener("after_server_stop")(rasa_speedups.close_sessions)
         bp.listener("before_server_start")(limit_request_size)  # for every channel of this Rasa app
+        bp.listener("after_server_start")(tracker_store.strict_on_start)  # production profile: no memory fallback
 
         @bp.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
@@ -102,8 +103,11 @@ class TokenRestInput(JsonChannel):
             try:
                 processed = await asyncio.wait_for(handle, timeout=REPLY_TIMEOUT_S)
             except Exception:
+                # Not answered as if it were: what the bot said is dropped, because the
+                # turn may not be stored (e.g. the tracker store is down). The client
+                # sends the same message_id again, and it is processed once.
                 log.exception("rest channel: message handling failed for sender %s", sender)
-                return response.json([*collector.replies, busy_message(sender)])
+                return response.json([busy_message(sender)])
             if processed is False:  # a retry of a message this conversation already holds
                 return response.json([])
             # Nothing said (e.g. the action server is down): never leave the client hanging.

@@ -61,9 +61,26 @@ def socket_message(data: Any, needs_session: bool, metadata_key: str = "metadata
 
 
 class MergingSocketIOOutput(SocketIOOutput):
+    """Holds the turn's messages until the turn is stored (see flush): a client is never
+    answered for a turn that a failing tracker store did not keep."""
+
     def __init__(self, sio: Any, bot_message_evt: str) -> None:
         super().__init__(sio, bot_message_evt)
         self.sent: list = []
+        self.held: list = []
+        self.holding = False
+
+    async def _send_message(self, socket_id: str, response: Any) -> None:
+        if self.holding:
+            self.held.append((socket_id, response))
+        else:
+            await super()._send_message(socket_id, response)
+
+    async def flush(self) -> None:
+        self.holding = False
+        held, self.held = self.held, []
+        for socket_id, response in held:
+            await super()._send_message(socket_id, response)
 
     async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
         out: Dict[str, Any] = {}
@@ -137,12 +154,16 @@ class TokenSocketIOInput(SocketIOInput):
             if message.metadata.get("client_id"):
                 client_of[room] = message.metadata["client_id"]
             message.output_channel = output
+            output.holding = True
             try:
                 await on_new_message(message)
             except Exception:
                 log.exception("socket.io: message handling failed")
-                await output.say(room, BUSY_TEXT)
-                output.sent.append(BUSY_TEXT)
+                output.holding, output.held, output.sent = False, [], []
+                await output._send_message(room, {"text": BUSY_TEXT, "custom": {"retry": True}})
+                remember(room, "bot", [BUSY_TEXT])
+                return
+            await output.flush()
             remember(room, "bot", output.sent)
 
         blueprint = super().blueprint(verified)
