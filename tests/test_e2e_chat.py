@@ -206,8 +206,10 @@ def test_answer_feedback_is_stored(servers, database_url):
 
 
 def test_rate_limit_per_sender_is_polite(servers):
-    texts = [joined(replies(servers.chat("你好", sender="e2e-flood"))) for _ in range(35)]
+    answers = [servers.chat("你好", sender="e2e-flood") for _ in range(35)]
+    texts = [joined(r.json()) for r in answers]
     assert any("太频繁" in t for t in texts) and all(t for t in texts)
+    assert all(r.status_code == (429 if "太频繁" in joined(r.json()) else 200) for r in answers)
     assert "两融" in joined(replies(servers.chat("你好", sender="e2e-calm")))  # others are unaffected
 
 
