@@ -59,6 +59,9 @@ def is_answer(resp):
     return resp.status_code == 200 and not any(m.get("custom", {}).get("retry") for m in resp.json())
 
 
+RETRIES = []  # (sender, what came back) for every attempt that was not an answer
+
+
 def send(url, sender, message, message_id=None, deadline_s=60.0):
     """A client that retries (with the same message id) until it is answered, as the
     widget does: after a busy reply with custom.retry, an error status or no connection."""
@@ -73,8 +76,9 @@ def send(url, sender, message, message_id=None, deadline_s=60.0):
             )
             if is_answer(resp):
                 return resp.json()
-        except requests.RequestException:
-            pass
+            RETRIES.append((sender, resp.status_code))
+        except requests.RequestException as exc:
+            RETRIES.append((sender, type(exc).__name__))
         if time.monotonic() > deadline:
             raise AssertionError(f"no answer for {sender}: {message}")
         time.sleep(pause)
@@ -230,11 +234,13 @@ def test_no_acknowledged_message_is_lost(cluster, fault):
         list(pool.map(client, range(conversations)))
     injector.join()
     stored = {sender: user_events(sender) for sender in answered}
+    retried = sum(1 for sender, _ in RETRIES if sender.startswith(f"{fault}-{RUN}-"))
     lost = [s for s in answered if stored[s] != answered[s]]
     sent = conversations * turns
     print(
         f"{fault}: {sent} messages answered, {sum(len(v) for v in stored.values())} user events stored, "
-        f"{len(lost)} conversations differ, recovery {recovery['s']:.2f} s"
+        f"{len(lost)} conversations differ, {retried} attempts answered busy/error and retried, "
+        f"recovery {recovery['s']:.2f} s"
     )
     assert len(answered) == conversations and not lost, {s: (answered[s], stored[s]) for s in lost[:3]}
     assert recovery["s"] < 10
