@@ -103,19 +103,46 @@ def check_message_id(value: Any) -> Optional[str]:
     return value
 
 
-async def handle_once(agent: Any, message: Any) -> bool:
+async def handle_once(agent: Any, message: Any) -> Optional[List[Dict[str, Any]]]:
     """Agent.handle_message, but a message whose id the conversation already holds is
-    not processed again (a client's retry after an instance died mid-request).
+    not processed again (a client's retry after an instance died mid-request, or after
+    the answer was lost on the way): then the replies stored for it are returned, so
+    the client still gets its answer. None when the message was processed now.
     The check runs under the conversation's lock, like the processing itself."""
     async with agent.lock_store.lock(message.sender_id):
         if message.message_id:
             tracker = await agent.tracker_store.retrieve(message.sender_id)
-            if tracker is not None and any(
-                getattr(e, "message_id", None) == message.message_id for e in tracker.events if e.type_name == "user"
-            ):
-                return False
+            if tracker is not None:
+                stored = stored_replies(tracker.events, message.sender_id, message.message_id)
+                if stored is not None:
+                    return stored
         await agent.processor.handle_message(message)
-        return True
+        return None
+
+
+def stored_replies(events: Any, recipient_id: str, message_id: str) -> Optional[List[Dict[str, Any]]]:
+    """The bot's replies to the user message with `message_id`, as the channel sent
+    them; None when the conversation does not hold that message."""
+    found: Optional[List[Dict[str, Any]]] = None
+    for event in events:
+        if event.type_name == "user":
+            if found is not None:
+                break
+            if getattr(event, "message_id", None) == message_id:
+                found = []
+        elif found is not None and event.type_name == "bot":
+            data = getattr(event, "data", None) or {}
+            out: Dict[str, Any] = {"recipient_id": recipient_id}
+            if event.text:
+                out["text"] = event.text
+            for key in ("buttons", "custom", "image", "attachment"):
+                if data.get(key):
+                    out[key] = data[key]
+            if data.get("quick_replies"):
+                out["buttons"] = data["quick_replies"]
+            if len(out) > 1:
+                found.append(out)
+    return found
 
 
 def bot_message(recipient_id: str, text: str) -> Dict[str, Any]:

@@ -108,8 +108,8 @@ class TokenRestInput(JsonChannel):
                 # sends the same message_id again, and it is processed once.
                 log.exception("rest channel: message handling failed for sender %s", sender)
                 return response.json([busy_message(sender)])
-            if processed is False:  # a retry of a message this conversation already holds
-                return response.json([])
+            if isinstance(processed, list):  # a retry of a message this conversation already holds
+                return response.json(processed)
             # Nothing said (e.g. the action server is down): never leave the client hanging.
             replies = collector.replies or [busy_message(sender)]
             remember(sender, "bot", [r.get("text", "") for r in replies])
