@@ -58,7 +58,7 @@ def sanitize(text: str) -> str:
 
 def clean(text: str) -> str:
     """Light clean-up that keeps the client's wording: no control chars, single spaces."""
-    text = _CONTROL.sub(" ", sanitize(text or ""))
+    text = sanitize(_CONTROL.sub(" ", text or ""))  # control characters become spaces here
     return _SPACES.sub(" ", text).strip()
 
 
