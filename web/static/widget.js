@@ -213,12 +213,20 @@
       if (m.custom && m.custom.alert_id) socket.emit("alert_read", { alert_id: m.custom.alert_id });
     });
   }
-  function sendRest(message) {
+  function sendRest(message, messageId, attempt) {
+    // One id per message: a retry after a busy reply (custom.retry) is processed once.
+    messageId = messageId || sessionId.slice(0, 16) + "-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 8);
+    attempt = attempt || 0;
     return fetch(cfg.server + "/webhooks/rest/webhook", {
       method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ sender: sessionId, message: message, metadata: metadata(),
-                             message_id: sessionId.slice(0, 16) + "-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 8) })
+      body: JSON.stringify({ sender: sessionId, message: message, metadata: metadata(), message_id: messageId })
     }).then(function (r) { return r.json(); }).then(function (data) {
+      var retry = Array.isArray(data) && data.some(function (m) { return m.custom && m.custom.retry; });
+      if (retry && attempt < 3) {
+        return new Promise(function (ok) { setTimeout(ok, 1000 * Math.pow(2, attempt)); }).then(function () {
+          return sendRest(message, messageId, attempt + 1);
+        });
+      }
       showTyping(false);
       if (Array.isArray(data)) data.forEach(botMessage);
       else botMessage({ text: "抱歉，消息未能发送：" + (data.error || "请稍后再试") });
