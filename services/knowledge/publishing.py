@@ -219,6 +219,7 @@ def save_draft(
     same lock changes a row; the others get 409 with the current lock and version."""
     content = _content(content)
     expected_lock = _as_lock(expected_lock)
+    problems = check(faq_id, content, session)  # before the first write: no lock held while it runs
     now = clock.now()
     if expected_lock is None:
         if session.get(KbEntry, faq_id) is not None:
@@ -262,7 +263,7 @@ def save_draft(
         entry.latest_version = version
     session.flush()
     _event(session, author, "save", faq_id, version, diff(previous, content))
-    return Saved(version, entry.lock, check(faq_id, content, session))
+    return Saved(version, entry.lock, problems)
 
 
 def _conflict(session: Session, faq_id: str) -> EditConflict:
