@@ -2,7 +2,11 @@
 
 rasa_sdk's own server (`create_app` with this package's actions, its options and
 logging), plus this project's start-up: the application context (settings, knowledge
-service) is built, installed and started with the server and stopped with it.
+service) is built, installed and started with the server and stopped with it; its
+measurements (actions/observe.py) are attached; and a body over
+BOT_ACTIONS_MAX_BODY_BYTES (default 1 MB: Rasa sends the whole tracker, which a long
+conversation makes larger than the channels' 64 KB) is refused with 413 before it is
+read (rasa_sdk's catch-all error handler would answer it with a 500).
 """
 
 from __future__ import annotations
@@ -14,18 +18,26 @@ from typing import Any, List, Optional
 from rasa_sdk import utils
 from rasa_sdk.constants import APPLICATION_ROOT_LOGGER_NAME
 from rasa_sdk.endpoint import create_app, create_argument_parser
-from sanic import Sanic
+from sanic import Sanic, response
+from sanic.exceptions import PayloadTooLarge
 
 from actions import observe
 from core.settings import get_settings
 from services.context import AppContext, install
 
 log = logging.getLogger(__name__)
+TOO_LARGE = "请求体过大。"
+
+
+async def too_large(request: Any, exception: Exception) -> Any:
+    return response.json({"error": TOO_LARGE}, status=413)
 
 
 def build_app(context: AppContext, actions_package: str = "actions", cors: Any = None) -> Sanic:
     app = create_app(actions_package, cors_origins=cors)
     observe.attach(app)  # GET /metrics, per-action metrics, the request id on log lines
+    app.config.REQUEST_MAX_SIZE = context.settings.actions_max_body_bytes
+    app.error_handler.add(PayloadTooLarge, too_large)  # before rasa_sdk's catch-all 500
 
     @app.listener("before_server_start")
     async def start_context(app_: Sanic, loop: Any) -> None:

@@ -2,12 +2,20 @@
 
 Every adapter (channels, pages APIs, action server) parses bodies with `parse_json` and
 reads fields with the checkers below, which raise `core.errors.Invalid` naming the field.
+Strings are sanitised on the way in (core.text.sanitize): a lone surrogate or a control
+character never reaches the database or the NLU.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from datetime import date
+from typing import Any, Dict, List, Optional
+
+from core.errors import Invalid
+from core.text import sanitize
+
+_MISSING = object()
 
 
 def parse_json(raw: bytes | str | None) -> Any:
@@ -16,5 +24,100 @@ def parse_json(raw: bytes | str | None) -> Any:
         return None
     try:
         return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
+
+
+def json_object(raw: bytes | str | None) -> Dict[str, Any]:
+    """The body as a JSON object, or Invalid."""
+    body = parse_json(raw)
+    if not isinstance(body, dict):
+        raise Invalid("请求体必须是JSON对象。", field="body")
+    return body
+
+
+def text(
+    body: Dict[str, Any],
+    field: str,
+    *,
+    max_len: int,
+    min_len: int = 0,
+    required: bool = True,
+    default: Optional[str] = None,
+) -> Optional[str]:
+    """A string field, sanitised and stripped, `min_len`..`max_len` characters."""
+    value = body.get(field, _MISSING)
+    if value is _MISSING or value is None:
+        if required:
+            raise Invalid(f"缺少 {field}（字符串）。", field=field)
+        return default
+    if not isinstance(value, str):
+        raise Invalid(f"{field} 必须是字符串。", field=field)
+    value = sanitize(value).strip()
+    if not min_len <= len(value) <= max_len:
+        raise Invalid(f"{field} 的长度须在{min_len}到{max_len}个字符之间。", field=field)
+    return value
+
+
+def integer(
+    body: Dict[str, Any],
+    field: str,
+    *,
+    lo: int,
+    hi: int,
+    required: bool = True,
+    default: Optional[int] = None,
+) -> Optional[int]:
+    """An integer field (not a bool, not a string of digits) in lo..hi."""
+    value = body.get(field, _MISSING)
+    if value is _MISSING or value is None:
+        if required:
+            raise Invalid(f"缺少 {field}（整数）。", field=field)
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise Invalid(f"{field} 必须是{lo}到{hi}之间的整数。", field=field)
+    return value
+
+
+def boolean(body: Dict[str, Any], field: str, *, required: bool = True, default: bool = False) -> bool:
+    value = body.get(field, _MISSING)
+    if value is _MISSING or value is None:
+        if required:
+            raise Invalid(f"缺少 {field}（true 或 false）。", field=field)
+        return default
+    if not isinstance(value, bool):
+        raise Invalid(f"{field} 必须是 true 或 false。", field=field)
+    return value
+
+
+def obj(body: Dict[str, Any], field: str, *, required: bool = True) -> Optional[Dict[str, Any]]:
+    value = body.get(field)
+    if value is None and not required:
+        return None
+    if not isinstance(value, dict):
+        raise Invalid(f"{field} 必须是JSON对象。", field=field)
+    return value
+
+
+def text_list(value: Any, field: str, *, max_items: int, max_len: int) -> List[str]:
+    """A list of strings (each sanitised), at most `max_items`."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or len(value) > max_items:
+        raise Invalid(f"{field} 必须是不超过{max_items}项的字符串列表。", field=field)
+    out = []
+    for item in value:
+        if not isinstance(item, str) or len(item) > max_len:
+            raise Invalid(f"{field} 的每一项必须是不超过{max_len}个字符的字符串。", field=field)
+        out.append(sanitize(item))
+    return out
+
+
+def iso_date(body: Dict[str, Any], field: str) -> date:
+    value = body.get(field)
+    if not isinstance(value, str):
+        raise Invalid(f"{field} 的格式应为 YYYY-MM-DD。", field=field)
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise Invalid(f"{field} 的格式应为 YYYY-MM-DD。", field=field) from None

@@ -6,7 +6,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE_DIR = ROOT / "knowledge"
@@ -44,6 +44,15 @@ class Settings:
     metrics_allow: str = "127.0.0.1,::1"
     # readiness: a knowledge index that could not read the store for this long is not ready
     knowledge_stale_s: float = 30.0
+    # guards (bot/channels/guards.py): "count/seconds" per key, counted in `rate_limit_storage`
+    rate_limit_storage: str = "memory://"
+    rate_limit_client: str = "60/60"
+    rate_limit_sender: str = "30/60"
+    rate_limit_connection: str = "30/60"
+    rate_limit_ip: str = "3000/60"
+    trusted_proxies: Tuple[str, ...] = ()
+    max_body_bytes: int = 64 * 1024
+    actions_max_body_bytes: int = 1024 * 1024  # the action server receives whole trackers
 
 
 def get_settings() -> Settings:
@@ -75,6 +84,14 @@ def get_settings() -> Settings:
         ).hexdigest(),
         metrics_allow=os.environ.get("BOT_METRICS_ALLOW", "127.0.0.1,::1"),
         knowledge_stale_s=float(os.environ.get("BOT_KNOWLEDGE_STALE_S", "30")),
+        rate_limit_storage=os.environ.get("BOT_RATE_LIMIT_STORAGE", "memory://"),
+        rate_limit_client=os.environ.get("BOT_RATE_LIMIT_CLIENT", "60/60"),
+        rate_limit_sender=os.environ.get("BOT_RATE_LIMIT_SENDER", "30/60"),
+        rate_limit_connection=os.environ.get("BOT_RATE_LIMIT_CONNECTION", "30/60"),
+        rate_limit_ip=os.environ.get("BOT_RATE_LIMIT_IP", "3000/60"),
+        trusted_proxies=tuple(p.strip() for p in os.environ.get("BOT_TRUSTED_PROXIES", "").split(",") if p.strip()),
+        max_body_bytes=int(os.environ.get("BOT_MAX_BODY_BYTES", str(64 * 1024))),
+        actions_max_body_bytes=int(os.environ.get("BOT_ACTIONS_MAX_BODY_BYTES", str(1024 * 1024))),
     )
 
 

@@ -45,9 +45,23 @@ def _glossary() -> Tuple[re.Pattern[str], Dict[str, str], List[Tuple[str, str]]]
     return pattern, english, typos
 
 
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_UNSAFE = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]")
+
+
+def sanitize(text: str) -> str:
+    """Text safe to store and encode: lone surrogates (which no database or UTF-8 encoder
+    accepts) become U+FFFD, control characters other than tab and newlines are dropped."""
+    if not isinstance(text, str):
+        text = str(text)
+    if text.isascii() and text.isprintable():  # the common case, fast
+        return text
+    return _UNSAFE.sub("", _SURROGATE.sub("\ufffd", text))
+
+
 def clean(text: str) -> str:
     """Light clean-up that keeps the client's wording: no control chars, single spaces."""
-    text = _CONTROL.sub(" ", text or "")
+    text = sanitize(_CONTROL.sub(" ", text or ""))  # control characters become spaces here
     return _SPACES.sub(" ", text).strip()
 
 

@@ -35,6 +35,8 @@ start() {
   .venv/bin/python -m services.knowledge import >/dev/null
   .venv/bin/python -m services.staff >/dev/null
   export ACTION_ENDPOINT_URL="http://127.0.0.1:$ACTIONS_LB/webhook" TICKET_LOCK_LIFETIME=${TICKET_LOCK_LIFETIME:-10}
+  # limits shared by every instance (Redis db 2); client addresses from nginx only
+  export BOT_RATE_LIMIT_STORAGE="redis://127.0.0.1:$REDIS_PORT/2" BOT_TRUSTED_PROXIES=127.0.0.1
   export TRACKER_DB_HOST=127.0.0.1 TRACKER_DB_PORT=$PGPORT TRACKER_DB_USER=postgres TRACKER_DB_PASSWORD="" \
          TRACKER_DB_NAME=tracker REDIS_HOST=127.0.0.1 REDIS_PORT
   for port in "${ACTION_PORTS[@]}"; do

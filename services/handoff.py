@@ -26,9 +26,10 @@ from sqlalchemy import and_, case, func, insert, or_, select, update
 from core import clock
 from core.errors import Conflict, Invalid, NotFound, Unavailable
 from core.policy import PolicyError, get_policy
+from core.text import sanitize
 from storage import delivery
 from storage.content import CannedReply, Editor, Handoff, HandoffNote, HandoffRating, TranscriptMessage
-from storage.db import session_scope
+from storage.db import is_transient, session_scope
 from storage.models import Client
 from storage.repository import has_open_margin_call
 
@@ -50,71 +51,84 @@ RATING_WINDOW = timedelta(hours=24)
 
 def _row(sender_id: str, role: str, text: str) -> Dict[str, Any]:
     """A transcript row for what a channel has already sent or received: it is never
-    delivered again (agents' and hand-off messages, which are, are written directly)."""
+    delivered again (agents' and hand-off messages, which are, are written directly).
+    Text is sanitised here: a lone surrogate would fail the insert of a whole batch."""
     now = clock.now()
     return {
-        "sender_id": sender_id[:128],
+        "sender_id": sanitize(sender_id)[:128],
         "role": role,
-        "text": text[:5000],
+        "text": sanitize(text)[:5000],
         "author": None,
         "at": now,
         "delivered_at": now,
     }
 
 
-_STOP: Dict[str, Any] = {}  # queued by stop(): the writer ends after the rows before it
-
-
 class TranscriptWriter:
     """Writes chat messages in small batches from one background thread, so the chat
     path never waits for (or commits to) the database once per message. Rows are
     plain dicts written with one multi-row insert: ORM objects cost the chat path
-    their construction and the writer a flush that held the GIL for milliseconds."""
+    their construction and the writer a flush that held the GIL for milliseconds.
 
-    def __init__(self, database_url: Optional[str] = None, max_batch: int = 200, linger_s: float = 0.2) -> None:
+    No row is lost for a neighbour's sake: a batch that fails while the database is
+    locked, busy or away is retried with backoff (up to `max_wait_s`); a batch that
+    fails otherwise is written row by row, and only a row that still fails is dropped,
+    counted in `dropped` and logged with its sender."""
+
+    def __init__(
+        self, database_url: Optional[str] = None, max_batch: int = 200, linger_s: float = 0.2, max_wait_s: float = 60.0
+    ) -> None:
         self.database_url = database_url
         self.queue: queue.Queue[Dict[str, Any]] = queue.Queue(maxsize=100_000)
-        self.max_batch, self.linger_s = max_batch, linger_s
+        self.max_batch, self.linger_s, self.max_wait_s = max_batch, linger_s, max_wait_s
+        self.sent = self.stored = self.dropped = 0
         self._thread: Optional[threading.Thread] = None
+        self._stopping = threading.Event()
         self._lock = threading.Lock()
 
     def add(self, sender_id: str, role: str, texts: List[str]) -> None:
         self.start()
         for text in texts:
             if text:
-                try:
-                    self.queue.put_nowait(_row(sender_id, role, text))
-                except queue.Full:
-                    log.warning("transcript queue full; dropping a message of %s", sender_id)
+                self.put(_row(sender_id, role, text))
+
+    def put(self, row: Dict[str, Any]) -> None:
+        try:
+            self.queue.put_nowait(row)
+            self.sent += 1
+        except queue.Full:
+            self.dropped += 1
+            log.error("transcript queue full; dropped a message of sender %s", row.get("sender_id"))
 
     def start(self) -> None:
-        """Start the writer thread (once; `add` starts it too)."""
         with self._lock:
-            if self._thread is None:
+            if self._thread is None or not self._thread.is_alive():
+                self._stopping.clear()
                 self._thread = threading.Thread(target=self._run, name="transcript-writer", daemon=True)
                 self._thread.start()
 
     def stop(self, timeout_s: float = 5.0) -> None:
-        """Write what is queued, then end the thread."""
-        with self._lock:
-            thread, self._thread = self._thread, None
+        """Write what is queued (up to `timeout_s`), then end the thread."""
+        self.drain(timeout_s)
+        self._stopping.set()
+        thread = self._thread
         if thread is not None:
-            self.queue.put(_STOP)
             thread.join(timeout_s)
 
+    def drain(self, timeout_s: float) -> bool:
+        """Wait until every queued row is written or dropped; False on timeout."""
+        deadline = time.monotonic() + timeout_s
+        while self.stored + self.dropped < self.sent:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+        return True
+
     def _run(self) -> None:
-        stopping = False
-        while not stopping:
-            batch = [self.queue.get()]
-            deadline = time.monotonic() + self.linger_s
-            while len(batch) < self.max_batch and time.monotonic() < deadline:
-                try:
-                    batch.append(self.queue.get(timeout=max(0.0, deadline - time.monotonic())))
-                except queue.Empty:
-                    break
-            stopping = any(row is _STOP for row in batch)
-            batch = [row for row in batch if row is not _STOP]
-            if not batch:
+        while not self._stopping.is_set():
+            try:
+                batch = [self.queue.get(timeout=0.5)]
+            except queue.Empty:
                 continue
             deadline = time.monotonic() + self.linger_s
             while len(batch) < self.max_batch and time.monotonic() < deadline:
@@ -122,11 +136,52 @@ class TranscriptWriter:
                     batch.append(self.queue.get(timeout=max(0.0, deadline - time.monotonic())))
                 except queue.Empty:
                     break
+            self._write(batch)
+
+    def _insert(self, rows: List[Dict[str, Any]]) -> None:
+        with session_scope(self.database_url) as session:
+            session.execute(insert(TranscriptMessage), rows)
+
+    def _write(self, batch: List[Dict[str, Any]]) -> None:
+        """The batch, waiting out transient failures; row by row if the batch itself is bad."""
+        try:
+            self._with_retry(batch)
+            self.stored += len(batch)
+            return
+        except Exception as exc:
+            if len(batch) == 1:
+                self._drop(batch[0], exc)
+                return
+            log.warning("transcript batch of %d failed (%s); writing row by row", len(batch), type(exc).__name__)
+        for row in batch:
             try:
-                with session_scope(self.database_url) as session:
-                    session.execute(insert(TranscriptMessage), batch)
-            except Exception:
-                log.warning("transcript write failed (%d messages)", len(batch), exc_info=True)
+                self._with_retry([row])
+                self.stored += 1
+            except Exception as exc:
+                self._drop(row, exc)
+
+    def _with_retry(self, rows: List[Dict[str, Any]]) -> None:
+        deadline, pause = time.monotonic() + self.max_wait_s, 0.05
+        while True:
+            try:
+                self._insert(rows)
+                return
+            except Exception as exc:
+                if not is_transient(exc) or time.monotonic() + pause > deadline:
+                    raise
+                log.info("transcript write waiting for the database (%s)", type(exc).__name__)
+                time.sleep(pause)
+                pause = min(pause * 2, 2.0)
+
+    def _drop(self, row: Dict[str, Any], exc: BaseException) -> None:
+        self.dropped += 1
+        log.error(
+            "transcript row dropped (sender %s, role %s): %s (%d dropped so far)",
+            row.get("sender_id"),
+            row.get("role"),
+            type(exc).__name__,
+            self.dropped,
+        )
 
 
 Pause = Callable[[str, bool], None]  # (sender_id, paused): stores the hold in the conversation
@@ -246,7 +301,9 @@ def agent_say(handoff_id: int, agent: str, text: str) -> None:
         handoff = _held_by(session, handoff_id, agent)
         handoff.agent_typing_at = None
         session.add(
-            TranscriptMessage(sender_id=handoff.sender_id, role="agent", text=text[:2000], author=agent, at=clock.now())
+            TranscriptMessage(
+                sender_id=handoff.sender_id, role="agent", text=sanitize(text)[:2000], author=agent, at=clock.now()
+            )
         )
 
 

@@ -55,6 +55,7 @@ class KbEvent(Base):
     faq_id = Column(String(64), nullable=False, index=True)
     version = Column(Integer)
     diff = Column(Text)
+    flagged = Column(Boolean, nullable=False, default=False)  # an emergency step, shown highlighted in history
 
 
 class Editor(Base):
@@ -213,3 +214,21 @@ class HotQuestion(Base):
     question = Column(String(200), nullable=False)
     updated_by = Column(String(64), nullable=False)
     updated_at = Column(UTCDateTime(), nullable=False)
+
+
+class KbChangeRequest(Base):
+    """A change clients would see (publish, retire, rollback), asked for by one person and
+    carried out only when another reviewer approves it (`state`: open → approved | rejected)."""
+
+    __tablename__ = "kb_change_requests"
+    id = Column(Integer, primary_key=True)
+    faq_id = Column(String(64), ForeignKey("kb_entries.faq_id"), nullable=False, index=True)
+    action = Column(String(16), nullable=False)  # publish | retire | rollback
+    version = Column(Integer)  # the version to publish or roll back to
+    reason = Column(String(500))
+    state = Column(String(16), nullable=False, default="open")
+    requested_by = Column(String(64), nullable=False)
+    requested_at = Column(UTCDateTime(), nullable=False)
+    decided_by = Column(String(64))
+    decided_at = Column(UTCDateTime())
+    result_version = Column(Integer)  # the version that went live (publish, rollback)

@@ -10,6 +10,8 @@ from typing import Iterator, Optional
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool
 
@@ -91,3 +93,11 @@ def ping(url: Optional[str] = None) -> None:
         return
     with engine(url).connect() as conn:
         conn.execute(text("SELECT 1"))
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A failure that waiting can cure: a locked or busy database, a statement timeout,
+    a dropped connection. Bad data (constraints, encodings) is not."""
+    if isinstance(exc, (OperationalError, InterfaceError, PoolTimeout)):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)

@@ -20,9 +20,14 @@ from tests.conftest import ROOT
 
 pytestmark = pytest.mark.cluster
 CLUSTER = ROOT / "var" / "cluster"
-INSTANCES = ["http://127.0.0.1:5105", "http://127.0.0.1:5106"]
-LB = "http://127.0.0.1:5080"
-TRACKER = "postgresql+psycopg2://postgres@127.0.0.1:55433/tracker"
+# the same variables as scripts/cluster.sh, with its defaults
+PGPORT = int(os.environ.get("CLUSTER_PGPORT", "55433"))
+REDIS_PORT = int(os.environ.get("CLUSTER_REDIS_PORT", "56379"))
+RASA_PORTS = os.environ.get("CLUSTER_RASA_PORTS", "5105 5106").split()
+ACTION_PORTS = os.environ.get("CLUSTER_ACTION_PORTS", "5155 5156").split()
+INSTANCES = [f"http://127.0.0.1:{p}" for p in RASA_PORTS]
+LB = f"http://127.0.0.1:{os.environ.get('CLUSTER_LB_PORT', '5080')}"
+TRACKER = f"postgresql+psycopg2://postgres@127.0.0.1:{PGPORT}/tracker"
 QUESTIONS = [
     "融资利率是多少",
     "维持担保比例怎么算",
@@ -40,27 +45,44 @@ QUESTIONS = [
 @pytest.fixture(scope="module")
 def cluster():
     subprocess.run(["scripts/cluster.sh", "stop"], cwd=ROOT, capture_output=True)
-    started = subprocess.run(["scripts/cluster.sh", "start"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    # the load generator is one address: its per-IP budget must not be what the tests measure
+    env = {**os.environ, "BOT_RATE_LIMIT_IP": "100000/60"}
+    started = subprocess.run(
+        ["scripts/cluster.sh", "start"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=400
+    )
     assert started.returncode == 0, started.stdout[-2000:] + started.stderr[-2000:]
     yield
     subprocess.run(["scripts/cluster.sh", "stop"], cwd=ROOT, capture_output=True, timeout=120)
 
 
-def send(url, sender, message, message_id=None, attempts=6):
-    """A client that retries (with the same message id), as the widget does."""
-    for attempt in range(attempts):
+def is_answer(resp):
+    return resp.status_code == 200 and not any(m.get("custom", {}).get("retry") for m in resp.json())
+
+
+RETRIES = []  # (sender, what came back) for every attempt that was not an answer
+
+
+def send(url, sender, message, message_id=None, deadline_s=60.0):
+    """A client that retries (with the same message id) until it is answered, as the
+    widget does: after a busy reply with custom.retry, an error status or no connection."""
+    deadline = time.monotonic() + deadline_s
+    pause = 0.2
+    while True:
         try:
             resp = requests.post(
                 f"{url}/webhooks/rest/webhook",
                 timeout=40,
                 json={"sender": sender, "message": message, "message_id": message_id},
             )
-            if resp.status_code == 200 and not any(m.get("custom", {}).get("retry") for m in resp.json()):
+            if is_answer(resp):
                 return resp.json()
-        except requests.RequestException:
-            pass
-        time.sleep(0.5 * (attempt + 1))
-    raise AssertionError(f"no answer for {sender}: {message}")
+            RETRIES.append((sender, resp.status_code))
+        except requests.RequestException as exc:
+            RETRIES.append((sender, type(exc).__name__))
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no answer for {sender}: {message}")
+        time.sleep(pause)
+        pause = min(pause * 1.5, 2.0)
 
 
 def user_events(sender):
@@ -93,91 +115,132 @@ def test_100_conversations_alternating_instances(cluster):
         assert user_events(sender) == sent, sender
 
 
-def test_an_instance_dies_mid_run(cluster):
-    def kill_one_soon():
-        time.sleep(3)
-        pid = int((CLUSTER / "rasa-5106.pid").read_text())
-        os.killpg(pid, signal.SIGKILL)
+def test_the_limit_is_the_same_through_nginx_with_two_instances_as_with_one(cluster):
+    """Counters are in Redis: 2 instances behind nginx allow what one allows (30/60 s per conversation)."""
 
-    killer = threading.Thread(target=kill_one_soon)
-    killer.start()
-    with ThreadPoolExecutor(max_workers=50) as pool:
-        done = list(pool.map(lambda i: conversation("kill", i, [LB]), range(50)))
-    killer.join()
-    for sender, sent in done:
-        assert user_events(sender) == sent, sender
-
-
-@pytest.mark.parametrize("service", ["postgresql", "redis"])
-def test_database_or_redis_restart_is_polite_and_recovers(cluster, service):
-    answers, stop = [], threading.Event()
-
-    def chat_loop():
-        n = 0
-        while not stop.is_set():
+    def flood(urls, sender):
+        codes = []
+        for i in range(36):
             resp = requests.post(
-                f"{LB}/webhooks/rest/webhook",
+                f"{urls[i % len(urls)]}/webhooks/rest/webhook",
                 timeout=40,
-                json={"sender": f"restart-{service}-{RUN}-{n % 50}", "message": "融资利率是多少"},
+                json={"sender": sender, "message": f"你好 {i}"},
             )
-            texts = " ".join(m.get("text", "") for m in resp.json()) if resp.status_code == 200 else resp.text
-            answers.append((time.monotonic(), resp.status_code, texts))
-            n += 1
-            time.sleep(0.1)
+            codes.append(resp.status_code)
+        return codes
 
-    worker = threading.Thread(target=chat_loop)
-    worker.start()
-    time.sleep(2)
-    if service == "postgresql":
-        subprocess.run(
-            ["runuser", "-u", "postgres", "--", _pg_ctl(), "-D", "/tmp/liangrong-pg-55433", "-m", "fast", "stop"],
-            check=True,
-            capture_output=True,
-        )
-        time.sleep(3)
-        back = subprocess.run(
-            ["scripts/pg.sh", "start"],
-            cwd=ROOT,
-            env={**os.environ, "PGPORT": "55433", "PGDATABASE_NAME": "tracker"},
-            capture_output=True,
-        )
-        assert back.returncode == 0
-    else:
-        subprocess.run(["redis-cli", "-p", "56379", "shutdown", "nosave"], capture_output=True)
-        time.sleep(3)
-        subprocess.run(
-            [
-                "redis-server",
-                "--port",
-                "56379",
-                "--bind",
-                "127.0.0.1",
-                "--daemonize",
-                "yes",
-                "--save",
-                "",
-                "--pidfile",
-                str(CLUSTER / "redis.pid"),
-                "--dir",
-                str(CLUSTER),
-            ],
-            check=True,
-        )
-    returned = time.monotonic()
-    deadline = returned + 10
-    while time.monotonic() < deadline:
-        recent = [a for a in answers if a[0] > returned]
-        if any("6.8%" in a[2] for a in recent):
-            break
-        time.sleep(0.2)
-    stop.set()
-    worker.join()
-    assert all(code == 200 for _, code, _ in answers), {code for _, code, _ in answers}
-    assert all("6.8%" in body or "系统繁忙" in body for _, _, body in answers), [
-        b for _, _, b in answers if "6.8%" not in b
-    ][:3]
-    assert any("6.8%" in body for t, _, body in answers if t > returned), "did not recover within 10 s"
+    one = flood(INSTANCES[:1], f"limit-one-{RUN}")
+    both = flood(INSTANCES, f"limit-both-{RUN}")
+    through_lb = flood([LB], f"limit-lb-{RUN}")
+    print(f"allowed of 36: one instance {one.count(200)}, alternating {both.count(200)}, nginx {through_lb.count(200)}")
+    assert one.count(200) == both.count(200) == through_lb.count(200) == 30
+    assert one[30:] == both[30:] == through_lb[30:] == [429] * 6
 
 
 def _pg_ctl():
     return sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))[-1].as_posix()
+
+
+def restart_postgresql():
+    subprocess.run(
+        ["runuser", "-u", "postgres", "--", _pg_ctl(), "-D", f"/tmp/liangrong-pg-{PGPORT}", "-m", "fast", "stop"],
+        check=True,
+        capture_output=True,
+    )
+    time.sleep(3)
+    env = {**os.environ, "PGPORT": str(PGPORT), "PGDATABASE_NAME": "tracker"}
+    assert subprocess.run(["scripts/pg.sh", "start"], cwd=ROOT, env=env, capture_output=True).returncode == 0
+
+
+def restart_redis():
+    subprocess.run(["redis-cli", "-p", str(REDIS_PORT), "shutdown", "nosave"], capture_output=True)
+    time.sleep(3)
+    subprocess.run(
+        [
+            *("redis-server", "--port", str(REDIS_PORT), "--bind", "127.0.0.1", "--daemonize", "yes", "--save", ""),
+            *("--pidfile", str(CLUSTER / "redis.pid"), "--dir", str(CLUSTER)),
+        ],
+        check=True,
+    )
+
+
+def reload_nginx():
+    subprocess.run(["nginx", "-c", str(CLUSTER / "nginx.conf"), "-p", str(CLUSTER), "-s", "reload"], check=True)
+
+
+def kill_action_server():
+    os.killpg(int((CLUSTER / f"actions-{ACTION_PORTS[1]}.pid").read_text()), signal.SIGKILL)
+
+
+def kill_rasa():
+    os.killpg(int((CLUSTER / f"rasa-{RASA_PORTS[1]}.pid").read_text()), signal.SIGKILL)
+
+
+def probe_until_answered(started, limit_s=30.0):
+    """Seconds from `started` until a fresh conversation gets a normal answer."""
+    n = 0
+    while time.monotonic() - started < limit_s:
+        try:
+            resp = requests.post(
+                f"{LB}/webhooks/rest/webhook",
+                timeout=10,
+                json={"sender": f"probe-{RUN}-{uuid.uuid4().hex[:6]}", "message": "融资利率是多少"},
+            )
+            if is_answer(resp) and "6.8%" in resp.text:
+                return time.monotonic() - started
+        except requests.RequestException:
+            pass
+        n += 1
+        time.sleep(0.2)
+    return float("inf")
+
+
+FAULTS = {
+    "postgresql-restart": restart_postgresql,
+    "redis-restart": restart_redis,
+    "nginx-reload": reload_nginx,
+    "action-server-kill": kill_action_server,
+    "rasa-kill": kill_rasa,  # last: the topology runs on with one instance
+}
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_no_acknowledged_message_is_lost(cluster, fault):
+    """60 conversations x 5 messages through nginx, the fault about 2 s in: every
+    conversation's user events in the tracker store are exactly what its client was
+    answered for, in order, once; a fresh conversation is answered within 10 s."""
+    conversations, turns = 60, 5
+    answered = {}
+    recovery = {}
+
+    def client(i):
+        sender = f"{fault}-{RUN}-{i}"
+        got = []
+        for k in range(turns):
+            message = f"{QUESTIONS[(i + k) % len(QUESTIONS)]} ({i}-{k})"
+            send(LB, sender, message, message_id=f"{sender}-{k}")
+            got.append(message)
+            time.sleep(0.3)
+        answered[sender] = got
+
+    def inject():
+        time.sleep(2)
+        FAULTS[fault]()
+        recovery["s"] = probe_until_answered(time.monotonic())
+
+    injector = threading.Thread(target=inject)
+    injector.start()
+    with ThreadPoolExecutor(max_workers=conversations) as pool:
+        list(pool.map(client, range(conversations)))
+    injector.join()
+    stored = {sender: user_events(sender) for sender in answered}
+    retried = sum(1 for sender, _ in RETRIES if sender.startswith(f"{fault}-{RUN}-"))
+    lost = [s for s in answered if stored[s] != answered[s]]
+    sent = conversations * turns
+    print(
+        f"{fault}: {sent} messages answered, {sum(len(v) for v in stored.values())} user events stored, "
+        f"{len(lost)} conversations differ, {retried} attempts answered busy/error and retried, "
+        f"recovery {recovery['s']:.2f} s"
+    )
+    assert len(answered) == conversations and not lost, {s: (answered[s], stored[s]) for s in lost[:3]}
+    assert recovery["s"] < 10

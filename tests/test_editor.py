@@ -36,6 +36,16 @@ def step(pages, headers, faq_id, name, **body):
     return resp.json()
 
 
+def change(pages, requester, approver, faq_id, action, **body):
+    """A change clients see: one person requests it, another reviewer approves it."""
+    rid = step(pages, requester, faq_id, "request", action=action, **body)["request"]
+    refused = requests.post(f"{pages}/api/editor/requests/{rid}/approve", headers=requester, timeout=30)
+    assert refused.status_code in (400, 403)  # never the requester
+    resp = requests.post(f"{pages}/api/editor/requests/{rid}/approve", headers=approver, timeout=30)
+    assert resp.status_code == 200, resp.text
+    return resp.json()
+
+
 def test_publish_through_the_page_goes_live_within_5_seconds(pages, servers, tmp_path):
     driver = make_driver(tmp_path)
     try:
@@ -82,7 +92,23 @@ def test_publish_through_the_page_goes_live_within_5_seconds(pages, servers, tmp
     assert "不能审核自己" in refused.json()["error"] or "只有审核人" in refused.json()["error"]
     reviewer = login(pages, "zhouting", "reviewer-demo-pass")
     step(pages, reviewer, "service_app_download", "approve")
-    step(pages, reviewer, "service_app_download", "publish")
+    alone = requests.post(f"{pages}/api/editor/entries/service_app_download/publish", headers=reviewer, timeout=30)
+    assert alone.status_code == 404  # no way to publish alone
+    asked = requests.post(
+        f"{pages}/api/editor/entries/service_app_download/request",
+        json={"action": "publish"},
+        headers=reviewer,
+        timeout=30,
+    )
+    assert asked.status_code == 200, asked.text
+    [pending] = requests.get(f"{pages}/api/editor/requests", headers=reviewer, timeout=10).json()
+    assert pending["requested_by"] == "zhouting" and pending["action"] == "publish"
+    approved = requests.post(
+        f"{pages}/api/editor/requests/{pending['id']}/approve",
+        headers=login(pages, "chenjie", "reviewer2-demo-pass"),
+        timeout=30,
+    )
+    assert approved.status_code == 200, approved.text
     published_at = time.monotonic()
     reply = None
     while time.monotonic() - published_at < 5:
@@ -121,8 +147,9 @@ def test_bad_number_is_not_published_and_rollback_is_live_within_5_seconds(pages
     ).raise_for_status()
     step(pages, editor, "interest_lending_rate", "submit")
     step(pages, reviewer, "interest_lending_rate", "approve")
-    new_version = step(pages, reviewer, "interest_lending_rate", "publish")["version"]
-    rolled = step(pages, reviewer, "interest_lending_rate", "rollback", version=original_version)["version"]
+    other = login(pages, "zhouting", "reviewer-demo-pass")
+    new_version = change(pages, editor, reviewer, "interest_lending_rate", "publish")["version"]
+    rolled = change(pages, reviewer, other, "interest_lending_rate", "rollback", version=original_version)["version"]
     started = time.monotonic()
     while time.monotonic() - started < 5:
         reply = faq_reply(servers, "融券费率多少", "e2e-rb")

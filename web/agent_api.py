@@ -26,7 +26,7 @@ from typing import Any, Dict, Optional
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from core import clock, finance
+from core import clock, finance, inputs
 from core.errors import DomainError, Invalid
 from core.formatting import ratio_pct
 from core.policy import fmt_yuan, get_policy
@@ -189,9 +189,9 @@ async def take(request: Request, handoff_id: int):
 @bp.post("/handoffs/<handoff_id:int>/send")
 @agents_only
 async def send(request: Request, handoff_id: int):
-    text = str(body_of(request).get("text") or "").strip()
+    text = inputs.text(body_of(request), "text", max_len=2000, required=False, default="") or ""
     if not 0 < len(text) <= 2000:
-        return error("请输入回复内容（2000字以内）。")
+        return error("请输入回复内容（2000字以内）。", field="text")
     await blocking(handoff.agent_say, handoff_id, request.ctx.user, text)
     return response.json({"ok": True})
 
@@ -288,10 +288,12 @@ async def ratings(request: Request):
 @agents_only
 async def flag(request: Request):
     body = body_of(request)
-    kind, text = body.get("kind"), str(body.get("text") or "").strip()
-    if kind not in ("wrong", "missing") or not 0 < len(text) <= 2000:
-        return error("请说明是“建议有误”还是“缺少答案”，并附上客户的问题。")
-    faq_id = body.get("faq_id") if isinstance(body.get("faq_id"), str) else None
+    kind = inputs.text(body, "kind", max_len=16, required=False, default="")
+    text = inputs.text(body, "text", max_len=2000, required=False, default="") or ""
+    if kind not in ("wrong", "missing") or not text:
+        return error("请说明是“建议有误”还是“缺少答案”，并附上客户的问题。", field="kind" if text else "text")
+    faq_id = inputs.text(body, "faq_id", max_len=64, required=False)
+    note = inputs.text(body, "note", max_len=500, required=False, default="") or ""
 
     def store():
         with session_scope() as s:
@@ -302,7 +304,7 @@ async def flag(request: Request):
                     kind=kind,
                     faq_id=faq_id,
                     text=text,
-                    note=str(body.get("note") or "")[:500],
+                    note=note,
                 )
             )
 

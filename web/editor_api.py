@@ -14,7 +14,6 @@ import io
 import json
 import logging
 import re
-from datetime import date
 from functools import wraps
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -22,11 +21,13 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sqlalchemy import select
 
+from core import inputs
 from core.errors import DomainError, Invalid
 from core.inputs import parse_json
 from core.knowledge.model import is_faq_id
 from core.knowledge.retriever import Retriever
 from core.policy import PolicyError, get_policy
+from core.text import sanitize
 from services.context import current
 from services.knowledge import insights, publishing
 from services.metrics import count_database_error
@@ -89,10 +90,15 @@ staff_only = requires_staff()
 @bp.post("/staff/login")
 async def login(request: Request):
     body = body_of(request)
+    try:
+        username = inputs.text(body, "username", max_len=64, required=False, default="")
+        password = inputs.text(body, "password", max_len=256, required=False, default="")
+    except Invalid as exc:
+        return response.json(exc.payload(), status=400)
 
     def run():
         with session_scope() as s:
-            editor = authenticate(s, body.get("username"), body.get("password"))
+            editor = authenticate(s, username, password)
             return None if editor is None else (mint_staff_token(editor), editor.role, editor.display_name)
 
     try:
@@ -210,7 +216,8 @@ def _preview(content: Dict[str, Any], faq_id: str) -> str:
 @staff_only
 async def validate(request: Request):
     body = body_of(request)
-    faq_id, content = str(body.get("faq_id") or ""), body.get("content") or {}
+    faq_id = inputs.text(body, "faq_id", max_len=64, required=False, default="") or ""
+    content = checked_content(inputs.obj(body, "content", required=False) or {})
 
     def run():
         with session_scope() as s:
@@ -225,13 +232,13 @@ async def validate(request: Request):
 async def save(request: Request, faq_id: str):
     body = body_of(request)
     if not is_faq_id(faq_id):
-        return error("主题 ID 须为小写字母、数字和下划线，如 interest_financing_rate。")
-    if not isinstance(body.get("content"), dict):
-        return error("content 必须是对象。")
+        return error("主题 ID 须为小写字母、数字和下划线，如 interest_financing_rate。", field="faq_id")
+    content = checked_content(inputs.obj(body, "content"))
+    lock = inputs.integer(body, "lock", lo=0, hi=2**31 - 1, required=False)
 
     def run():
         with session_scope() as s:
-            return publishing.save_draft(s, faq_id, body["content"], request.ctx.user, body.get("lock"))
+            return publishing.save_draft(s, faq_id, content, request.ctx.user, lock)
 
     saved = await blocking(run)
     return response.json({"version": saved.version, "lock": saved.lock, "problems": _problems(saved.problems)})
@@ -241,14 +248,41 @@ STEPS = {
     "submit": lambda s, fid, req, body: publishing.submit(s, fid, req.ctx.user),
     "approve": lambda s, fid, req, body: publishing.approve(s, fid, req.ctx.user, req.ctx.role),
     "reject": lambda s, fid, req, body: publishing.reject(
-        s, fid, req.ctx.user, req.ctx.role, str(body.get("note", ""))
+        s, fid, req.ctx.user, req.ctx.role, inputs.text(body, "note", max_len=500, required=False, default="") or ""
     ),
-    "publish": lambda s, fid, req, body: publishing.publish(s, fid, req.ctx.user),
-    "retire": lambda s, fid, req, body: publishing.retire(s, fid, req.ctx.user),
-    "rollback": lambda s, fid, req, body: publishing.rollback(
-        s, fid, int(body.get("version", 0)), req.ctx.user, req.ctx.role
+    # what clients see changes only through a request and another reviewer's approval
+    "request": lambda s, fid, req, body: publishing.request_change(
+        s,
+        fid,
+        inputs.text(body, "action", max_len=16) or "",
+        req.ctx.user,
+        req.ctx.role,
+        inputs.integer(body, "version", lo=1, hi=999_999, required=False),
+        inputs.text(body, "reason", max_len=500, required=False, default="") or "",
+    ),
+    "emergency-retire": lambda s, fid, req, body: publishing.emergency_retire(
+        s, fid, req.ctx.user, req.ctx.role, inputs.text(body, "reason", min_len=2, max_len=500)
     ),
 }
+
+
+def checked_content(content: Dict[str, Any]) -> Dict[str, Any]:
+    """An entry's fields, each of its type (400 naming the field otherwise)."""
+    out: Dict[str, Any] = {}
+    for key, limit in (("category", 32), ("question", 500), ("answer", 5000)):
+        value = content.get(key)
+        if value is not None and not isinstance(value, str):
+            raise Invalid(f"content.{key} 必须是字符串。", field=f"content.{key}")
+        if value is not None and len(value) > limit:
+            raise Invalid(f"content.{key} 不能超过{limit}个字符。", field=f"content.{key}")
+        out[key] = sanitize(value or "")
+    for key, items in (("paraphrases", 200), ("tags", 30), ("cites", 30)):
+        out[key] = inputs.text_list(content.get(key), f"content.{key}", max_items=items, max_len=500)
+    money = content.get("money_topic", False)
+    if money is not None and not isinstance(money, bool):
+        raise Invalid("content.money_topic 必须是 true 或 false。", field="content.money_topic")
+    out["money_topic"] = bool(money)
+    return out
 
 
 @bp.post("/editor/entries/<faq_id>/<step>")
@@ -265,7 +299,36 @@ async def step(request: Request, faq_id: str, step: str):
             return STEPS[step](s, faq_id, request, body)
 
     result = await blocking(run)
-    return response.json({"ok": True, "version": result})
+    key = "request" if step == "request" else "version"
+    return response.json({"ok": True, key: result})
+
+
+@bp.post("/editor/requests/<request_id:int>/<decision>")
+@staff_only
+async def decide(request: Request, request_id: int, decision: str):
+    """Another reviewer approves (and so carries out) or rejects a change request."""
+    if decision not in ("approve", "reject"):
+        return error("未知操作。", 404)
+    body = body_of(request)
+    note = inputs.text(body, "note", max_len=500, required=False, default="") or ""
+
+    def run():
+        with session_scope() as s:
+            if decision == "approve":
+                return publishing.approve_change(s, request_id, request.ctx.user, request.ctx.role)
+            return publishing.reject_change(s, request_id, request.ctx.user, request.ctx.role, note)
+
+    return response.json({"ok": True, "version": await blocking(run)})
+
+
+@bp.get("/editor/requests")
+@staff_only
+async def requests_view(request: Request):
+    def run():
+        with session_scope() as s:
+            return publishing.open_requests(s)
+
+    return response.json(await blocking(run))
 
 
 def _ranked(hits) -> List[Dict[str, Any]]:
@@ -279,10 +342,12 @@ def _ranked(hits) -> List[Dict[str, Any]]:
 async def try_question(request: Request):
     """试问: what the bot answers now, and what it would answer with this draft live."""
     body = body_of(request)
-    text = str(body.get("text") or "")[:500]
+    text = inputs.text(body, "text", max_len=500, required=False, default="") or ""
     if not text.strip():
-        return error("请输入要试问的问题。")
-    faq_id, content = str(body.get("faq_id") or ""), body.get("content")
+        return error("请输入要试问的问题。", field="text")
+    faq_id = inputs.text(body, "faq_id", max_len=64, required=False, default="") or ""
+    content = inputs.obj(body, "content", required=False)
+    content = checked_content(content) if content is not None else None
 
     def run():
         service = current().knowledge
@@ -326,6 +391,16 @@ async def insights_charts(request: Request):
     return response.json(await blocking(lambda: insights.charts(_titles(), since, until)))
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> str:
+    """A cell a spreadsheet shows as text: one starting like a formula (= + - @ tab CR)
+    gets a leading apostrophe, so a client's "=HYPERLINK(…)" is never run."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 @bp.get("/editor/insights.csv")
 @staff_only
 async def insights_csv(request: Request):
@@ -335,7 +410,16 @@ async def insights_csv(request: Request):
     writer.writerow(["时间（北京时间）", "来源", "可能的主题", "内容", "详情"])
     for row in rows:
         writer.writerow(
-            [insights.shown_time(row["at"]), row["source"], row["likely_faq_id"] or "", row["text"], row["detail"]]
+            [
+                csv_cell(v)
+                for v in (
+                    insights.shown_time(row["at"]),
+                    row["source"],
+                    row["likely_faq_id"] or "",
+                    row["text"],
+                    row["detail"],
+                )
+            ]
         )
     return response.text(
         "\ufeff" + out.getvalue(),
@@ -414,12 +498,8 @@ async def lectures(request: Request):
 @staff_only
 async def add_lecture(request: Request):
     body = body_of(request)
-    try:
-        day = date.fromisoformat(str(body.get("day")))
-    except ValueError:
-        return error("日期格式应为 YYYY-MM-DD。")
-    title, place = str(body.get("title") or "").strip(), str(body.get("place") or "").strip()
-    if not (0 < len(title) <= 200 and 0 < len(place) <= 300):
-        return error("请填写标题（200字以内）和地点或链接（300字以内）。")
+    day = inputs.iso_date(body, "day")
+    title = inputs.text(body, "title", min_len=1, max_len=200)
+    place = inputs.text(body, "place", min_len=1, max_len=300)
     await blocking(insights.add_lecture, title, day, place, request.ctx.user)
     return response.json({"ok": True})

@@ -13,14 +13,14 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from core.errors import NotFound
+from core import inputs
+from core.errors import Invalid, NotFound
 from core.settings import get_settings
 from services import alerts
 from services.metrics import count_database_error
@@ -39,22 +39,29 @@ async def event(request: Request):
     if not hmac.compare_digest(given.encode(), key.encode()):
         return error("unauthorised", 401)
     body = body_of(request)
-    kind = body.get("type")
     try:
+        kind = inputs.text(body, "type", max_len=16)
         if kind == "margin_call":
-            since = date.fromisoformat(body["since"]) if body.get("since") else None
-            await blocking(alerts.record_margin_call, str(body.get("client_id", "")), since)
+            since = inputs.iso_date(body, "since") if body.get("since") is not None else None
+            client_id = inputs.text(body, "client_id", min_len=1, max_len=32) or ""
+            await blocking(alerts.record_margin_call, client_id, since)
         elif kind == "price":
-            price = Decimal(str(body.get("price")))
-            if not price > 0:
-                raise InvalidOperation
-            await blocking(alerts.record_price, str(body.get("code", "")), price)
+            price = body.get("price")
+            if isinstance(price, bool) or not isinstance(price, (int, float, str)):
+                raise Invalid("price 必须是正数。", field="price")
+            try:
+                amount = Decimal(str(price))
+            except InvalidOperation:
+                raise Invalid("price 必须是正数。", field="price") from None
+            if not amount.is_finite() or not amount > 0:
+                raise Invalid("price 必须是正数。", field="price")
+            await blocking(alerts.record_price, inputs.text(body, "code", min_len=1, max_len=16), amount)
         elif kind != "scan":
-            return error("type must be margin_call, price or scan")
+            return error("type must be margin_call, price or scan", field="type")
         created = await blocking(alerts.scan)
         count_created(request.app, created)
-    except (KeyError, ValueError, InvalidOperation):
-        return error("invalid event fields")
+    except Invalid as exc:
+        return response.json(exc.payload(), status=400)
     except NotFound as exc:
         return error(exc.message, 404)
     except Exception:

@@ -81,6 +81,7 @@ def create_app(rasa_url: str, context: Optional[AppContext] = None) -> Sanic:
     context = context or install(AppContext(get_settings()))
     app.ctx.lr = context
     app.ctx.rasa_url = rasa_url  # the agents' console asks Rasa to pause the bot in a held conversation
+    app.config.REQUEST_MAX_SIZE = context.settings.max_body_bytes  # 413 before a body is read
     metrics = app.ctx.metrics = Metrics("pages")
     metrics.watch(lambda: queue_gauges(metrics))
 

@@ -27,9 +27,11 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.common import MAX_MESSAGE_CHARS, JsonChannel
+from bot.channels.common import MAX_MESSAGE_CHARS, JsonChannel, check_metadata
 from bot.channels.guards import RateLimiter, client_ip
-from core.text import clean, has_meaningful_text
+from core import inputs
+from core.errors import Invalid
+from core.text import clean, has_meaningful_text, sanitize
 from services.context import current
 
 log = logging.getLogger(__name__)
@@ -63,17 +65,17 @@ def _error(message: str, status: int = 400) -> HTTPResponse:
 
 
 def parse_request(body: Any) -> Dict[str, Any]:
-    """Validated request or ValueError with a readable message."""
+    """Validated request, or Invalid naming the field."""
     if not isinstance(body, dict):
-        raise ValueError('请求体必须是JSON对象，例如 {"text": "融资利率多少", "top_k": 3}。')
+        raise Invalid('请求体必须是JSON对象，例如 {"text": "融资利率多少", "top_k": 3}。', field="body")
     text = body.get("text")
     if not isinstance(text, str) or not has_meaningful_text(text):
-        raise ValueError("text 必须是非空字符串。")
+        raise Invalid("text 必须是非空字符串。", field="text")
     if len(text) > MAX_MESSAGE_CHARS:
-        raise ValueError(f"text 不能超过{MAX_MESSAGE_CHARS}个字符。")
-    top_k = body.get("top_k", 3)
-    if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= MAX_TOP_K:
-        raise ValueError(f"top_k 必须是1到{MAX_TOP_K}之间的整数。")
+        raise Invalid(f"text 不能超过{MAX_MESSAGE_CHARS}个字符。", field="text")
+    top_k = inputs.integer(body, "top_k", lo=1, hi=MAX_TOP_K, required=False, default=3)
+    inputs.text(body, "sender", max_len=128, required=False)
+    check_metadata(body.get("metadata"))
     return {
         "text": clean(text),
         "top_k": top_k,
@@ -87,14 +89,16 @@ def _conversation(value: Any) -> Optional[List[Dict[str, str]]]:
     if value is None:
         return None
     if not isinstance(value, list) or len(value) > MAX_TURNS:
-        raise ValueError(f"conversation 必须是不超过{MAX_TURNS}条的列表。")
+        raise Invalid(f"conversation 必须是不超过{MAX_TURNS}条的列表。", field="conversation")
     turns = []
     for turn in value:
         if not isinstance(turn, dict) or turn.get("role") not in ROLES or not isinstance(turn.get("text"), str):
-            raise ValueError('conversation 的每一条须为 {"role": "client"|"bot"|"agent", "text": "..."}。')
+            raise Invalid(
+                'conversation 的每一条须为 {"role": "client"|"bot"|"agent", "text": "..."}。', field="conversation"
+            )
         if len(turn["text"]) > MAX_MESSAGE_CHARS:
-            raise ValueError(f"conversation 的每一条不能超过{MAX_MESSAGE_CHARS}个字符。")
-        turns.append({"role": turn["role"], "text": clean(turn["text"])})
+            raise Invalid(f"conversation 的每一条不能超过{MAX_MESSAGE_CHARS}个字符。", field="conversation")
+        turns.append({"role": turn["role"], "text": clean(sanitize(turn["text"]))})
     return turns
 
 
@@ -102,7 +106,7 @@ def _reason(value: Any) -> Optional[str]:
     if value is None:
         return None
     if not isinstance(value, str) or len(value) > 200:
-        raise ValueError("reason 必须是不超过200个字符的字符串。")
+        raise Invalid("reason 必须是不超过200个字符的字符串。", field="reason")
     return value.strip() or None
 
 
@@ -110,7 +114,7 @@ def _client(value: Any) -> Dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise ValueError("client 必须是JSON对象。")
+        raise Invalid("client 必须是JSON对象。", field="client")
     return {k: bool(value.get(k)) for k in ("margin_call", "vip", "verified")}
 
 
@@ -193,7 +197,7 @@ class AssistInput(JsonChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint("assist_webhook", __name__)
-        limiter = RateLimiter()
+        limiter = RateLimiter(namespace="assist")
 
         @bp.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
@@ -201,13 +205,13 @@ class AssistInput(JsonChannel):
 
         @bp.route("/suggest", methods=["POST"])
         async def suggest(request: Request) -> HTTPResponse:
-            if not limiter.allow(None, client_ip(request)):
+            if not limiter.allow(ip=client_ip(request)):
                 return _error("请求太频繁，请稍后再试。", status=429)
             body = self.json_body(request)
             try:
                 req = parse_request(body)
-            except ValueError as exc:
-                return _error(str(exc))
+            except Invalid as exc:
+                return response.json(exc.payload(), status=400)
             try:
                 intent = {"name": None, "confidence": 0.0}
                 agent = getattr(request.app.ctx, "agent", None)

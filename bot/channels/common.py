@@ -9,9 +9,10 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel
 
 from core import auth
+from core.errors import Invalid
 from core.inputs import parse_json
 from core.policy import get_policy
-from core.text import clean, has_meaningful_text
+from core.text import clean, has_meaningful_text, sanitize
 from services.context import current
 
 log = logging.getLogger(__name__)
@@ -40,8 +41,12 @@ class JsonChannel(InputChannel):
         return parse_json(request.body)
 
 
-class ChannelInputError(ValueError):
-    """Bad request shape: answered with a 400 and a message the developer can read."""
+class ChannelInputError(Invalid):
+    """Bad request shape: answered with a 400 and a message the developer can read,
+    naming the field."""
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class PoliteRefusal(ValueError):
@@ -50,8 +55,8 @@ class PoliteRefusal(ValueError):
 
 def check_sender(sender: Any) -> str:
     if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS:
-        raise ChannelInputError("sender 必须是不超过128个字符的字符串。")
-    return sender.strip()
+        raise ChannelInputError("sender 必须是不超过128个字符的字符串。", field="sender")
+    return sanitize(sender.strip())
 
 
 def check_text(text: Any) -> Optional[str]:
@@ -59,13 +64,25 @@ def check_text(text: Any) -> Optional[str]:
     if text is None:
         return None
     if not isinstance(text, str):
-        raise ChannelInputError("message 必须是字符串。")
+        raise ChannelInputError("message 必须是字符串。", field="message")
     if len(text) > MAX_MESSAGE_CHARS:
         raise PoliteRefusal(TOO_LONG_TEXT)
     text = clean(text)
     if RESERVED_COMMANDS.match(text):  # "/restart" would lift an agent's hold (ConversationPaused)
         text = text[1:]
     return text if has_meaningful_text(text) else None
+
+
+def check_metadata(raw: Any) -> Dict[str, Any]:
+    """metadata is optional, but when sent it is an object with a string token."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ChannelInputError("metadata 必须是JSON对象。", field="metadata")
+    token = raw.get("token")
+    if token is not None and (not isinstance(token, str) or len(token) > 4096):
+        raise ChannelInputError("metadata.token 必须是字符串。", field="metadata.token")
+    return raw
 
 
 def build_metadata(raw: Any) -> Dict[str, Any]:
@@ -97,24 +114,53 @@ def check_message_id(value: Any) -> Optional[str]:
     if value is None:
         return None
     if not isinstance(value, str) or not 0 < len(value) <= 64:
-        raise ChannelInputError("message_id 必须是不超过64个字符的字符串。")
+        raise ChannelInputError("message_id 必须是不超过64个字符的字符串。", field="message_id")
     return value
 
 
-async def handle_once(agent: Any, message: Any, process: Optional[Callable[[Any], Awaitable[Any]]] = None) -> bool:
+async def handle_once(
+    agent: Any, message: Any, process: Optional[Callable[[Any], Awaitable[Any]]] = None
+) -> Optional[List[Dict[str, Any]]]:
     """Agent.handle_message, but a message whose id the conversation already holds is
-    not processed again (a client's retry after an instance died mid-request).
+    not processed again (a client's retry after an instance died mid-request, or after
+    the answer was lost on the way): then the replies stored for it are returned, so
+    the client still gets its answer. None when the message was processed now.
     The check runs under the conversation's lock, like the processing itself
     (`process`, default the processor's handle_message, runs under it)."""
     async with agent.lock_store.lock(message.sender_id):
         if message.message_id:
             tracker = await agent.tracker_store.retrieve(message.sender_id)
-            if tracker is not None and any(
-                getattr(e, "message_id", None) == message.message_id for e in tracker.events if e.type_name == "user"
-            ):
-                return False
+            if tracker is not None:
+                stored = stored_replies(tracker.events, message.sender_id, message.message_id)
+                if stored is not None:
+                    return stored
         await (process or agent.processor.handle_message)(message)
-        return True
+        return None
+
+
+def stored_replies(events: Any, recipient_id: str, message_id: str) -> Optional[List[Dict[str, Any]]]:
+    """The bot's replies to the user message with `message_id`, as the channel sent
+    them; None when the conversation does not hold that message."""
+    found: Optional[List[Dict[str, Any]]] = None
+    for event in events:
+        if event.type_name == "user":
+            if found is not None:
+                break
+            if getattr(event, "message_id", None) == message_id:
+                found = []
+        elif found is not None and event.type_name == "bot":
+            data = getattr(event, "data", None) or {}
+            out: Dict[str, Any] = {"recipient_id": recipient_id}
+            if event.text:
+                out["text"] = event.text
+            for key in ("buttons", "custom", "image", "attachment"):
+                if data.get(key):
+                    out[key] = data[key]
+            if data.get("quick_replies"):
+                out["buttons"] = data["quick_replies"]
+            if len(out) > 1:
+                found.append(out)
+    return found
 
 
 def bot_message(recipient_id: str, text: str) -> Dict[str, Any]:

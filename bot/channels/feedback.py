@@ -21,7 +21,8 @@ from sanic.response import HTTPResponse
 from sqlalchemy import select
 
 from bot.channels.common import JsonChannel
-from core import clock
+from core import clock, inputs
+from core.errors import Invalid
 from core.knowledge.model import is_faq_id
 from services.knowledge import insights
 from storage.db import session_scope
@@ -32,23 +33,19 @@ REASONS = ("答非所问", "看不懂", "信息过时", "其他")
 
 
 def parse_feedback(body: Any) -> Dict[str, Any]:
+    """The feedback's fields, each of its type, or Invalid naming the field."""
     if not isinstance(body, dict):
-        raise ValueError("请求体必须是JSON对象。")
-    sender, faq_id, version, helpful = (body.get(k) for k in ("sender", "faq_id", "version", "helpful"))
-    if not isinstance(sender, str) or not 0 < len(sender) <= 128:
-        raise ValueError("sender 必须是不超过128个字符的字符串。")
-    if not isinstance(faq_id, str) or not is_faq_id(faq_id):
-        raise ValueError("faq_id 格式不正确。")
-    if isinstance(version, bool) or not isinstance(version, int) or not 0 < version < 1_000_000:
-        raise ValueError("version 必须是正整数。")
-    if not isinstance(helpful, bool):
-        raise ValueError("helpful 必须是 true 或 false。")
-    comment = body.get("comment")
-    if comment is not None and (not isinstance(comment, str) or len(comment) > 500):
-        raise ValueError("comment 不能超过500个字符。")
+        raise Invalid("请求体必须是JSON对象。", field="body")
+    sender = inputs.text(body, "sender", min_len=1, max_len=128)
+    faq_id = body.get("faq_id")
+    if not is_faq_id(faq_id):
+        raise Invalid("faq_id 格式不正确。", field="faq_id")
+    version = inputs.integer(body, "version", lo=1, hi=999_999)
+    helpful = inputs.boolean(body, "helpful")
+    comment = inputs.text(body, "comment", max_len=500, required=False)  # sanitised: no lone surrogates
     reason = body.get("reason")
     if reason is not None and (helpful or reason not in REASONS):
-        raise ValueError("reason 只能是“没帮助”时的：" + "、".join(REASONS) + "。")
+        raise Invalid("reason 只能是“没帮助”时的：" + "、".join(REASONS) + "。", field="reason")
     return {
         "sender_id": sender,
         "faq_id": faq_id,
@@ -95,8 +92,8 @@ class FeedbackInput(JsonChannel):
             body = self.json_body(request)
             try:
                 feedback = parse_feedback(body)
-            except ValueError as exc:
-                return response.json({"error": str(exc)}, status=400)
+            except Invalid as exc:
+                return response.json(exc.payload(), status=400)
             try:
                 await asyncio.get_running_loop().run_in_executor(None, store, feedback)
             except Exception:

@@ -19,6 +19,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import tracker_store
 from bot.channels import observe, readiness
 from bot.channels.common import (
     EMPTY_TEXT,
@@ -31,13 +32,14 @@ from bot.channels.common import (
     build_metadata,
     busy_message,
     check_message_id,
+    check_metadata,
     check_sender,
     check_text,
     handle_once,
     remember,
     shown_text,
 )
-from bot.channels.guards import RATE_LIMITED_TEXT, RateLimiter, client_ip
+from bot.channels.guards import RATE_LIMITED_TEXT, RateLimiter, client_ip, limit_request_size
 from bot.channels.handoff import is_paused
 from core.logs import REQUEST_ID, usable_request_id
 
@@ -53,8 +55,10 @@ class TokenRestInput(JsonChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint("token_rest_webhook", __name__)
-        limiter = RateLimiter()
+        limiter = RateLimiter(namespace="chat")  # shared with socket.io: one budget per client and IP
         bp.listener("before_server_start")(observe.install)
+        bp.listener("before_server_start")(limit_request_size)  # for every channel of this Rasa app
+        bp.listener("after_server_start")(tracker_store.strict_on_start)  # production profile: no memory fallback
 
         @bp.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
@@ -85,18 +89,20 @@ class TokenRestInput(JsonChannel):
                 return response.json({"error": '请求体必须是JSON对象：{"sender", "message", "metadata"}。'}, status=400)
             try:
                 sender = check_sender(body.get("sender"))
-                text = check_text(body.get("message"))
                 message_id = check_message_id(body.get("message_id"))
+                raw_metadata = check_metadata(body.get("metadata"))
+                text = check_text(body.get("message"))
             except ChannelInputError as exc:
-                return response.json({"error": str(exc)}, status=400)
+                return response.json(exc.payload(), status=400)
             except PoliteRefusal as exc:
                 return response.json([bot_message(sender, str(exc))])
             if metrics is not None:
                 metrics.messages_received.labels(CHANNEL).inc()
-            if not limiter.allow(sender, client_ip(request)):
+            metadata = {**build_metadata(raw_metadata), "request_id": request_id}
+            if not limiter.allow(sender, client_ip(request), client=metadata.get("client_id")):
                 if metrics is not None:
                     metrics.rate_limited.labels(CHANNEL).inc()
-                return response.json([bot_message(sender, RATE_LIMITED_TEXT)])
+                return response.json([bot_message(sender, RATE_LIMITED_TEXT)], status=429)
             if text is None:
                 return response.json([bot_message(sender, EMPTY_TEXT)])
             remember(sender, "client", [shown_text(text, body.get("metadata"))])
@@ -107,7 +113,7 @@ class TokenRestInput(JsonChannel):
                 collector,
                 sender,
                 input_channel=self.name(),
-                metadata={**build_metadata(body.get("metadata")), "request_id": request_id},
+                metadata=metadata,
                 message_id=message_id,
             )
             agent = getattr(request.app.ctx, "agent", None)
@@ -122,11 +128,14 @@ class TokenRestInput(JsonChannel):
             try:
                 processed = await asyncio.wait_for(handle, timeout=REPLY_TIMEOUT_S)
             except Exception:
+                # Not answered as if it were: what the bot said is dropped, because the
+                # turn may not be stored (e.g. the tracker store is down). The client
+                # sends the same message_id again, and it is processed once.
                 log.exception("rest channel: message handling failed for sender %s", sender)
                 observe.record(metrics, CHANNEL, turn, [], time.perf_counter() - started)
-                return response.json([*collector.replies, busy_message(sender)])
-            if processed is False:  # a retry of a message this conversation already holds
-                return response.json([])
+                return response.json([busy_message(sender)])
+            if isinstance(processed, list):  # a retry of a message this conversation already holds
+                return response.json(processed)
             replies = collector.replies
             observe.record(metrics, CHANNEL, turn, replies, time.perf_counter() - started)
             if not replies and agent is not None and await is_paused(agent, sender):

@@ -33,9 +33,12 @@ from bot.channels.common import (
     remember,
     shown_text,
 )
-from bot.channels.guards import RATE_LIMITED_TEXT, RateLimiter
+from bot.channels.guards import RATE_LIMITED_TEXT, RateLimiter, client_ip
 from core import clock
+from core.errors import Invalid
+from core.inputs import parse_json
 from core.logs import REQUEST_ID, usable_request_id
+from core.settings import get_settings
 from services import alerts, handoff
 
 log = logging.getLogger(__name__)
@@ -43,11 +46,48 @@ DELIVERY_INTERVAL_S = 0.5
 CHANNEL = "socketio"
 
 
+def socket_message(data: Any, needs_session: bool, metadata_key: str = "metadata") -> Dict[str, Any]:
+    """A `user_uttered` event's fields, each of its type, or Invalid naming the field."""
+    if not isinstance(data, dict):
+        raise Invalid('消息必须是JSON对象：{"message", "session_id", "metadata"}。', field="data")
+    text = data.get("message", "")
+    if not isinstance(text, str):
+        raise Invalid("message 必须是字符串。", field="message")
+    session_id = data.get("session_id")
+    if needs_session and (not isinstance(session_id, str) or not 0 < len(session_id) <= 64):
+        raise Invalid("session_id 必须是不超过64个字符的字符串（先发送 session_request）。", field="session_id")
+    metadata = data.get(metadata_key)
+    if isinstance(metadata, str):
+        metadata = parse_json(metadata)
+        if metadata is None:
+            raise Invalid(f"{metadata_key} 必须是JSON对象。", field=metadata_key)
+    if metadata is not None and not isinstance(metadata, dict):
+        raise Invalid(f"{metadata_key} 必须是JSON对象。", field=metadata_key)
+    return {"message": text, "session_id": session_id, "metadata": metadata or {}}
+
+
 class MergingSocketIOOutput(SocketIOOutput):
+    """Holds the turn's messages until the turn is stored (see flush): a client is never
+    answered for a turn that a failing tracker store did not keep."""
+
     def __init__(self, sio: Any, bot_message_evt: str) -> None:
         super().__init__(sio, bot_message_evt)
         self.sent: list = []
         self.payloads: list = []  # what went out, for the turn's outcome
+        self.held: list = []
+        self.holding = False
+
+    async def _send_message(self, socket_id: str, response: Any) -> None:
+        if self.holding:
+            self.held.append((socket_id, response))
+        else:
+            await super()._send_message(socket_id, response)
+
+    async def flush(self) -> None:
+        self.holding = False
+        held, self.held = self.held, []
+        for socket_id, response in held:
+            await super()._send_message(socket_id, response)
 
     async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
         out: Dict[str, Any] = {}
@@ -93,7 +133,8 @@ class TokenSocketIOInput(SocketIOInput):
         session_tokens: Dict[str, Any] = {}
         sessions_of: Dict[str, set] = {}
         client_of: Dict[str, str] = {}  # conversation → verified client id, for alerts
-        limiter = RateLimiter()
+        limiter = RateLimiter(namespace="chat")  # shared with REST: one budget per client and IP
+        ip_of: Dict[str, Optional[str]] = {}  # sid → the client's address, from the connect request
 
         app_of: Dict[str, Any] = {}  # the Sanic app, known once the server starts
 
@@ -104,7 +145,7 @@ class TokenSocketIOInput(SocketIOInput):
         def metrics() -> Any:
             return getattr(app_of["app"].ctx, "metrics", None) if "app" in app_of else None
 
-        async def verified(message: UserMessage) -> None:
+        async def verified(message: UserMessage, sid: Optional[str] = None) -> None:
             raw = message.metadata if isinstance(message.metadata, dict) else {}
             request_id = usable_request_id(raw.get("request_id"))
             REQUEST_ID.set(request_id)
@@ -123,7 +164,8 @@ class TokenSocketIOInput(SocketIOInput):
             if text is None:
                 await output.say(room, EMPTY_TEXT)
                 return
-            if not limiter.allow(room, None):
+            metadata = {**build_metadata(raw), "request_id": request_id}
+            if not limiter.allow(room, ip_of.get(sid or ""), client=metadata.get("client_id"), connection=sid):
                 if m is not None:
                     m.rate_limited.labels(CHANNEL).inc()
                 await output.say(room, RATE_LIMITED_TEXT)
@@ -133,10 +175,11 @@ class TokenSocketIOInput(SocketIOInput):
             # Rasa logs the message and says nothing.
             log.info("message %s received on %s", request_id, CHANNEL)  # distinct text: Rasa drops repeated lines
             message.text = text
-            message.metadata = {**build_metadata(raw), "request_id": request_id}
+            message.metadata = metadata
             if message.metadata.get("client_id"):
                 client_of[room] = message.metadata["client_id"]
             message.output_channel = output
+            output.holding = True  # a turn's messages go out once the turn is stored
             agent = getattr(app_of["app"].ctx, "agent", None) if "app" in app_of else None
             turn = observe.Turn()
             begun = time.perf_counter()
@@ -147,11 +190,12 @@ class TokenSocketIOInput(SocketIOInput):
                     await on_new_message(message)
             except Exception:
                 log.exception("socket.io: message handling failed")
-                await output.say(room, BUSY_TEXT)
-                output.sent.append(BUSY_TEXT)
+                output.holding, output.held, output.sent = False, [], []
+                await output._send_message(room, {"text": BUSY_TEXT, "custom": {"retry": True}})
                 observe.record(m, CHANNEL, turn, [], time.perf_counter() - begun)
-                remember(room, "bot", output.sent)
+                remember(room, "bot", [BUSY_TEXT])
                 return
+            await output.flush()
             observe.record(m, CHANNEL, turn, output.payloads, time.perf_counter() - begun)
             if agent is not None and observe.remote_action_failed(
                 turn, observe.in_process_actions(agent), output.payloads
@@ -166,11 +210,12 @@ class TokenSocketIOInput(SocketIOInput):
         blueprint = super().blueprint(verified)
         blueprint.listener("before_server_start")(started)
         sio = self.sio
+        sio.eio.max_http_buffer_size = get_settings().max_body_bytes  # socket.io packets too
         namespace = self.namespace
 
         # Replaces Rasa's handler, which calls python-socketio 5.10+'s (now async)
         # enter_room without awaiting it, so the room was never joined.
-        async def session_request(sid: str, data: Optional[Dict]) -> None:
+        async def session_request(sid: str, data: Any = None) -> None:
             data = data if isinstance(data, dict) else {}
             session_id = data.get("session_id")
             if not isinstance(session_id, str) or not 8 <= len(session_id) <= 64:
@@ -190,12 +235,38 @@ class TokenSocketIOInput(SocketIOInput):
                     client_of[session] = verified["client_id"]
             start_delivery()
 
+        async def connect(sid: str, environ: Dict[str, Any], auth: Any = None) -> bool:
+            request = environ.get("sanic.request")
+            ip_of[sid] = client_ip(request) if request is not None else None
+            return True
+
+        async def refuse(sid: str, exc: Invalid) -> None:
+            """A wrong-shaped event: an error event to that socket, nothing in the log but a line."""
+            log.info("socket.io: refused an event from %s: %s", sid, exc.message)
+            await sio.emit("error", exc.payload(), room=sid, namespace=namespace)
+
+        # Replaces Rasa's handler, which trusted the event's shape (a list or a number as the
+        # message, metadata as a string of bad JSON: a traceback per event).
+        async def user_uttered(sid: str, data: Any = None) -> None:
+            try:
+                event = socket_message(data, self.session_persistence, self.metadata_key)
+            except Invalid as exc:
+                await refuse(sid, exc)
+                return
+            sender_id = event["session_id"] if self.session_persistence else sid
+            output = MergingSocketIOOutput(sio, self.bot_message_evt)
+            message = UserMessage(
+                event["message"], output, sender_id, input_channel=self.name(), metadata=event["metadata"]
+            )
+            await verified(message, sid)
+
         async def disconnect(sid: str) -> None:
+            ip_of.pop(sid, None)
             for session in sessions_of.pop(sid, set()):
                 session_tokens.pop(session, None)
                 client_of.pop(session, None)
 
-        async def alert_read(sid: str, data: Any) -> None:
+        async def alert_read(sid: str, data: Any = None) -> None:
             """The widget showed an alert: record when it was read."""
             alert_id = data.get("alert_id") if isinstance(data, dict) else None
             session = next((s for s in sessions_of.get(sid, ()) if s in client_of), None)
@@ -255,6 +326,8 @@ class TokenSocketIOInput(SocketIOInput):
                     if m is not None:
                         m.database_errors.labels("delivery").inc()
 
+        sio.on("connect", connect, namespace=namespace)
+        sio.on(self.user_message_evt, user_uttered, namespace=namespace)
         sio.on("session_request", session_request, namespace=namespace)
         sio.on("disconnect", disconnect, namespace=namespace)
         sio.on("alert_read", alert_read, namespace=namespace)

@@ -10,18 +10,23 @@ not make a trend or a top cluster)."""
 
 from __future__ import annotations
 
+import logging
+import time
 from collections import Counter, defaultdict
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as day_time
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from core import clock
+from core.text import sanitize
 from services.records.masking import TextMasker
 from storage.content import AgentFlag, Handoff, HotQuestion, Lecture, QuestionLog
-from storage.db import session_scope
+from storage.db import is_transient, session_scope
 from storage.models import AnswerFeedback
 
+log = logging.getLogger(__name__)
 LIMIT = 5000
 FLOOD_CAP = 5  # rows counted per sender, per day and group
 EXAMPLE_CHARS = 80
@@ -43,19 +48,36 @@ DEFAULT_HOT = ("interest_financing_rate", "eligibility_requirements", "margincal
 HOT_COUNT = 4
 
 
-def log_question(sender_id: str, text: str, outcome: str, likely_faq_id: Optional[str], score: float) -> None:
-    """outcome: answered | clarify | out_of_scope | fallback."""
-    with session_scope() as session:
-        session.add(
-            QuestionLog(
-                at=clock.now(),
-                sender_id=sender_id[:128],
-                text=text[:2000],
-                outcome=outcome,
-                likely_faq_id=likely_faq_id,
-                score=f"{score:.3f}",
-            )
-        )
+def log_question(
+    sender_id: str,
+    text: str,
+    outcome: str,
+    likely_faq_id: Optional[str],
+    score: float,
+    max_wait_s: float = 10.0,
+) -> bool:
+    """One question for the insights view, sanitised, retried with backoff while the
+    database is locked or away. False (logged with the sender) when it could not be stored."""
+    row = {
+        "at": clock.now(),
+        "sender_id": sanitize(sender_id)[:128],
+        "text": sanitize(text)[:2000],
+        "outcome": outcome,
+        "likely_faq_id": likely_faq_id,
+        "score": f"{score:.3f}",
+    }
+    deadline, pause = time.monotonic() + max_wait_s, 0.05
+    while True:
+        try:
+            with session_scope() as session:
+                session.execute(insert(QuestionLog), [row])
+            return True
+        except Exception as exc:
+            if not is_transient(exc) or time.monotonic() + pause > deadline:
+                log.error("question log row dropped (sender %s): %s", row["sender_id"], type(exc).__name__)
+                return False
+            time.sleep(pause)
+            pause = min(pause * 2, 2.0)
 
 
 # -- date range, local time -----------------------------------------------------------
@@ -72,7 +94,9 @@ def date_range(since: Optional[str], until: Optional[str]) -> Tuple[date, date]:
 
 
 def _bounds(start: date, end: date) -> Tuple[datetime, datetime]:
-    return datetime.combine(start, time.min, clock.TZ), datetime.combine(end + timedelta(days=1), time.min, clock.TZ)
+    return datetime.combine(start, day_time.min, clock.TZ), datetime.combine(
+        end + timedelta(days=1), day_time.min, clock.TZ
+    )
 
 
 def local(moment: datetime) -> datetime:

@@ -11,21 +11,24 @@ from __future__ import annotations
 
 import difflib
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
 import yaml
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core import clock
-from core.errors import Conflict, NotFound, WorkflowRefused
+from core.errors import Conflict, Forbidden, Invalid, NotFound, WorkflowRefused
 from core.knowledge.model import Entry
 from core.knowledge.validate import Problem, errors, find_conflicts, validate_entry
 from core.policy import get_policy
 from services.knowledge.store import FileStore
-from storage.content import KbEntry, KbEvent, KbState, KbVersion
+from storage.content import KbChangeRequest, KbEntry, KbEvent, KbState, KbVersion
 
+log = logging.getLogger(__name__)
 CONTENT_FIELDS = ("category", "question", "paraphrases", "answer", "tags", "cites", "money_topic")
 
 
@@ -85,12 +88,14 @@ def revision(session: Session) -> int:
 
 
 def _bump(session: Session) -> None:
-    state = session.get(KbState, 1)
-    if state is None:
-        state = KbState(id=1, revision=0)
-        session.add(state)
-    state.revision += 1
-    state.changed_at = clock.now()
+    """One statement, inside the caller's transaction: two concurrent publishes give
+    N+1 and N+2, never N+1 twice (a read-add-write lost one, which no assistant saw)."""
+    now = clock.now()
+    done = session.execute(
+        update(KbState).where(KbState.id == 1).values(revision=KbState.revision + 1, changed_at=now)
+    ).rowcount
+    if not done:
+        session.execute(insert(KbState).values(id=1, revision=1, changed_at=now))
 
 
 def _dump(content: Dict[str, Any]) -> List[str]:
@@ -101,12 +106,45 @@ def diff(old: Optional[Dict[str, Any]], new: Dict[str, Any], label: str = "") ->
     return "\n".join(difflib.unified_diff(_dump(old) if old else [], _dump(new), "之前", "之后", lineterm="", n=1))
 
 
-def _event(session: Session, actor: str, action: str, faq_id: str, version: Optional[int], text: str = "") -> None:
-    session.add(KbEvent(at=clock.now(), actor=actor, action=action, faq_id=faq_id, version=version, diff=text))
+def _event(
+    session: Session,
+    actor: str,
+    action: str,
+    faq_id: str,
+    version: Optional[int],
+    text: str = "",
+    flagged: bool = False,
+) -> None:
+    session.add(
+        KbEvent(at=clock.now(), actor=actor, action=action, faq_id=faq_id, version=version, diff=text, flagged=flagged)
+    )
+
+
+def _claim(session: Session, faq_id: str) -> KbEntry:
+    """Take the entry's row for this transaction before reading its state, so that two
+    steps on one entry run one after the other (PostgreSQL: the row lock; SQLite: the
+    write lock, taken by this first write of the transaction)."""
+    if not session.execute(update(KbEntry).where(KbEntry.faq_id == faq_id).values(lock=KbEntry.lock)).rowcount:
+        raise NotFound(f"没有条目 {faq_id}")
+    entry = session.get(KbEntry, faq_id, populate_existing=True)
+    assert entry is not None
+    return entry
+
+
+def _as_lock(value: Any) -> Optional[int]:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise Invalid("lock 必须是非负整数（打开条目时得到的值）。", field="lock")
+    return value
 
 
 def _version(session: Session, faq_id: str, version: int) -> KbVersion:
-    row = session.scalars(select(KbVersion).where(KbVersion.faq_id == faq_id, KbVersion.version == version)).first()
+    row = session.scalars(
+        select(KbVersion)
+        .where(KbVersion.faq_id == faq_id, KbVersion.version == version)
+        .execution_options(populate_existing=True)  # fresh after _claim
+    ).first()
     if row is None:
         raise WorkflowError(f"{faq_id} 没有版本 {version}")
     return row
@@ -174,20 +212,36 @@ def save_draft(
     session: Session, faq_id: str, content: Dict[str, Any], author: str, expected_lock: Optional[int]
 ) -> Saved:
     """Save the editor's text as the entry's draft. Refused when someone else saved
-    since `expected_lock` was read (None = creating a new entry)."""
+    since `expected_lock` was read (None = creating a new entry).
+
+    The lock is a compare-and-set: `UPDATE … SET lock = lock + 1 WHERE lock = :expected`
+    is the transaction's first statement and exactly one of N concurrent saves with the
+    same lock changes a row; the others get 409 with the current lock and version."""
     content = _content(content)
-    entry = session.get(KbEntry, faq_id, with_for_update=True)
+    expected_lock = _as_lock(expected_lock)
+    problems = check(faq_id, content, session)  # before the first write: no lock held while it runs
     now = clock.now()
-    if entry is None:
-        if expected_lock is not None:
-            raise EditConflict("该条目不存在或已被删除，请刷新。")
-        entry = KbEntry(faq_id=faq_id, latest_version=0, lock=0, updated_at=now)
+    if expected_lock is None:
+        if session.get(KbEntry, faq_id) is not None:
+            raise _conflict(session, faq_id)
+        entry = KbEntry(faq_id=faq_id, latest_version=0, lock=1, updated_at=now)
         session.add(entry)
-        session.flush()
+        try:
+            session.flush()  # a concurrent creation of the same id fails here
+        except IntegrityError:
+            session.rollback()
+            raise _conflict(session, faq_id) from None
         previous = None
     else:
-        if expected_lock is None or int(expected_lock) != entry.lock:
-            raise EditConflict("保存失败：这条内容在您打开后已被其他人修改。请刷新查看最新版本，再合并您的修改。")
+        won = session.execute(
+            update(KbEntry)
+            .where(KbEntry.faq_id == faq_id, KbEntry.lock == expected_lock)
+            .values(lock=KbEntry.lock + 1, updated_at=now)
+        ).rowcount
+        if won != 1:
+            raise _conflict(session, faq_id)
+        entry = session.get(KbEntry, faq_id, populate_existing=True)
+        assert entry is not None
         previous = json.loads(_latest(session, entry).content)
     latest = _version(session, faq_id, entry.latest_version) if entry.latest_version else None
     if latest is not None and latest.status == "draft" and latest.author == author:
@@ -207,11 +261,21 @@ def save_draft(
             )
         )
         entry.latest_version = version
-    entry.lock += 1
-    entry.updated_at = now
     session.flush()
     _event(session, author, "save", faq_id, version, diff(previous, content))
-    return Saved(version, entry.lock, check(faq_id, content, session))
+    return Saved(version, entry.lock, problems)
+
+
+def _conflict(session: Session, faq_id: str) -> EditConflict:
+    """The refusal of a lost save, with what is there now (so the page can show it)."""
+    entry = session.get(KbEntry, faq_id, populate_existing=True)
+    if entry is None:
+        return EditConflict("该条目不存在或已被删除，请刷新。")
+    return EditConflict(
+        "保存失败：这条内容在您打开后已被其他人修改。请刷新查看最新版本，再合并您的修改。",
+        lock=entry.lock,
+        version=entry.latest_version,
+    )
 
 
 def _require_clean(session: Session, faq_id: str, row: KbVersion) -> None:
@@ -220,13 +284,23 @@ def _require_clean(session: Session, faq_id: str, row: KbVersion) -> None:
         raise WorkflowError("内容未通过校验，不能继续：" + "；".join(f"{p.field}: {p.message}" for p in bad[:5]))
 
 
-def _latest_in(session: Session, faq_id: str, status: str, refusal: str) -> Tuple[KbEntry, KbVersion]:
-    """The entry and its latest version, which must be in `status` and pass validation."""
-    entry = _entry(session, faq_id)
-    row = _latest(session, entry)
+def _latest_in(
+    session: Session, faq_id: str, status: str, refusal: str, validate: bool = True
+) -> Tuple[KbEntry, KbVersion]:
+    """The entry (claimed) and its latest version, which must be in `status` and pass
+    validation. Validation (up to a second) runs before the claim, so the entry's lock
+    (SQLite: the database's write lock) is held only for the writes; after the claim,
+    the version must still be the one that was validated."""
+    row = _latest(session, _entry(session, faq_id))
     if row.status != status:
         raise WorkflowError(refusal)
-    _require_clean(session, faq_id, row)
+    if validate:
+        _require_clean(session, faq_id, row)
+    seen = row.version
+    entry = _claim(session, faq_id)
+    row = _latest(session, entry)
+    if row.version != seen or row.status != status:
+        raise Conflict("这条内容刚被其他人改动，请刷新后再试。")
     return entry, row
 
 
@@ -238,6 +312,8 @@ def submit(session: Session, faq_id: str, actor: str) -> int:
 
 
 def approve(session: Session, faq_id: str, reviewer: str, role: str) -> int:
+    """The content review: a reviewer who is not the author approves the text. It does not
+    go live until a publish request is approved (see request_change)."""
     if role != "reviewer":
         raise WorkflowError("只有审核人可以审核通过。")
     row = _latest(session, _entry(session, faq_id))
@@ -250,7 +326,7 @@ def approve(session: Session, faq_id: str, reviewer: str, role: str) -> int:
 
 
 def reject(session: Session, faq_id: str, reviewer: str, role: str, note: str = "") -> int:
-    entry = _entry(session, faq_id)
+    entry = _claim(session, faq_id)
     row = _latest(session, entry)
     if role != "reviewer" or row.status != "review":
         raise WorkflowError("只有审核人可以退回待审核的版本。")
@@ -268,29 +344,29 @@ def _go_live(session: Session, entry: KbEntry, row: KbVersion) -> None:
     _bump(session)
 
 
-def publish(session: Session, faq_id: str, actor: str) -> int:
-    entry, row = _latest_in(session, faq_id, "approved", "只有审核通过的版本才能发布。")
+def _publish(session: Session, faq_id: str, actor: str, note: str, version: int) -> int:
+    entry, row = _latest_in(session, faq_id, "approved", "只有审核通过的版本才能发布。", validate=False)
+    if row.version != version:
+        raise Conflict("申请发布之后内容又有改动，请重新申请发布。")
     before = json.loads(_version(session, faq_id, entry.published_version).content) if entry.published_version else None
     _go_live(session, entry, row)
-    _event(session, actor, "publish", faq_id, row.version, diff(before, json.loads(row.content)))
+    _event(session, actor, "publish", faq_id, row.version, note + diff(before, json.loads(row.content)))
     return row.version
 
 
-def retire(session: Session, faq_id: str, actor: str) -> None:
-    entry = _entry(session, faq_id)
+def _retire(session: Session, faq_id: str, actor: str, note: str, flagged: bool = False) -> None:
+    entry = _claim(session, faq_id)
     if entry.retired or entry.published_version is None:
         raise WorkflowError("该条目当前未上线。")
     entry.retired, entry.published_version = True, None
     _bump(session)
-    _event(session, actor, "retire", faq_id, None)
+    _event(session, actor, "emergency_retire" if flagged else "retire", faq_id, None, note, flagged=flagged)
 
 
-def rollback(session: Session, faq_id: str, version: int, actor: str, role: str) -> int:
+def _rollback(session: Session, faq_id: str, version: int, actor: str, note: str) -> int:
     """Publish an earlier published version's content again, as a new version."""
-    if role != "reviewer":
-        raise WorkflowError("只有审核人可以回滚。")
-    entry = _entry(session, faq_id)
-    old = _version(session, faq_id, version)
+    entry = _claim(session, faq_id)
+    old = _version(session, faq_id, version)  # validated by the caller, before the claim
     if old.status not in ("published", "superseded"):
         raise WorkflowError("只能回滚到曾经发布过的版本。")
     current = (
@@ -311,10 +387,160 @@ def rollback(session: Session, faq_id: str, version: int, actor: str, role: str)
     entry.latest_version = new.version
     entry.lock += 1
     session.flush()
-    _require_clean(session, faq_id, new)
     _go_live(session, entry, new)
-    _event(session, actor, "rollback", faq_id, new.version, diff(current, json.loads(old.content)))
+    _event(session, actor, "rollback", faq_id, new.version, note + diff(current, json.loads(old.content)))
     return new.version
+
+
+def _rollback_target(session: Session, faq_id: str, version: Any) -> KbVersion:
+    if isinstance(version, bool) or not isinstance(version, int) or not 0 < version < 1_000_000:
+        raise Invalid("version 必须是正整数（要回滚到的版本号）。", field="version")
+    old = _version(session, faq_id, version)
+    if old.status not in ("published", "superseded"):
+        raise WorkflowError("只能回滚到曾经发布过的版本。")
+    _require_clean(session, faq_id, old)  # the policy may have changed since
+    return old
+
+
+# -- two people for every change clients see ----------------------------------------
+CHANGE_ACTIONS = {"publish": "发布", "retire": "下线", "rollback": "回滚"}
+STAFF_ROLES = ("editor", "reviewer")
+
+
+def request_change(
+    session: Session,
+    faq_id: str,
+    action: str,
+    actor: str,
+    role: str,
+    version: Any = None,
+    reason: str = "",
+) -> int:
+    """Ask for a change clients will see; it happens when another reviewer approves it.
+    Returns the request's id."""
+    if action not in CHANGE_ACTIONS:
+        raise Invalid("action 必须是 publish、retire 或 rollback。", field="action")
+    if role not in STAFF_ROLES:
+        raise Forbidden("该账号不能提出发布类请求。")
+    if action == "publish":
+        _, row = _latest_in(session, faq_id, "approved", "只有审核通过的版本才能申请发布。")
+        version = row.version
+    elif action == "rollback":
+        version = _rollback_target(session, faq_id, version).version
+    entry = _claim(session, faq_id)  # one open request per entry, even when two ask at once
+    if action == "retire":
+        if entry.retired or entry.published_version is None:
+            raise WorkflowError("该条目当前未上线。")
+        version = entry.published_version
+    pending = session.scalars(
+        select(KbChangeRequest).where(KbChangeRequest.faq_id == faq_id, KbChangeRequest.state == "open")
+    ).first()
+    if pending is not None:
+        raise Conflict(
+            f"该条目已有一个待批准的{CHANGE_ACTIONS[pending.action]}请求（{pending.requested_by} 提出），请先处理。",
+            request_id=pending.id,
+        )
+    req = KbChangeRequest(
+        faq_id=faq_id,
+        action=action,
+        version=version,
+        reason=(reason or "")[:500],
+        state="open",
+        requested_by=actor,
+        requested_at=clock.now(),
+    )
+    session.add(req)
+    session.flush()
+    _event(session, actor, f"request_{action}", faq_id, version, reason or "")
+    return req.id
+
+
+def _open_request(session: Session, request_id: Any) -> KbChangeRequest:
+    if isinstance(request_id, bool) or not isinstance(request_id, int):
+        raise Invalid("请求编号必须是整数。", field="request_id")
+    req = session.get(KbChangeRequest, request_id)
+    if req is None:
+        raise NotFound("没有这个请求。")
+    return req
+
+
+def approve_change(session: Session, request_id: int, actor: str, role: str) -> Optional[int]:
+    """A second person — a reviewer who did not ask for it — carries the change out.
+    Returns the version that went live (publish, rollback) or None (retire)."""
+    req = _open_request(session, request_id)
+    if role != "reviewer":
+        raise Forbidden("只有审核人可以批准发布、下线或回滚。")
+    if req.requested_by == actor:
+        raise WorkflowError("不能批准自己提出的请求，请由另一位审核人批准。")
+    if req.state != "open":
+        raise Conflict("该请求已被处理，请刷新。")
+    if req.action == "publish":  # validated before the entry is claimed (see _latest_in)
+        _require_clean(session, req.faq_id, _version(session, req.faq_id, int(req.version)))
+    elif req.action == "rollback":
+        _rollback_target(session, req.faq_id, req.version)
+    _claim(session, req.faq_id)
+    # compare-and-set on the request: of two approvals at once, one carries it out
+    won = session.execute(
+        update(KbChangeRequest)
+        .where(KbChangeRequest.id == req.id, KbChangeRequest.state == "open")
+        .values(state="approved", decided_by=actor, decided_at=clock.now())
+    ).rowcount
+    if won != 1:
+        raise Conflict("该请求已被处理，请刷新。")
+    note = f"请求人 {req.requested_by}，批准人 {actor}" + (f"；理由：{req.reason}" if req.reason else "") + "\n"
+    result: Optional[int] = None
+    if req.action == "publish":
+        result = _publish(session, req.faq_id, actor, note, int(req.version))
+    elif req.action == "retire":
+        _retire(session, req.faq_id, actor, note)
+    else:
+        result = _rollback(session, req.faq_id, int(req.version), actor, note)
+    session.execute(update(KbChangeRequest).where(KbChangeRequest.id == req.id).values(result_version=result))
+    return result
+
+
+def reject_change(session: Session, request_id: int, actor: str, role: str, note: str = "") -> None:
+    """A reviewer declines a request; the requester may also withdraw their own."""
+    req = _open_request(session, request_id)
+    if role != "reviewer" and req.requested_by != actor:
+        raise Forbidden("只有审核人或请求人本人可以撤回请求。")
+    won = session.execute(
+        update(KbChangeRequest)
+        .where(KbChangeRequest.id == req.id, KbChangeRequest.state == "open")
+        .values(state="rejected", decided_by=actor, decided_at=clock.now())
+    ).rowcount
+    if won != 1:
+        raise Conflict("该请求已被处理，请刷新。")
+    _event(session, actor, f"reject_{req.action}", req.faq_id, req.version, (note or "")[:500])
+
+
+def emergency_retire(session: Session, faq_id: str, actor: str, role: str, reason: Any) -> None:
+    """A reviewer takes a live answer offline at once (e.g. it states a wrong rate).
+    Only with a reason; audit-logged and flagged in the history for a second look."""
+    if role != "reviewer":
+        raise Forbidden("只有审核人可以紧急下线。")
+    if not isinstance(reason, str) or not 2 <= len(reason.strip()) <= 500:
+        raise Invalid("紧急下线必须填写理由（2到500个字）。", field="reason")
+    _retire(session, faq_id, actor, "紧急下线理由：" + reason.strip(), flagged=True)
+    log.warning("knowledge entry %s retired in an emergency by %s: %s", faq_id, actor, reason.strip())
+
+
+def open_requests(session: Session, faq_id: Optional[str] = None) -> List[Dict[str, Any]]:
+    query = select(KbChangeRequest).where(KbChangeRequest.state == "open").order_by(KbChangeRequest.id)
+    if faq_id:
+        query = query.where(KbChangeRequest.faq_id == faq_id)
+    return [
+        {
+            "id": r.id,
+            "faq_id": r.faq_id,
+            "action": r.action,
+            "version": r.version,
+            "reason": r.reason or "",
+            "requested_by": r.requested_by,
+            "requested_at": r.requested_at.isoformat(),
+        }
+        for r in session.scalars(query)
+    ]
 
 
 def _entry(session: Session, faq_id: str) -> KbEntry:
@@ -356,9 +582,17 @@ def entry_detail(session: Session, faq_id: str) -> Dict[str, Any]:
             for v in versions
         ],
         "history": [
-            {"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "version": e.version, "diff": e.diff or ""}
+            {
+                "at": e.at.isoformat(),
+                "actor": e.actor,
+                "action": e.action,
+                "version": e.version,
+                "diff": e.diff or "",
+                "flagged": bool(e.flagged),
+            }
             for e in events
         ],
+        "requests": open_requests(session, faq_id),
     }
 
 

@@ -184,9 +184,18 @@
         }
         vs.appendChild(li);
       });
+      (d.requests || []).forEach(function (r) {  // changes waiting for a second person
+        var li = el("li", "待批准：" + ({ publish: "发布", retire: "下线", rollback: "回滚" }[r.action] || r.action) + " v" + r.version + " · " + r.requested_by + " 提出" + (r.reason ? " · " + r.reason : ""));
+        ["approve", "reject"].forEach(function (decision) {
+          var b = el("button", decision === "approve" ? "批准" : "退回"); b.type = "button"; b.dataset.request = r.id; b.dataset.decision = decision;
+          b.addEventListener("click", function () { decide(r.id, decision); });
+          li.appendChild(b);
+        });
+        vs.insertBefore(li, vs.firstChild);
+      });
       var hs = $("history"); hs.textContent = "";
       d.history.forEach(function (h) {
-        hs.appendChild(el("li", shanghai(h.at) + " " + h.actor + " " + (T.steps[h.action] || ACTIONS[h.action] || h.action) + (h.version ? " v" + h.version : "") +
+        hs.appendChild(el("li", (h.flagged ? "⚠ " : "") + shanghai(h.at) + " " + h.actor + " " + (T.steps[h.action] || ACTIONS[h.action] || h.action) + (h.version ? " v" + h.version : "") +
           (h.action === "reject" && h.diff ? "：" + h.diff : "")));
       });
     }).catch(function (err) { say(err.message, true); }).then(function () { busy--; });
@@ -246,8 +255,21 @@
         current = { faq_id: id, lock: d.lock, isNew: false }; loadEntries(); return openEntry(id, true);
       }).catch(function (err) { say(err.message, true); }).then(function () { busy--; });
   });
+  function decide(id, decision) {
+    api("POST", "/editor/requests/" + id + "/" + decision, {}).then(function (d) {
+      say(decision === "approve" ? "已批准并生效" + (d.version ? "（v" + d.version + "）" : "") : "已退回请求");
+      loadEntries(); openEntry(current.faq_id, true);
+    }).catch(function (err) { say(err.message, true); });
+  }
   function step(name, body) {
     if (!current || !current.faq_id) return;
+    if (name === "publish" || name === "retire" || name === "rollback") {  // needs another reviewer's approval
+      api("POST", "/editor/entries/" + encodeURIComponent(current.faq_id) + "/request", Object.assign({ action: name }, body || {})).then(function () {
+        say("已提交" + { publish: "发布", retire: "下线", rollback: "回滚" }[name] + "请求，待另一位审核人批准");
+        openEntry(current.faq_id, true);
+      }).catch(function (err) { say(err.message, true); });
+      return;
+    }
     busy++;
     api("POST", "/editor/entries/" + encodeURIComponent(current.faq_id) + "/" + name, body || {}).then(function (d) {
       say(T.done[name] + (d.version ? "（v" + d.version + "）" : ""));

@@ -388,15 +388,23 @@
   window.addEventListener("offline", function () { setConnection(false); });
   window.addEventListener("online", probeConnection);
 
-  function sendRest(message, shown) {
+  function sendRest(message, shown, messageId, attempt) {
+    // One id per message: a retry after a busy reply (custom.retry) is processed once.
+    messageId = messageId || sessionId.slice(0, 16) + "-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 8);
+    attempt = attempt || 0;
     return fetch(cfg.server + "/webhooks/rest/webhook", {
       method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ sender: sessionId, message: message, metadata: metadata(shown, message),
-                             message_id: sessionId.slice(0, 16) + "-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 8) })
+      body: JSON.stringify({ sender: sessionId, message: message, metadata: metadata(shown, message), message_id: messageId })
     }).then(function (r) {
       if (r.status >= 500) throw new Error("server " + r.status);
       return r.json();
     }).then(function (data) {
+      var retry = Array.isArray(data) && data.some(function (m) { return m.custom && m.custom.retry; });
+      if (retry && attempt < 3) {
+        return new Promise(function (ok) { setTimeout(ok, 1000 * Math.pow(2, attempt)); }).then(function () {
+          return sendRest(message, shown, messageId, attempt + 1);
+        });
+      }
       showTyping(false);
       setConnection(true);
       if (Array.isArray(data)) data.forEach(botMessage);

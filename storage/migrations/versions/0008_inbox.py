@@ -13,7 +13,7 @@ import storage.types
 
 
 revision = '0008_inbox'
-down_revision = '0005'
+down_revision = '0007_integrity'
 branch_labels = None
 depends_on = None
 
