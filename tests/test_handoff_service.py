@@ -134,7 +134,7 @@ def test_assist_request_shape():
     req = parse_request({"text": "转人工", "conversation": [{"role": "client", "text": "追保几天"}], "reason": "x"})
     assert req["conversation"] == [{"role": "client", "text": "追保几天"}]
     for bad in ({"text": "a", "conversation": "x"}, {"text": "a", "conversation": [{"role": "boss", "text": "x"}]}):
-        with pytest.raises(ValueError):
+        with pytest.raises(Invalid):
             parse_request(bad)
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from bot.channels.common import shown_text
 from bot.channels.feedback import parse_feedback, store
+from core.errors import Invalid
 from services.knowledge import insights
 from storage.db import session_scope
 from storage.models import AnswerFeedback
@@ -69,7 +70,7 @@ def test_unhelpful_reason_updates_the_same_feedback(database_url):
         ]
     assert rows == [(False, "信息过时")]
     for bad in ({"reason": "太长"}, {"reason": "看不懂", "helpful": True}):
-        with pytest.raises(ValueError, match="reason"):
+        with pytest.raises(Invalid, match="reason"):
             parse_feedback(dict(base, **bad))
 
 

@@ -88,7 +88,8 @@ def _approved_draft(url, faq_id, marker):
 
 def test_concurrent_publishes_each_bump_the_revision_and_all_go_live(database_url):
     ids = ["basics_what_is", "eligibility_age", "contract_term", "account_knowledge_test"]
-    service = KnowledgeService(DbStore(database_url), check_interval_s=0.1)  # a running assistant (daemon watcher)
+    service = KnowledgeService(DbStore(database_url), check_interval_s=0.1)  # a running assistant
+    service.start()
     requests = [_approved_draft(database_url, fid, "并发发布") for fid in ids]
     with session_scope(database_url) as s:
         before = pub.revision(s)
@@ -102,6 +103,7 @@ def test_concurrent_publishes_each_bump_the_revision_and_all_go_live(database_ur
         if all(e is not None and e.version == v for (fid, e), v in zip(live.items(), results)):
             break
         time.sleep(0.1)
+    service.stop()
     assert {fid: e.version for fid, e in live.items() if e} == dict(zip(ids, results))
 
 
