@@ -33,7 +33,10 @@ from core.auth import mint
 from core.settings import ROOT
 
 RASA = str(Path(sys.executable).parent / "rasa")
-SECRET = "bench-secret"
+# independent benchmark secrets, each ≥ 32 bytes (the servers refuse weaker ones)
+SECRET = "bench-client-token-secret-0123456789abcdef"
+STAFF_SECRET = "bench-staff-token-secret-fedcba9876543210"
+ACTION_SECRET = "bench-action-server-secret-001122334455"
 MINIMAL_NLU = {
     "greet": ["你好", "您好", "hi", "hello", "在吗", "早上好", "嗨", "哈喽"],
     "goodbye": ["再见", "拜拜", "bye", "回头见", "下次聊", "先走了", "886", "晚安"],
@@ -107,6 +110,8 @@ def bench_env(**extra: str) -> Dict[str, str]:
         "RASA_TELEMETRY_ENABLED": "false",
         "SANIC_HOST": "127.0.0.1",
         "BOT_JWT_SECRET": SECRET,
+        "BOT_STAFF_JWT_SECRET": STAFF_SECRET,
+        "BOT_ACTION_SECRET": ACTION_SECRET,
         **extra,
     }
 
@@ -250,7 +255,7 @@ def main(argv=None) -> int:
             # this assistant as `make run` starts it: Rasa (with its in-process actions) and the action server
             servers.append(
                 Server(
-                    [RASA, "run", "actions", "--actions", "actions", "-p", str(action_port)],
+                    [sys.executable, "-m", "actions.server", "-p", str(action_port)],
                     env,
                     f"http://127.0.0.1:{action_port}/health",
                 )

@@ -13,6 +13,8 @@
   predictions). The graph is fixed once the model is loaded, so the execution
   order for a set of targets is worked out once and the nodes are called in that
   order, with the same inputs and results.
+- Every call to the action server is signed (`signed`, HMAC-SHA256 of the body with
+  BOT_ACTION_SECRET, core.signing); the action server (actions/server.py) refuses others.
 - Actions listed under `in_process` in endpoints.yml run in this process
   (bot/inprocess_actions.py).
 """
@@ -20,6 +22,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from functools import lru_cache
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -32,6 +35,8 @@ from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.utils.endpoints import EndpointConfig
 
 from bot import inprocess_actions
+from core import signing
+from core.settings import get_settings
 
 
 @lru_cache(maxsize=1)
@@ -81,9 +86,20 @@ def _shared_session(self: EndpointConfig) -> _Borrowed:
     return _Borrowed(session)
 
 
+def signed(kwargs: Dict[str, Any]) -> Dict[str, Any]:
+    """The request's JSON body as bytes, signed for the action server (core.signing):
+    the action server runs nothing without a valid signature."""
+    if "json" not in kwargs:
+        return kwargs
+    body = json.dumps(kwargs.pop("json")).encode()
+    headers = {**(kwargs.pop("headers", None) or {}), **signing.sign(body, get_settings().action_secret)}
+    return {**kwargs, "data": body, "headers": headers}
+
+
 async def _request(self: EndpointConfig, *args: Any, **kwargs: Any) -> Any:
     if inprocess_actions.runs_here(self.kwargs, kwargs.get("json")):
         return await inprocess_actions.run(kwargs["json"])
+    kwargs = signed(kwargs)
     try:
         return await _original_request(self, *args, **kwargs)
     except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):

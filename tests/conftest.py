@@ -25,6 +25,14 @@ from storage.db import engine_for, session_scope
 from storage.seed import seed
 
 ROOT = Path(__file__).resolve().parent.parent
+# Independent test secrets (≥ 32 bytes each) for every process the tests start and every
+# token they mint; nothing falls back to a built-in value.
+TEST_SECRET = "e2e-client-token-secret-0123456789abcdef"
+TEST_STAFF_SECRET = "e2e-staff-token-secret-fedcba9876543210"
+TEST_ACTION_SECRET = "e2e-action-server-secret-00112233445566"
+os.environ.update(
+    BOT_JWT_SECRET=TEST_SECRET, BOT_STAFF_JWT_SECRET=TEST_STAFF_SECRET, BOT_ACTION_SECRET=TEST_ACTION_SECRET
+)
 
 
 @pytest.fixture(scope="session")
@@ -60,13 +68,13 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture()
 def jwt_secret(monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("BOT_JWT_SECRET", "test-secret")
-    return "test-secret"
+    secret = "unit-test-client-secret-0123456789abcdef"
+    monkeypatch.setenv("BOT_JWT_SECRET", secret)
+    return secret
 
 
 # -- real servers ---------------------------------------------------------------
 MODEL = ROOT / "models" / "liangrong.tar.gz"
-TEST_SECRET = "e2e-test-secret"
 RISK_KEY = "e2e-risk-key"
 
 
@@ -100,6 +108,8 @@ class Servers:
             **os.environ,
             "BOT_DATABASE_URL": database_url,
             "BOT_JWT_SECRET": TEST_SECRET,
+            "BOT_STAFF_JWT_SECRET": TEST_STAFF_SECRET,
+            "BOT_ACTION_SECRET": TEST_ACTION_SECRET,
             "PYTHONPATH": str(ROOT),
             "SANIC_HOST": "127.0.0.1",
             "TF_CPP_MIN_LOG_LEVEL": "3",
@@ -120,9 +130,8 @@ class Servers:
         )
 
     def start_actions(self) -> None:
-        rasa = str(Path(sys.executable).parent / "rasa")
         self.actions = self._spawn(
-            [rasa, "run", "actions", "--actions", "actions", "-p", str(self.actions_port)], "actions.log"
+            [sys.executable, "-m", "actions.server", "-p", str(self.actions_port)], "actions.log"
         )
         wait_http(f"http://127.0.0.1:{self.actions_port}/health", 90, self.actions)
 

@@ -12,23 +12,32 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from typing import Dict
 
 from sanic import Sanic, response
 from sanic.request import Request
 
+from core import secrets
 from core.auth import mint
 from core.settings import get_settings
 from web import agent_api, editor_api, risk_api
 
 STATIC = Path(__file__).resolve().parent / "static"
 DEMO_CLIENTS = ("C1001", "C1002", "C1003", "C1004")
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; connect-src 'self' http://127.0.0.1:* ws://127.0.0.1:* "
-    "http://localhost:* ws://localhost:*; img-src 'self' data:; "
-    "style-src 'self'; script-src 'self'; frame-ancestors 'self'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
+
+
+def security_headers(rasa_url: str) -> Dict[str, str]:
+    """CSP connect-src: this origin, the Rasa server the widget talks to (http and
+    websocket) and whatever BOT_CONNECT_SRC adds (e.g. a real Rasa host behind a CDN)."""
+    rasa = rasa_url.rstrip("/")
+    ws = "ws" + rasa[4:] if rasa.startswith("http") else rasa
+    connect = " ".join(dict.fromkeys(["'self'", rasa, ws, *get_settings().connect_src]))
+    return {
+        "Content-Security-Policy": f"default-src 'self'; connect-src {connect}; img-src 'self' data:; "
+        "style-src 'self'; script-src 'self'; frame-ancestors 'self'",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+    }
 
 
 PAGES = {
@@ -48,10 +57,11 @@ def _page_handler(page: str):
 
 def create_app(rasa_url: str) -> Sanic:
     app = Sanic("liangrong_pages")
+    headers_to_add = security_headers(rasa_url)
 
     @app.on_response
     async def headers(request: Request, resp) -> None:
-        resp.headers.update(SECURITY_HEADERS)
+        resp.headers.update(headers_to_add)
 
     for path, page in PAGES.items():
         app.add_route(_page_handler(page), path, methods=["GET"], name=f"page_{page.split('.')[0]}")
@@ -88,6 +98,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--rasa", default="http://127.0.0.1:5005")
     args = parser.parse_args()
+    secrets.require("pages server")  # outside demo mode: no start without the secrets
     create_app(args.rasa).run(host="127.0.0.1", port=args.port, access_log=False, workers=1)
 
 

@@ -7,7 +7,7 @@ from typing import Any, Dict, List, Optional
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel
 
-from core import auth
+from core import auth, secrets
 from core.inputs import parse_json
 from core.text import clean, has_meaningful_text
 from services.handoff import TRANSCRIPT
@@ -28,6 +28,7 @@ class JsonChannel(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> JsonChannel:
+        secrets.require("rasa")  # outside demo mode: no start without the secrets
         return cls()
 
     @staticmethod
