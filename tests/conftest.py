@@ -103,7 +103,7 @@ class Servers:
 
     def __init__(self, database_url: str, tmp: Path) -> None:
         self.tmp = tmp
-        self.rasa_port, self.actions_port = free_port(), free_port()
+        self.rasa_port, self.actions_port, self.pages_port = free_port(), free_port(), free_port()
         self.env = {
             **os.environ,
             "BOT_DATABASE_URL": database_url,
@@ -115,6 +115,8 @@ class Servers:
             "TF_CPP_MIN_LOG_LEVEL": "3",
             "RASA_TELEMETRY_ENABLED": "false",
             "BOT_FAKE_NOW": "2026-11-26T10:00:00+08:00",
+            # the browser origin the widget runs on (the pages server below): socket.io admits only it
+            "BOT_ALLOWED_ORIGINS": f"http://127.0.0.1:{self.pages_port}",
         }
         self.endpoints = endpoints_for(tmp, self.actions_port)  # the shipped ones, this port
         self.actions = self.rasa = None
@@ -201,7 +203,7 @@ def servers(database_url, tmp_path_factory) -> Iterator[Servers]:
 @pytest.fixture(scope="session")
 def pages(servers, tmp_path_factory):
     """The pages server (widget, demo login, editor) in demo mode, on the test servers."""
-    port = free_port()
+    port = servers.pages_port
     env = {**servers.env, "BOT_DEMO_MODE": "1", "BOT_RISK_API_KEY": RISK_KEY, "BOT_ALERT_SCAN_S": "2"}
     log = open(tmp_path_factory.mktemp("pages") / "pages.log", "ab")
     proc = subprocess.Popen(

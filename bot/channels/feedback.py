@@ -2,6 +2,10 @@
 
 {"sender": "...", "faq_id": "interest_financing_rate", "version": 1, "helpful": false,
  "comment": optional}
+
+Accepted only for an answer that conversation actually received (the FAQ id and
+version of one of its bot messages in the tracker), once per answer given; anything
+else gets a 400.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from rasa.core.channels.channel import UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from sqlalchemy import func, select
 
 from bot.channels.common import JsonChannel
 from core import clock
@@ -43,8 +48,38 @@ def parse_feedback(body: Any) -> Dict[str, Any]:
     return {"sender_id": sender, "faq_id": faq_id, "version": version, "helpful": helpful, "comment": comment}
 
 
-def store(feedback: Dict[str, Any]) -> None:
+NOT_GIVEN = "该会话没有收到过这个回答，无法评价。"
+ALREADY = "这个回答已经评价过了。"
+
+
+async def answers_given(agent: Any, sender_id: str, faq_id: str, version: int) -> int:
+    """How often this conversation was sent that FAQ entry's version (its bot events)."""
+    tracker = await agent.tracker_store.retrieve(sender_id) if agent is not None else None
+    if tracker is None:
+        return 0
+    count = 0
+    for event in tracker.events:
+        if event.type_name == "bot":
+            custom = (getattr(event, "data", None) or {}).get("custom") or {}
+            if custom.get("faq_id") == faq_id and custom.get("version") == version:
+                count += 1
+    return count
+
+
+def store(feedback: Dict[str, Any], given: int) -> None:
+    """Store it, unless every answer given has had its feedback already."""
     with session_scope() as session:
+        had = session.scalar(
+            select(func.count())
+            .select_from(AnswerFeedback)
+            .where(
+                AnswerFeedback.sender_id == feedback["sender_id"],
+                AnswerFeedback.faq_id == feedback["faq_id"],
+                AnswerFeedback.version == feedback["version"],
+            )
+        )
+        if had >= given:
+            raise ValueError(ALREADY)
         session.add(AnswerFeedback(at=clock.now(), **feedback))
 
 
@@ -63,8 +98,14 @@ class FeedbackInput(JsonChannel):
                 feedback = parse_feedback(body)
             except ValueError as exc:
                 return response.json({"error": str(exc)}, status=400)
+            agent = getattr(request.app.ctx, "agent", None)
+            given = await answers_given(agent, feedback["sender_id"], feedback["faq_id"], feedback["version"])
+            if given == 0:
+                return response.json({"error": NOT_GIVEN}, status=400)
             try:
-                await asyncio.get_running_loop().run_in_executor(None, store, feedback)
+                await asyncio.get_running_loop().run_in_executor(None, store, feedback, given)
+            except ValueError as exc:
+                return response.json({"error": str(exc)}, status=400)
             except Exception:
                 log.exception("feedback: could not store")
                 return response.json({"error": "系统繁忙，请稍后再试。"}, status=503)

@@ -2,7 +2,9 @@
 
 Same request shape as Rasa's REST channel ({"sender", "message", "metadata"}, plus an
 optional "message_id" that makes a client's retry of the same message harmless);
-`metadata.token` is verified here and replaced by the verified identity. Bad input
+`metadata.token` is verified here and replaced by the verified identity. A
+conversation that a verified client's message has bound takes only messages with
+that client's token (403 otherwise). Bad input
 gets a 400 with a readable message; a failure inside Rasa gets a polite busy
 reply, never a 500 or a stack trace.
 """
@@ -21,6 +23,7 @@ from sanic.response import HTTPResponse
 from bot import inprocess_actions, rasa_speedups
 from bot.channels.common import (
     EMPTY_TEXT,
+    NOT_YOURS_TEXT,
     ChannelInputError,
     JsonChannel,
     MergingOutputChannel,
@@ -32,6 +35,7 @@ from bot.channels.common import (
     check_sender,
     check_text,
     handle_once,
+    owners_of,
     remember,
 )
 from bot.channels.guards import RATE_LIMITED_TEXT, RateLimiter, client_ip
@@ -81,19 +85,19 @@ class TokenRestInput(JsonChannel):
                 return response.json([bot_message(sender, RATE_LIMITED_TEXT)])
             if text is None:
                 return response.json([bot_message(sender, EMPTY_TEXT)])
+            metadata = build_metadata(body.get("metadata"))
+            agent = getattr(request.app.ctx, "agent", None)
+            # a verified client's conversation takes only that client's messages: never
+            # another's, nor an anonymous one (it would land in the transcript and hand-off)
+            if not await owners_of(request.app).admits(agent, sender, metadata.get("client_id")):
+                return response.json({"error": NOT_YOURS_TEXT, "code": "not_owner"}, status=403)
             remember(sender, "client", [text])
             if sender in HELD:  # an agent is answering this conversation: the bot stays silent
                 return response.json([])
             collector = MergingOutputChannel()
             message = UserMessage(
-                text,
-                collector,
-                sender,
-                input_channel=self.name(),
-                metadata=build_metadata(body.get("metadata")),
-                message_id=message_id,
+                text, collector, sender, input_channel=self.name(), metadata=metadata, message_id=message_id
             )
-            agent = getattr(request.app.ctx, "agent", None)
             handle = handle_once(agent, message) if agent is not None and message_id else on_new_message(message)
             try:
                 processed = await asyncio.wait_for(handle, timeout=REPLY_TIMEOUT_S)

@@ -4,8 +4,13 @@ Rasa's SocketIOInput does the socket plumbing; this subclass wraps the message
 handler so that (1) `metadata.token` — sent with each message, or once in the
 `session_request` — is verified and only the verified identity travels on,
 (2) each bot response goes out as ONE `bot_uttered` event with text, buttons
-and the FAQ source together, and (3) bad input or a failure inside Rasa gets a
-polite reply instead of silence.
+and the FAQ source together, (3) bad input or a failure inside Rasa gets a
+polite reply instead of silence, and (4) a conversation belongs to the socket that
+holds it and to the client verified for it: another socket naming its id gets a new
+conversation and never joins its room, a message for a conversation the socket does
+not hold is dropped with a `session_error` event, a session request without a token
+(logout) or with another client's token starts a new conversation, and only the
+configured browser origins (BOT_ALLOWED_ORIGINS) may connect.
 """
 
 from __future__ import annotations
@@ -23,18 +28,24 @@ from sanic import Blueprint
 from bot.channels.common import (
     BUSY_TEXT,
     EMPTY_TEXT,
+    NOT_YOURS_TEXT,
     ChannelInputError,
+    Owners,
     PoliteRefusal,
     build_metadata,
     check_text,
+    owners_of,
     remember,
 )
 from bot.channels.guards import RATE_LIMITED_TEXT, RateLimiter
+from core.settings import get_settings
 from services import alerts, handoff
 from services.handoff import HELD
 
 log = logging.getLogger(__name__)
 DELIVERY_INTERVAL_S = 0.5
+SESSION_ERROR_EVT = "session_error"
+NOT_OWNER_TEXT = "会话已失效，请刷新页面后重新开始对话。"
 
 
 class MergingSocketIOOutput(SocketIOOutput):
@@ -81,16 +92,23 @@ class TokenSocketIOInput(SocketIOInput):
         )
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        # conversation (sender) id → token given once at session_request; sid → its sessions
+        # A conversation (session id) is owned by the one socket that holds it, and by the
+        # client verified for it. sid → its session; session → its socket, token, client.
+        session_of: Dict[str, str] = {}
+        socket_of: Dict[str, str] = {}
         session_tokens: Dict[str, Any] = {}
-        sessions_of: Dict[str, set] = {}
         client_of: Dict[str, str] = {}  # conversation → verified client id, for alerts
         limiter = RateLimiter()
+        requesting: Dict[str, asyncio.Future] = {}  # sid → its session request in progress
+        server: Dict[str, Any] = {}  # the Sanic app, once started (its agent, its Owners)
 
-        async def verified(message: UserMessage) -> None:
-            raw = message.metadata if isinstance(message.metadata, dict) else {}
-            if not raw.get("token") and message.sender_id in session_tokens:
-                raw = {**raw, "token": session_tokens[message.sender_id]}
+        def owners() -> Owners:
+            return owners_of(server["app"])
+
+        def agent() -> Any:
+            return getattr(server["app"].ctx, "agent", None)
+
+        async def verified(message: UserMessage, metadata: Dict[str, Any]) -> None:
             output = MergingSocketIOOutput(self.sio, self.bot_message_evt)
             room = message.sender_id
             try:
@@ -108,9 +126,9 @@ class TokenSocketIOInput(SocketIOInput):
             if room in HELD:  # an agent is answering this conversation: the bot stays silent
                 return
             message.text = text
-            message.metadata = build_metadata(raw)
-            if message.metadata.get("client_id"):
-                client_of[room] = message.metadata["client_id"]
+            message.metadata = metadata
+            if metadata.get("client_id"):
+                client_of[room] = metadata["client_id"]
             message.output_channel = output
             try:
                 await on_new_message(message)
@@ -120,42 +138,97 @@ class TokenSocketIOInput(SocketIOInput):
                 output.sent.append(BUSY_TEXT)
             remember(room, "bot", output.sent)
 
-        blueprint = super().blueprint(verified)
+        blueprint = super().blueprint(on_new_message)
         sio = self.sio
         namespace = self.namespace
+        # only the configured browser origins (default: the pages origin) may connect
+        sio.eio.cors_allowed_origins = list(get_settings().allowed_origins)
+        blueprint.listener("after_server_start")(lambda app, loop: server.update(app=app))
+
+        async def refuse(sid: str, code: str, text: str) -> None:
+            await sio.emit(SESSION_ERROR_EVT, {"code": code, "text": text}, room=sid, namespace=namespace)
+
+        async def release(sid: str) -> None:
+            """The socket gives up its conversation: it leaves the room, forgets the token."""
+            session = session_of.pop(sid, None)
+            if session is not None and socket_of.get(session) == sid:
+                socket_of.pop(session, None)
+                session_tokens.pop(session, None)
+                client_of.pop(session, None)
+                left = sio.leave_room(sid, session, namespace=namespace)
+                if inspect.isawaitable(left):
+                    await left
 
         # Replaces Rasa's handler, which calls python-socketio 5.10+'s (now async)
         # enter_room without awaiting it, so the room was never joined.
         async def session_request(sid: str, data: Optional[Dict]) -> None:
+            # set before the first await: a message sent right after this request waits for it
+            done = requesting[sid] = asyncio.get_running_loop().create_future()
+            try:
+                await open_session(sid, data)
+            finally:
+                if requesting.get(sid) is done:
+                    requesting.pop(sid)
+                done.set_result(None)
+
+        async def open_session(sid: str, data: Optional[Dict]) -> None:
             data = data if isinstance(data, dict) else {}
+            meta = data.get(self.metadata_key)
+            token = meta.get("token") if isinstance(meta, dict) else None
+            client_id = build_metadata({"token": token}).get("client_id")
             session_id = data.get("session_id")
             if not isinstance(session_id, str) or not 8 <= len(session_id) <= 64:
-                session_id = data["session_id"] = uuid.uuid4().hex
-            if self.session_persistence:
-                joined = sio.enter_room(sid, session_id, namespace=namespace)
-                if inspect.isawaitable(joined):
-                    await joined
+                session_id = None
+            elif socket_of.get(session_id, sid) != sid:
+                session_id = None  # another socket holds it: this one gets a conversation of its own
+            elif not await owners().admits(agent(), session_id, client_id):
+                # another client's conversation, or a logged-in one asked for without its token
+                # (logout): a new conversation, so no identity or history carries over
+                session_id = None
+            session_id = session_id or uuid.uuid4().hex
+            if session_of.get(sid) != session_id:
+                await release(sid)
+            session_of[sid], socket_of[session_id] = session_id, sid
+            if token:
+                session_tokens[session_id] = token
+            else:
+                session_tokens.pop(session_id, None)  # no token now: no identity
+                client_of.pop(session_id, None)
+            if client_id:
+                client_of[session_id] = client_id
+            joined = sio.enter_room(sid, session_id, namespace=namespace)
+            if inspect.isawaitable(joined):
+                await joined
             await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
-            meta = data.get(self.metadata_key)
-            session = session_id if self.session_persistence else sid
-            sessions_of.setdefault(sid, set()).add(session)
-            if isinstance(meta, dict) and meta.get("token"):
-                session_tokens[session] = meta["token"]
-                verified = build_metadata({"token": meta["token"]})
-                if verified.get("client_id"):
-                    client_of[session] = verified["client_id"]
             start_delivery()
 
+        async def handle_message(sid: str, data: Any) -> None:
+            if sid in requesting:
+                await requesting[sid]
+            data = data if isinstance(data, dict) else {}
+            session_id = data.get("session_id")
+            if not isinstance(session_id, str) or session_of.get(sid) != session_id:
+                await refuse(sid, "not_owner", NOT_OWNER_TEXT)  # not this socket's conversation: dropped
+                return
+            raw = data.get(self.metadata_key)
+            raw = raw if isinstance(raw, dict) else {}
+            if not raw.get("token") and session_tokens.get(session_id):
+                raw = {**raw, "token": session_tokens[session_id]}
+            metadata = build_metadata(raw)
+            if not await owners().admits(agent(), session_id, metadata.get("client_id")):
+                await refuse(sid, "not_owner", NOT_YOURS_TEXT)
+                return
+            message = UserMessage(data.get("message", ""), None, session_id, input_channel=self.name())
+            await verified(message, metadata)
+
         async def disconnect(sid: str) -> None:
-            for session in sessions_of.pop(sid, set()):
-                session_tokens.pop(session, None)
-                client_of.pop(session, None)
+            await release(sid)
 
         async def alert_read(sid: str, data: Any) -> None:
             """The widget showed an alert: record when it was read."""
             alert_id = data.get("alert_id") if isinstance(data, dict) else None
-            session = next((s for s in sessions_of.get(sid, ()) if s in client_of), None)
-            if isinstance(alert_id, int) and session:
+            session = session_of.get(sid)
+            if isinstance(alert_id, int) and session in client_of:
                 await asyncio.get_running_loop().run_in_executor(None, alerts.mark_read, alert_id, client_of[session])
 
         delivery: Dict[str, Any] = {}
@@ -187,7 +260,7 @@ class TokenSocketIOInput(SocketIOInput):
             loop = asyncio.get_running_loop()
             while True:
                 await asyncio.sleep(DELIVERY_INTERVAL_S)
-                rooms = set().union(*sessions_of.values()) if sessions_of else set()
+                rooms = set(socket_of)
                 try:
                     pending = await loop.run_in_executor(None, handoff.undelivered, rooms)
                     for row in pending:
@@ -200,6 +273,7 @@ class TokenSocketIOInput(SocketIOInput):
                     log.warning("agent message delivery failed; will retry", exc_info=True)
 
         sio.on("session_request", session_request, namespace=namespace)
+        sio.on(self.user_message_evt, handle_message, namespace=namespace)
         sio.on("disconnect", disconnect, namespace=namespace)
         sio.on("alert_read", alert_read, namespace=namespace)
         return blueprint

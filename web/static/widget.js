@@ -29,13 +29,30 @@
     getToken: function () { return sessionStorage.getItem("lr_token"); }, socketTimeoutMs: 4000
   };
   var cfg = Object.assign({}, defaults, window.LR_CONFIG || {});
-  var KEY_SESSION = "lr_session_id", KEY_HISTORY = "lr_history", KEY_OPEN = "lr_open";
-  var sessionId = localStorage.getItem(KEY_SESSION);
-  if (!sessionId) {
-    sessionId = (window.crypto && crypto.randomUUID ? crypto.randomUUID().replace(/-/g, "")
-                 : Math.random().toString(36).slice(2) + Date.now().toString(36));
-    localStorage.setItem(KEY_SESSION, sessionId);
+  // The conversation (session id) and its history belong to ONE login: kept in
+  // sessionStorage (gone with the tab) under the login they were made with, and
+  // wiped, with a new session id, whenever the login changes or the host app calls
+  // LRWidget.logout(). Personal replies never outlive the login that asked for them.
+  var KEY_SESSION = "lr_session_id", KEY_HISTORY = "lr_history", KEY_OPEN = "lr_open", KEY_LOGIN = "lr_login";
+  var store = window.sessionStorage;
+  [KEY_SESSION, KEY_HISTORY].forEach(function (k) { localStorage.removeItem(k); });  // what older versions kept
+  function newSessionId() {
+    return (window.crypto && crypto.randomUUID ? crypto.randomUUID().replace(/-/g, "")
+            : Math.random().toString(36).slice(2) + Date.now().toString(36));
   }
+  function currentToken() { return (cfg.getToken && cfg.getToken()) || null; }
+  function loginOf(token) {  // who the token is for (its `sub`), "" when logged out
+    if (!token) return "";
+    try { return JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/"))).sub || "?"; }
+    catch (e) { return "?"; }
+  }
+  var sessionId = store.getItem(KEY_SESSION);
+  if (!sessionId || store.getItem(KEY_LOGIN) !== loginOf(currentToken())) {
+    sessionId = newSessionId();
+    store.removeItem(KEY_HISTORY);
+  }
+  store.setItem(KEY_SESSION, sessionId);
+  store.setItem(KEY_LOGIN, loginOf(currentToken()));
 
   // ---- DOM -------------------------------------------------------------------
   function el(tag, cls, text) {
@@ -169,8 +186,19 @@
   }
 
   var history = [];
-  try { history = JSON.parse(localStorage.getItem(KEY_HISTORY) || "[]"); } catch (e) { history = []; }
-  function saveHistory() { localStorage.setItem(KEY_HISTORY, JSON.stringify(history.slice(-200))); }
+  try { history = JSON.parse(store.getItem(KEY_HISTORY) || "[]"); } catch (e) { history = []; }
+  function saveHistory() { store.setItem(KEY_HISTORY, JSON.stringify(history.slice(-200))); }
+  var GREETING = "您好！我是示例证券两融智能助手，可以解答开户条件、利率、额度、追保平仓等问题；登录后还能查询您本人的额度和维持担保比例。";
+  function startOver(id) {  // a new conversation: new session id, nothing of the old one kept or shown
+    sessionId = id || newSessionId();
+    history = [];
+    store.removeItem(KEY_HISTORY);
+    store.setItem(KEY_SESSION, sessionId);
+    store.setItem(KEY_LOGIN, loginOf(currentToken()));
+    while (log.firstChild) log.removeChild(log.firstChild);
+    add({ from: "bot", text: GREETING });
+    if (window.LRWidget) window.LRWidget.sessionId = sessionId;
+  }
   function add(item) { item.ts = item.ts || Date.now(); history.push(item); saveHistory(); render(item); }
 
   function botMessage(m) {
@@ -194,18 +222,25 @@
   }
   var sessionToken = null;
   function requestSession() {  // (again) whenever the host app's login changes
-    sessionToken = (cfg.getToken && cfg.getToken()) || null;
-    socket.emit("session_request", { session_id: sessionId, metadata: metadata() });
+    sessionToken = currentToken();
+    if (socket) socket.emit("session_request", { session_id: sessionId, metadata: metadata() });
   }
   function refreshSession() {
-    if (socket && socketReady && ((cfg.getToken && cfg.getToken()) || null) !== sessionToken) requestSession();
+    var token = currentToken();
+    if (loginOf(token) !== store.getItem(KEY_LOGIN)) startOver();  // another login (or none): new conversation
+    if (socket && socketReady && token !== sessionToken) requestSession();
   }
   function connectSocket() {
     if (!window.io) { root.dataset.transport = "rest"; return; }  // no socket.io: REST only
     socket = window.io(cfg.server, { path: "/socket.io", transports: ["websocket"], reconnectionDelayMax: 5000,
                                      timeout: cfg.socketTimeoutMs });
     socket.on("connect", requestSession);
-    socket.on("session_confirm", function () { socketReady = true; root.dataset.transport = "socket"; status.textContent = ""; });
+    socket.on("session_confirm", function (id) {
+      // the server gives a new conversation when this one is not ours to continue
+      if (typeof id === "string" && id !== sessionId) startOver(id);
+      socketReady = true; root.dataset.transport = "socket"; status.textContent = "";
+    });
+    socket.on("session_error", function () { startOver(); requestSession(); });
     socket.on("disconnect", function () { socketReady = false; root.dataset.transport = "rest"; status.textContent = "连接中断，正在重连…"; });
     socket.on("connect_error", function () { socketReady = false; root.dataset.transport = "rest"; });
     socket.on("bot_uttered", function (m) {
@@ -220,15 +255,16 @@
                              message_id: sessionId.slice(0, 16) + "-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 8) })
     }).then(function (r) { return r.json(); }).then(function (data) {
       showTyping(false);
+      if (data && data.code === "not_owner") { startOver(); data = { error: "会话已重新开始，请再发送一次。" }; }
       if (Array.isArray(data)) data.forEach(botMessage);
       else botMessage({ text: "抱歉，消息未能发送：" + (data.error || "请稍后再试") });
     });
   }
   function sendMessage(message, shown) {
+    refreshSession();
     add({ from: "user", text: shown || message });
     showTyping(true);
     if (socket && socketReady) {
-      refreshSession();
       socket.emit("user_uttered", { message: message, session_id: sessionId, metadata: metadata() });
       return;
     }
@@ -258,10 +294,13 @@
 
   // ---- start ---------------------------------------------------------------------
   if (history.length) history.forEach(render);
-  else add({ from: "bot", text: "您好！我是示例证券两融智能助手，可以解答开户条件、利率、额度、追保平仓等问题；登录后还能查询您本人的额度和维持担保比例。" });
+  else add({ from: "bot", text: GREETING });
   if (!cfg.fullPage && sessionStorage.getItem(KEY_OPEN)) root.classList.add("lr-open");
   if (window.io) connectSocket();
   else loadAsset("script", { src: base + "vendor/socket.io.min.js" }, connectSocket);
+  // LRWidget.logout(): the host app logged its user out — the conversation and its
+  // history are dropped at once and the next message starts a new, anonymous one.
   window.LRWidget = { open: function () { setOpen(true); }, sessionId: sessionId,
-                      reconnect: function () { if (socket) socket.connect(); } };
+                      reconnect: function () { if (socket) socket.connect(); },
+                      logout: function () { startOver(); if (socket && socketReady) requestSession(); } };
 })();
