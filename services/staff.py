@@ -104,8 +104,14 @@ def _failures_since(session: Session, column, value: str) -> int:
 
 def _record_failure(session: Session, username: str, ip: str, reason: str) -> None:
     session.add(StaffLoginFailure(at=clock.now(), username=username, ip=ip))
-    audit(session, actor=username, subject_client_id="-", action="staff_login_failed", role="staff",
-          detail=f"{reason}; ip={ip}")
+    audit(
+        session,
+        actor=username,
+        subject_client_id="-",
+        action="staff_login_failed",
+        role="staff",
+        detail=f"{reason}; ip={ip}",
+    )
 
 
 def login(session: Session, username: object, password: object, ip: str) -> Editor:
@@ -196,9 +202,7 @@ def verify_staff_token(session: Session, token: Optional[str]) -> Optional[Staff
 
 
 def _bump(session: Session, username: str) -> None:
-    session.execute(
-        update(Editor).where(Editor.username == username).values(token_version=Editor.token_version + 1)
-    )
+    session.execute(update(Editor).where(Editor.username == username).values(token_version=Editor.token_version + 1))
 
 
 def logout(session: Session, token: Optional[str]) -> bool:

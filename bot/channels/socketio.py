@@ -19,7 +19,7 @@ import asyncio
 import inspect
 import logging
 import uuid
-from typing import Any, Awaitable, Callable, Dict, Optional
+from typing import Any, Awaitable, Callable, Dict, Optional, Tuple
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
@@ -70,6 +70,20 @@ class MergingSocketIOOutput(SocketIOOutput):
 
     async def say(self, recipient_id: str, text: str) -> None:
         await self._send_message(recipient_id, {"text": text})
+
+
+def origin_check(allowed: Tuple[str, ...]) -> Callable[[Optional[str], Dict[str, Any]], bool]:
+    """engine.io's origin hook: the configured origins, plus this server's own origin
+    (a page served by Rasa itself, or a client that names the server it talks to)."""
+    allowed_set = set(allowed)
+
+    def check(origin: Optional[str], environ: Dict[str, Any]) -> bool:
+        if "*" in allowed_set or origin in allowed_set:
+            return True
+        own = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
+        return origin == own
+
+    return check
 
 
 class TokenSocketIOInput(SocketIOInput):
@@ -142,7 +156,7 @@ class TokenSocketIOInput(SocketIOInput):
         sio = self.sio
         namespace = self.namespace
         # only the configured browser origins (default: the pages origin) may connect
-        sio.eio.cors_allowed_origins = list(get_settings().allowed_origins)
+        sio.eio.cors_allowed_origins = origin_check(get_settings().allowed_origins)
         blueprint.listener("after_server_start")(lambda app, loop: server.update(app=app))
 
         async def refuse(sid: str, code: str, text: str) -> None:
