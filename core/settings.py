@@ -95,4 +95,6 @@ def get_settings() -> Settings:
         token_max_lifetime_s=int(os.environ.get("BOT_TOKEN_MAX_LIFETIME_S", str(12 * 3600))),
         allowed_origins=origins,
         connect_src=_origins("BOT_CONNECT_SRC", ()),
+        login_max_failures=int(os.environ.get("BOT_LOGIN_MAX_FAILURES", "10")),
+        login_ip_max_failures=int(os.environ.get("BOT_LOGIN_IP_MAX_FAILURES", "30")),
     )
