@@ -82,7 +82,9 @@ def test_a_second_socket_cannot_take_over_a_conversation(servers, widgets):
     victim, attacker = widgets(), widgets()
     sid = victim.session(uuid.uuid4().hex, servers.token("C1003"))
     assert "128.00%" in victim.say(sid, "我的维持担保比例")
-    # the attacker names the victim's session id: it is given a conversation of its own
+    # the attacker names the victim's session id: it is given a conversation of its own,
+    # with or without a token of its own
+    assert attacker.session(sid, servers.token("C1001")) != sid
     own = attacker.session(sid)
     assert own != sid
     text = attacker.say(sid, "我的维持担保比例", wait_s=5)  # a message with the victim's id is dropped
@@ -99,6 +101,15 @@ def test_a_second_socket_cannot_take_over_a_conversation(servers, widgets):
     assert again.session(sid, servers.token("C1001")) != sid
     back = widgets()
     assert back.session(sid, servers.token("C1003")) == sid  # the client itself may resume it
+
+
+def test_a_logged_in_socket_cannot_claim_an_anonymous_conversation(servers, widgets):
+    victim, attacker = widgets(), widgets()
+    sid = victim.session(uuid.uuid4().hex)
+    assert "6.8%" in victim.say(sid, "融资利率是多少")
+    assert attacker.session(sid, servers.token("C1001")) != sid
+    assert "6.8%" in victim.say(sid, "融资利率是多少")  # still the victim's, still anonymous
+    assert "登录" in victim.say(sid, "我还能融多少")
 
 
 def test_logout_then_a_personal_question_gets_no_figures(servers, widgets):

@@ -194,7 +194,12 @@ class TokenSocketIOInput(SocketIOInput):
             if not isinstance(session_id, str) or not 8 <= len(session_id) <= 64:
                 session_id = None
             elif socket_of.get(session_id, sid) != sid:
-                session_id = None  # another socket holds it: this one gets a conversation of its own
+                # another socket holds it: this one gets a conversation of its own, unless it is
+                # the verified owner itself (reconnected before its old socket timed out)
+                if client_id is not None and await owners().owner(agent(), session_id) == client_id:
+                    await release(socket_of[session_id])
+                else:
+                    session_id = None
             elif not await owners().admits(agent(), session_id, client_id):
                 # another client's conversation, or a logged-in one asked for without its token
                 # (logout): a new conversation, so no identity or history carries over
