@@ -151,13 +151,17 @@ class Server:
 
 def drive(url: str, messages: Sequence[Tuple[str, dict]], concurrency: int) -> List[float]:
     """Send each (text, metadata); returns per-request latency in ms. Senders are distinct
-    conversations so that concurrency is real."""
+    conversations so that concurrency is real, and each keeps one identity (a conversation
+    of a verified client takes no one else's messages)."""
 
     def one(i: int) -> float:
         text, meta = messages[i]
+        who = (meta.get("token") or "anon")[-8:]
         started = time.perf_counter()
         resp = requests.post(
-            url, json={"sender": f"bench-{i % max(concurrency, 1)}-{i}", "message": text, "metadata": meta}, timeout=60
+            url,
+            json={"sender": f"bench-{i % max(concurrency, 1)}-{i}-{who}", "message": text, "metadata": meta},
+            timeout=60,
         )
         resp.raise_for_status()
         return (time.perf_counter() - started) * 1000
