@@ -271,3 +271,38 @@ def test_csp_connect_src_comes_from_configuration(monkeypatch):
         "wss://bot.example.com",
     ]
     assert "127.0.0.1:*" not in csp
+
+
+# -- conversation owners across instances -----------------------------------------------
+def test_a_binding_made_by_another_instance_is_read_from_the_shared_tracker_store(tmp_path):
+    """Two Rasa instances share a SQL tracker store (production profile): instance B
+    never saw the conversation, yet refuses a stranger's message to C1003's conversation."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from rasa.core.tracker_store import FailSafeTrackerStore, InMemoryTrackerStore, SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from bot.channels.common import Owners, keeps_trackers_here
+
+    async def scenario():
+        shared = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "trackers.db"))
+        tracker = DialogueStateTracker.from_events(
+            "conv-1", [UserUttered("我的维持担保比例", metadata={"auth_status": "valid", "client_id": "C1003"})]
+        )
+        await shared.save(tracker)
+        instance_b = SimpleNamespace(tracker_store=FailSafeTrackerStore(shared))
+        assert not keeps_trackers_here(instance_b)
+        owners = Owners()
+        assert not await owners.admits(instance_b, "conv-1", None)
+        assert not await owners.admits(instance_b, "conv-1", "C1001")
+        assert await owners.admits(instance_b, "conv-1", "C1003")
+        assert await owners.admits(instance_b, "conv-2", None)  # nobody's yet
+        assert await owners.admits(instance_b, "conv-2", "C1001")  # binds it
+        assert not await owners.admits(instance_b, "conv-2", "C1003")
+        local = SimpleNamespace(tracker_store=FailSafeTrackerStore(InMemoryTrackerStore(Domain.empty())))
+        assert keeps_trackers_here(local)
+
+    asyncio.run(scenario())

@@ -6,6 +6,7 @@ import logging
 from typing import Any, Dict, List, Optional
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel
+from rasa.core.tracker_store import InMemoryTrackerStore
 
 from core import auth, secrets
 from core.inputs import parse_json
@@ -78,9 +79,10 @@ NOT_YOURS_TEXT = "该会话属于另一位已登录的客户，无法在此继�
 
 class Owners:
     """Which verified client each conversation belongs to, as far as this process knows:
-    bound by the first message that carried a valid token. What is not known here is
-    looked up in the tracker (another instance may have bound it), so a conversation
-    of client X never takes a message that is not X's."""
+    bound by the first message that carried a valid token. With a shared tracker store
+    (production profile), what is not known here is looked up in the tracker (another
+    instance may have bound it), so a conversation of client X never takes a message
+    that is not X's."""
 
     MAX = 100_000
 
@@ -92,7 +94,7 @@ class Owners:
 
     async def owner(self, agent: Any, sender_id: str) -> Optional[str]:
         found = self._client_of.get(sender_id)
-        if found is None and agent is not None:
+        if found is None and agent is not None and not keeps_trackers_here(agent):
             found = await tracker_client(agent, sender_id)
             if found is not None:
                 self._bind(sender_id, found)
@@ -121,6 +123,15 @@ def owners_of(app: Any) -> Owners:
     if owners is None:
         owners = app.ctx.conversation_owners = Owners()
     return owners
+
+
+def keeps_trackers_here(agent: Any) -> bool:
+    """True when conversations live in this process's memory (the embedded default):
+    then every binding went through this Owners, and a miss needs no tracker read."""
+    store = agent.tracker_store
+    while hasattr(store, "_tracker_store"):  # Rasa's fail-safe / awaitable wrappers
+        store = store._tracker_store
+    return isinstance(store, InMemoryTrackerStore)
 
 
 async def tracker_client(agent: Any, sender_id: str) -> Optional[str]:
