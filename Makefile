@@ -6,7 +6,7 @@ export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 3
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help setup setup-dev run test test-fast lint bench validate train token clean purge export-client erase-client audit-verify
+.PHONY: help setup setup-dev run secrets test test-fast lint bench validate train token clean purge export-client erase-client audit-verify
 
 help:
 	@echo "make run       set up (venv, demo DB, model) and start Rasa :5005, actions :5055, pages :8080"
@@ -28,8 +28,14 @@ setup:
 setup-dev:
 	@scripts/setup.sh dev
 
-run: setup
+# `make run` is demo mode unless BOT_DEMO_MODE=0 is given; the secrets are checked
+# before anything else, so a non-demo start without them fails at once.
+run: export BOT_DEMO_MODE ?= 1
+run: secrets setup
 	@scripts/run.sh
+
+secrets:
+	@[ ! -x $(PY) ] || $(PY) -m core.secrets check
 
 test: setup-dev
 	@scripts/test.sh
@@ -55,6 +61,7 @@ lint:
 train:
 	@FORCE=1 scripts/train.sh
 
+token: export BOT_DEMO_MODE ?= 1
 token:
 	@$(PY) -m bot token $(or $(ID),C1001)
 

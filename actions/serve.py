@@ -1,12 +1,14 @@
 """The action server: `python -m actions.serve [rasa run actions options]`.
 
 rasa_sdk's own server (`create_app` with this package's actions, its options and
-logging), plus this project's start-up: the application context (settings, knowledge
-service) is built, installed and started with the server and stopped with it; its
-measurements (actions/observe.py) are attached; and a body over
-BOT_ACTIONS_MAX_BODY_BYTES (default 1 MB: Rasa sends the whole tracker, which a long
-conversation makes larger than the channels' 64 KB) is refused with 413 before it is
-read (rasa_sdk's catch-all error handler would answer it with a 500).
+logging), plus this project's start-up:
+- the application context (settings, knowledge service) is built, installed and
+  started with the server and stopped with it;
+- only calls Rasa signed are served (actions/signature.py);
+- its measurements (actions/observe.py) are attached;
+- a body over BOT_ACTIONS_MAX_BODY_BYTES (default 1 MB: Rasa sends the whole tracker,
+  which a long conversation makes larger than the channels' 64 KB) is refused with
+  413 before it is read (rasa_sdk's catch-all error handler would answer it with a 500).
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ from rasa_sdk.endpoint import create_app, create_argument_parser
 from sanic import Sanic, response
 from sanic.exceptions import PayloadTooLarge
 
-from actions import observe
-from core.settings import get_settings
+from actions import observe, signature
+from core import secrets
 from services.context import AppContext, install
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,7 @@ async def too_large(request: Any, exception: Exception) -> Any:
 
 def build_app(context: AppContext, actions_package: str = "actions", cors: Any = None) -> Sanic:
     app = create_app(actions_package, cors_origins=cors)
+    signature.install_signature_check(app, context.settings.action_secret)  # 401 unless Rasa signed it
     observe.attach(app)  # GET /metrics, per-action metrics, the request id on log lines
     app.config.REQUEST_MAX_SIZE = context.settings.actions_max_body_bytes
     app.error_handler.add(PayloadTooLarge, too_large)  # before rasa_sdk's catch-all 500
@@ -60,7 +63,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         logging.getLogger(APPLICATION_ROOT_LOGGER_NAME), args.log_file, args.loglevel, args.logging_config_file
     )
     utils.update_sanic_log_level()
-    context = install(AppContext(get_settings()))
+    context = install(AppContext(secrets.require("action server")))  # outside demo mode: no start without them
     app = build_app(context, args.actions or "actions", args.cors)
     host = context.settings.action_server_host
     log.info("action server on http://%s:%s", host, args.port)

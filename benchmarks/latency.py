@@ -38,7 +38,10 @@ from core.settings import ROOT
 
 RASA = str(Path(sys.executable).parent / "rasa")
 PY = sys.executable
-SECRET = "bench-secret"
+# independent benchmark secrets, each ≥ 32 bytes (the servers refuse weaker ones)
+SECRET = "bench-client-token-secret-0123456789abcdef"
+STAFF_SECRET = "bench-staff-token-secret-fedcba9876543210"
+ACTION_SECRET = "bench-action-server-secret-001122334455"
 MINIMAL_NLU = {
     "greet": ["你好", "您好", "hi", "hello", "在吗", "早上好", "嗨", "哈喽"],
     "goodbye": ["再见", "拜拜", "bye", "回头见", "下次聊", "先走了", "886", "晚安"],
@@ -107,6 +110,8 @@ def bench_env(**extra: str) -> Dict[str, str]:
         # the load generator is three clients on one address: it measures latency, not the limits
         "BOT_RATE_LIMIT_CLIENT": "1000000/60",
         "BOT_RATE_LIMIT_IP": "1000000/60",
+        "BOT_STAFF_JWT_SECRET": STAFF_SECRET,
+        "BOT_ACTION_SECRET": ACTION_SECRET,
         **extra,
     }
 
@@ -146,13 +151,17 @@ class Server:
 
 def drive(url: str, messages: Sequence[Tuple[str, dict]], concurrency: int) -> List[float]:
     """Send each (text, metadata); returns per-request latency in ms. Senders are distinct
-    conversations so that concurrency is real."""
+    conversations so that concurrency is real, and each keeps one identity (a conversation
+    of a verified client takes no one else's messages)."""
 
     def one(i: int) -> float:
         text, meta = messages[i]
+        who = (meta.get("token") or "anon")[-8:]
         started = time.perf_counter()
         resp = requests.post(
-            url, json={"sender": f"bench-{i % max(concurrency, 1)}-{i}", "message": text, "metadata": meta}, timeout=60
+            url,
+            json={"sender": f"bench-{i % max(concurrency, 1)}-{i}-{who}", "message": text, "metadata": meta},
+            timeout=60,
         )
         resp.raise_for_status()
         return (time.perf_counter() - started) * 1000

@@ -107,15 +107,20 @@ def main(argv=None) -> int:
     parser.add_argument("--start", action="store_true", help="start (and stop) scripts/cluster.sh")
     parser.add_argument("--requests", type=int, default=300)
     args = parser.parse_args(argv)
+    from benchmarks import latency
+
+    for name, value in (
+        ("BOT_JWT_SECRET", latency.SECRET),
+        ("BOT_STAFF_JWT_SECRET", latency.STAFF_SECRET),
+        ("BOT_ACTION_SECRET", latency.ACTION_SECRET),
+    ):
+        os.environ.setdefault(name, value)  # the cluster (not demo mode) needs all three
     if args.start:
         # one load generator, three clients, one address: the limits are not what is measured
         env = {**os.environ, "BOT_RATE_LIMIT_CLIENT": "1000000/60", "BOT_RATE_LIMIT_IP": "1000000/60"}
         subprocess.run(["scripts/cluster.sh", "start"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
     try:
         os.environ.setdefault("BOT_DATABASE_URL", "postgresql+psycopg2://postgres@127.0.0.1:55433/broker")
-        os.environ["BOT_JWT_SECRET"] = os.environ.get("BOT_JWT_SECRET", "demo-secret-change-me")
-        from benchmarks import latency
-
         latency.SECRET = os.environ["BOT_JWT_SECRET"]
         results: Dict[str, Dict[int, Dict[str, float]]] = {}
         workload = our_workload(args.requests)

@@ -1,6 +1,6 @@
 """Small operator commands.
 
-python -m bot token C1001 [--ttl 3600]   # mint a demo client token (uses BOT_JWT_SECRET)
+python -m bot token C1001 [--ttl 3600]   # mint a client token (BOT_JWT_SECRET; demo mode: the generated one)
 """
 
 from __future__ import annotations
@@ -19,7 +19,11 @@ def main(argv=None) -> int:
     token.add_argument("--ttl", type=int, default=3600, help="seconds until it expires")
     args = parser.parse_args(argv)
     if args.command == "token":
-        print(mint(args.client_id, ttl_s=args.ttl))
+        try:
+            print(mint(args.client_id, ttl_s=args.ttl))
+        except ValueError as exc:  # no usable secret (outside demo mode, BOT_JWT_SECRET unset)
+            print(f"token: {exc}", file=sys.stderr)
+            return 1
     return 0
 
 

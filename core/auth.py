@@ -2,6 +2,9 @@
 
 Verified once per message, in the input channel; only the verified id travels on
 to the actions. Nothing a client types can select whose data is shown.
+
+A token must carry `exp`, `iat` and the audience "client", and may live at most
+`token_max_lifetime_s` (default 12 h) from `iat` to `exp`.
 """
 
 from __future__ import annotations
@@ -13,9 +16,11 @@ from typing import Any, Dict, Optional
 
 import jwt
 
-from core.settings import get_settings
+from core.settings import MIN_SECRET_BYTES, get_settings
 
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+AUDIENCE = "client"
+CLOCK_SKEW_S = 60
 
 
 @dataclass(frozen=True)
@@ -35,27 +40,39 @@ def verify(token: Any, secret: Optional[str] = None) -> Identity:
     if not isinstance(token, str) or len(token) > 4096:
         return Identity("invalid")
     settings = get_settings()
+    key = secret or settings.jwt_secret
+    if len(key.encode()) < MIN_SECRET_BYTES:  # never verify against an empty or weak key
+        return Identity("invalid")
     try:
         claims = jwt.decode(
             token,
-            secret or settings.jwt_secret,
+            key,
             algorithms=[settings.jwt_algorithm],
-            options={"require": ["exp", "sub"]},
+            audience=AUDIENCE,
+            # iat is checked below, with some skew allowed for the host app's clock
+            options={"require": ["exp", "iat", "sub", "aud"], "verify_iat": False},
         )
     except jwt.ExpiredSignatureError:
         return Identity("expired")
     except jwt.PyJWTError:
         return Identity("invalid")
-    sub = claims.get("sub")
+    sub, iat, exp = claims.get("sub"), claims.get("iat"), claims.get("exp")
     if not isinstance(sub, str) or not CLIENT_ID.match(sub):
+        return Identity("invalid")
+    if not isinstance(iat, (int, float)) or not isinstance(exp, (int, float)):
+        return Identity("invalid")
+    if exp - iat > settings.token_max_lifetime_s or iat > time.time() + CLOCK_SKEW_S:
         return Identity("invalid")
     return Identity("valid", sub, str(claims.get("role", "client")))
 
 
 def mint(client_id: str, ttl_s: int = 3600, role: str = "client", secret: Optional[str] = None) -> str:
     now = int(time.time())
-    claims: Dict[str, Any] = {"sub": client_id, "iat": now, "exp": now + ttl_s, "role": role}
-    return jwt.encode(claims, secret or get_settings().jwt_secret, algorithm="HS256")
+    claims: Dict[str, Any] = {"sub": client_id, "aud": AUDIENCE, "iat": now, "exp": now + ttl_s, "role": role}
+    key = secret or get_settings().jwt_secret
+    if len(key.encode()) < MIN_SECRET_BYTES:
+        raise ValueError(f"BOT_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes")
+    return jwt.encode(claims, key, algorithm="HS256")
 
 
 def session_metadata(identity: Identity) -> Dict[str, Any]:

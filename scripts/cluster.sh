@@ -24,6 +24,11 @@ need() {
 
 start() {
   mkdir -p "$DIR/tmp"
+  # not demo mode: BOT_JWT_SECRET, BOT_STAFF_JWT_SECRET and BOT_ACTION_SECRET must be set
+  .venv/bin/python -m core.secrets check || exit 1
+  # browser origins allowed on socket.io and by CORS (the pages origin by default)
+  export BOT_ALLOWED_ORIGINS=${BOT_ALLOWED_ORIGINS:-"http://127.0.0.1:8080 http://localhost:8080"}
+  read -ra ORIGINS <<<"$BOT_ALLOWED_ORIGINS"
   need redis-server redis-server
   need nginx nginx
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --daemonize yes --save "" --appendonly no \
@@ -33,20 +38,20 @@ start() {
   PGPORT=$PGPORT PGDATABASE_NAME=tracker scripts/pg.sh start >/dev/null
   .venv/bin/python -m storage setup >/dev/null
   .venv/bin/python -m services.knowledge import >/dev/null
-  .venv/bin/python -m services.staff >/dev/null
+  .venv/bin/python -m services.staff >/dev/null  # seeds demo staff only when BOT_DEMO_MODE=1
   export ACTION_ENDPOINT_URL="http://127.0.0.1:$ACTIONS_LB/webhook" TICKET_LOCK_LIFETIME=${TICKET_LOCK_LIFETIME:-10}
   # limits shared by every instance (Redis db 2); client addresses from nginx only
   export BOT_RATE_LIMIT_STORAGE="redis://127.0.0.1:$REDIS_PORT/2" BOT_TRUSTED_PROXIES=127.0.0.1
   export TRACKER_DB_HOST=127.0.0.1 TRACKER_DB_PORT=$PGPORT TRACKER_DB_USER=postgres TRACKER_DB_PASSWORD="" \
          TRACKER_DB_NAME=tracker REDIS_HOST=127.0.0.1 REDIS_PORT
   for port in "${ACTION_PORTS[@]}"; do
-    setsid .venv/bin/python -m actions.serve --actions actions -p "$port" --logging-config-file deploy/production/logging.yml \
+    setsid .venv/bin/python -m actions.serve -p "$port" --logging-config-file deploy/production/logging.yml \
       >"$DIR/actions-$port.log" 2>&1 &
     echo $! >"$DIR/actions-$port.pid"
   done
   for port in "${RASA_PORTS[@]}"; do
     setsid .venv/bin/python -m bot.serve -i 127.0.0.1 -p "$port" -m models/liangrong.tar.gz --credentials credentials.yml \
-      --endpoints deploy/production/endpoints.yml --cors "*" \
+      --endpoints deploy/production/endpoints.yml --cors "${ORIGINS[@]}" \
       --logging-config-file deploy/production/logging.yml >"$DIR/rasa-$port.log" 2>&1 &
     echo $! >"$DIR/rasa-$port.pid"
   done

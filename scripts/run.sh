@@ -6,8 +6,11 @@ cd "$(dirname "$0")/.."
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" TF_CPP_MIN_LOG_LEVEL=3 RASA_TELEMETRY_ENABLED=false SANIC_HOST=127.0.0.1
 export BOT_DEMO_MODE=${BOT_DEMO_MODE:-1}   # the demo page's login; set 0 to switch it off
 RASA_PORT=${RASA_PORT:-5005} ACTIONS_PORT=${ACTIONS_PORT:-5055} PAGES_PORT=${PAGES_PORT:-8080}
-if [ -z "${BOT_JWT_SECRET:-}" ]; then
-  echo "[run] BOT_JWT_SECRET is not set: using the built-in demo secret (set your own in production)"
+# Outside demo mode: no start without BOT_JWT_SECRET, BOT_STAFF_JWT_SECRET, BOT_ACTION_SECRET.
+.venv/bin/python -m core.secrets check || exit 1
+if [ "$BOT_DEMO_MODE" = 1 ]; then
+  echo "[run] DEMO MODE: demo logins on; secrets not set in the environment are random ones generated"
+  echo "[run]   once for this install (var/demo_secrets.json, not in git); everything listens on 127.0.0.1 only"
 fi
 mkdir -p var/log
 pids=()

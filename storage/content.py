@@ -62,8 +62,21 @@ class Editor(Base):
     __tablename__ = "editors"
     username = Column(String(64), primary_key=True)
     display_name = Column(String(64), nullable=False)
-    role = Column(String(16), nullable=False)  # editor | reviewer
+    role = Column(String(16), nullable=False)  # editor | reviewer | agent
     password_hash = Column(String(256), nullable=False)
+    active = Column(Boolean, nullable=False, default=True)  # a disabled account's tokens stop working at once
+    # bumped by logout and password changes: a token carrying an older version is refused
+    token_version = Column(Integer, nullable=False, default=0)
+
+
+class StaffLoginFailure(Base):
+    """A failed staff login, for throttling per account and per IP (and the audit)."""
+
+    __tablename__ = "staff_login_failures"
+    id = Column(Integer, primary_key=True)
+    at = Column(UTCDateTime(), nullable=False, index=True)
+    username = Column(String(64), nullable=False, index=True)
+    ip = Column(String(64), nullable=False, index=True)
 
 
 class QuestionLog(Base):

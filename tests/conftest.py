@@ -25,6 +25,14 @@ from storage.db import engine_for, session_scope
 from storage.seed import seed
 
 ROOT = Path(__file__).resolve().parent.parent
+# Independent test secrets (≥ 32 bytes each) for every process the tests start and every
+# token they mint; nothing falls back to a built-in value.
+TEST_SECRET = "e2e-client-token-secret-0123456789abcdef"
+TEST_STAFF_SECRET = "e2e-staff-token-secret-fedcba9876543210"
+TEST_ACTION_SECRET = "e2e-action-server-secret-00112233445566"
+os.environ.update(
+    BOT_JWT_SECRET=TEST_SECRET, BOT_STAFF_JWT_SECRET=TEST_STAFF_SECRET, BOT_ACTION_SECRET=TEST_ACTION_SECRET
+)
 
 
 @pytest.fixture(scope="session")
@@ -60,13 +68,13 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture()
 def jwt_secret(monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("BOT_JWT_SECRET", "test-secret")
-    return "test-secret"
+    secret = "unit-test-client-secret-0123456789abcdef"
+    monkeypatch.setenv("BOT_JWT_SECRET", secret)
+    return secret
 
 
 # -- real servers ---------------------------------------------------------------
 MODEL = ROOT / "models" / "liangrong.tar.gz"
-TEST_SECRET = "e2e-test-secret"
 RISK_KEY = "e2e-risk-key"
 LOGGING = ("--logging-config-file", str(ROOT / "deploy" / "logging.yml"))  # as scripts/run.sh: masked logs
 
@@ -90,16 +98,20 @@ class Servers:
 
     def __init__(self, database_url: str, tmp: Path) -> None:
         self.tmp = tmp
-        self.rasa_port, self.actions_port = free_port(), free_port()
+        self.rasa_port, self.actions_port, self.pages_port = free_port(), free_port(), free_port()
         self.env = {
             **os.environ,
             "BOT_DATABASE_URL": database_url,
             "BOT_JWT_SECRET": TEST_SECRET,
+            "BOT_STAFF_JWT_SECRET": TEST_STAFF_SECRET,
+            "BOT_ACTION_SECRET": TEST_ACTION_SECRET,
             "PYTHONPATH": str(ROOT),
             "SANIC_HOST": "127.0.0.1",
             "TF_CPP_MIN_LOG_LEVEL": "3",
             "RASA_TELEMETRY_ENABLED": "false",
             "BOT_FAKE_NOW": "2026-11-26T10:00:00+08:00",
+            # the browser origin the widget runs on (the pages server below): socket.io admits only it
+            "BOT_ALLOWED_ORIGINS": f"http://127.0.0.1:{self.pages_port}",
         }
         self.endpoints = endpoints_for(tmp, self.actions_port)  # the shipped ones, this port
         self.actions = self.rasa = None
@@ -187,8 +199,16 @@ def servers(database_url, tmp_path_factory) -> Iterator[Servers]:
 @pytest.fixture(scope="session")
 def pages(servers, tmp_path_factory):
     """The pages server (widget, demo login, editor) in demo mode, on the test servers."""
-    port = free_port()
-    env = {**servers.env, "BOT_DEMO_MODE": "1", "BOT_RISK_API_KEY": RISK_KEY, "BOT_ALERT_SCAN_S": "2"}
+    port = servers.pages_port
+    env = {
+        **servers.env,
+        "BOT_DEMO_MODE": "1",
+        "BOT_RISK_API_KEY": RISK_KEY,
+        "BOT_ALERT_SCAN_S": "2",
+        # every test logs in from 127.0.0.1 (the fuzz test with junk): the per-IP throttle
+        # is tested on the service (test_identity.py); the per-account one applies here as configured
+        "BOT_LOGIN_IP_MAX_FAILURES": "100000",
+    }
     log = open(tmp_path_factory.mktemp("pages") / "pages.log", "ab")
     proc = subprocess.Popen(
         [sys.executable, "-m", "web.server", "--port", str(port), "--rasa", servers.url],

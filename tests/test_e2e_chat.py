@@ -186,15 +186,16 @@ def test_answer_feedback_is_stored(servers, database_url):
     from storage.db import session_scope
     from storage.models import AnswerFeedback
 
+    answer = replies(servers.chat("融资利率是多少", sender="e2e-fb"))[0]["custom"]
     ok = requests.post(
         f"{servers.url}/webhooks/feedback/",
         timeout=10,
-        json={"sender": "e2e-fb", "faq_id": "interest_financing_rate", "version": 1, "helpful": False},
+        json={"sender": "e2e-fb", "faq_id": answer["faq_id"], "version": answer["version"], "helpful": False},
     )
     assert ok.status_code == 200
     with session_scope(database_url) as s:
         row = s.scalars(select(AnswerFeedback).where(AnswerFeedback.sender_id == "e2e-fb")).one()
-        assert (row.faq_id, row.version, row.helpful) == ("interest_financing_rate", 1, False)
+        assert (row.faq_id, row.version, row.helpful) == ("interest_financing_rate", answer["version"], False)
     for bad in (
         {"sender": "x", "faq_id": "'; drop", "version": 1, "helpful": True},
         {"sender": "x", "faq_id": "interest_financing_rate", "version": "1", "helpful": True},

@@ -44,8 +44,8 @@ def test_charts_per_local_day(on_day, monkeypatch):
     insights.log_question("d", "融资利率", "answered", "interest_financing_rate", 0.9)
     insights.log_question("e", "追保几天", "answered", "margincall_deadline", 0.9)
     insights.log_question("f", "啥", "clarify", "margincall_deadline", 0.3)
-    store(parse_feedback({"sender": "c", "faq_id": "interest_financing_rate", "version": 1, "helpful": False}))
-    store(parse_feedback({"sender": "d", "faq_id": "interest_financing_rate", "version": 1, "helpful": True}))
+    store(parse_feedback({"sender": "c", "faq_id": "interest_financing_rate", "version": 1, "helpful": False}), 1)
+    store(parse_feedback({"sender": "d", "faq_id": "interest_financing_rate", "version": 1, "helpful": True}), 1)
     monkeypatch.setenv("BOT_FAKE_NOW", "2025-03-11T01:00:00+08:00")  # 17:00 UTC the day before: still 03-11 here
     insights.log_question("g", "在吗", "out_of_scope", None, 0.0)
     c = insights.charts(TITLES, "2025-03-09", "2025-03-11")
@@ -61,8 +61,8 @@ def test_charts_per_local_day(on_day, monkeypatch):
 
 def test_unhelpful_reason_updates_the_same_feedback(database_url):
     base = {"sender": "reason-test", "faq_id": "interest_financing_rate", "version": 1, "helpful": False}
-    store(parse_feedback(base))
-    store(parse_feedback(dict(base, reason="信息过时")))
+    store(parse_feedback(base), 1)
+    store(parse_feedback(dict(base, reason="信息过时")), 1)
     with session_scope(database_url) as s:
         rows = [
             (r.helpful, r.reason)

@@ -11,7 +11,7 @@ are refused). Viewing a client's figures is audit-logged with the agent's id.
     GET  /api/editor/insights/ratings?start=YYYY-MM-DD&end=YYYY-MM-DD   clients' ratings
 
 Taking and closing ask Rasa to pause / resume the bot in the conversation
-(POST {rasa}/webhooks/handoff/hold, with BOT_INTERNAL_KEY); see services/handoff.py.
+(POST {rasa}/webhooks/handoff/hold, with BOT_ACTION_SECRET, the services' secret); see services/handoff.py.
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ def rasa_hold(rasa_url: str):
         req = urllib.request.Request(
             rasa_url.rstrip("/") + "/webhooks/handoff/hold",
             data=json.dumps({"sender_id": sender_id, "paused": paused}).encode(),
-            headers={"Content-Type": "application/json", "Authorization": "Bearer " + get_settings().internal_key},
+            headers={"Content-Type": "application/json", "Authorization": "Bearer " + get_settings().action_secret},
             method="POST",
         )
         with urllib.request.urlopen(req, timeout=HOLD_TIMEOUT_S) as resp:

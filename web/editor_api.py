@@ -28,10 +28,10 @@ from core.knowledge.model import is_faq_id
 from core.knowledge.retriever import Retriever
 from core.policy import PolicyError, get_policy
 from core.text import sanitize
+from services import staff
 from services.context import current
 from services.knowledge import insights, publishing
 from services.metrics import count_database_error
-from services.staff import authenticate, mint_staff_token, verify_staff_token
 from storage.content import KbVersion
 from storage.db import session_scope
 from web.errors import BUSY, error
@@ -56,6 +56,12 @@ def bearer(request: Request) -> Optional[str]:
     return header[7:] if header.lower().startswith("bearer ") else None
 
 
+def current_staff(token: Optional[str]) -> Optional[staff.StaffUser]:
+    """The account behind a staff token, checked in the staff table on every request."""
+    with session_scope() as s:
+        return staff.verify_staff_token(s, token)
+
+
 def requires_staff(
     roles: Tuple[str, ...] = ("editor", "reviewer"), login_message: str = "请先登录（投教/合规人员账号）。"
 ) -> Callable:
@@ -64,12 +70,16 @@ def requires_staff(
     def decorate(handler: Callable) -> Callable:
         @wraps(handler)
         async def wrapped(request: Request, *args: Any, **kwargs: Any):
-            who = verify_staff_token(bearer(request))
+            try:
+                who = await blocking(current_staff, bearer(request))
+            except Exception:
+                log.exception("staff check failed")
+                return error(BUSY, 503)
             if who is None:
                 return error(login_message, 401)
-            if who[2] not in roles:
+            if who.role not in roles:
                 return error("该账号没有此页面的权限。", 403)
-            request.ctx.user, request.ctx.name, request.ctx.role = who
+            request.ctx.user, request.ctx.name, request.ctx.role = who.username, who.name, who.role
             try:
                 return await handler(request, *args, **kwargs)
             except DomainError as exc:
@@ -97,19 +107,39 @@ async def login(request: Request):
         return response.json(exc.payload(), status=400)
 
     def run():
+        # its own unit of work: a refused login's failure record must be committed
         with session_scope() as s:
-            editor = authenticate(s, username, password)
-            return None if editor is None else (mint_staff_token(editor), editor.role, editor.display_name)
+            try:
+                editor = staff.login(s, username, password, request.ip or "?")
+            except DomainError as exc:
+                return exc
+            return staff.mint_staff_token(editor), editor.role, editor.display_name
 
     try:
         found = await blocking(run)
     except Exception:
         log.exception("login failed")
         return error("系统繁忙，请稍后再试。", 503)
-    if found is None:
-        return error("用户名或密码错误。", 401)  # same answer whether or not the account exists
+    if isinstance(found, DomainError):  # same answer whether or not the account exists
+        return response.json(found.payload(), status=found.status)
     token, role, name = found
     return response.json({"token": token, "role": role, "name": name})
+
+
+@bp.post("/staff/logout")
+async def logout(request: Request):
+    """Every token of the account issued so far stops working."""
+
+    def run():
+        with session_scope() as s:
+            return staff.logout(s, bearer(request))
+
+    try:
+        done = await blocking(run)
+    except Exception:
+        log.exception("logout failed")
+        return error(BUSY, 503)
+    return response.json({"ok": True}) if done else error("请先登录。", 401)
 
 
 @bp.get("/editor/entries")

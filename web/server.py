@@ -17,13 +17,14 @@ import json
 import logging
 import logging.config
 from pathlib import Path
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 import yaml
 from prometheus_client.core import GaugeMetricFamily
 from sanic import Sanic, response
 from sanic.request import Request
 
+from core import secrets
 from core.auth import mint
 from core.logs import REQUEST_ID, install_masking, usable_request_id
 from core.policy import get_policy
@@ -38,13 +39,20 @@ from web import agent_api, editor_api, records_api, risk_api
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
 DEMO_CLIENTS = ("C1001", "C1002", "C1003", "C1004")
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; connect-src 'self' http://127.0.0.1:* ws://127.0.0.1:* "
-    "http://localhost:* ws://localhost:*; img-src 'self' data:; "
-    "style-src 'self'; script-src 'self'; frame-ancestors 'self'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
+
+
+def security_headers(rasa_url: str) -> Dict[str, str]:
+    """CSP connect-src: this origin, the Rasa server the widget talks to (http and
+    websocket) and whatever BOT_CONNECT_SRC adds (e.g. a real Rasa host behind a CDN)."""
+    rasa = rasa_url.rstrip("/")
+    ws = "ws" + rasa[4:] if rasa.startswith("http") else rasa
+    connect = " ".join(dict.fromkeys(["'self'", rasa, ws, *get_settings().connect_src]))
+    return {
+        "Content-Security-Policy": f"default-src 'self'; connect-src {connect}; img-src 'self' data:; "
+        "style-src 'self'; script-src 'self'; frame-ancestors 'self'",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+    }
 
 
 PAGES = {
@@ -84,6 +92,7 @@ def create_app(rasa_url: str, context: Optional[AppContext] = None) -> Sanic:
     app.config.REQUEST_MAX_SIZE = context.settings.max_body_bytes  # 413 before a body is read
     metrics = app.ctx.metrics = Metrics("pages")
     metrics.watch(lambda: queue_gauges(metrics))
+    headers_to_add = security_headers(rasa_url)
 
     @app.on_request
     async def bind(request: Request) -> None:
@@ -92,7 +101,7 @@ def create_app(rasa_url: str, context: Optional[AppContext] = None) -> Sanic:
 
     @app.on_response
     async def headers(request: Request, resp) -> None:
-        resp.headers.update(SECURITY_HEADERS)
+        resp.headers.update(headers_to_add)
 
     @app.get("/metrics")
     async def prometheus(request: Request):
@@ -166,6 +175,7 @@ def main() -> None:
     parser.add_argument("--rasa", default="http://127.0.0.1:5005")
     parser.add_argument("--logging-config-file", help="a logging dictConfig YAML (deploy/production/logging.yml)")
     args = parser.parse_args()
+    secrets.require("pages server")  # outside demo mode: no start without the secrets
     if args.logging_config_file:
         with open(args.logging_config_file, encoding="utf-8") as f:
             logging.config.dictConfig(yaml.safe_load(f))

@@ -7,8 +7,9 @@ import re
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel
+from rasa.core.tracker_store import InMemoryTrackerStore
 
-from core import auth
+from core import auth, secrets
 from core.errors import Invalid
 from core.inputs import parse_json
 from core.policy import get_policy
@@ -33,6 +34,7 @@ class JsonChannel(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> JsonChannel:
+        secrets.require("rasa")  # outside demo mode: no start without the secrets
         return cls()
 
     @staticmethod
@@ -102,6 +104,79 @@ def shown_text(text: str, raw_metadata: Any) -> str:
     if text.startswith("/") and isinstance(title, str) and 0 < len(title.strip()) <= 100:
         return title.strip()
     return text
+
+
+NOT_YOURS_TEXT = "该会话属于另一位已登录的客户，无法在此继续。请重新登录，或开始新的会话。"
+
+
+class Owners:
+    """Which verified client each conversation belongs to, as far as this process knows:
+    bound by the first message that carried a valid token. With a shared tracker store
+    (production profile), what is not known here is looked up in the tracker (another
+    instance may have bound it), so a conversation of client X never takes a message
+    that is not X's."""
+
+    MAX = 100_000
+
+    def __init__(self) -> None:
+        self._client_of: Dict[str, str] = {}
+
+    def known(self, sender_id: str) -> Optional[str]:
+        return self._client_of.get(sender_id)
+
+    async def owner(self, agent: Any, sender_id: str) -> Optional[str]:
+        found = self._client_of.get(sender_id)
+        if found is None and agent is not None and not keeps_trackers_here(agent):
+            found = await tracker_client(agent, sender_id)
+            if found is not None:
+                self._bind(sender_id, found)
+        return found
+
+    async def admits(self, agent: Any, sender_id: str, client_id: Optional[str]) -> bool:
+        """May a message from `client_id` (None: not logged in) join this conversation?
+        A verified client's message binds a conversation nobody owns yet."""
+        owner = await self.owner(agent, sender_id)
+        if owner is None and client_id is not None:
+            owner = self._bind(sender_id, client_id)  # re-read: another message may have bound it meanwhile
+        return owner is None or owner == client_id
+
+    def _bind(self, sender_id: str, client_id: str) -> str:
+        if len(self._client_of) >= self.MAX:
+            self._client_of.pop(next(iter(self._client_of)))
+        return self._client_of.setdefault(sender_id, client_id)
+
+    def forget(self, sender_id: str) -> None:
+        self._client_of.pop(sender_id, None)
+
+
+def owners_of(app: Any) -> Owners:
+    """The one Owners of a Rasa server, shared by its REST and socket.io channels."""
+    owners = getattr(app.ctx, "conversation_owners", None)
+    if owners is None:
+        owners = app.ctx.conversation_owners = Owners()
+    return owners
+
+
+def keeps_trackers_here(agent: Any) -> bool:
+    """True when conversations live in this process's memory (the embedded default):
+    then every binding went through this Owners, and a miss needs no tracker read."""
+    store = agent.tracker_store
+    while hasattr(store, "_tracker_store"):  # Rasa's fail-safe / awaitable wrappers
+        store = store._tracker_store
+    return isinstance(store, InMemoryTrackerStore)
+
+
+async def tracker_client(agent: Any, sender_id: str) -> Optional[str]:
+    """The client a stored conversation was verified for (its first user message with one)."""
+    tracker = await agent.tracker_store.retrieve(sender_id)
+    if tracker is None:
+        return None
+    for event in tracker.events:
+        if event.type_name == "user":
+            client_id = (getattr(event, "metadata", None) or {}).get("client_id")
+            if isinstance(client_id, str):
+                return client_id
+    return None
 
 
 def remember(sender_id: str, role: str, texts: List[str]) -> None:

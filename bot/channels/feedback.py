@@ -4,8 +4,10 @@ GET /webhooks/feedback/hot — the question chips of the widget's greeting.
 {"sender": "...", "faq_id": "interest_financing_rate", "version": 1, "helpful": false,
  "reason": optional, one of 答非所问 / 看不懂 / 信息过时 / 其他, "comment": optional}
 
-The widget posts 没帮助 at once and again with the reason the client picks: the second
-post updates the same feedback row (same sender, entry and version) instead of adding one.
+Accepted only for an answer that conversation actually received (the FAQ id and
+version of one of its bot messages in the tracker), once per answer given; anything
+else gets a 400. The widget posts 没帮助 at once and again with the reason the client
+picks: that second post updates the same feedback row instead of adding one.
 """
 
 from __future__ import annotations
@@ -56,9 +58,28 @@ def parse_feedback(body: Any) -> Dict[str, Any]:
     }
 
 
-def store(feedback: Dict[str, Any]) -> None:
+NOT_GIVEN = "该会话没有收到过这个回答，无法评价。"
+ALREADY = "这个回答已经评价过了。"
+
+
+async def answers_given(agent: Any, sender_id: str, faq_id: str, version: int) -> int:
+    """How often this conversation was sent that FAQ entry's version (its bot events)."""
+    tracker = await agent.tracker_store.retrieve(sender_id) if agent is not None else None
+    if tracker is None:
+        return 0
+    count = 0
+    for event in tracker.events:
+        if event.type_name == "bot":
+            custom = (getattr(event, "data", None) or {}).get("custom") or {}
+            if custom.get("faq_id") == faq_id and custom.get("version") == version:
+                count += 1
+    return count
+
+
+def store(feedback: Dict[str, Any], given: int) -> None:
+    """Store it, unless every answer given has had its feedback already."""
     with session_scope() as session:
-        row = session.scalars(
+        rows = session.scalars(
             select(AnswerFeedback)
             .where(
                 AnswerFeedback.sender_id == feedback["sender_id"],
@@ -66,13 +87,15 @@ def store(feedback: Dict[str, Any]) -> None:
                 AnswerFeedback.version == feedback["version"],
             )
             .order_by(AnswerFeedback.id.desc())
-        ).first()
-        if row is None:
-            session.add(AnswerFeedback(at=clock.now(), **feedback))
+        ).all()
+        latest = rows[0] if rows else None
+        if latest is not None and not latest.helpful and latest.reason is None and feedback["reason"]:
+            latest.reason = feedback["reason"]  # the reason for the 没帮助 just given
+            latest.comment = feedback["comment"] or latest.comment
             return
-        row.helpful = feedback["helpful"]
-        row.reason = feedback["reason"] if not feedback["helpful"] else None
-        row.comment = feedback["comment"] or row.comment
+        if len(rows) >= given:
+            raise Invalid(ALREADY, field="faq_id")
+        session.add(AnswerFeedback(at=clock.now(), **feedback))
 
 
 def hot_questions() -> List[Dict[str, str]]:
@@ -94,8 +117,14 @@ class FeedbackInput(JsonChannel):
                 feedback = parse_feedback(body)
             except Invalid as exc:
                 return response.json(exc.payload(), status=400)
+            agent = getattr(request.app.ctx, "agent", None)
+            given = await answers_given(agent, feedback["sender_id"], feedback["faq_id"], feedback["version"])
+            if given == 0:
+                return response.json({"error": NOT_GIVEN}, status=400)
             try:
-                await asyncio.get_running_loop().run_in_executor(None, store, feedback)
+                await asyncio.get_running_loop().run_in_executor(None, store, feedback, given)
+            except Invalid as exc:
+                return response.json(exc.payload(), status=400)
             except Exception:
                 log.exception("feedback: could not store")
                 return response.json({"error": "系统繁忙，请稍后再试。"}, status=503)

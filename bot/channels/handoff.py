@@ -1,6 +1,6 @@
 """The hand-off inside Rasa: /webhooks/handoff/…
 
-- `POST /hold` (internal, `Authorization: Bearer <BOT_INTERNAL_KEY>`), `{"sender_id", "paused"}`:
+- `POST /hold` (internal, `Authorization: Bearer <BOT_ACTION_SECRET>`), `{"sender_id", "paused"}`:
   appends Rasa's ConversationPaused (or ConversationResumed) event to the conversation's
   tracker under the lock store and answers once the tracker is saved. A paused tracker
   logs the client's messages but predicts no action (MessageProcessor._should_handle_message),
@@ -70,8 +70,10 @@ class HandoffInput(JsonChannel):
         @bp.route("/hold", methods=["POST"])
         async def hold(request: Request) -> HTTPResponse:
             header = request.headers.get("authorization", "")
-            key = get_settings().internal_key
-            if not (header.lower().startswith("bearer ") and hmac.compare_digest(header[7:].encode(), key.encode())):
+            key = get_settings().action_secret
+            if not key or not (
+                header.lower().startswith("bearer ") and hmac.compare_digest(header[7:].encode(), key.encode())
+            ):
                 return response.json({"error": "unauthorized"}, status=401)
             body = self.json_body(request)
             try:

@@ -2,7 +2,9 @@
 
 Same request shape as Rasa's REST channel ({"sender", "message", "metadata"}, plus an
 optional "message_id" that makes a client's retry of the same message harmless);
-`metadata.token` is verified here and replaced by the verified identity. Bad input
+`metadata.token` is verified here and replaced by the verified identity. A
+conversation that a verified client's message has bound takes only messages with
+that client's token (403 otherwise). Bad input
 gets a 400 with a readable message; a failure inside Rasa gets a polite busy
 reply, never a 500 or a stack trace.
 """
@@ -23,6 +25,7 @@ from bot import tracker_store
 from bot.channels import observe, readiness
 from bot.channels.common import (
     EMPTY_TEXT,
+    NOT_YOURS_TEXT,
     ChannelInputError,
     JsonChannel,
     MergingOutputChannel,
@@ -36,6 +39,7 @@ from bot.channels.common import (
     check_sender,
     check_text,
     handle_once,
+    owners_of,
     remember,
     shown_text,
 )
@@ -105,6 +109,11 @@ class TokenRestInput(JsonChannel):
                 return response.json([bot_message(sender, RATE_LIMITED_TEXT)], status=429)
             if text is None:
                 return response.json([bot_message(sender, EMPTY_TEXT)])
+            agent = getattr(request.app.ctx, "agent", None)
+            # a verified client's conversation takes only that client's messages: never
+            # another's, nor an anonymous one (it would land in the transcript and hand-off)
+            if not await owners_of(request.app).admits(agent, sender, metadata.get("client_id")):
+                return response.json({"error": NOT_YOURS_TEXT, "code": "not_owner"}, status=403)
             remember(sender, "client", [shown_text(text, body.get("metadata"))])
             log.info("message %s received on %s", request_id, CHANNEL)  # distinct text: Rasa drops repeated lines
             collector = MergingOutputChannel()
@@ -116,7 +125,6 @@ class TokenRestInput(JsonChannel):
                 metadata=metadata,
                 message_id=message_id,
             )
-            agent = getattr(request.app.ctx, "agent", None)
             turn = observe.Turn()
             started = time.perf_counter()
             if agent is None or not agent.is_ready():

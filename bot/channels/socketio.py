@@ -4,8 +4,13 @@ Rasa's SocketIOInput does the socket plumbing; this subclass wraps the message
 handler so that (1) `metadata.token` — sent with each message, or once in the
 `session_request` — is verified and only the verified identity travels on,
 (2) each bot response goes out as ONE `bot_uttered` event with text, buttons
-and the FAQ source together, and (3) bad input or a failure inside Rasa gets a
-polite reply instead of silence.
+and the FAQ source together, (3) bad input or a failure inside Rasa gets a
+polite reply instead of silence, and (4) a conversation belongs to the socket that
+holds it and to the client verified for it: another socket naming its id gets a new
+conversation and never joins its room, a message for a conversation the socket does
+not hold is dropped with a `session_error` event, a session request without a token
+(logout) or with another client's token starts a new conversation, and only the
+configured browser origins (BOT_ALLOWED_ORIGINS) may connect.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import inspect
 import logging
 import time
 import uuid
-from typing import Any, Awaitable, Callable, Dict, Optional
+from typing import Any, Awaitable, Callable, Dict, Optional, Tuple
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
@@ -25,11 +30,14 @@ from bot.channels import observe
 from bot.channels.common import (
     BUSY_TEXT,
     EMPTY_TEXT,
+    NOT_YOURS_TEXT,
     ChannelInputError,
+    Owners,
     PoliteRefusal,
     actions_down_message,
     build_metadata,
     check_text,
+    owners_of,
     remember,
     shown_text,
 )
@@ -44,6 +52,8 @@ from services import alerts, handoff
 log = logging.getLogger(__name__)
 DELIVERY_INTERVAL_S = 0.5
 CHANNEL = "socketio"
+SESSION_ERROR_EVT = "session_error"
+NOT_OWNER_TEXT = "会话已失效，请刷新页面后重新开始对话。"
 
 
 def socket_message(data: Any, needs_session: bool, metadata_key: str = "metadata") -> Dict[str, Any]:
@@ -109,6 +119,20 @@ class MergingSocketIOOutput(SocketIOOutput):
         await self._send_message(recipient_id, {"text": text})
 
 
+def origin_check(allowed: Tuple[str, ...]) -> Callable[[Optional[str], Dict[str, Any]], bool]:
+    """engine.io's origin hook: the configured origins, plus this server's own origin
+    (a page served by Rasa itself, or a client that names the server it talks to)."""
+    allowed_set = set(allowed)
+
+    def check(origin: Optional[str], environ: Dict[str, Any]) -> bool:
+        if "*" in allowed_set or origin in allowed_set:
+            return True
+        own = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
+        return origin == own
+
+    return check
+
+
 class TokenSocketIOInput(SocketIOInput):
     @classmethod
     def name(cls) -> str:
@@ -129,28 +153,33 @@ class TokenSocketIOInput(SocketIOInput):
         )
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        # conversation (sender) id → token given once at session_request; sid → its sessions
+        # A conversation (session id) is owned by the one socket that holds it, and by the
+        # client verified for it. sid → its session; session → its socket, token, client.
+        session_of: Dict[str, str] = {}
+        socket_of: Dict[str, str] = {}
         session_tokens: Dict[str, Any] = {}
-        sessions_of: Dict[str, set] = {}
         client_of: Dict[str, str] = {}  # conversation → verified client id, for alerts
         limiter = RateLimiter(namespace="chat")  # shared with REST: one budget per client and IP
         ip_of: Dict[str, Optional[str]] = {}  # sid → the client's address, from the connect request
-
-        app_of: Dict[str, Any] = {}  # the Sanic app, known once the server starts
+        requesting: Dict[str, asyncio.Future] = {}  # sid → its session request in progress
+        server: Dict[str, Any] = {}  # the Sanic app, once starting (its agent, its Owners, its metrics)
 
         def started(app: Any, _loop: Any) -> None:
-            app_of["app"] = app
+            server["app"] = app
             observe.install(app)
 
-        def metrics() -> Any:
-            return getattr(app_of["app"].ctx, "metrics", None) if "app" in app_of else None
+        def owners() -> Owners:
+            return owners_of(server["app"])
 
-        async def verified(message: UserMessage, sid: Optional[str] = None) -> None:
-            raw = message.metadata if isinstance(message.metadata, dict) else {}
-            request_id = usable_request_id(raw.get("request_id"))
+        def agent() -> Any:
+            return getattr(server["app"].ctx, "agent", None) if "app" in server else None
+
+        def metrics() -> Any:
+            return getattr(server["app"].ctx, "metrics", None) if "app" in server else None
+
+        async def verified(message: UserMessage, metadata: Dict[str, Any], raw: Dict[str, Any], sid: str) -> None:
+            request_id = metadata["request_id"]
             REQUEST_ID.set(request_id)
-            if not raw.get("token") and message.sender_id in session_tokens:
-                raw = {**raw, "token": session_tokens[message.sender_id]}
             output = MergingSocketIOOutput(self.sio, self.bot_message_evt)
             room = message.sender_id
             m = metrics()
@@ -164,8 +193,7 @@ class TokenSocketIOInput(SocketIOInput):
             if text is None:
                 await output.say(room, EMPTY_TEXT)
                 return
-            metadata = {**build_metadata(raw), "request_id": request_id}
-            if not limiter.allow(room, ip_of.get(sid or ""), client=metadata.get("client_id"), connection=sid):
+            if not limiter.allow(room, ip_of.get(sid), client=metadata.get("client_id"), connection=sid):
                 if m is not None:
                     m.rate_limited.labels(CHANNEL).inc()
                 await output.say(room, RATE_LIMITED_TEXT)
@@ -176,16 +204,16 @@ class TokenSocketIOInput(SocketIOInput):
             log.info("message %s received on %s", request_id, CHANNEL)  # distinct text: Rasa drops repeated lines
             message.text = text
             message.metadata = metadata
-            if message.metadata.get("client_id"):
-                client_of[room] = message.metadata["client_id"]
+            if metadata.get("client_id"):
+                client_of[room] = metadata["client_id"]
             message.output_channel = output
             output.holding = True  # a turn's messages go out once the turn is stored
-            agent = getattr(app_of["app"].ctx, "agent", None) if "app" in app_of else None
+            rasa_agent = agent()
             turn = observe.Turn()
             begun = time.perf_counter()
             try:
-                if agent is not None and agent.is_ready():
-                    await observe.observed(agent, message, turn)
+                if rasa_agent is not None and rasa_agent.is_ready():
+                    await observe.observed(rasa_agent, message, turn)
                 else:
                     await on_new_message(message)
             except Exception:
@@ -197,8 +225,8 @@ class TokenSocketIOInput(SocketIOInput):
                 return
             await output.flush()
             observe.record(m, CHANNEL, turn, output.payloads, time.perf_counter() - begun)
-            if agent is not None and observe.remote_action_failed(
-                turn, observe.in_process_actions(agent), output.payloads
+            if rasa_agent is not None and observe.remote_action_failed(
+                turn, observe.in_process_actions(rasa_agent), output.payloads
             ):
                 if m is not None:
                     m.action_server_errors.inc()
@@ -207,32 +235,79 @@ class TokenSocketIOInput(SocketIOInput):
                 output.sent.append(reply["text"])
             remember(room, "bot", output.sent)
 
-        blueprint = super().blueprint(verified)
+        blueprint = super().blueprint(on_new_message)
         blueprint.listener("before_server_start")(started)
         sio = self.sio
         sio.eio.max_http_buffer_size = get_settings().max_body_bytes  # socket.io packets too
         namespace = self.namespace
+        # only the configured browser origins (default: the pages origin) may connect
+        sio.eio.cors_allowed_origins = origin_check(get_settings().allowed_origins)
+
+        async def refuse(sid: str, code: str, text: str) -> None:
+            await sio.emit(SESSION_ERROR_EVT, {"code": code, "text": text}, room=sid, namespace=namespace)
+
+        async def refuse_invalid(sid: str, exc: Invalid) -> None:
+            """A wrong-shaped event: an error event to that socket, nothing in the log but a line."""
+            log.info("socket.io: refused an event from %s: %s", sid, exc.message)
+            await sio.emit("error", exc.payload(), room=sid, namespace=namespace)
+
+        async def release(sid: str) -> None:
+            """The socket gives up its conversation: it leaves the room, forgets the token."""
+            session = session_of.pop(sid, None)
+            if session is not None and socket_of.get(session) == sid:
+                socket_of.pop(session, None)
+                session_tokens.pop(session, None)
+                client_of.pop(session, None)
+                left = sio.leave_room(sid, session, namespace=namespace)
+                if inspect.isawaitable(left):
+                    await left
 
         # Replaces Rasa's handler, which calls python-socketio 5.10+'s (now async)
         # enter_room without awaiting it, so the room was never joined.
-        async def session_request(sid: str, data: Any = None) -> None:
+        async def session_request(sid: str, data: Optional[Dict]) -> None:
+            # set before the first await: a message sent right after this request waits for it
+            done = requesting[sid] = asyncio.get_running_loop().create_future()
+            try:
+                await open_session(sid, data)
+            finally:
+                if requesting.get(sid) is done:
+                    requesting.pop(sid)
+                done.set_result(None)
+
+        async def open_session(sid: str, data: Optional[Dict]) -> None:
             data = data if isinstance(data, dict) else {}
+            meta = data.get(self.metadata_key)
+            token = meta.get("token") if isinstance(meta, dict) else None
+            client_id = build_metadata({"token": token}).get("client_id")
             session_id = data.get("session_id")
             if not isinstance(session_id, str) or not 8 <= len(session_id) <= 64:
-                session_id = data["session_id"] = uuid.uuid4().hex
-            if self.session_persistence:
-                joined = sio.enter_room(sid, session_id, namespace=namespace)
-                if inspect.isawaitable(joined):
-                    await joined
+                session_id = None
+            elif socket_of.get(session_id, sid) != sid:
+                # another socket holds it: this one gets a conversation of its own, unless it is
+                # the verified owner itself (reconnected before its old socket timed out)
+                if client_id is not None and await owners().owner(agent(), session_id) == client_id:
+                    await release(socket_of[session_id])
+                else:
+                    session_id = None
+            elif not await owners().admits(agent(), session_id, client_id):
+                # another client's conversation, or a logged-in one asked for without its token
+                # (logout): a new conversation, so no identity or history carries over
+                session_id = None
+            session_id = session_id or uuid.uuid4().hex
+            if session_of.get(sid) != session_id:
+                await release(sid)
+            session_of[sid], socket_of[session_id] = session_id, sid
+            if token:
+                session_tokens[session_id] = token
+            else:
+                session_tokens.pop(session_id, None)  # no token now: no identity
+                client_of.pop(session_id, None)
+            if client_id:
+                client_of[session_id] = client_id
+            joined = sio.enter_room(sid, session_id, namespace=namespace)
+            if inspect.isawaitable(joined):
+                await joined
             await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
-            meta = data.get(self.metadata_key)
-            session = session_id if self.session_persistence else sid
-            sessions_of.setdefault(sid, set()).add(session)
-            if isinstance(meta, dict) and meta.get("token"):
-                session_tokens[session] = meta["token"]
-                verified = build_metadata({"token": meta["token"]})
-                if verified.get("client_id"):
-                    client_of[session] = verified["client_id"]
             start_delivery()
 
         async def connect(sid: str, environ: Dict[str, Any], auth: Any = None) -> bool:
@@ -240,37 +315,40 @@ class TokenSocketIOInput(SocketIOInput):
             ip_of[sid] = client_ip(request) if request is not None else None
             return True
 
-        async def refuse(sid: str, exc: Invalid) -> None:
-            """A wrong-shaped event: an error event to that socket, nothing in the log but a line."""
-            log.info("socket.io: refused an event from %s: %s", sid, exc.message)
-            await sio.emit("error", exc.payload(), room=sid, namespace=namespace)
-
         # Replaces Rasa's handler, which trusted the event's shape (a list or a number as the
         # message, metadata as a string of bad JSON: a traceback per event).
-        async def user_uttered(sid: str, data: Any = None) -> None:
+        async def handle_message(sid: str, data: Any = None) -> None:
+            if sid in requesting:
+                await requesting[sid]
             try:
-                event = socket_message(data, self.session_persistence, self.metadata_key)
+                event = socket_message(data, True, self.metadata_key)
             except Invalid as exc:
-                await refuse(sid, exc)
+                await refuse_invalid(sid, exc)
                 return
-            sender_id = event["session_id"] if self.session_persistence else sid
-            output = MergingSocketIOOutput(sio, self.bot_message_evt)
-            message = UserMessage(
-                event["message"], output, sender_id, input_channel=self.name(), metadata=event["metadata"]
-            )
-            await verified(message, sid)
+            session_id = event["session_id"]
+            if session_of.get(sid) != session_id:
+                await refuse(sid, "not_owner", NOT_OWNER_TEXT)  # not this socket's conversation: dropped
+                return
+            raw = event["metadata"]
+            if not raw.get("token") and session_tokens.get(session_id):
+                raw = {**raw, "token": session_tokens[session_id]}
+            request_id = usable_request_id(raw.get("request_id"))
+            metadata = {**build_metadata(raw), "request_id": request_id}
+            if not await owners().admits(agent(), session_id, metadata.get("client_id")):
+                await refuse(sid, "not_owner", NOT_YOURS_TEXT)
+                return
+            message = UserMessage(event["message"], None, session_id, input_channel=self.name())
+            await verified(message, metadata, raw, sid)
 
         async def disconnect(sid: str) -> None:
             ip_of.pop(sid, None)
-            for session in sessions_of.pop(sid, set()):
-                session_tokens.pop(session, None)
-                client_of.pop(session, None)
+            await release(sid)
 
         async def alert_read(sid: str, data: Any = None) -> None:
             """The widget showed an alert: record when it was read."""
             alert_id = data.get("alert_id") if isinstance(data, dict) else None
-            session = next((s for s in sessions_of.get(sid, ()) if s in client_of), None)
-            if isinstance(alert_id, int) and session:
+            session = session_of.get(sid)
+            if isinstance(alert_id, int) and session in client_of:
                 loop = asyncio.get_running_loop()
                 first_time = await loop.run_in_executor(None, alerts.mark_read, alert_id, client_of[session])
                 m = metrics()
@@ -312,7 +390,7 @@ class TokenSocketIOInput(SocketIOInput):
             loop = asyncio.get_running_loop()
             while True:
                 await asyncio.sleep(DELIVERY_INTERVAL_S)
-                rooms = set().union(*sessions_of.values()) if sessions_of else set()
+                rooms = set(socket_of)
                 try:
                     pending = await loop.run_in_executor(None, handoff.undelivered_payloads, rooms)
                     for _, sender_id, payload in pending:
@@ -327,7 +405,7 @@ class TokenSocketIOInput(SocketIOInput):
                         m.database_errors.labels("delivery").inc()
 
         sio.on("connect", connect, namespace=namespace)
-        sio.on(self.user_message_evt, user_uttered, namespace=namespace)
+        sio.on(self.user_message_evt, handle_message, namespace=namespace)
         sio.on("session_request", session_request, namespace=namespace)
         sio.on("disconnect", disconnect, namespace=namespace)
         sio.on("alert_read", alert_read, namespace=namespace)

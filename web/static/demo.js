@@ -10,6 +10,7 @@ document.addEventListener("DOMContentLoaded", function () {
     var id = select.value;
     if (!id) {
       sessionStorage.removeItem("lr_token"); sessionStorage.removeItem("lr_client");
+      if (window.LRWidget) window.LRWidget.logout();  // the documented hook: drop the conversation now
       status.textContent = "未登录"; return;
     }
     fetch("/demo/token", { method: "POST", headers: { "Content-Type": "application/json" },

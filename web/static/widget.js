@@ -43,16 +43,30 @@
   };
   var cfg = Object.assign({}, defaults, window.LR_CONFIG || {});
   var MAX_CHARS = 2000, COUNTER_FROM = 1800, MAX_LINES = 5;
-  var KEY_SESSION = "lr_session_id", KEY_HISTORY = "lr_history", KEY_OPEN = "lr_open";
+  // The conversation (session id) and its history belong to ONE login: kept in
+  // sessionStorage (gone with the tab) under the login they were made with, and
+  // wiped, with a new session id, whenever the login changes or the host app calls
+  // LRWidget.logout(). Personal replies never outlive the login that asked for them.
+  var KEY_SESSION = "lr_session_id", KEY_HISTORY = "lr_history", KEY_OPEN = "lr_open", KEY_LOGIN = "lr_login";
+  var store = window.sessionStorage;
+  [KEY_SESSION, KEY_HISTORY].forEach(function (k) { localStorage.removeItem(k); });  // what older versions kept
   function newSessionId() {
     return (window.crypto && crypto.randomUUID ? crypto.randomUUID().replace(/-/g, "")
             : Math.random().toString(36).slice(2) + Date.now().toString(36));
   }
-  var sessionId = localStorage.getItem(KEY_SESSION);
-  if (!sessionId) {
-    sessionId = newSessionId();
-    localStorage.setItem(KEY_SESSION, sessionId);
+  function currentToken() { return (cfg.getToken && cfg.getToken()) || null; }
+  function loginOf(token) {  // who the token is for (its `sub`), "" when logged out
+    if (!token) return "";
+    try { return JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/"))).sub || "?"; }
+    catch (e) { return "?"; }
   }
+  var sessionId = store.getItem(KEY_SESSION);
+  if (!sessionId || store.getItem(KEY_LOGIN) !== loginOf(currentToken())) {
+    sessionId = newSessionId();
+    store.removeItem(KEY_HISTORY);
+  }
+  store.setItem(KEY_SESSION, sessionId);
+  store.setItem(KEY_LOGIN, loginOf(currentToken()));
 
   // ---- events (open / close / message / logout) ----------------------------------
   function emit(name, detail) {
@@ -295,8 +309,18 @@
   }
 
   var history = [];
-  try { history = JSON.parse(localStorage.getItem(KEY_HISTORY) || "[]"); } catch (e) { history = []; }
-  function saveHistory() { localStorage.setItem(KEY_HISTORY, JSON.stringify(history.slice(-200))); }
+  try { history = JSON.parse(store.getItem(KEY_HISTORY) || "[]"); } catch (e) { history = []; }
+  function saveHistory() { store.setItem(KEY_HISTORY, JSON.stringify(history.slice(-200))); }
+  function startOver(id) {  // a new conversation: new session id, nothing of the old one kept or shown
+    sessionId = id || newSessionId();
+    history = [];
+    store.removeItem(KEY_HISTORY);
+    store.setItem(KEY_SESSION, sessionId);
+    store.setItem(KEY_LOGIN, loginOf(currentToken()));
+    rowOf.clear();
+    log.textContent = "";
+    greet();
+  }
   function add(item) {
     item.ts = item.ts || Date.now(); history.push(item); saveHistory(); render(item); showLatest();
     return item;
@@ -345,20 +369,25 @@
   }
   var sessionToken = null;
   function requestSession() {  // (again) whenever the host app's login changes
-    sessionToken = (cfg.getToken && cfg.getToken()) || null;
-    socket.emit("session_request", { session_id: sessionId, metadata: metadata() });
+    sessionToken = currentToken();
+    if (socket) socket.emit("session_request", { session_id: sessionId, metadata: metadata() });
   }
   function refreshSession() {
-    if (socket && socketReady && ((cfg.getToken && cfg.getToken()) || null) !== sessionToken) requestSession();
+    var token = currentToken();
+    if (loginOf(token) !== store.getItem(KEY_LOGIN)) startOver();  // another login (or none): new conversation
+    if (socket && socketReady && token !== sessionToken) requestSession();
   }
   function connectSocket() {
     if (!window.io) { root.dataset.transport = "rest"; probeConnection(); return; }  // no socket.io: REST only
     socket = window.io(cfg.server, { path: "/socket.io", transports: ["websocket"], reconnectionDelayMax: 5000,
                                      timeout: cfg.socketTimeoutMs });
     socket.on("connect", requestSession);
-    socket.on("session_confirm", function () {
+    socket.on("session_confirm", function (id) {
+      // the server gives a new conversation when this one is not ours to continue
+      if (typeof id === "string" && id !== sessionId) startOver(id);
       socketReady = true; root.dataset.transport = "socket"; status.textContent = ""; setConnection(true);
     });
+    socket.on("session_error", function () { startOver(); requestSession(); });
     socket.on("disconnect", function () {
       socketReady = false; root.dataset.transport = "rest"; status.textContent = t("reconnecting"); probeConnection();
     });
@@ -407,6 +436,7 @@
       }
       showTyping(false);
       setConnection(true);
+      if (data && data.code === "not_owner") { startOver(); data = { error: "会话已重新开始，请再发送一次。" }; }
       if (Array.isArray(data)) data.forEach(botMessage);
       else botMessage({ text: t("sendFailed", { error: data.error || "请稍后再试" }) });
     });
@@ -427,12 +457,12 @@
     render(item);
   }
   function sendMessage(message, shown, retrying) {
+    refreshSession();  // another login (or none) since the last message: a new conversation first
     var item = retrying || add({ from: "user", text: shown || message, payload: shown ? message : undefined });
     if (retrying) markUnsent(item, false);
     emit("message", { from: "user", text: shown || message });
     showTyping(true);
     if (socket && socketReady) {
-      refreshSession();
       socket.emit("user_uttered", { message: message, session_id: sessionId, metadata: metadata(shown, message) });
       return;
     }
@@ -509,15 +539,9 @@
   }
   function endConversation() {
     confirmBar.hidden = true;
-    history = [];
-    saveHistory();
-    rowOf.clear();
-    log.textContent = "";
-    sessionId = newSessionId();  // a new conversation on the server too
-    localStorage.setItem(KEY_SESSION, sessionId);
+    startOver();  // a new conversation on the server too
     if (socket && socketReady) requestSession();
     status.textContent = t("ended");
-    greet();
     input.focus();
   }
   endButton.addEventListener("click", askEnd);
@@ -685,17 +709,20 @@
   pollHandoff();  // a hand-off in progress (or a rating to ask for) survives a reload
   if (window.io) connectSocket();
   else loadAsset("script", { src: base + "vendor/socket.io.min.js" }, connectSocket);
+  // LRWidget.logout(): the host app logged its user out — the conversation and its
+  // history are dropped at once and the next message starts a new, anonymous one.
   window.LRWidget = {
     open: function () { setOpen(true); }, close: function () { setOpen(false); },
     get sessionId() { return sessionId; },
     reconnect: function () { if (socket) socket.connect(); },
     endConversation: endConversation,
+    logout: function () { startOver(); if (socket && socketReady) requestSession(); emit("logout"); },
     on: function (name, fn) {
       var h = function (e) { fn(e.detail); };
       window.addEventListener("lr:" + name, h);
       return function () { window.removeEventListener("lr:" + name, h); };
     },
-    emit: emit  // for the identity code's logout(): LRWidget.emit("logout")
+    emit: emit
   };
   emit("ready");
   }

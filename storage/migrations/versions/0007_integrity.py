@@ -10,7 +10,7 @@ from alembic import op
 import storage.types
 
 revision = "0007_integrity"
-down_revision = "0005"
+down_revision = "0006_identity"
 branch_labels = None
 depends_on = None
 
