@@ -34,8 +34,8 @@ run: export BOT_DEMO_MODE ?= 1
 run: secrets setup
 	@scripts/run.sh
 
-secrets:
-	@[ ! -x $(PY) ] || $(PY) -m core.secrets check
+secrets:  # stdlib only: it runs before the virtualenv exists
+	@$(if $(wildcard $(PY)),$(PY),python3) -m core.secrets check
 
 test: setup-dev
 	@scripts/test.sh

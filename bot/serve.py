@@ -27,9 +27,10 @@ from rasa.shared.constants import DEFAULT_ENDPOINTS_PATH, DEFAULT_MODELS_PATH
 from rasa.shared.utils.common import minimal_kwargs
 from rasa.utils.common import configure_logging_and_warnings
 
-from bot import rasa_speedups
+from bot import rasa_speedups, tracker_store
 from bot.action_endpoint import ActionEndpoint
-from core.settings import get_settings
+from bot.channels.guards import limit_request_size
+from core import secrets
 from services.context import AppContext, install
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ def _stop(context: AppContext) -> Callable[..., Awaitable[None]]:
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse(argv)
     configure_logging_and_warnings(args.loglevel, args.logging_config_file, warn_only_once=True)
-    settings = get_settings()
+    settings = secrets.require("rasa")  # outside demo mode: no start without the secrets
     context = install(AppContext(settings))
     if settings.rasa_speedups:
         rasa_speedups.install()
@@ -66,7 +67,12 @@ def main(argv: Optional[List[str]] = None) -> None:
     endpoints = AvailableEndpoints.read_endpoints(args.endpoints or DEFAULT_ENDPOINTS_PATH)
     action = ActionEndpoint.wrap(endpoints.action)
     endpoints.action = action
-    listeners = [(_start(context), "before_server_start"), (_stop(context), "after_server_stop")]
+    listeners = [
+        (_start(context), "before_server_start"),
+        (_stop(context), "after_server_stop"),
+        (limit_request_size, "before_server_start"),  # 413 for bodies over BOT_MAX_BODY_BYTES, on every channel
+        (tracker_store.strict_on_start, "after_server_start"),  # production profile: no memory fallback
+    ]
     if action is not None:
         listeners += [(action.in_process.warm_up, "after_server_start"), (action.close, "after_server_stop")]
     kwargs = minimal_kwargs(vars(args), rasa.core.run.serve_application)

@@ -325,8 +325,9 @@ def _no_secrets_env(**extra):
         [sys.executable, "-m", "actions.serve", "-p", "0"],
         [sys.executable, "-m", "web.server", "--port", "0"],
         [
-            os.path.join(os.path.dirname(sys.executable), "rasa"),
-            "run",
+            sys.executable,
+            "-m",
+            "bot.serve",
             "-i",
             "127.0.0.1",
             "-p",

@@ -21,7 +21,6 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import tracker_store
 from bot.channels import observe, readiness
 from bot.channels.common import (
     EMPTY_TEXT,
@@ -43,7 +42,7 @@ from bot.channels.common import (
     remember,
     shown_text,
 )
-from bot.channels.guards import RATE_LIMITED_TEXT, RateLimiter, client_ip, limit_request_size
+from bot.channels.guards import RATE_LIMITED_TEXT, RateLimiter, client_ip
 from bot.channels.handoff import is_paused
 from core.logs import REQUEST_ID, usable_request_id
 
@@ -61,8 +60,6 @@ class TokenRestInput(JsonChannel):
         bp = Blueprint("token_rest_webhook", __name__)
         limiter = RateLimiter(namespace="chat")  # shared with socket.io: one budget per client and IP
         bp.listener("before_server_start")(observe.install)
-        bp.listener("before_server_start")(limit_request_size)  # for every channel of this Rasa app
-        bp.listener("after_server_start")(tracker_store.strict_on_start)  # production profile: no memory fallback
 
         @bp.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
