@@ -37,6 +37,17 @@ async def too_large(request: Any, exception: Exception) -> Any:
 
 def build_app(context: AppContext, actions_package: str = "actions", cors: Any = None) -> Sanic:
     app = create_app(actions_package, cors_origins=cors)
+    limit = context.settings.actions_max_body_bytes
+
+    @app.on_request
+    async def size_first(request: Any) -> Any:
+        """Before any other middleware parses or checks it (Sanic's own limit did not
+        stop a 3 MB body on this route; tests/test_abuse.py)."""
+        declared = request.headers.get("content-length", "")
+        if (declared.isdigit() and int(declared) > limit) or len(request.body or b"") > limit:
+            return response.json({"error": TOO_LARGE}, status=413)
+        return None
+
     signature.install_signature_check(app, context.settings.action_secret)  # 401 unless Rasa signed it
     observe.attach(app)  # GET /metrics, per-action metrics, the request id on log lines
     app.config.REQUEST_MAX_SIZE = context.settings.actions_max_body_bytes

@@ -5,6 +5,7 @@
 1. FAQ retrieval on the held-out questions (top-1 / top-3, by kind)
 2. Intent classification on the held-out messages (macro-F1, out-of-scope rate)
 2b. The agents' reply assistant on hand-off transcripts (top-3 with the conversation)
+2c. Multi-turn conversations over REST (turns, context-dependent turns, whole conversations)
 3. Full training time of the Rasa model (trained from scratch into a temp folder)
 4. REST latency vs a minimal Rasa bot, sequential and 16 concurrent; resident memory
 5. Scale-out: throughput and latency at 1/16/64 senders, 1 vs 2 instances, profile
@@ -18,7 +19,7 @@ import sys
 import tempfile
 import time
 
-from benchmarks import eval_assist, eval_nlu, eval_retrieval, latency, scaleout
+from benchmarks import eval_assist, eval_dialogue, eval_nlu, eval_retrieval, latency, scaleout
 from core.settings import ROOT
 
 
@@ -47,6 +48,11 @@ def main(argv=None) -> int:
     eval_nlu.main([])
     print("\n== 2b. Agents' reply assistant on hand-off transcripts (target top-3 ≥ 0.90) ==")
     eval_assist.main([])
+    print(
+        "\n== 2c. Multi-turn conversations (tests/eval/dialogue_dev.yml; targets turns ≥ 0.95, "
+        "context-dependent ≥ 0.92, whole conversations ≥ 0.85) =="
+    )
+    eval_dialogue.main(["--start"])
     if not args.skip_train:
         print("\n== 3. Full training on this machine (target ≤ 300 s) ==")
         print(f"rasa train --force: {training_time():.0f} s")

@@ -276,6 +276,38 @@ def metrics_cost_ms(turns: int = 5000) -> float:
     return (time.perf_counter() - started) * 1000 / turns
 
 
+def start_assistant(tmp_path: Path, env: Dict[str, str]) -> Tuple[List[Server], str]:
+    """This assistant as `make run` starts it, on free ports and the database of `env`:
+    the action server and Rasa (with its in-process actions). Returns (servers, Rasa URL)."""
+    subprocess.run([sys.executable, "-m", "storage", "setup"], env=env, check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
+    port, action_port = free_port(), free_port()
+    actions = Server([PY, "-m", "actions.serve", "-p", str(action_port)], env, f"http://127.0.0.1:{action_port}/health")
+    try:
+        rasa = Server(
+            [
+                PY,
+                "-m",
+                "bot.serve",
+                "-i",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-m",
+                str(ROOT / "models" / "liangrong.tar.gz"),
+                "--credentials",
+                str(ROOT / "credentials.yml"),
+                "--endpoints",
+                str(endpoints_for(tmp_path, action_port)),
+            ],
+            env,
+            f"http://127.0.0.1:{port}/webhooks/rest/",
+        )
+    except Exception:
+        actions.stop()
+        raise
+    return [actions, rasa], f"http://127.0.0.1:{port}"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=500)
@@ -291,39 +323,12 @@ def main(argv=None) -> int:
         print("training the minimal reference bot …", flush=True)
         minimal_model = build_minimal_bot(tmp_path / "minimal")
         env = bench_env(BOT_DATABASE_URL=f"sqlite:///{tmp_path / 'bench.db'}")
-        subprocess.run(
-            [sys.executable, "-m", "storage", "setup"], env=env, check=True, stdout=subprocess.DEVNULL, cwd=ROOT
-        )
-        port, action_port, minimal_port = free_port(), free_port(), free_port()
+        minimal_port = free_port()
         try:
-            # this assistant as `make run` starts it: Rasa (with its in-process actions) and the action server
-            servers.append(
-                Server(
-                    [PY, "-m", "actions.serve", "-p", str(action_port)],
-                    env,
-                    f"http://127.0.0.1:{action_port}/health",
-                )
-            )
-            ours = Server(
-                [
-                    PY,
-                    "-m",
-                    "bot.serve",
-                    "-i",
-                    "127.0.0.1",
-                    "-p",
-                    str(port),
-                    "-m",
-                    str(ROOT / "models" / "liangrong.tar.gz"),
-                    "--credentials",
-                    str(ROOT / "credentials.yml"),
-                    "--endpoints",
-                    str(endpoints_for(tmp_path, action_port)),
-                ],
-                env,
-                f"http://127.0.0.1:{port}/webhooks/rest/",
-            )
-            servers.append(ours)
+            started, rasa_url = start_assistant(tmp_path, env)
+            servers += started
+            ours = started[-1]
+            port = int(rasa_url.rsplit(":", 1)[1])
             minimal = Server(
                 [RASA, "run", "-i", "127.0.0.1", "-p", str(minimal_port), "-m", str(minimal_model)],
                 bench_env(),

@@ -26,6 +26,7 @@ from rasa.core.utils import AvailableEndpoints
 from rasa.shared.constants import DEFAULT_ENDPOINTS_PATH, DEFAULT_MODELS_PATH
 from rasa.shared.utils.common import minimal_kwargs
 from rasa.utils.common import configure_logging_and_warnings
+from rasa.utils.log_utils import configure_structlog
 
 from bot import rasa_speedups, tracker_store
 from bot.action_endpoint import ActionEndpoint
@@ -58,6 +59,7 @@ def _stop(context: AppContext) -> Callable[..., Awaitable[None]]:
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse(argv)
     configure_logging_and_warnings(args.loglevel, args.logging_config_file, warn_only_once=True)
+    configure_structlog(args.loglevel)  # as `rasa run`: structlog events go through logging (and its masking)
     settings = secrets.require("rasa")  # outside demo mode: no start without the secrets
     context = install(AppContext(settings))
     if settings.rasa_speedups:

@@ -8,13 +8,13 @@ export PYTHONPATH="$PWD" TF_CPP_MIN_LOG_LEVEL=3 RASA_TELEMETRY_ENABLED=false
 PY=.venv/bin/python
 step() { printf '\n\033[1;34m== %s ==\033[0m\n' "$*"; }
 
-step "browser for the widget tests (Debian chromium + chromium-driver)"
-if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+step "browser for the widget tests, promtool for the alert rules (Debian chromium, chromium-driver, prometheus)"
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || ! command -v promtool >/dev/null; then
   if [ "$(id -u)" = 0 ]; then
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-cjk) >var/apt.log 2>&1 \
-      || { tail -20 var/apt.log; echo "could not install chromium"; exit 1; }
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-cjk \
+      prometheus) >var/apt.log 2>&1 || { tail -20 var/apt.log; echo "could not install chromium / prometheus"; exit 1; }
   else
-    echo "chromium and chromium-driver are missing: sudo apt-get install chromium chromium-driver"; exit 1
+    echo "missing: sudo apt-get install chromium chromium-driver prometheus"; exit 1
   fi
 fi
 chromium --version
@@ -44,7 +44,7 @@ BOT_TEST_DATABASE_URL="$pg_url" $PY -m pytest tests
 
 step "production topology: 2 Rasa instances, PostgreSQL tracker store, Redis lock store, nginx"
 trap 'scripts/pg.sh stop; scripts/cluster.sh stop >/dev/null 2>&1 || true' EXIT
-$PY -m pytest -m cluster tests/test_cluster.py
+$PY -m pytest -m cluster tests/test_cluster.py tests/test_cluster_hold.py tests/test_ops_cluster.py
 
 step "conversation tests (rasa test core)"
 rm -rf var/rasa-test

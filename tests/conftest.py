@@ -99,6 +99,8 @@ class Servers:
     def __init__(self, database_url: str, tmp: Path) -> None:
         self.tmp = tmp
         self.rasa_port, self.actions_port, self.pages_port = free_port(), free_port(), free_port()
+        # ports for the tests that run a pages server of their own: socket.io admits their origins too
+        self.spare_pages_ports = [free_port() for _ in range(4)]
         self.env = {
             **os.environ,
             "BOT_DATABASE_URL": database_url,
@@ -111,7 +113,12 @@ class Servers:
             "RASA_TELEMETRY_ENABLED": "false",
             "BOT_FAKE_NOW": "2026-11-26T10:00:00+08:00",
             # the browser origin the widget runs on (the pages server below): socket.io admits only it
-            "BOT_ALLOWED_ORIGINS": f"http://127.0.0.1:{self.pages_port}",
+            "BOT_ALLOWED_ORIGINS": " ".join(
+                f"http://127.0.0.1:{p}" for p in [self.pages_port, *self.spare_pages_ports]
+            ),
+            # every test logs in from 127.0.0.1 (the fuzz test with junk), and failures are counted
+            # in the shared database: the per-IP throttle is tested on the service (test_identity.py)
+            "BOT_LOGIN_IP_MAX_FAILURES": "100000",
         }
         self.endpoints = endpoints_for(tmp, self.actions_port)  # the shipped ones, this port
         self.actions = self.rasa = None
@@ -119,6 +126,10 @@ class Servers:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.rasa_port}"
+
+    def spare_pages_port(self) -> int:
+        """A port for a test's own pages server whose origin socket.io admits."""
+        return self.spare_pages_ports.pop()
 
     def _spawn(self, args, log_name):
         log = open(self.tmp / log_name, "ab")
@@ -205,9 +216,6 @@ def pages(servers, tmp_path_factory):
         "BOT_DEMO_MODE": "1",
         "BOT_RISK_API_KEY": RISK_KEY,
         "BOT_ALERT_SCAN_S": "2",
-        # every test logs in from 127.0.0.1 (the fuzz test with junk): the per-IP throttle
-        # is tested on the service (test_identity.py); the per-account one applies here as configured
-        "BOT_LOGIN_IP_MAX_FAILURES": "100000",
     }
     log = open(tmp_path_factory.mktemp("pages") / "pages.log", "ab")
     proc = subprocess.Popen(

@@ -105,25 +105,29 @@ def test_client_message_right_after_take_never_gets_a_bot_reply(pages, servers):
     run = datetime.now().strftime("%H%M%S%f")
     for n in range(20):
         sender = f"hold-{run}-{n}"
-        ask_for_person(servers, sender, "C1001" if n % 2 else None)
+        client = "C1001" if n % 2 else None
+        meta = {"token": servers.token(client)} if client else {}  # a verified conversation takes only its client
+        ask_for_person(servers, sender, client)
         row = handoff_of(pages, agent, sender)
         requests.post(f"{pages}/api/agent/handoffs/{row['id']}/take", headers=agent, timeout=30).raise_for_status()
-        replies = servers.chat("融资利率是多少", sender=sender).json()  # at once after "已接入"
+        replies = servers.chat("融资利率是多少", sender=sender, metadata=meta).json()  # at once after "已接入"
         assert replies == [], (n, replies)
-        assert servers.chat("还在吗", sender=sender).json() == [], n
+        assert servers.chat("还在吗", sender=sender, metadata=meta).json() == [], n
     # a client cannot lift the hold with Rasa's own /restart
-    assert servers.chat("/restart", sender=sender).json() == []
-    assert servers.chat("融资利率是多少", sender=sender).json() == []
+    assert servers.chat("/restart", sender=sender, metadata=meta).json() == []
+    assert servers.chat("融资利率是多少", sender=sender, metadata=meta).json() == []
     # a message left for the agents (outside hours the widget offers the form) joins the hand-off
     left = requests.post(
-        f"{servers.url}/webhooks/handoff/message", json={"sender": sender, "text": "请明早给我回电话"}, timeout=10
+        f"{servers.url}/webhooks/handoff/message",
+        json={"sender": sender, "text": "请明早给我回电话", "metadata": meta},
+        timeout=10,
     )
     assert left.json() == {"ok": True, "handoff_id": row["id"]}
     again = handoff_of(pages, agent, sender)
     assert again["kind"] == "message" and again["last_message"]["text"] == "【留言】请明早给我回电话"
     # closing resumes the bot in the conversation
     requests.post(f"{pages}/api/agent/handoffs/{row['id']}/close", headers=agent, timeout=30).raise_for_status()
-    assert any("6.8%" in r.get("text", "") for r in servers.chat("融资利率是多少", sender=sender).json())
+    assert any("6.8%" in r.get("text", "") for r in servers.chat("融资利率是多少", sender=sender, metadata=meta).json())
 
 
 def test_hold_endpoint_needs_the_internal_key(servers):
@@ -153,7 +157,8 @@ def test_transfer_notes_canned_typing_and_rating(pages, servers):
     moved = requests.post(base + "/transfer", json={"to": "kf_sun"}, headers=liu, timeout=10)
     assert moved.json() == {"ok": True, "to_name": "客服 孙悦"}
     assert requests.post(base + "/send", json={"text": "x"}, headers=liu, timeout=10).status_code == 409
-    assert servers.chat("融资利率是多少", sender=sender).json() == []
+    own = {"token": servers.token("C1003")}
+    assert servers.chat("融资利率是多少", sender=sender, metadata=own).json() == []
     requests.post(base + "/send", json={"text": "您好，我是孙悦"}, headers=sun, timeout=10).raise_for_status()
     detail = requests.get(base, headers=sun, timeout=10).json()
     assert [n["text"] for n in detail["notes"]] == ["客户情绪急，优先处理"]
@@ -180,14 +185,23 @@ def test_transfer_notes_canned_typing_and_rating(pages, servers):
         requests.post(rate, json={"sender": "someone-else", "handoff_id": row["id"], "label": "满意"}).status_code
         == 404
     )
-    assert requests.post(rate, json={"sender": sender, "handoff_id": row["id"], "score": 9}).status_code == 400
-    ok = requests.post(rate, json={"sender": sender, "handoff_id": row["id"], "label": "一般"}, timeout=10)
+    bad = {"sender": sender, "handoff_id": row["id"], "score": 9, "metadata": own}
+    assert requests.post(rate, json=bad, timeout=10).status_code == 400
+    anonymous = {"sender": sender, "handoff_id": row["id"], "label": "满意"}  # not the client: refused
+    assert requests.post(rate, json=anonymous, timeout=10).status_code == 403
+    ok = requests.post(
+        rate, json={"sender": sender, "handoff_id": row["id"], "label": "一般", "metadata": own}, timeout=10
+    )
     assert ok.json() == {"ok": True, "score": 3, "label": "一般"}
     comment = requests.post(
-        rate, json={"sender": sender, "handoff_id": row["id"], "label": "一般", "comment": "等待有点久"}, timeout=10
+        rate,
+        json={"sender": sender, "handoff_id": row["id"], "label": "一般", "comment": "等待有点久", "metadata": own},
+        timeout=10,
     )
     assert comment.status_code == 200
-    again = requests.post(rate, json={"sender": sender, "handoff_id": row["id"], "label": "满意"}, timeout=10)
+    again = requests.post(
+        rate, json={"sender": sender, "handoff_id": row["id"], "label": "满意", "metadata": own}, timeout=10
+    )
     assert again.status_code == 409
     status = requests.get(f"{servers.url}/webhooks/handoff/status", params={"sender": sender}, timeout=10).json()
     assert status["rate"] is False and status["rated"] is True

@@ -212,12 +212,12 @@ def after_hours(database_url, tmp_path):
     import subprocess
     import sys
 
-    from tests.conftest import ROOT, Servers, free_port, wait_http
+    from tests.conftest import ROOT, Servers, wait_http
 
     servers = Servers(database_url, tmp_path)
     servers.env["BOT_FAKE_NOW"] = "2026-11-28T10:00:00+08:00"
     servers.start()
-    port = free_port()
+    port = servers.pages_port  # the origin its Rasa admits
     proc = subprocess.Popen(
         [sys.executable, "-m", "web.server", "--port", str(port), "--rasa", servers.url],
         cwd=ROOT,

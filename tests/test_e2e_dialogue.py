@@ -172,4 +172,5 @@ def test_context_ends_when_the_identity_changes(servers):
     first = servers.chat("融资利率是多少", sender=sender, metadata={"token": servers.token("C1001")})
     assert first.status_code == 200
     later = servers.chat("那融券呢？", sender=sender, metadata={"token": servers.token("C1002")})
-    assert "interest_lending_rate" not in Reply(later.json()).faq_ids
+    # another client's token never continues this conversation (nor its context): refused
+    assert later.status_code == 403 and later.json()["code"] == "not_owner"

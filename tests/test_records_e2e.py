@@ -23,7 +23,7 @@ from storage.db import session_scope
 from storage.models import AuditLog, Client
 from storage.records import RiskNotice
 from tests.browser import ARTIFACTS, make_driver, wait
-from tests.conftest import ROOT, Servers, free_port, wait_http
+from tests.conftest import ROOT, Servers, wait_http
 
 pytestmark = pytest.mark.e2e
 
@@ -33,7 +33,7 @@ class Stack:
         self.tmp = tmp
         self.servers = Servers(database_url, tmp)
         self.servers.env["LOG_LEVEL"] = "DEBUG"
-        self.pages_port = free_port()
+        self.pages_port = self.servers.pages_port  # the origin its Rasa admits
         self.pages_proc = None
 
     @property
@@ -136,7 +136,7 @@ def test_no_client_figure_name_phone_or_id_in_any_server_log(stack):
     assert "800,000" in texts(quota) and "300,000" in texts(quota), texts(quota)
     assert "260.00%" in texts(ratio), texts(ratio)
     agent = staff(stack, "kf_liu", "agent-demo-pass")
-    inbox = requests.get(f"{stack.pages}/api/agent/inbox", headers=agent, timeout=10).json()
+    inbox = requests.get(f"{stack.pages}/api/agent/inbox", headers=agent, timeout=10).json()["items"]
     held = next(h for h in inbox if h["sender_id"] == "rec-c1003")
     seen = requests.get(f"{stack.pages}/api/agent/handoffs/{held['id']}", headers=agent, timeout=10).json()
     assert seen["client"]["ratio"] == "128.00%"

@@ -32,11 +32,10 @@ from core.formatting import ratio_pct
 from core.policy import fmt_yuan, get_policy
 from core.settings import get_settings
 from services import handoff
-from services.staff import verify_staff_token
 from storage.content import AgentFlag
 from storage.db import session_scope
 from storage.repository import audit, load_client
-from web.editor_api import blocking, body_of, error, requires_staff
+from web.editor_api import blocking, body_of, current_staff, error, requires_staff
 
 log = logging.getLogger(__name__)
 bp = Blueprint("agent_api", url_prefix="/api/agent")
@@ -126,15 +125,16 @@ async def inbox(request: Request):
 async def stream(request: Request):
     """Server-sent events for the console: `inbox` (the page asked for) and `conversation`
     (the open hand-off, without the client's figures) whenever either changed."""
-    who = verify_staff_token(request.args.get("token"))
+    # EventSource cannot send headers: the token comes in the query, checked like any other
+    who = await blocking(current_staff, request.args.get("token"))
     if who is None:
         return error("请先用客服账号登录。", 401)
-    if who[2] != "agent":
+    if who.role != "agent":
         return error("该账号没有此页面的权限。", 403)
     try:
         args = _inbox_args(request)
         handoff_id = _int(request.args.get("handoff"), 0, "handoff") or None
-        await blocking(lambda: handoff.inbox(who[0], **args))  # bad arguments answer 400, not a broken stream
+        await blocking(lambda: handoff.inbox(who.username, **args))  # bad arguments answer 400, not a broken stream
     except DomainError as exc:
         return response.json(exc.payload(), status=exc.status)
     resp = await request.respond(
@@ -146,7 +146,7 @@ async def stream(request: Request):
     await resp.send("retry: 1000\n\n")
     try:
         while loop.time() - started < STREAM_MAX_S:
-            data = {"inbox": await blocking(lambda: handoff.inbox(who[0], **args))}
+            data = {"inbox": await blocking(lambda: handoff.inbox(who.username, **args))}
             if handoff_id:
                 try:
                     detail = await blocking(handoff.handoff_detail, handoff_id)

@@ -24,7 +24,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.common import MAX_SENDER_CHARS, JsonChannel
+from bot.channels.common import MAX_SENDER_CHARS, NOT_YOURS_TEXT, JsonChannel, build_metadata, owners_of
 from bot.channels.guards import RATE_LIMITED_TEXT, RateLimiter, client_ip
 from core.errors import DomainError
 from core.settings import get_settings
@@ -95,6 +95,14 @@ class HandoffInput(JsonChannel):
         async def client_call(request: Request, fn: Callable[[Any], Any]) -> HTTPResponse:
             if not limiter.allow(None, client_ip(request)):
                 return response.json({"error": RATE_LIMITED_TEXT}, status=429)
+            body = self.json_body(request) if request.method == "POST" else None
+            if isinstance(body, dict) and isinstance(body.get("sender"), str):
+                # a verified client's conversation takes a message or a rating only with that client's token
+                client = build_metadata(body.get("metadata")).get("client_id")
+                if not await owners_of(request.app).admits(
+                    getattr(request.app.ctx, "agent", None), body["sender"], client
+                ):
+                    return response.json({"error": NOT_YOURS_TEXT, "code": "not_owner"}, status=403)
             try:
                 return response.json(await fn(request))
             except ValueError as exc:

@@ -148,7 +148,7 @@ def _collect(start: date, end: date) -> Dict[str, list]:
 
 def rows(since: Optional[str] = None, until: Optional[str] = None, all_time: bool = False) -> List[Dict[str, Any]]:
     """Everything the team should look at (not answered questions), newest first, local time."""
-    start, end = (date(2000, 1, 1), clock.today()) if all_time else date_range(since, until)
+    start, end = (date(2000, 1, 1), date(2999, 12, 31)) if all_time else date_range(since, until)
     data = _collect(start, end)
     out = [
         {

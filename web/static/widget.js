@@ -656,7 +656,7 @@
     log.scrollTop = log.scrollHeight;
   }
   function submitRating(handoffId, chosen, comment, extra) {
-    var body = Object.assign({ sender: sessionId, handoff_id: handoffId }, chosen, comment ? { comment: comment } : {});
+    var body = Object.assign({ sender: sessionId, handoff_id: handoffId, metadata: metadata() }, chosen, comment ? { comment: comment } : {});
     return fetch(cfg.server + "/webhooks/handoff/rate", { method: "POST", headers: { "Content-Type": "application/json" },
                                                           body: JSON.stringify(body) })
       .then(function (r) { return r.json(); }).then(function () {
@@ -691,7 +691,7 @@
       e.preventDefault();
       if (!text.value.trim()) { note.textContent = "请填写留言内容。"; return; }
       fetch(cfg.server + "/webhooks/handoff/message", { method: "POST", headers: { "Content-Type": "application/json" },
-                                                         body: JSON.stringify({ sender: sessionId, text: text.value.trim() }) })
+                                                         body: JSON.stringify({ sender: sessionId, text: text.value.trim(), metadata: metadata() }) })
         .then(function (r) { return r.json().then(function (d) { if (!r.ok) throw new Error(d.error); return d; }); })
         .then(function () { note.textContent = "留言已提交，客服会在下一个交易日尽快回复您。"; text.disabled = true; ok.disabled = true; pollHandoff(); })
         .catch(function (err) { note.textContent = (err && err.message) || "留言未能提交，请稍后再试。"; });
