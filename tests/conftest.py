@@ -96,6 +96,9 @@ def wait_http(url: str, timeout_s: float, proc: subprocess.Popen | None = None) 
 class Servers:
     """Action server + Rasa server on free loopback ports, on the test database."""
 
+    logging_args: tuple = LOGGING  # the logging config both servers start with
+    rasa_args: tuple = ("--cors", "*")  # more `rasa run` options
+
     def __init__(self, database_url: str, tmp: Path) -> None:
         self.tmp = tmp
         self.rasa_port, self.actions_port, self.pages_port = free_port(), free_port(), free_port()
@@ -139,7 +142,7 @@ class Servers:
 
     def start_actions(self) -> None:
         self.actions = self._spawn(
-            [sys.executable, "-m", "actions.serve", "-p", str(self.actions_port), *LOGGING], "actions.log"
+            [sys.executable, "-m", "actions.serve", "-p", str(self.actions_port), *self.logging_args], "actions.log"
         )
         wait_http(f"http://127.0.0.1:{self.actions_port}/health", 90, self.actions)
 
@@ -164,11 +167,10 @@ class Servers:
                 str(MODEL),
                 "--credentials",
                 str(ROOT / "credentials.yml"),
-                "--cors",
-                "*",
                 "--endpoints",
                 str(self.endpoints),
-                *LOGGING,
+                *self.rasa_args,
+                *self.logging_args,
             ],
             "rasa.log",
         )

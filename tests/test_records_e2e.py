@@ -136,7 +136,9 @@ def test_no_client_figure_name_phone_or_id_in_any_server_log(stack):
     assert "800,000" in texts(quota) and "300,000" in texts(quota), texts(quota)
     assert "260.00%" in texts(ratio), texts(ratio)
     agent = staff(stack, "kf_liu", "agent-demo-pass")
-    inbox = requests.get(f"{stack.pages}/api/agent/inbox", headers=agent, timeout=10).json()["items"]
+    inbox = requests.get(  # the inbox is paged: look this conversation up
+        f"{stack.pages}/api/agent/inbox", params={"q": "rec-c1003"}, headers=agent, timeout=10
+    ).json()["items"]
     held = next(h for h in inbox if h["sender_id"] == "rec-c1003")
     seen = requests.get(f"{stack.pages}/api/agent/handoffs/{held['id']}", headers=agent, timeout=10).json()
     assert seen["client"]["ratio"] == "128.00%"
