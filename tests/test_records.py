@@ -29,7 +29,7 @@ from services.records.purge import Interrupted, purge
 from services.records.subject import erase_client, export_client
 from services.staff import seed_demo_staff
 from storage import migrate
-from storage.content import Alert, Handoff, OutboxMessage, QuestionLog, TranscriptMessage
+from storage.content import Alert, Handoff, OutboxMessage, QuestionLog, StaffLoginFailure, TranscriptMessage
 from storage.db import engine, session_scope
 from storage.models import AnswerFeedback, AuditLog, Base, Client
 from storage.records import AuditChain, ConversationClient, RiskNotice
@@ -497,3 +497,15 @@ def test_the_daily_purge_is_a_service_that_starts_and_stops(db):
 
     asyncio.run(scenario())
     assert count(TranscriptMessage, TranscriptMessage.sender_id == "anon-sched") == 0
+
+
+def test_purge_removes_staff_login_failures_past_their_year(db, monkeypatch):
+    monkeypatch.setenv("BOT_FAKE_NOW", NOW)
+    with session_scope() as s:
+        s.add(StaffLoginFailure(at=at("2025-10-01T09:00"), username="old-try", ip="127.0.0.1"))
+        s.add(StaffLoginFailure(at=at("2026-11-01T09:00"), username="new-try", ip="127.0.0.1"))
+    done = purge()
+    assert done.rows["staff_login_failures/staff_login_failures"] == 1
+    with session_scope() as s:
+        assert sorted(s.scalars(select(StaffLoginFailure.username))) == ["new-try"]
+    assert purge().rows.get("staff_login_failures/staff_login_failures", 0) == 0  # re-run: nothing left

@@ -18,7 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from core import clock
 from core.retention import CLASSES, cutoff
 from core.settings import Settings, get_settings
-from storage.content import AgentFlag, Alert, Handoff, OutboxMessage, QuestionLog, TranscriptMessage
+from storage.content import AgentFlag, Alert, Handoff, OutboxMessage, QuestionLog, StaffLoginFailure, TranscriptMessage
 from storage.db import session_scope
 from storage.models import AnswerFeedback, AuditLog
 from storage.records import AuditChain, ConversationClient, RiskNotice
@@ -154,7 +154,16 @@ def steps(key: str) -> List[Step]:
         ]
     if key == "outbox":
         return [Step("outbox", OutboxMessage, lambda t: OutboxMessage.created_at < t, _deleter(OutboxMessage))]
-    return []  # audit: its own step (the chain); staff_login_failures: no such table in this release
+    if key == "staff_login_failures":
+        return [
+            Step(
+                "staff_login_failures",
+                StaffLoginFailure,
+                lambda t: StaffLoginFailure.at < t,
+                _deleter(StaffLoginFailure),
+            )
+        ]
+    return []  # audit: its own step (the chain)
 
 
 def _audit_batch(session, moment: datetime, batch: int) -> int:
