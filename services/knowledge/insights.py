@@ -295,10 +295,11 @@ def hot_questions(titles: Optional[Mapping[str, str]] = None) -> List[Dict[str, 
         chosen = session.scalars(select(HotQuestion).order_by(HotQuestion.position)).all()
         if chosen:
             return [{"title": h.title, "question": h.question} for h in chosen]
-        lo = clock.now() - timedelta(days=30)
+        now = clock.now()
         asked = session.scalars(
             select(QuestionLog.likely_faq_id)
-            .where(QuestionLog.outcome == "answered", QuestionLog.at >= lo)
+            .where(QuestionLog.outcome == "answered", QuestionLog.at >= now - timedelta(days=30), QuestionLog.at <= now)
+            .order_by(QuestionLog.at.desc())
             .limit(LIMIT)
         ).all()
     if titles is None:

@@ -368,9 +368,12 @@
     typing.hidden = pending === 0 || handoffActive();  // the bot does not answer while a person is awaited
   }
   var sessionToken = null;
+  var requested = 0, confirmed = 0;  // session requests sent / answered: only the latest answer counts
   function requestSession() {  // (again) whenever the host app's login changes
     sessionToken = currentToken();
-    if (socket) socket.emit("session_request", { session_id: sessionId, metadata: metadata() });
+    if (!socket) return;
+    requested++;
+    socket.emit("session_request", { session_id: sessionId, metadata: metadata() });
   }
   function refreshSession() {
     var token = currentToken();
@@ -383,8 +386,10 @@
                                      timeout: cfg.socketTimeoutMs });
     socket.on("connect", requestSession);
     socket.on("session_confirm", function (id) {
-      // the server gives a new conversation when this one is not ours to continue
-      if (typeof id === "string" && id !== sessionId) startOver(id);
+      // the server gives a new conversation when this one is not ours to continue; an answer to
+      // an older request (the widget has started over since) must not wipe what came after it
+      confirmed++;
+      if (typeof id === "string" && id !== sessionId && confirmed >= requested) startOver(id);
       socketReady = true; root.dataset.transport = "socket"; status.textContent = ""; setConnection(true);
     });
     socket.on("session_error", function () { startOver(); requestSession(); });
