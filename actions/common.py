@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from core.formatting import day, line, moment, points, ratio_pct, risk_reminder, yuan  # noqa: F401 (re-exported for the actions)
 from core.policy import Policy, get_policy
 from core.settings import get_settings
-from services.knowledge.insights import log_question
+from services.context import current
 from services.metrics import count_database_error
 from services.records.notices import record_turn
 
@@ -69,14 +69,8 @@ async def note_unanswered(tracker: Tracker, outcome: str, hits: Sequence[Any]) -
     reply never waits for it, and a failure only costs the log line."""
     text = (tracker.latest_message or {}).get("text") or ""
     best = hits[0] if hits else None
-
-    def write() -> None:
-        try:
-            log_question(tracker.sender_id, text, outcome, best.faq_id if best else None, best.score if best else 0.0)
-        except Exception:
-            log.warning("could not log an unanswered question", exc_info=True)
-
-    asyncio.get_running_loop().run_in_executor(None, write)
+    faq_id, score = (best.faq_id, best.score) if best else (None, 0.0)
+    current().questions.add(tracker.sender_id, text, outcome, faq_id, score)
 
 
 def entity_values(tracker: Tracker, name: str) -> List[Any]:

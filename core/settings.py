@@ -107,8 +107,32 @@ def _origins(name: str, default: Tuple[str, ...]) -> Tuple[str, ...]:
     return default if raw is None else tuple(o for o in raw.replace(",", " ").split() if o)
 
 
+# every variable `_read` uses: the settings are rebuilt only when one of them changes
+ENV_NAMES = (
+    "BOT_DEMO_MODE", "PAGES_PORT", "BOT_ALLOWED_ORIGINS", "BOT_CONNECT_SRC", "BOT_DATABASE_URL",
+    "BOT_JWT_SECRET", "BOT_STAFF_JWT_SECRET", "BOT_ACTION_SECRET", "BOT_DB_TIMEOUT_S", "BOT_RASA_SPEEDUPS",
+    "BOT_RISK_API_KEY", "BOT_ALERT_SCAN_S", "BOT_FAKE_NOW", "SANIC_HOST",
+    "BOT_RETAIN_ANON_CHAT_DAYS", "BOT_RETAIN_QUESTION_LOG_DAYS", "BOT_RETAIN_CLIENT_RECORDS_DAYS",
+    "BOT_RETAIN_AUDIT_DAYS", "BOT_RETAIN_FEEDBACK_DAYS", "BOT_RETAIN_OUTBOX_DAYS",
+    "BOT_RETAIN_STAFF_LOGIN_FAILURES_DAYS", "BOT_PURGE_DAILY_AT", "BOT_PURGE_BATCH", "BOT_METRICS_ALLOW",
+    "BOT_KNOWLEDGE_STALE_S", "BOT_RATE_LIMIT_STORAGE", "BOT_RATE_LIMIT_CLIENT", "BOT_RATE_LIMIT_SENDER",
+    "BOT_RATE_LIMIT_CONNECTION", "BOT_RATE_LIMIT_IP", "BOT_TRUSTED_PROXIES", "BOT_MAX_BODY_BYTES",
+    "BOT_ACTIONS_MAX_BODY_BYTES", "BOT_TOKEN_MAX_LIFETIME_S", "BOT_LOGIN_MAX_FAILURES", "BOT_LOGIN_IP_MAX_FAILURES",
+)  # fmt: skip
+
+
 def get_settings() -> Settings:
-    """Settings are read per call so tests and scripts can change the environment."""
+    """The settings of the current environment. Read per call, so tests and scripts can
+    change the environment, but built only when a variable changed (a turn asks often)."""
+    return _built(tuple(os.environ.get(name) for name in ENV_NAMES), DEMO_SECRETS_FILE)
+
+
+@lru_cache(maxsize=8)
+def _built(_environment: Tuple[Optional[str], ...], _demo_file: Path) -> Settings:
+    return _read()
+
+
+def _read() -> Settings:
     demo = os.environ.get("BOT_DEMO_MODE", "0") in ("1", "true", "yes")
     pages_port = os.environ.get("PAGES_PORT", "8080")
     origins = _origins("BOT_ALLOWED_ORIGINS", (f"http://127.0.0.1:{pages_port}", f"http://localhost:{pages_port}"))

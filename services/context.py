@@ -19,6 +19,7 @@ from typing import Optional
 
 from core.settings import Settings, get_settings
 from services.handoff import TranscriptWriter
+from services.knowledge.insights import QuestionLogWriter
 from services.knowledge.service import KnowledgeService
 from services.knowledge.store import DbStore, FileStore
 
@@ -29,6 +30,7 @@ class AppContext:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.transcript = TranscriptWriter(settings.database_url)
+        self.questions = QuestionLogWriter(settings.database_url)  # for the insights view
         self._knowledge: Optional[KnowledgeService] = None
         self._lock = threading.Lock()
         self.started = False
@@ -56,6 +58,7 @@ class AppContext:
         self.started = True
         self.knowledge.start()
         self.transcript.start()
+        self.questions.start()
         log.info("application context started (database %s)", self.settings.database_url.split("@")[-1])
 
     def stop(self) -> None:
@@ -63,6 +66,7 @@ class AppContext:
         if self._knowledge is not None:
             self._knowledge.stop()
         self.transcript.stop()
+        self.questions.stop()
 
 
 _process: Optional[AppContext] = None

@@ -15,21 +15,19 @@ from __future__ import annotations
 
 import logging
 import math
-import queue
-import threading
-import time
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
-from sqlalchemy import and_, case, func, insert, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 
 from core import clock
 from core.errors import Conflict, Invalid, NotFound, Unavailable
 from core.policy import PolicyError, get_policy
 from core.text import sanitize
 from storage import delivery
+from storage.batch import BatchWriter
 from storage.content import CannedReply, Editor, Handoff, HandoffNote, HandoffRating, TranscriptMessage
-from storage.db import is_transient, session_scope
+from storage.db import session_scope
 from storage.models import Client
 from storage.repository import has_open_margin_call
 
@@ -64,124 +62,16 @@ def _row(sender_id: str, role: str, text: str) -> Dict[str, Any]:
     }
 
 
-class TranscriptWriter:
-    """Writes chat messages in small batches from one background thread, so the chat
-    path never waits for (or commits to) the database once per message. Rows are
-    plain dicts written with one multi-row insert: ORM objects cost the chat path
-    their construction and the writer a flush that held the GIL for milliseconds.
+class TranscriptWriter(BatchWriter):
+    """The transcript agents read, written in the background (storage/batch.py)."""
 
-    No row is lost for a neighbour's sake: a batch that fails while the database is
-    locked, busy or away is retried with backoff (up to `max_wait_s`); a batch that
-    fails otherwise is written row by row, and only a row that still fails is dropped,
-    counted in `dropped` and logged with its sender."""
-
-    def __init__(
-        self, database_url: Optional[str] = None, max_batch: int = 200, linger_s: float = 0.2, max_wait_s: float = 60.0
-    ) -> None:
-        self.database_url = database_url
-        self.queue: queue.Queue[Dict[str, Any]] = queue.Queue(maxsize=100_000)
-        self.max_batch, self.linger_s, self.max_wait_s = max_batch, linger_s, max_wait_s
-        self.sent = self.stored = self.dropped = 0
-        self._thread: Optional[threading.Thread] = None
-        self._stopping = threading.Event()
-        self._lock = threading.Lock()
+    def __init__(self, database_url: Optional[str] = None, **options: Any) -> None:
+        super().__init__(TranscriptMessage, "transcript", database_url, **options)
 
     def add(self, sender_id: str, role: str, texts: List[str]) -> None:
-        self.start()
         for text in texts:
             if text:
                 self.put(_row(sender_id, role, text))
-
-    def put(self, row: Dict[str, Any]) -> None:
-        try:
-            self.queue.put_nowait(row)
-            self.sent += 1
-        except queue.Full:
-            self.dropped += 1
-            log.error("transcript queue full; dropped a message of sender %s", row.get("sender_id"))
-
-    def start(self) -> None:
-        with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._stopping.clear()
-                self._thread = threading.Thread(target=self._run, name="transcript-writer", daemon=True)
-                self._thread.start()
-
-    def stop(self, timeout_s: float = 5.0) -> None:
-        """Write what is queued (up to `timeout_s`), then end the thread."""
-        self.drain(timeout_s)
-        self._stopping.set()
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout_s)
-
-    def drain(self, timeout_s: float) -> bool:
-        """Wait until every queued row is written or dropped; False on timeout."""
-        deadline = time.monotonic() + timeout_s
-        while self.stored + self.dropped < self.sent:
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.02)
-        return True
-
-    def _run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                batch = [self.queue.get(timeout=0.5)]
-            except queue.Empty:
-                continue
-            deadline = time.monotonic() + self.linger_s
-            while len(batch) < self.max_batch and time.monotonic() < deadline:
-                try:
-                    batch.append(self.queue.get(timeout=max(0.0, deadline - time.monotonic())))
-                except queue.Empty:
-                    break
-            self._write(batch)
-
-    def _insert(self, rows: List[Dict[str, Any]]) -> None:
-        with session_scope(self.database_url) as session:
-            session.execute(insert(TranscriptMessage), rows)
-
-    def _write(self, batch: List[Dict[str, Any]]) -> None:
-        """The batch, waiting out transient failures; row by row if the batch itself is bad."""
-        try:
-            self._with_retry(batch)
-            self.stored += len(batch)
-            return
-        except Exception as exc:
-            if len(batch) == 1:
-                self._drop(batch[0], exc)
-                return
-            log.warning("transcript batch of %d failed (%s); writing row by row", len(batch), type(exc).__name__)
-        for row in batch:
-            try:
-                self._with_retry([row])
-                self.stored += 1
-            except Exception as exc:
-                self._drop(row, exc)
-
-    def _with_retry(self, rows: List[Dict[str, Any]]) -> None:
-        deadline, pause = time.monotonic() + self.max_wait_s, 0.05
-        while True:
-            try:
-                self._insert(rows)
-                return
-            except Exception as exc:
-                if not is_transient(exc) or time.monotonic() + pause > deadline:
-                    raise
-                log.info("transcript write waiting for the database (%s)", type(exc).__name__)
-                time.sleep(pause)
-                pause = min(pause * 2, 2.0)
-
-    def _drop(self, row: Dict[str, Any], exc: BaseException) -> None:
-        self.dropped += 1
-        log.error(
-            "transcript row dropped (sender %s, role %s): %s (%d dropped so far)",
-            row.get("sender_id"),
-            row.get("role"),
-            type(exc).__name__,
-            self.dropped,
-        )
 
 
 Pause = Callable[[str, bool], None]  # (sender_id, paused): stores the hold in the conversation

@@ -182,7 +182,12 @@ def test_insights_and_lectures(pages, servers):
     servers.chat("帮我查一下隔壁老王的快递", sender="e2e-ins")
     servers.chat("比例", sender="e2e-ins")
     editor = login(pages, "limin", "editor-demo-pass")
-    groups = requests.get(f"{pages}/api/editor/insights", headers=editor, timeout=10).json()
+    deadline = time.monotonic() + 10  # the question log is written in the background
+    while True:
+        groups = requests.get(f"{pages}/api/editor/insights", headers=editor, timeout=10).json()
+        if sum(g["count"] for g in groups) >= 1 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     assert sum(g["count"] for g in groups) >= 1
     csv = requests.get(f"{pages}/api/editor/insights.csv", headers=editor, timeout=10)
     assert csv.status_code == 200 and "可能的主题" in csv.text

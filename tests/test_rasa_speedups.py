@@ -17,7 +17,8 @@ from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 
 from bot import rasa_speedups
 from bot.action_endpoint import ActionEndpoint
-from bot.inprocess_actions import InProcessActions
+from bot.inprocess_actions import InProcessActions, InProcessResult
+from bot.rasa_speedups import _stock_validate
 from tests.conftest import MODEL
 
 QUESTIONS = [
@@ -232,3 +233,24 @@ def test_connecting_failures_are_retried_once():
     endpoint = ActionEndpoint(url="http://127.0.0.1:9/webhook")
     with pytest.raises(aiohttp.ClientConnectorError):
         asyncio.run(endpoint.request(json={"next_action": "action_query_quota"}, method="post"))
+
+
+def test_in_process_responses_skip_only_the_network_check_and_still_fit_the_schema(agent, database_url):
+    """What the in-process actions answer is exactly what the stock validator accepts;
+    only a response built in this process is let through unchecked."""
+    endpoint = ActionEndpoint(url="http://127.0.0.1:9/webhook", in_process=["action_answer_faq"])
+    seen = []
+
+    async def run_and_keep(call):
+        result = await InProcessActions(["action_answer_faq"]).run(call)
+        seen.append(result)
+        return result
+
+    endpoint.in_process.run = run_and_keep  # type: ignore[method-assign]
+    _run_remote(agent, "action_answer_faq", "融资利率是多少", endpoint)
+    (result,) = seen
+    assert isinstance(result, InProcessResult) and result["responses"]
+    assert rasa_speedups._validate_action_result(None, result)
+    assert _stock_validate(RemoteAction("action_answer_faq", endpoint), dict(result))  # stock Rasa accepts it too
+    with pytest.raises(ValidationError):
+        rasa_speedups._validate_action_result(None, {"events": "not a list"})  # a plain dict is still checked

@@ -11,19 +11,19 @@ not make a trend or a top cluster)."""
 from __future__ import annotations
 
 import logging
-import time
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 from datetime import time as day_time
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from core import clock
 from core.text import sanitize
 from services.records.masking import TextMasker
+from storage.batch import BatchWriter
 from storage.content import AgentFlag, Handoff, HotQuestion, Lecture, QuestionLog
-from storage.db import is_transient, session_scope
+from storage.db import session_scope
 from storage.models import AnswerFeedback
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,28 @@ DEFAULT_HOT = ("interest_financing_rate", "eligibility_requirements", "margincal
 HOT_COUNT = 4
 
 
+def question_row(sender_id: str, text: str, outcome: str, likely_faq_id: Optional[str], score: float) -> Dict[str, Any]:
+    """One question for the insights view, sanitised (a lone surrogate would fail the insert)."""
+    return {
+        "at": clock.now(),
+        "sender_id": sanitize(sender_id)[:128],
+        "text": sanitize(text)[:2000],
+        "outcome": outcome,
+        "likely_faq_id": likely_faq_id,
+        "score": f"{score:.3f}",
+    }
+
+
+class QuestionLogWriter(BatchWriter):
+    """The chat path's questions, written in the background (storage/batch.py)."""
+
+    def __init__(self, database_url: Optional[str] = None, **options: Any) -> None:
+        super().__init__(QuestionLog, "question log", database_url, **options)
+
+    def add(self, sender_id: str, text: str, outcome: str, likely_faq_id: Optional[str], score: float) -> None:
+        self.put(question_row(sender_id, text, outcome, likely_faq_id, score))
+
+
 def log_question(
     sender_id: str,
     text: str,
@@ -56,28 +78,10 @@ def log_question(
     score: float,
     max_wait_s: float = 10.0,
 ) -> bool:
-    """One question for the insights view, sanitised, retried with backoff while the
-    database is locked or away. False (logged with the sender) when it could not be stored."""
-    row = {
-        "at": clock.now(),
-        "sender_id": sanitize(sender_id)[:128],
-        "text": sanitize(text)[:2000],
-        "outcome": outcome,
-        "likely_faq_id": likely_faq_id,
-        "score": f"{score:.3f}",
-    }
-    deadline, pause = time.monotonic() + max_wait_s, 0.05
-    while True:
-        try:
-            with session_scope() as session:
-                session.execute(insert(QuestionLog), [row])
-            return True
-        except Exception as exc:
-            if not is_transient(exc) or time.monotonic() + pause > deadline:
-                log.error("question log row dropped (sender %s): %s", row["sender_id"], type(exc).__name__)
-                return False
-            time.sleep(pause)
-            pause = min(pause * 2, 2.0)
+    """One question stored now (CLIs, tests), retried with backoff while the database is
+    locked or away. False (logged with the sender) when it could not be stored."""
+    row = question_row(sender_id, text, outcome, likely_faq_id, score)
+    return QuestionLogWriter(max_wait_s=max_wait_s).write_now([row]) == 1
 
 
 # -- date range, local time -----------------------------------------------------------
