@@ -18,7 +18,7 @@ from core.knowledge import context
 from core.knowledge.model import Entry, Hit
 from core.policy import Policy, get_policy
 from services.context import current
-from services.knowledge.insights import lectures
+from services.knowledge.insights import DEFAULT_HOT, lectures
 from services.knowledge.service import KnowledgeService
 from services.knowledge.store import shipped_ids
 from services.restrictions import LIQUIDATION_HANDOFF, asks_about_liquidation
@@ -274,8 +274,9 @@ class Turn:
             self.dispatcher.utter_message(response="utter_deny")
             return self.events
         question = rest if denied else text
-        if mode in SMALLTALK_MODES and not looks_like_question(question):
-            picked = context.pick_by_words(self.rank, question, ctx.menu) if ctx.menu else None
+        names_topic = context.mentions_topic(question, self.service.vocabulary)  # "期限" read as "好的"
+        if mode in SMALLTALK_MODES and not looks_like_question(question) and not names_topic:
+            picked = context.pick_by_words(self.rank, question, ctx.menu, question=ctx.question) if ctx.menu else None
             if picked and self.service.get(picked):  # "罚息那个" read as small talk
                 await self.answer(self.service.get(picked), question=ctx.question)
             else:
@@ -289,9 +290,17 @@ class Turn:
         the next-likeliest topics, then a person."""
         ctx = self.ctx
         shown = set(ctx.ids) | set(ctx.menu)
-        if rest:
+        if rest:  # "不是，我问的是…": only the answer just given is ruled out, a menu's options may be named
+            shown = set(ctx.ids)
             previous = self.entries(ctx.ids)
-            resolved = context.follow_up(self.rank, self.service.entries, rest, previous, exclude=shown)
+            resolved = context.follow_up(
+                self.rank,
+                self.service.entries,
+                rest,
+                previous,
+                exclude=shown,
+                previous_question=ctx.question,
+            )
             alone = self.service.decide(rest)
             if alone.kind == "answer" and not context.is_elliptical(rest) and alone.best.faq_id not in shown:
                 await self.answer(alone.best.entry, alone.related)
@@ -322,22 +331,41 @@ class Turn:
         ctx = self.ctx
         decision = self.service.decide(question)
         elliptical = context.is_elliptical(question)
-        if ctx.menu and elliptical:  # words of an option ("罚息那个")
-            picked = context.pick_by_words(self.rank, question, ctx.menu)
+        if mode == "out_of_scope" and context.mentions_topic(question, self.service.vocabulary):
+            mode = "faq"  # "追保了怎么办": it names our topics, whatever the classifier read
+        if ctx.menu and (elliptical or context.is_vague(question)):  # words of an option ("罚息那个")
+            picked = context.pick_by_words(self.rank, question, ctx.menu, question=ctx.question)
             if picked and self.service.get(picked):
                 await self.answer(self.service.get(picked), question=ctx.question)
                 return
-        if ctx.ids and elliptical:
-            resolved = context.follow_up(self.rank, self.service.entries, question, self.entries(ctx.ids))
-            if resolved.kind == "answer":
+        # with a topic just answered, a question that leans on it ("要多久补回来", "融券的呢")
+        # is ranked together with it; a self-contained one is decided on its own
+        leans = elliptical or not context.mentions_topic(question, self.service.vocabulary)
+        if ctx.ids and (leans or decision.kind != "answer"):
+            resolved = context.follow_up(
+                self.rank,
+                self.service.entries,
+                question,
+                self.entries(ctx.ids),
+                previous_question=ctx.question,
+            )
+            if resolved.kind == "answer" and (leans or resolved.best.faq_id == decision.best.faq_id):
                 await self.answer(resolved.best.entry, question=question)
                 return
-            if decision.kind != "answer" and resolved.hits:
+            if decision.kind != "answer" and resolved.hits and leans:
                 self.menu(resolved.hits, question)
                 await unanswered(self.dispatcher, self.tracker, "clarify", resolved.hits)
                 return
-        if decision.kind == "answer" and elliptical and not ctx.ids and not self.clear_alone(decision):
-            decision = type(decision)("clarify", decision.hits)  # "利率", "最晚啥时候": ask which topic
+        vague = context.is_vague(question)
+        fragment = context.is_fragment(question) and context.mentions_topic(question, self.service.vocabulary)
+        if not ctx.ids and (vague or fragment):
+            # a fragment with no context ("利率", "这个多少", "最晚啥时候"): answered only when one
+            # topic clearly owns it, else the likeliest topics are offered
+            if not (decision.kind == "answer" and self.clear_alone(decision)):
+                hits = [h for h in decision.hits if h.score > 0] or self.popular()
+                self.menu(hits, question)
+                await unanswered(self.dispatcher, self.tracker, "clarify", hits)
+                return
         if decision.kind == "answer" and (mode != "out_of_scope" or self.new_topic(decision) or elliptical):
             await note_unanswered(self.tracker, "answered", decision.hits)  # counted for 提问最多的主题 and the rates
             await self.answer(decision.best.entry, decision.related)
@@ -362,7 +390,11 @@ class Turn:
     def clear_alone(decision: Any) -> bool:
         """A fragment without context is answered only when one topic clearly owns it."""
         second = decision.hits[1].score if len(decision.hits) > 1 else 0.0
-        return decision.best.score >= VAGUE_ANSWER and second < VAGUE_RUNNER_UP
+        return decision.best.score >= VAGUE_ANSWER and second < VAGUE_RUNNER_UP * decision.best.score
+
+    def popular(self) -> List[Hit]:
+        """The topics clients ask about most, for a question that names none."""
+        return [Hit(entry=e, score=0.0, parts={}) for e in self.entries(list(DEFAULT_HOT))]
 
     def new_topic(self, decision: Any) -> bool:
         """NLU says out of scope; a topic published after training is unknown to it."""
@@ -372,7 +404,7 @@ class Turn:
 
 NEW_TOPIC_MIN_SCORE = 0.5
 VAGUE_ANSWER = 0.4  # a fragment with no context: answered at this score…
-VAGUE_RUNNER_UP = 0.2  # …when no other topic comes this close
+VAGUE_RUNNER_UP = 0.17  # …when the next topic scores under this share of it
 
 
 class ActionAnswerFaq(BaseAction):

@@ -27,7 +27,7 @@ from actions.common import (
 from actions.estimate import estimate
 from actions.knowledge import Context, Turn, context_events, send_clarify, send_entry
 from actions.service import ADVICE_REFUSAL, hand_off
-from core.knowledge.context import asks_compliance, is_elliptical, menu_choice
+from core.knowledge.context import asks_compliance, is_elliptical, is_fragment, is_vague, menu_choice
 from core.policy import Policy, get_policy
 from services.context import current
 from storage.db import session_scope
@@ -56,6 +56,8 @@ def related_rule(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dic
     service = current().knowledge
     text = (tracker.latest_message or {}).get("text") or ""
     decision = service.decide(text)
+    if decision.kind == "answer" and is_fragment(text) and not Turn.clear_alone(decision):
+        decision = type(decision)("clarify", decision.hits)  # "测评": which of its topics?
     if decision.kind == "answer":
         send_entry(dispatcher, service, decision.hits[0].entry)
         return context_events(tracker, [decision.hits[0].faq_id], [], text)
@@ -74,7 +76,10 @@ def continues_knowledge(tracker: Tracker, text: str) -> bool:
     ctx = Context.from_tracker(tracker)
     if menu_choice(text, ctx.menu):
         return True
-    return bool(ctx.ids or ctx.menu) and is_elliptical(text) and not any(w in text.lower() for w in SELF_WORDS)
+    own = any(w in text.lower() for w in SELF_WORDS)
+    if verified_client_id(tracker) is None and not own and is_vague(text):
+        return True  # "多少钱" before any login: the likeliest topics, not a login prompt
+    return bool(ctx.ids or ctx.menu) and is_elliptical(text) and not own
 
 
 class PersonalAction(BaseAction):

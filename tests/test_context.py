@@ -399,3 +399,80 @@ def test_withdrawal_follow_up_uses_the_verified_account():
     assert "未高于提取线300%" in text_of(out) and "260.00%" in text_of(out)
     anonymous, _ = run(ActionAnswerFaq(), tracker("最多能取多少"))
     assert "260.00%" not in text_of(anonymous)
+
+
+# -- vague questions, fragments, compliance and dialect (own phrasings) ----------------
+@pytest.mark.parametrize("text", ["这个要多少", "最迟什么时候", "要多长时间呢", "请问一下 这个咋算"])
+def test_questions_that_name_no_topic_are_vague(text):
+    assert context.is_vague(text)
+
+
+@pytest.mark.parametrize("text", ["你好", "好的", "融资利率多少", "罚息", "天气怎么样"])
+def test_questions_with_content_are_not_vague(text):
+    assert not context.is_vague(text)
+
+
+def test_topic_terms_are_told_from_small_talk(service):
+    vocabulary = service.vocabulary
+    assert all(context.mentions_topic(t, vocabulary) for t in ("折算率", "展期呢", "期限", "担保"))
+    assert not any(context.mentions_topic(t, vocabulary) for t in ("好的", "谢谢啦", "嗯嗯", "拜拜", "可以"))
+
+
+def test_a_term_read_as_small_talk_is_answered_as_a_question():
+    out, events = run(ActionConverse(), tracker("展期", intent="affirm"))
+    assert faq_of(out) == "contract_renewal"
+    out, events = run(ActionConverse(), tracker("期限", intent="affirm"))
+    assert out[0].get("buttons") and slots_after(events).get("last_menu")  # several topics own it: a menu
+
+
+def test_a_vague_question_without_context_gets_the_likeliest_topics():
+    out, events = run(ActionOutOfScope(), tracker("这个要多少"))
+    assert out[0].get("buttons") and len(slots_after(events)["last_menu"]) == len(out[0]["buttons"])
+
+
+def test_a_vague_question_after_a_menu_is_read_with_the_menu_question(service):
+    menu = ["margincall_trigger", "margincall_deadline", "margincall_warning_line"]
+    picked = context.pick_by_words(rank_of(service), "最迟什么时候", menu, question="追保了怎么办")
+    assert picked == "margincall_deadline"
+    # a new question that names another topic is not bent into the menu
+    assert context.pick_by_words(rank_of(service), "怎么开户", menu, question="追保了怎么办") is None
+
+
+def test_naming_an_option_after_denying_a_menu_answers_it():
+    menu = ["quota_increase", "quota_available", "quota_market_cut"]
+    out, _ = run(ActionConverse(), tracker("不是，我想问行情大跌会不会降额度", {"last_menu": menu}, intent="deny"))
+    assert faq_of(out) == "quota_market_cut"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "现在融资买啥股票好",
+        "你给个准话 明天会不会涨",
+        "要是爆仓了你们公司负责吗",
+        "两融的收益有保障不",
+        "亏了你们赔不赔",
+    ],
+)
+def test_compliance_in_new_phrasings(text):
+    assert context.asks_compliance(text)
+
+
+@pytest.mark.parametrize("text", ["保证金比例是多少", "跌了会不会强平", "跌20%会怎样", "收益怎么算的"])
+def test_ordinary_questions_are_not_compliance(text):
+    assert not context.asks_compliance(text)
+
+
+def test_the_assistants_own_hours():
+    assert context.asks_hours("机器人半夜也能回复吗")
+    assert context.asks_hours("周末有人工吗")
+    assert not context.asks_hours("晚上可以融资吗")
+
+
+def test_cantonese_is_read_as_mandarin():
+    from core.text import normalize
+
+    assert normalize("融券幾多錢？") == "融券多少钱?"
+    assert normalize("追保咗點算") == "追保了怎么办"
+    assert normalize("可唔可以攞錢出嚟") == "可不可以取钱出来"
+    assert normalize("系统维护") == "系统维护"  # Mandarin untouched

@@ -1,4 +1,5 @@
-"""Rasa graph components: text normalisation and rule-based entity extraction."""
+"""Rasa graph components: text normalisation, rule-based entity extraction and the
+compliance guard."""
 
 from __future__ import annotations
 
@@ -12,11 +13,19 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
-from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from core import clock, values
+from core.knowledge.context import asks_compliance
 from core.policy import plain
 from core.settings import ROOT
 from core.text import normalize
@@ -123,4 +132,37 @@ class SpacyRuleEntityExtractor(GraphComponent, EntityExtractorMixin):
                 continue
             found = self.add_extractor_name(self.extract(text))
             message.set(ENTITIES, message.get(ENTITIES, []) + found, add_to_output=True)
+        return messages
+
+
+ADVICE_INTENT = "ask_investment_advice"
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class ComplianceGuard(GraphComponent):
+    """Guarantees, promised returns, compensation for losses, market calls and stock picks
+    are refused in any turn: whatever the classifier read (a what-if, a follow-up, a
+    fallback), a message core.knowledge.context.asks_compliance recognises becomes
+    ask_investment_advice, whose rule gives the compliance answer with the risk reminder.
+    Placed after the FallbackClassifier."""
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> ComplianceGuard:
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT)
+            if not text or text.startswith("/") or not asks_compliance(text):
+                continue
+            intent = {INTENT_NAME_KEY: ADVICE_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
+            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != ADVICE_INTENT]
+            message.set(INTENT, intent, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [intent, *ranking], add_to_output=True)
         return messages

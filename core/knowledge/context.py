@@ -62,18 +62,35 @@ _ELLIPSIS_START = ("那", "那么", "还有", "然后", "另外", "那如果", "
 _ELLIPSIS_END = ("呢", "的呢", "那个呢", "咧", "嘞")
 _DEICTIC = re.compile(r"这个|那个|这样|那样|它|这种|那种|这条|上面|刚才|刚刚|前面|这里")
 
-# compliance: guarantees, promised returns, stock picks — refused in any turn
+# compliance: guarantees, promised returns, compensation for losses, market calls and
+# stock picks — refused in any turn, in any phrasing
 _COMPLIANCE = re.compile(
     r"保证(?!金).{0,8}(?:不亏|不会亏|赚|收益|盈利|回本|本金|翻倍|涨)|稳赚|包赚|保本|保收益|保底收益|稳赢|只赚不赔|稳稳赚"
     r"|承诺.{0,6}(?:收益|回报|不亏|赚)|推荐.{0,6}(?:股票|个股|哪只|几只|牛股|标的)|荐股|内幕消息"
-    r"|(?:哪只|哪个|什么|几只)(?:股票|股).{0,6}(?:好|会涨|能涨|能买|可以买|值得)|(?:买|融资买|融券卖).{0,4}哪只"
-    r"|明天.{0,4}(?:会涨|能涨)|guarantee"
+    r"|(?:哪只|哪个|什么|几只|啥)(?:股票|股).{0,6}(?:好|会涨|能涨|能买|可以买|值得)|(?:买|融资买|融券卖).{0,4}哪只"
+    r"|(?:买|选|挑|推荐|融资买|干)(?:点|个)?(?:啥|什么|哪个|哪只|哪些|哪几只)(?:股票|股|票)"
+    r"|(?:明天|下周|后市|大盘|行情|股价).{0,6}(?:会涨|能涨|会跌|涨吗|跌吗|涨不涨|跌不跌|怎么走|走势)"
+    r"|会不会(?:涨|跌|大涨|大跌)(?:啊|呢|吧|吗)?(?:$|[，,。.！!？?\s])|涨还是跌|准话|打包票|拍胸脯"
+    r"|(?:亏|赔|损失|亏损|爆仓).{0,8}(?:你们|公司|券商|证券).{0,3}(?:赔|负责|承担|兜底|补偿|管)"
+    r"|(?:你们|公司|券商).{0,4}(?:赔吗|赔不赔|会赔|兜底|包赔|负责赔)|亏了.{0,6}赔"
+    r"|收益.{0,4}(?:有保障|保障|有保证|稳不稳|稳吗|稳定吗)|(?:保障|确保).{0,4}(?:收益|赚钱|不亏)"
+    r"|guarantee"
 )
-# "人工几点有人": the hours, not a hand-off
+# "人工几点有人", "晚上也在吗": the hours, not a hand-off
 _HOURS = re.compile(
     r"(?:人工|客服|柜台|营业部|热线|真人).{0,6}(?:几点|什么时候|啥时候|时间|上班|下班|有人|在线|几点到几点)"
     r"|(?:几点|什么时候|啥时候).{0,6}(?:有人工|有客服|有人|上班)"
+    r"|(?:你们|营业厅|公司).{0,4}(?:几点|什么时候|啥时候)(?:上班|下班|开门|关门|营业)"
+    r"|(?:助手|机器人|智能客服|你们?).{0,8}(?:晚上|夜里|半夜|凌晨|周末|节假日|假期|24小时|全天|随时).{0,4}(?:在|有|能|可以|服务|回复)"
+    r"|(?:晚上|夜里|半夜|凌晨|周末|节假日).{0,6}(?:在吗|在不在|有人吗|能问|可以问|能用|服务吗|有人工)"
 )
+# what a vague question is made of when it names no topic ("这个多少", "最晚啥时候", "多久")
+_VAGUE_WORDS = re.compile(
+    r"请问|我想问|想问|问一下|问下|一下|这个|那个|这样|这些|那些|它|多少钱|多少|多久|多长时间|几天|几个|几号|什么时候|啥时候"
+    r"|几时|几点|最晚|最迟|最早|最多|最少|最长|最短|一般|大概|怎么办|怎么弄|怎么算|怎么样|怎样|咋办|咋整|咋弄|咋算|如何"
+    r"|是什么|是啥|什么|啥|要|得|能|可以|行|吗|呢|啊|呀|吧|的|了|是|有|算|给|个|下"
+)
+
 _CONTRASTS = (("融资", "融券"), ("买入", "卖出"), ("利率", "费率"))
 
 
@@ -132,6 +149,30 @@ def is_elliptical(text: str) -> bool:
     if _DEICTIC.search(bare):
         return True
     return len(strip_fillers(bare)) <= 5
+
+
+def is_vague(text: str) -> bool:
+    """A question that names no topic at all: nothing is left once its question words,
+    deictics and fillers are taken out ("这个多少", "最晚啥时候", "多久")."""
+    bare = re.sub(r"[，,。.！!？?、~～\s]+", "", _norm(text))
+    return bool(bare) and not _VAGUE_WORDS.sub("", bare)
+
+
+FRAGMENT_CHARS = 3  # "利率", "期限", "比例呢": a term, not yet a question
+
+
+def is_fragment(text: str) -> bool:
+    """A bare term or two ("利率", "担保呢"), short of a question."""
+    return 0 < len(strip_fillers(text)) <= FRAGMENT_CHARS
+
+
+def mentions_topic(text: str, vocabulary: Iterable[str]) -> bool:
+    """Whether a short message names a knowledge topic: it is (part of) a topic term, or
+    holds one ("期限", "比例呢", "开户条件"). Small talk ("好的", "谢谢") names none."""
+    content = strip_fillers(text)
+    if len(content) < 2:
+        return False
+    return any(content in term or (len(term) >= 2 and term in content) for term in vocabulary)
 
 
 def asks_compliance(text: str) -> bool:
@@ -210,6 +251,7 @@ class ContextWeights:
     neighbour: float = 0.06  # lift for topics next to the previous one
     successor: float = 0.10  # ...and for the first curated link (the thread's next step)
     repeat: float = 0.05  # the previous topic again, unless the follow-up swaps a term in it
+    covered: float = 0.08  # …or its answer already covers what the follow-up names
     answer: float = 0.22  # combined score needed to answer
     margin: float = 0.04  # ...and lead over the runner-up
 
@@ -221,22 +263,33 @@ def follow_up(
     previous: Sequence[Entry],
     exclude: Iterable[str] = (),
     weights: ContextWeights = ContextWeights(),
+    previous_question: str = "",
 ) -> Resolution:
-    """Rank an elliptical follow-up together with the previous topic(s)."""
+    """Rank an elliptical follow-up together with the previous topic(s) and the question
+    that led to them ("融券是啥" + "利率呢" → the 融券 fee rate)."""
     content = strip_fillers(text) or _norm(text)
     n = len(entries)
     alone = {h.faq_id: h.score for h in rank(content, n)}
     together: Dict[str, float] = {}
     swapped = False
+    contexts = []
     for prev in previous[:1]:
         words = contrast(topic_words(prev), content)
         swapped = words != _norm(topic_words(prev))
+        contexts.append(words)
+    asked = strip_fillers(previous_question)
+    if asked and asked != content:
+        contexts.append(contrast(asked, content))
+        swapped = swapped or contexts[-1] != asked  # "融资的保证金比例…" + "那融券的呢": the same topic, swapped
+    for words in contexts:
         for h in rank(content + " " + words, n):
             together[h.faq_id] = max(together.get(h.faq_id, 0.0), h.score)
     near = neighbours(entries, [p.id for p in previous])
     links = curated_links()
     successors = {links[p.id][0] for p in previous[:1] if links.get(p.id)}
     repeated = {p.id for p in previous}
+    # "融券的呢" after the repayment answer, which covers 融券 too: the same topic, its other half
+    covered = {p.id for p in previous if len(content) >= 2 and content in _norm(p.answer)}
     excluded = set(exclude)
     by_id = {e.id: e for e in entries}
     scored = []
@@ -248,7 +301,9 @@ def follow_up(
             s += weights.successor
         elif faq_id in near:
             s += weights.neighbour
-        if faq_id in repeated and not swapped:
+        if faq_id in covered:
+            s += weights.covered
+        elif faq_id in repeated and not swapped:
             s -= weights.repeat
         scored.append(Hit(entry=entry, score=round(s, 4), parts={"context": 1.0}))
     scored.sort(key=lambda h: -h.score)
@@ -261,16 +316,33 @@ def follow_up(
     return Resolution("clarify", top)
 
 
-def pick_by_words(rank: Rank, text: str, options: Sequence[str], min_lead: float = 0.03) -> Optional[str]:
-    """The menu option whose topic the words name ("罚息那个"), when one clearly leads."""
+def pick_by_words(
+    rank: Rank, text: str, options: Sequence[str], min_lead: float = 0.03, question: str = ""
+) -> Optional[str]:
+    """The menu option whose topic the words name ("罚息那个"), when one clearly leads;
+    the words are read with the question the menu answered ("多长时间" + "合约的")."""
     if not options:
         return None
     content = strip_fillers(text)
     content = re.sub(r"(?:那个|这个|那条|的)$", "", content) or content
     if not content:
         return None
-    scores = {h.faq_id: h.score for h in rank(content, 1000)}
+    asked = strip_fillers(question)
+    if is_vague(text) and asked:  # "最晚啥时候" names no option: read it with the menu's question
+        together = {h.faq_id: h.score for h in rank(content + " " + asked, 1000)}
+        ranked = sorted(options, key=lambda o: -together.get(o, 0.0))
+        lead = together.get(ranked[0], 0.0) - (together.get(ranked[1], 0.0) if len(ranked) > 1 else 0.0)
+        return ranked[0] if together.get(ranked[0], 0.0) > 0.08 and lead >= min_lead else None
+    hits = rank(content, 1000)
+    alone = {h.faq_id: h.score for h in hits}
+    best_option = max(alone.get(o, 0.0) for o in options)
+    if best_option <= 0.08 or (hits and hits[0].faq_id not in options and hits[0].score - best_option > 0.1):
+        return None  # the words name none of the options, or another topic ("怎么销户")
+    scores = dict(alone)
+    if asked and asked != content:  # ties between options: read with the menu's question
+        for h in rank(content + " " + asked, 1000):
+            scores[h.faq_id] = (alone.get(h.faq_id, 0.0) + h.score) / 2
     ranked = sorted(options, key=lambda o: -scores.get(o, 0.0))
     best = scores.get(ranked[0], 0.0)
     runner = scores.get(ranked[1], 0.0) if len(ranked) > 1 else 0.0
-    return ranked[0] if best > 0.08 and best - runner >= min_lead else None
+    return ranked[0] if best - runner >= min_lead else None

@@ -25,7 +25,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from core.knowledge.model import Entry, Hit
-from core.segment import words
+from core.segment import domain_words, words
 from core.text import normalize
 
 # a sparse query vector: its non-zero columns and their values
@@ -97,6 +97,8 @@ class Retriever:
     def __init__(self, entries: Sequence[Entry], weights: Weights = Weights()) -> None:
         self.entries = list(entries)
         self.weights = weights
+        # the terms that name a topic: every entry's tags and the domain dictionary
+        self.vocabulary = frozenset(normalize(t) for e in self.entries for t in e.tags) | domain_words()
         texts: List[str] = []
         tokens: List[List[str]] = []
         owner: List[int] = []

@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import FrozenSet, List, Optional
 
 from core.knowledge.model import Entry, Hit, find
 from core.knowledge.retriever import Retriever
@@ -142,6 +142,11 @@ class KnowledgeService:
     @property
     def policy(self) -> Policy:
         return get_policy()
+
+    @property
+    def vocabulary(self) -> FrozenSet[str]:
+        """Terms that name a topic (tags of the published entries, the domain dictionary)."""
+        return self._retriever.vocabulary
 
     def get(self, faq_id: str) -> Optional[Entry]:
         return find(self.entries, faq_id)

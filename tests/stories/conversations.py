@@ -17,7 +17,7 @@ ACTION = {
     "affirm": "action_converse",
     "thank": "action_converse",
     "goodbye": "action_converse",
-    "greet": "utter_greet",
+    "greet": "action_converse",
     "ask_investment_advice": "action_refuse_advice",
     "request_human": "action_handoff",
     "query_quota": "action_query_quota",
