@@ -8,7 +8,8 @@ scan or receiving the same event twice never alerts twice.
     python -m services.alerts scan                                  # the scheduled re-check
     python -m services.alerts margin-call C1001 [--since 2026-11-26]
     python -m services.alerts price 600519.SH 200
-    python -m services.alerts market-cut 0.2 --reason "沪深300单日下跌超过5%" [--dry-run] [--batch 100]
+    python -m services.alerts market-cut 0.2 [--reason "…"] [--dry-run] [--batch 100]
+                                            # reason by default: the policy's market-cut trigger
 """
 
 from __future__ import annotations
@@ -209,6 +210,15 @@ def record_price(code: str, price: Decimal) -> None:
         security.last_price, security.price_at = price, clock.now()
 
 
+def market_cut_reason(policy: Optional[Policy] = None) -> str:
+    """The reason a market-wide cut gives clients by default: the policy's trigger."""
+    policy = policy or get_policy()
+    return client_text.MARKET_CUT_REASON.format(
+        index=policy.get("quota.market_cut_trigger_index"),
+        fall=fmt_pct(policy.get("quota.market_cut_trigger_index_fall")),
+    )
+
+
 def market_cut(fraction: Decimal, reason: str, dry_run: bool = True, batch: int = 100) -> Iterator[Dict]:
     """Cut every active credit line by `fraction` (≤ the policy's maximum), one
     transaction per batch; yields each affected client, then a summary."""
@@ -276,12 +286,12 @@ def main(argv=None) -> int:
     pr.add_argument("price", type=Decimal)
     cut = sub.add_parser("market-cut")
     cut.add_argument("fraction", type=Decimal, help="e.g. 0.2 for 20%%")
-    cut.add_argument("--reason", default="因市场波动（沪深300单日下跌超过5%）")
+    cut.add_argument("--reason", default=None, help="default: the policy's trigger (quota.market_cut_trigger_*)")
     cut.add_argument("--dry-run", action="store_true")
     cut.add_argument("--batch", type=int, default=100)
     args = parser.parse_args(argv)
     if args.command == "market-cut":
-        for row in market_cut(args.fraction, args.reason, args.dry_run, args.batch):
+        for row in market_cut(args.fraction, args.reason or market_cut_reason(), args.dry_run, args.batch):
             if row.get("summary"):
                 print(f"{'[dry run] ' if row['dry_run'] else ''}{row['accounts']} accounts, {row['alerts']} alerts")
             else:

@@ -39,6 +39,8 @@ FIELD_NAMES = {
     "reviewed_at": editor_text.FIELD_REVIEWED_AT,
     "category": editor_text.FIELD_CATEGORY,
 }
+# Policy values that are names with digits in them, not numbers: 沪深300, the hotline.
+NAMES_WITH_DIGITS = ("margin.haircut_index_name", "quota.market_cut_trigger_index", "broker.hotline")
 # A number with its unit, as clients read it: 6.8%, 50万元, 1,000,000元, 24个月, 3年 ...
 NUMBER = re.compile(
     r"(?<![A-Za-z0-9.])(\d[\d,]*(?:\.\d+)?)\s*(%|万元|万|亿元|亿|元|个月|月|年|天|日|个交易日|小时|分|岁|倍)?"
@@ -76,10 +78,11 @@ def _policy_numbers(policy: Policy) -> Set[Decimal]:
     return {d.normalize() for d in out}
 
 
-def literal_numbers(template: str) -> List[str]:
-    """Numbers typed into an answer (placeholders removed)."""
+def literal_numbers(template: str, policy: Policy) -> List[str]:
+    """Numbers typed into an answer (placeholders, tier codes, T+n and the policy's names removed)."""
     text = PLACEHOLDER.sub(" ", template)
-    text = re.sub(r"\bC[1-5]\b|T\+\d|沪深300|400-000-0000", " ", text)
+    names = sorted({str(policy.get(path)) for path in NAMES_WITH_DIGITS if policy.has(path)}, key=len, reverse=True)
+    text = re.sub("|".join([r"\bC[1-5]\b", r"T\+\d", *map(re.escape, names)]), " ", text)
     return [m.group(0).strip() for m in NUMBER.finditer(text)]
 
 
@@ -174,7 +177,7 @@ def validate_entry(entry: Entry, policy: Policy, numbers: Optional[Set[Decimal]]
         if not policy.has(cite):
             p.append(Problem(eid, "cites", editor_text.CITE_UNKNOWN.format(path=cite), span=cite))
     # typed numbers must be policy numbers (7.8% when policy says 6.8% is an error)
-    for literal in literal_numbers(entry.answer):
+    for literal in literal_numbers(entry.answer, policy):
         digits = re.match(r"[\d,.]+", literal)
         assert digits is not None  # NUMBER's matches start with a digit
         value = Decimal(digits.group(0).replace(",", ""))

@@ -149,6 +149,8 @@ ALERT_WARNING = (
     "恢复到{restore}约需追加现金{cash}。\n{reminder}"
 )
 ALERT_WARNING_BELOW_CALL = "，并已低于追保线，若收盘仍低于追保线将触发追保"
+# a market-wide cut's reason, as the client reads it: {index} and {fall} from policy.yml quota
+MARKET_CUT_REASON = "因市场波动（{index}单日下跌超过{fall}）"
 
 # -- a person in the conversation (services/handoff.py) ----------------------------------
 HUMAN_AGENT = "人工客服"  # the role the widget shows, and the name when none is known
