@@ -28,7 +28,7 @@ from sanic.request import Request
 
 from core import clock, finance, inputs
 from core.errors import DomainError, Invalid
-from core.formatting import ratio_pct
+from core.formatting import line, ratio_pct
 from core.policy import fmt_yuan, get_policy
 from core.settings import get_settings
 from core.texts import api as api_text
@@ -77,6 +77,7 @@ def client_figures(client_id: Optional[str], agent: str) -> Optional[Dict[str, A
             out["margin_call_deadline"] = account.open_call.deadline.astimezone(clock.TZ).strftime("%Y-%m-%d %H:%M")
             out["margin_call_overdue"] = account.open_call.deadline < clock.now()
             out["cash_to_restore"] = fmt_yuan(finance.cash_to_restore(snap, policy.dec("margin_call.restore_to")))
+            out["restore_to"] = line(policy, "margin_call.restore_to")  # named in the label of cash_to_restore
     return out
 
 
