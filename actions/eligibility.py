@@ -13,6 +13,7 @@ from actions.common import day, yuan
 from actions.personal import PersonalAction
 from core import clock
 from core.policy import Policy, fmt_wan
+from core.texts import client as client_text
 from services.restrictions import assessment_expired
 from storage.repository import ClientRecord
 
@@ -36,59 +37,67 @@ def check_rules(record: ClientRecord, policy: Policy, today: date) -> List[RuleR
     e = lambda key: policy.get(f"eligibility.{key}")  # noqa: E731
     results = [
         RuleResult(
-            "资产",
+            client_text.RULE_ASSETS,
             record.avg_daily_assets_20d >= policy.dec("eligibility.min_avg_daily_assets"),
-            f"前{e('assets_window_trading_days')}个交易日日均证券类资产{yuan(record.avg_daily_assets_20d)}，"
-            f"要求不低于{fmt_wan(e('min_avg_daily_assets'))}",
+            client_text.ELIG_ASSETS.format(
+                days=e("assets_window_trading_days"),
+                assets=yuan(record.avg_daily_assets_20d),
+                minimum=fmt_wan(e("min_avg_daily_assets")),
+            ),
         ),
     ]
     months = _months_between(record.trading_since, today)
     results.append(
         RuleResult(
-            "交易经验",
+            client_text.RULE_EXPERIENCE,
             months >= int(e("min_trading_experience_months")),
-            f"证券交易经验约{months}个月，要求满{e('min_trading_experience_months')}个月",
+            client_text.ELIG_EXPERIENCE.format(months=months, required=e("min_trading_experience_months")),
         )
     )
+    record_text = client_text.ELIG_RECORD_VIOLATION if record.major_violation_3y else client_text.ELIG_RECORD_CLEAN
     results.append(
         RuleResult(
-            "合规记录",
-            not record.major_violation_3y,
-            f"最近{e('clean_record_years')}年" + ("有" if record.major_violation_3y else "无") + "重大违法违规记录",
+            client_text.RULE_RECORD, not record.major_violation_3y, record_text.format(years=e("clean_record_years"))
         )
     )
     a = record.assessment
     if a is None:
-        results.append(RuleResult("风险等级", False, "暂无风险测评记录，请先完成测评"))
+        results.append(RuleResult(client_text.RULE_TIER, False, client_text.ELIG_NO_ASSESSMENT))
     else:
         tier = policy.tier(a.tier)
         ok = a.tier not in e("excluded_tiers")
-        detail = f"风险等级{tier['name']}（{tier['code']}）" + ("" if ok else "，该等级不能开通两融")
+        detail = client_text.ELIG_TIER.format(name=tier["name"], code=tier["code"]) + (
+            "" if ok else client_text.ELIG_TIER_EXCLUDED
+        )
         if ok and assessment_expired(record, policy):
-            ok, detail = False, detail + "，但测评已过期，需重新测评"
-        results.append(RuleResult("风险等级", ok, detail))
+            ok, detail = False, detail + client_text.ELIG_TIER_EXPIRED
+        results.append(RuleResult(client_text.RULE_TIER, ok, detail))
     age = _age(record.birth_date, today)
     results.append(
         RuleResult(
-            "年龄", int(e("min_age")) <= age <= int(e("max_age")), f"年龄{age}岁，要求{e('min_age')}至{e('max_age')}岁"
+            client_text.RULE_AGE,
+            int(e("min_age")) <= age <= int(e("max_age")),
+            client_text.ELIG_AGE.format(age=age, min_age=e("min_age"), max_age=e("max_age")),
         )
     )
     results.append(
         RuleResult(
-            "关联关系",
+            client_text.RULE_RELATED_PARTY,
             not record.broker_related_party,
-            "非示例证券股东或关联人" if not record.broker_related_party else "为示例证券股东或关联人，不能开通",
+            client_text.ELIG_RELATED if record.broker_related_party else client_text.ELIG_NOT_RELATED,
         )
     )
     has_here = record.account is not None
     results.append(
         RuleResult(
-            "信用账户",
+            client_text.RULE_CREDIT_ACCOUNT,
             not (has_here or record.credit_account_elsewhere),
-            "已在示例证券开通信用账户，无需重复开户"
+            client_text.ELIG_ACCOUNT_HERE
             if has_here
             else (
-                "已在其他券商开有信用账户（每人限一个）" if record.credit_account_elsewhere else "未持有其他信用账户"
+                client_text.ELIG_ACCOUNT_ELSEWHERE
+                if record.credit_account_elsewhere
+                else client_text.ELIG_NO_OTHER_ACCOUNT
             ),
         )
     )
@@ -102,13 +111,18 @@ class ActionCheckEligibility(PersonalAction):
         results = check_rules(record, policy, clock.today())
         failed = [r for r in results if not r.passed]
         if record.account is not None and len(failed) == 1:
-            head = "您已经开通了示例证券的信用账户，可直接使用两融业务。逐条核对如下："
+            head = client_text.ELIG_HEAD_HAS_ACCOUNT
         elif not failed:
-            head = "根据您的资料，您符合开通融资融券的各项条件，可在App通过视频见证或到营业部办理。逐条核对如下："
+            head = client_text.ELIG_HEAD_ELIGIBLE
         else:
-            head = "根据您的资料，您暂不符合以下开通条件（✗），逐条核对如下："
-        lines = [head] + [f"{'✓' if r.passed else '✗'} {r.rule}：{r.detail}" for r in results]
-        lines.append(f"（资料截至{day(clock.today())}，最终以营业部审核为准）")
+            head = client_text.ELIG_HEAD_NOT_ELIGIBLE
+        lines = [head] + [
+            client_text.ELIG_RULE_LINE.format(
+                mark=client_text.ELIG_PASSED if r.passed else client_text.ELIG_FAILED, rule=r.rule, detail=r.detail
+            )
+            for r in results
+        ]
+        lines.append(client_text.ELIG_AS_OF.format(day=day(clock.today())))
         dispatcher.utter_message(
             text="\n".join(lines),
             json_message={"personal": "eligibility", "eligible": not failed, "failed": [r.rule for r in failed]},

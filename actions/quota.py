@@ -9,10 +9,11 @@ from actions.common import moment, risk_reminder, yuan
 from actions.personal import PersonalAction
 from core import finance
 from core.policy import Policy
+from core.texts import client as client_text
 from services.restrictions import new_credit_blocks
 from storage.repository import ClientRecord
 
-NO_ACCOUNT = "您目前还没有开通信用账户，因此没有两融授信额度。想了解能否开通，可以问我“我能开两融吗”。"
+NO_ACCOUNT = client_text.QUOTA_NO_ACCOUNT
 
 
 class ActionQueryQuota(PersonalAction):
@@ -23,25 +24,32 @@ class ActionQueryQuota(PersonalAction):
         account = record.account
         snap = account.snapshot
         available = finance.available_quota(account.credit_line, snap)
+        approved_by = account.line_approved_by
         lines = [
-            f"您的授信额度为{yuan(account.credit_line)}"
-            + (f"（{account.line_approved_by}）" if account.line_approved_by else "")
-            + "；",
-            f"已用：融资{yuan(snap.financing_debt)}，融券{yuan(snap.short_value)}；",
-            f"可用额度：{yuan(available)}。",
+            client_text.QUOTA_LINE.format(
+                line=yuan(account.credit_line),
+                approved_by=client_text.QUOTA_APPROVED_BY.format(name=approved_by) if approved_by else "",
+            ),
+            client_text.QUOTA_USED.format(financing=yuan(snap.financing_debt), short=yuan(snap.short_value)),
+            client_text.QUOTA_AVAILABLE.format(available=yuan(available)),
         ]
         change = account.last_change
         if change is not None:
-            verb = "下调" if change.new_line < change.old_line else "调整"
+            verb = client_text.LINE_CUT if change.new_line < change.old_line else client_text.LINE_CHANGED
             lines.append(
-                f"{change.reason}，您的额度于{moment(change.changed_at)}由{yuan(change.old_line)}"
-                f"{verb}至{yuan(change.new_line)}。"
+                client_text.QUOTA_CHANGE.format(
+                    reason=change.reason,
+                    at=moment(change.changed_at),
+                    old=yuan(change.old_line),
+                    verb=verb,
+                    new=yuan(change.new_line),
+                )
             )
         blocks = new_credit_blocks(record, policy)
         if blocks:
-            lines.append("注意：" + "；".join(blocks) + "。")
+            lines.append(client_text.QUOTA_NOTE.format(blocks="；".join(blocks)))
         if account.as_of is not None:
-            lines.append(f"（数据截至{moment(account.as_of)}，以交易系统为准）")
+            lines.append(client_text.DATA_AS_OF.format(at=moment(account.as_of)))
         lines.append(risk_reminder(policy))
         dispatcher.utter_message(
             text="\n".join(lines),

@@ -11,9 +11,10 @@ from actions.common import day
 from actions.personal import PersonalAction
 from core import clock, finance
 from core.policy import Policy, fmt_wan
+from core.texts import client as client_text
 from storage.repository import ClientRecord
 
-RETAKE = "您可以在示例证券App“我的—风险测评”重新完成测评，或携身份证到营业部柜台办理。"
+RETAKE = client_text.RETAKE_ASSESSMENT
 SOON_DAYS = 30
 
 
@@ -23,26 +24,28 @@ class ActionQueryRiskTier(PersonalAction):
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, record: ClientRecord, policy: Policy) -> None:
         a = record.assessment
         if a is None:
-            dispatcher.utter_message(text="暂未查到您的风险测评记录。" + RETAKE)
+            dispatcher.utter_message(text=client_text.TIER_NONE + RETAKE)
             return
         tier = policy.tier(a.tier)
         expiry = finance.assessment_expiry(a.assessed_on, policy)
         months = policy.get("risk_tiers.assessment_validity_months")
         lines = [
-            f"您的风险等级为{tier['name']}（{tier['code']}），测评日期{day(a.assessed_on)}，"
-            f"有效期{months}个月，到期日{day(expiry)}。"
+            client_text.TIER.format(
+                name=tier["name"], code=tier["code"], assessed=day(a.assessed_on), months=months, expiry=day(expiry)
+            )
         ]
         today = clock.today()
         if expiry <= today:
-            lines.append(f"您的测评已过期。过期后不能新增融资买入，需重新测评后才能恢复。{RETAKE}")
+            lines.append(client_text.TIER_EXPIRED.format(retake=RETAKE))
         elif expiry - today <= timedelta(days=SOON_DAYS):
-            lines.append(f"您的测评将在{(expiry - today).days}天内到期，建议提前重新测评。{RETAKE}")
+            lines.append(client_text.TIER_EXPIRING.format(days=(expiry - today).days, retake=RETAKE))
         if not tier["may_open"]:
-            lines.append(f"按规定，{tier['name']}客户不能开通融资融券。")
+            lines.append(client_text.TIER_MAY_NOT_OPEN.format(name=tier["name"]))
         else:
             lines.append(
-                f"按授信策略，{tier['name']}客户的授信上限为净资产×{tier['line_multiple']}倍，"
-                f"最高{fmt_wan(tier['line_cap'])}。"
+                client_text.TIER_LINE_POLICY.format(
+                    name=tier["name"], multiple=tier["line_multiple"], cap=fmt_wan(tier["line_cap"])
+                )
             )
         dispatcher.utter_message(
             text="\n".join(lines),

@@ -25,10 +25,11 @@ from sanic.exceptions import PayloadTooLarge
 
 from actions import observe, signature
 from core import secrets
+from core.texts import api as api_text
 from services.context import AppContext, install
 
 log = logging.getLogger(__name__)
-TOO_LARGE = "请求体过大。"
+TOO_LARGE = api_text.BODY_TOO_LARGE
 
 
 async def too_large(request: Any, exception: Exception) -> Any:

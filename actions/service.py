@@ -11,24 +11,15 @@ from actions.common import BaseAction, BusyError, moment, run_blocking, verified
 from core import clock
 from core.knowledge.context import asks_hours
 from core.policy import get_policy
+from core.texts import client as client_text
+from core.texts import staff as staff_text
 from services.context import current
 from services.handoff import open_handoff
 
-ADVICE_REFUSAL = (
-    "抱歉，按照监管要求，我不能推荐或评价具体股票、预测行情，也不能承诺任何收益。"
-    "买卖哪只证券、何时融资或融券，需要您结合自身风险承受能力独立决策。"
-    "我可以为您解释相关规则，例如标的证券范围、折算率、保证金比例和维持担保比例。"
-)
-HANDOFF_OPEN = (
-    "好的，正在为您转接人工客服，请稍候，客服接入后会在这里直接回复您。您也可以拨打热线{{ broker.hotline | raw }}。"
-)
-HANDOFF_FAILED = "抱歉，暂时无法为您转接人工客服，请稍后再试，或直接拨打热线{{ broker.hotline | raw }}。"
-HANDOFF_CLOSED = (
-    "人工客服的服务时间为交易日{{ broker.agent_hours.start | raw }}–{{ broker.agent_hours.end | raw }}，"
-    "现在不在服务时间。您的请求已记录，人工客服将于{opening}起尽快回复您；"
-    "我可以先为您解答两融问题。营业部柜台服务时间为{{ broker.counter_hours.start | raw }}–"
-    "{{ broker.counter_hours.end | raw }}，热线{{ broker.hotline | raw }}。"
-)
+ADVICE_REFUSAL = client_text.ADVICE_REFUSAL
+HANDOFF_OPEN = client_text.HANDOFF_OPEN
+HANDOFF_FAILED = client_text.HANDOFF_FAILED
+HANDOFF_CLOSED = client_text.HANDOFF_CLOSED
 
 
 class ActionRefuseAdvice(BaseAction):
@@ -59,7 +50,7 @@ class ActionHandoff(BaseAction):
                 json_message={"faq_id": hours.id, "version": hours.version, "topic": hours.question},
             )
             return []
-        await hand_off(dispatcher, tracker, "客户要求人工服务")
+        await hand_off(dispatcher, tracker, staff_text.HANDOFF_REASON_REQUESTED)
         return []
 
 

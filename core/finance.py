@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Dict, List, Optional
 
 from core.policy import Policy
+from core.texts import client as client_text
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
@@ -143,7 +144,7 @@ def after_price_move(snapshot: Snapshot, change_pct: Decimal) -> Snapshot:
 
 def after_financing(snapshot: Snapshot, amount: Decimal) -> Snapshot:
     """A further financing buy of `amount`: securities bought with borrowed money."""
-    bought = Holding("NEW", "新融资买入", Decimal(1), amount, "other_stock")
+    bought = Holding("NEW", client_text.NEW_FINANCING_HOLDING, Decimal(1), amount, "other_stock")
     return replace(snapshot, holdings=[*snapshot.holdings, bought], financing_debt=snapshot.financing_debt + amount)
 
 

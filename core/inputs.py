@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Optional
 
 from core.errors import Invalid
 from core.text import sanitize
+from core.texts import api as api_text
 
 _MISSING = object()
 
@@ -32,7 +33,7 @@ def json_object(raw: bytes | str | None) -> Dict[str, Any]:
     """The body as a JSON object, or Invalid."""
     body = parse_json(raw)
     if not isinstance(body, dict):
-        raise Invalid("请求体必须是JSON对象。", field="body")
+        raise Invalid(api_text.BODY_NOT_OBJECT, field="body")
     return body
 
 
@@ -49,13 +50,13 @@ def text(
     value = body.get(field, _MISSING)
     if value is _MISSING or value is None:
         if required:
-            raise Invalid(f"缺少 {field}（字符串）。", field=field)
+            raise Invalid(api_text.FIELD_MISSING_TEXT.format(field=field), field=field)
         return default
     if not isinstance(value, str):
-        raise Invalid(f"{field} 必须是字符串。", field=field)
+        raise Invalid(api_text.FIELD_NOT_TEXT.format(field=field), field=field)
     value = sanitize(value).strip()
     if not min_len <= len(value) <= max_len:
-        raise Invalid(f"{field} 的长度须在{min_len}到{max_len}个字符之间。", field=field)
+        raise Invalid(api_text.FIELD_TEXT_LENGTH.format(field=field, min_len=min_len, max_len=max_len), field=field)
     return value
 
 
@@ -72,10 +73,10 @@ def integer(
     value = body.get(field, _MISSING)
     if value is _MISSING or value is None:
         if required:
-            raise Invalid(f"缺少 {field}（整数）。", field=field)
+            raise Invalid(api_text.FIELD_MISSING_INTEGER.format(field=field), field=field)
         return default
     if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise Invalid(f"{field} 必须是{lo}到{hi}之间的整数。", field=field)
+        raise Invalid(api_text.FIELD_INTEGER_RANGE.format(field=field, lo=lo, hi=hi), field=field)
     return value
 
 
@@ -83,10 +84,10 @@ def boolean(body: Dict[str, Any], field: str, *, required: bool = True, default:
     value = body.get(field, _MISSING)
     if value is _MISSING or value is None:
         if required:
-            raise Invalid(f"缺少 {field}（true 或 false）。", field=field)
+            raise Invalid(api_text.FIELD_MISSING_BOOLEAN.format(field=field), field=field)
         return default
     if not isinstance(value, bool):
-        raise Invalid(f"{field} 必须是 true 或 false。", field=field)
+        raise Invalid(api_text.FIELD_NOT_BOOLEAN.format(field=field), field=field)
     return value
 
 
@@ -95,7 +96,7 @@ def obj(body: Dict[str, Any], field: str, *, required: bool = True) -> Optional[
     if value is None and not required:
         return None
     if not isinstance(value, dict):
-        raise Invalid(f"{field} 必须是JSON对象。", field=field)
+        raise Invalid(api_text.FIELD_NOT_OBJECT.format(field=field), field=field)
     return value
 
 
@@ -104,11 +105,11 @@ def text_list(value: Any, field: str, *, max_items: int, max_len: int) -> List[s
     if value is None:
         return []
     if not isinstance(value, list) or len(value) > max_items:
-        raise Invalid(f"{field} 必须是不超过{max_items}项的字符串列表。", field=field)
+        raise Invalid(api_text.FIELD_TEXT_LIST.format(field=field, max_items=max_items), field=field)
     out = []
     for item in value:
         if not isinstance(item, str) or len(item) > max_len:
-            raise Invalid(f"{field} 的每一项必须是不超过{max_len}个字符的字符串。", field=field)
+            raise Invalid(api_text.FIELD_TEXT_LIST_ITEM.format(field=field, max_len=max_len), field=field)
         out.append(sanitize(item))
     return out
 
@@ -116,8 +117,8 @@ def text_list(value: Any, field: str, *, max_items: int, max_len: int) -> List[s
 def iso_date(body: Dict[str, Any], field: str) -> date:
     value = body.get(field)
     if not isinstance(value, str):
-        raise Invalid(f"{field} 的格式应为 YYYY-MM-DD。", field=field)
+        raise Invalid(api_text.FIELD_DATE_FORMAT.format(field=field), field=field)
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise Invalid(f"{field} 的格式应为 YYYY-MM-DD。", field=field) from None
+        raise Invalid(api_text.FIELD_DATE_FORMAT.format(field=field), field=field) from None

@@ -8,7 +8,8 @@ scan or receiving the same event twice never alerts twice.
     python -m services.alerts scan                                  # the scheduled re-check
     python -m services.alerts margin-call C1001 [--since 2026-11-26]
     python -m services.alerts price 600519.SH 200
-    python -m services.alerts market-cut 0.2 --reason "沪深300单日下跌超过5%" [--dry-run] [--batch 100]
+    python -m services.alerts market-cut 0.2 [--reason "…"] [--dry-run] [--batch 100]
+                                            # reason by default: the policy's market-cut trigger
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from core import clock, finance
 from core.errors import Invalid, NotFound
 from core.formatting import line, moment, ratio_pct, risk_reminder
 from core.policy import Policy, fmt_pct, fmt_yuan, get_policy
+from core.texts import api as api_text
+from core.texts import client as client_text
 from storage import delivery
 from storage.content import Alert, OutboxMessage
 from storage.db import session_scope
@@ -38,9 +41,9 @@ from storage.repository import load_client
 log = logging.getLogger(__name__)
 
 FOLLOW_UPS = {
-    "margin_call": ["我要补多少钱", "怎么追加担保物", "联系人工"],
-    "warning": ["我的维持担保比例多少", "怎么追加担保物", "联系人工"],
-    "line_change": ["我还能融多少", "为什么下调额度", "联系人工"],
+    "margin_call": [client_text.ASK_HOW_MUCH, client_text.ASK_HOW_TO_ADD, client_text.FOLLOW_UP_HUMAN],
+    "warning": [client_text.ASK_RATIO, client_text.ASK_HOW_TO_ADD, client_text.FOLLOW_UP_HUMAN],
+    "line_change": [client_text.ASK_AVAILABLE, client_text.ASK_WHY_CUT, client_text.FOLLOW_UP_HUMAN],
 }
 
 
@@ -110,13 +113,13 @@ def _scan_once(sender: Sender) -> int:
             snap = record.account.snapshot if record and record.account else None
             ratio = snap.ratio if snap and snap.ratio else call.ratio_at_call
             cash = finance.cash_to_restore(snap, policy.dec("margin_call.restore_to")) if snap else None
-            text = (
-                f"【追保通知】您的信用账户维持担保比例为{ratio_pct(ratio)}，已低于追保线"
-                f"{line(policy, 'margin_call.call_line')}。请在{moment(call.deadline)}（收盘）前将比例恢复到"
-                f"{line(policy, 'margin_call.restore_to')}以上"
-                + (f"，按当前数据约需追加现金{fmt_yuan(cash)}" if cash is not None else "")
-                + "，否则将被强制平仓。追保期间暂停新的融资买入和融券卖出。\n"
-                + risk_reminder(policy)
+            text = client_text.ALERT_MARGIN_CALL.format(
+                ratio=ratio_pct(ratio),
+                call=line(policy, "margin_call.call_line"),
+                deadline=moment(call.deadline),
+                restore=line(policy, "margin_call.restore_to"),
+                cash=client_text.ALERT_MARGIN_CALL_CASH.format(cash=fmt_yuan(cash)) if cash is not None else "",
+                reminder=risk_reminder(policy),
             )
             _create(session, sender, client_id, key, "margin_call", text)
             created += 1
@@ -129,10 +132,13 @@ def _scan_once(sender: Sender) -> int:
             key = f"line_change:{change.id}"
             if _exists(session, key):
                 continue
-            verb = "下调" if change.new_line < change.old_line else "调整"
-            text = (
-                f"【额度变动】{change.reason}，您的授信额度已于{moment(change.changed_at)}由{fmt_yuan(change.old_line)}"
-                f"{verb}至{fmt_yuan(change.new_line)}。可问我“我还能融多少”查看可用额度。"
+            verb = client_text.LINE_CUT if change.new_line < change.old_line else client_text.LINE_CHANGED
+            text = client_text.ALERT_LINE_CHANGE.format(
+                reason=change.reason,
+                at=moment(change.changed_at),
+                old=fmt_yuan(change.old_line),
+                verb=verb,
+                new=fmt_yuan(change.new_line),
             )
             _create(session, sender, client_id, key, "line_change", text)
             created += 1
@@ -155,13 +161,13 @@ def _warnings(session: Session, sender: Sender, policy: Policy) -> int:
         if ratio is None or ratio >= warning:
             continue
         zone = finance.zone(ratio, policy)
-        text = (
-            f"【风险预警】您的维持担保比例已降至{ratio_pct(ratio)}，"
-            f"低于警戒线{line(policy, 'margin_call.warning_line')}"
-            + ("，并已低于追保线，若收盘仍低于追保线将触发追保" if zone in ("call", "liquidation") else "")
-            + f"。恢复到{line(policy, 'margin_call.restore_to')}约需追加现金"
-            f"{fmt_yuan(finance.cash_to_restore(record.account.snapshot, policy.dec('margin_call.restore_to')))}。\n"
-            + risk_reminder(policy)
+        text = client_text.ALERT_WARNING.format(
+            ratio=ratio_pct(ratio),
+            warning=line(policy, "margin_call.warning_line"),
+            below_call=client_text.ALERT_WARNING_BELOW_CALL if zone in ("call", "liquidation") else "",
+            restore=line(policy, "margin_call.restore_to"),
+            cash=fmt_yuan(finance.cash_to_restore(record.account.snapshot, policy.dec("margin_call.restore_to"))),
+            reminder=risk_reminder(policy),
         )
         _create(session, sender, client_id, key, "warning", text)
         created += 1
@@ -177,7 +183,7 @@ def record_margin_call(client_id: str, since: Optional[date] = None) -> int:
         record = load_client(session, client_id)
         account = session.scalars(select(CreditAccount).where(CreditAccount.client_id == client_id)).first()
         if record is None or account is None:
-            raise NotFound(f"没有客户 {client_id} 的信用账户")
+            raise NotFound(api_text.NO_CREDIT_ACCOUNT.format(client_id=client_id))
         existing = session.scalars(
             select(MarginCall).where(MarginCall.account_id == account.id, MarginCall.state == "open")
         ).first()
@@ -200,8 +206,17 @@ def record_price(code: str, price: Decimal) -> None:
     with session_scope() as session:
         security = session.get(Security, code)
         if security is None:
-            raise NotFound(f"没有证券 {code}")
+            raise NotFound(api_text.NO_SECURITY.format(code=code))
         security.last_price, security.price_at = price, clock.now()
+
+
+def market_cut_reason(policy: Optional[Policy] = None) -> str:
+    """The reason a market-wide cut gives clients by default: the policy's trigger."""
+    policy = policy or get_policy()
+    return client_text.MARKET_CUT_REASON.format(
+        index=policy.get("quota.market_cut_trigger_index"),
+        fall=fmt_pct(policy.get("quota.market_cut_trigger_index_fall")),
+    )
 
 
 def market_cut(fraction: Decimal, reason: str, dry_run: bool = True, batch: int = 100) -> Iterator[Dict]:
@@ -209,7 +224,7 @@ def market_cut(fraction: Decimal, reason: str, dry_run: bool = True, batch: int 
     transaction per batch; yields each affected client, then a summary."""
     limit = get_policy().dec("quota.max_market_cut")
     if not Decimal(0) < fraction <= limit:
-        raise Invalid(f"下调比例须大于0且不超过{fmt_pct(limit)}")
+        raise Invalid(api_text.MARKET_CUT_RANGE.format(limit=fmt_pct(limit)))
     with session_scope() as session:
         ids = [
             a.id
@@ -271,12 +286,12 @@ def main(argv=None) -> int:
     pr.add_argument("price", type=Decimal)
     cut = sub.add_parser("market-cut")
     cut.add_argument("fraction", type=Decimal, help="e.g. 0.2 for 20%%")
-    cut.add_argument("--reason", default="因市场波动（沪深300单日下跌超过5%）")
+    cut.add_argument("--reason", default=None, help="default: the policy's trigger (quota.market_cut_trigger_*)")
     cut.add_argument("--dry-run", action="store_true")
     cut.add_argument("--batch", type=int, default=100)
     args = parser.parse_args(argv)
     if args.command == "market-cut":
-        for row in market_cut(args.fraction, args.reason, args.dry_run, args.batch):
+        for row in market_cut(args.fraction, args.reason or market_cut_reason(), args.dry_run, args.batch):
             if row.get("summary"):
                 print(f"{'[dry run] ' if row['dry_run'] else ''}{row['accounts']} accounts, {row['alerts']} alerts")
             else:

@@ -24,6 +24,9 @@ from core import clock
 from core.errors import Conflict, Invalid, NotFound, Unavailable
 from core.policy import PolicyError, get_policy
 from core.text import sanitize
+from core.texts import api as api_text
+from core.texts import client as client_text
+from core.texts import staff as staff_text
 from storage import delivery
 from storage.batch import BatchWriter
 from storage.content import CannedReply, Editor, Handoff, HandoffNote, HandoffRating, TranscriptMessage
@@ -33,15 +36,24 @@ from storage.repository import has_open_margin_call
 
 log = logging.getLogger(__name__)
 OPEN_STATES = ("queued", "held")
-BOT_BACK = "人工客服已结束本次服务，接下来由智能助手继续为您解答。如需人工帮助，随时输入“人工”。"
-AGENT_JOINED = "{name}已接入，正在为您服务。"
-AGENT_TRANSFERRED = "已为您转接给{name}，请稍候。"
-AGENT_LEFT = "{name}已结束本次服务。"
-STATE_LABELS = {"queued": "待接入", "held": "接待中", "closed": "已结束"}
-PRIORITY_LABELS = {0: "追保/平仓", 1: "VIP", 2: "已登录", 3: "未登录"}
-LIQUIDATION_REASONS = ("平仓", "追保")
+BOT_BACK = client_text.BOT_BACK
+AGENT_JOINED = client_text.AGENT_JOINED
+AGENT_TRANSFERRED = client_text.AGENT_TRANSFERRED
+AGENT_LEFT = client_text.AGENT_LEFT
+STATE_LABELS = {"queued": staff_text.STATE_QUEUED, "held": staff_text.STATE_HELD, "closed": staff_text.STATE_CLOSED}
+PRIORITY_LABELS = {
+    0: staff_text.PRIORITY_URGENT,
+    1: staff_text.PRIORITY_VIP,
+    2: staff_text.PRIORITY_VERIFIED,
+    3: staff_text.PRIORITY_ANONYMOUS,
+}
+LIQUIDATION_REASONS = ("平仓", "追保")  # words of a hand-off reason that make it urgent
 VIEWS = ("queued", "mine", "all", "closed")
-RATING_LABELS = {"满意": 5, "一般": 3, "不满意": 1}
+RATING_LABELS = {client_text.RATING_SATISFIED: 5, client_text.RATING_NEUTRAL: 3, client_text.RATING_UNSATISFIED: 1}
+MAX_NOTE_CHARS = 2000
+MAX_CANNED_TITLE_CHARS = 100
+MAX_CANNED_BODY_CHARS = 2000
+MAX_LEFT_MESSAGE_CHARS = 2000
 DEFAULT_HANDLE_MIN = 4.0  # expected minutes per conversation before there is history to average
 TYPING_FRESH_S = 5.0
 RATING_WINDOW = timedelta(hours=24)
@@ -118,7 +130,7 @@ def open_handoff(sender_id: str, client_id: Optional[str], reason: str) -> int:
 def _get(session, handoff_id: int) -> Handoff:
     handoff = session.get(Handoff, handoff_id)
     if handoff is None:
-        raise NotFound("没有这个转人工记录。")
+        raise NotFound(staff_text.HANDOFF_NOT_FOUND)
     return handoff
 
 
@@ -138,7 +150,7 @@ def take(handoff_id: int, agent: str, agent_name: str, pause: Pause) -> Optional
         handoff = _get(session, handoff_id)
         sender_id, previous = handoff.sender_id, (handoff.state, handoff.agent, handoff.agent_name, handoff.taken_at)
         if handoff.state == "closed":
-            raise Conflict("该会话已结束。")
+            raise Conflict(staff_text.HANDOFF_ENDED)
         if handoff.state == "held" and handoff.agent == agent:
             return None
         waited = (clock.now() - handoff.created_at).total_seconds()
@@ -149,7 +161,9 @@ def take(handoff_id: int, agent: str, agent_name: str, pause: Pause) -> Optional
             .execution_options(synchronize_session=False)
         ).rowcount
         if not claimed:
-            raise Conflict(f"该会话已由 {handoff.agent_name or handoff.agent or '其他客服'} 接待。")
+            raise Conflict(
+                staff_text.HANDOFF_TAKEN.format(name=handoff.agent_name or handoff.agent or staff_text.OTHER_AGENT)
+            )
     try:
         pause(sender_id, True)
     except Exception as exc:
@@ -160,7 +174,7 @@ def take(handoff_id: int, agent: str, agent_name: str, pause: Pause) -> Optional
                 .values(state=previous[0], agent=previous[1], agent_name=previous[2], taken_at=previous[3])
             )
         log.warning("pausing the bot for a hand-off failed: %s", exc)
-        raise Unavailable("暂时无法暂停机器人，请稍后再试。") from exc
+        raise Unavailable(staff_text.PAUSE_FAILED) from exc
     with session_scope() as session:
         _event(session, sender_id, "agent_event", AGENT_JOINED.format(name=agent_name), agent)
     return waited
@@ -182,7 +196,7 @@ def queue_stats() -> Tuple[int, float]:
 def _held_by(session, handoff_id: int, agent: str) -> Handoff:
     handoff = _get(session, handoff_id)
     if handoff.state != "held" or handoff.agent != agent:
-        raise Conflict("请先接入该会话。")
+        raise Conflict(staff_text.TAKE_FIRST)
     return handoff
 
 
@@ -209,9 +223,9 @@ def transfer(handoff_id: int, agent: str, to_agent: str) -> str:
         handoff = _held_by(session, handoff_id, agent)
         target = session.get(Editor, to_agent) if isinstance(to_agent, str) else None
         if target is None or target.role != "agent":
-            raise Invalid("请选择要转给的客服。", field="to")
+            raise Invalid(staff_text.TRANSFER_CHOOSE, field="to")
         if target.username == agent:
-            raise Invalid("不能转给自己。", field="to")
+            raise Invalid(staff_text.TRANSFER_SELF, field="to")
         handoff.agent, handoff.agent_name, handoff.agent_typing_at = target.username, target.display_name, None
         handoff.taken_at = clock.now()
         _event(session, handoff.sender_id, "agent_event", AGENT_TRANSFERRED.format(name=target.display_name), agent)
@@ -223,29 +237,35 @@ def close(handoff_id: int, agent: str, pause: Pause) -> None:
     with session_scope() as session:
         handoff = _get(session, handoff_id)
         if handoff.state == "closed":
-            raise Conflict("该会话已结束。")
+            raise Conflict(staff_text.HANDOFF_ENDED)
         if handoff.state == "held" and handoff.agent != agent:
-            raise Conflict(f"该会话由 {handoff.agent_name or handoff.agent} 接待，只有接待人可以结束。")
+            raise Conflict(staff_text.CLOSE_NOT_YOURS.format(name=handoff.agent_name or handoff.agent))
         sender_id, was_held, name = handoff.sender_id, handoff.state == "held", handoff.agent_name
     if was_held:
         try:
             pause(sender_id, False)
         except Exception as exc:
             log.warning("resuming the bot after a hand-off failed: %s", exc)
-            raise Unavailable("暂时无法恢复机器人，请稍后再试。") from exc
+            raise Unavailable(staff_text.RESUME_FAILED) from exc
     with session_scope() as session:
         handoff = _get(session, handoff_id)
         handoff.state, handoff.closed_at, handoff.agent_typing_at = "closed", clock.now(), None
         handoff.agent = handoff.agent or agent
         if was_held:
-            _event(session, sender_id, "agent_event", AGENT_LEFT.format(name=name or "人工客服"), handoff.agent)
+            _event(
+                session,
+                sender_id,
+                "agent_event",
+                AGENT_LEFT.format(name=name or client_text.HUMAN_AGENT),
+                handoff.agent,
+            )
         _event(session, sender_id, "system", BOT_BACK)
 
 
 def add_note(handoff_id: int, agent: str, agent_name: str, text: str) -> None:
     text = (text or "").strip()
-    if not 0 < len(text) <= 2000:
-        raise Invalid("请输入备注内容（2000字以内）。", field="text")
+    if not 0 < len(text) <= MAX_NOTE_CHARS:
+        raise Invalid(staff_text.NOTE_EMPTY.format(max=MAX_NOTE_CHARS), field="text")
     with session_scope() as session:
         _get(session, handoff_id)
         session.add(HandoffNote(handoff_id=handoff_id, agent=agent, agent_name=agent_name, text=text, at=clock.now()))
@@ -305,7 +325,7 @@ def inbox(
     """One page of the inbox: priority first, then the longest wait (closed: newest first),
     with counts per state, the view (queued | mine | all | closed) and a search."""
     if view not in VIEWS:
-        raise Invalid("未知的筛选条件。", field="view")
+        raise Invalid(api_text.UNKNOWN_VIEW, field="view")
     page, page_size = max(1, int(page)), max(1, min(100, int(page_size)))
     q = (q or "").strip()[:64]
     now = clock.now()
@@ -403,7 +423,7 @@ def _render(body: str) -> Tuple[str, Optional[str]]:
     try:
         return get_policy().render(body), None
     except (PolicyError, KeyError, ValueError, TypeError) as exc:
-        return body, f"占位符无法解析：{exc}"
+        return body, staff_text.CANNED_PLACEHOLDER.format(error=exc)
 
 
 def canned_replies() -> List[Dict[str, Any]]:
@@ -428,10 +448,10 @@ def canned_replies() -> List[Dict[str, Any]]:
 
 def save_canned(reply_id: Optional[int], title: str, body: str, agent: str) -> int:
     title, body = (title or "").strip(), (body or "").strip()
-    if not 0 < len(title) <= 100:
-        raise Invalid("请填写标题（100字以内）。", field="title")
-    if not 0 < len(body) <= 2000:
-        raise Invalid("请填写内容（2000字以内）。", field="body")
+    if not 0 < len(title) <= MAX_CANNED_TITLE_CHARS:
+        raise Invalid(staff_text.CANNED_TITLE.format(max=MAX_CANNED_TITLE_CHARS), field="title")
+    if not 0 < len(body) <= MAX_CANNED_BODY_CHARS:
+        raise Invalid(staff_text.CANNED_BODY.format(max=MAX_CANNED_BODY_CHARS), field="body")
     _, problem = _render(body)
     if problem:
         raise Invalid(problem, field="body")
@@ -442,7 +462,7 @@ def save_canned(reply_id: Optional[int], title: str, body: str, agent: str) -> i
         else:
             row = session.get(CannedReply, reply_id)
             if row is None:
-                raise NotFound("没有这条常用回复。")
+                raise NotFound(staff_text.CANNED_NOT_FOUND)
             row.title, row.body, row.updated_by, row.updated_at = title, body, agent, clock.now()
         session.flush()
         return row.id
@@ -452,7 +472,7 @@ def delete_canned(reply_id: int) -> None:
     with session_scope() as session:
         row = session.get(CannedReply, reply_id)
         if row is None:
-            raise NotFound("没有这条常用回复。")
+            raise NotFound(staff_text.CANNED_NOT_FOUND)
         session.delete(row)
 
 
@@ -524,24 +544,30 @@ def rate(sender_id: str, handoff_id: Any, score: Any = None, label: Any = None, 
     if isinstance(label, str) and label in RATING_LABELS and score is None:
         score = RATING_LABELS[label]
     if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
-        raise Invalid("请选择 1–5 分，或 满意 / 一般 / 不满意。", field="score")
+        raise Invalid(client_text.RATING_INVALID, field="score")
     if label not in RATING_LABELS:
-        label = "满意" if score >= 4 else "一般" if score == 3 else "不满意"
+        label = (
+            client_text.RATING_SATISFIED
+            if score >= 4
+            else client_text.RATING_NEUTRAL
+            if score == 3
+            else client_text.RATING_UNSATISFIED
+        )
     comment = comment.strip()[:500] if isinstance(comment, str) and comment.strip() else None
     if isinstance(handoff_id, bool) or not isinstance(handoff_id, int):
-        raise Invalid("handoff_id 必须是整数。", field="handoff_id")
+        raise Invalid(api_text.FIELD_NOT_INTEGER.format(field="handoff_id"), field="handoff_id")
     with session_scope() as session:
         h = session.get(Handoff, handoff_id)
         if h is None or h.sender_id != sender_id:
-            raise NotFound("没有这次人工服务记录。")
+            raise NotFound(client_text.RATING_NO_HANDOFF)
         if h.state != "closed" or h.taken_at is None:
-            raise Conflict("人工服务结束后才能评价。")
+            raise Conflict(client_text.RATING_NOT_CLOSED)
         existing = session.scalars(select(HandoffRating).where(HandoffRating.handoff_id == handoff_id)).first()
         if existing is not None:
             if comment and not existing.comment:  # the comment may follow the quick reply
                 existing.comment = comment
                 return {"ok": True, "score": existing.score, "label": existing.label}
-            raise Conflict("您已经评价过本次服务，谢谢！")
+            raise Conflict(client_text.RATING_ALREADY)
         session.add(
             HandoffRating(
                 handoff_id=handoff_id,
@@ -560,21 +586,25 @@ def leave_message(sender_id: str, text: Any) -> int:
     """A message left outside service hours: it joins the conversation's queued hand-off
     (opened if needed), marked 留言, and waits for the next trading day's agents."""
     if not isinstance(text, str) or not text.strip():
-        raise Invalid("请填写留言内容。", field="text")
-    if len(text) > 2000:
-        raise Invalid("留言不能超过2000字。", field="text")
+        raise Invalid(client_text.LEAVE_MESSAGE_EMPTY, field="text")
+    if len(text) > MAX_LEFT_MESSAGE_CHARS:
+        raise Invalid(client_text.LEAVE_MESSAGE_TOO_LONG.format(max=MAX_LEFT_MESSAGE_CHARS), field="text")
     with session_scope() as session:
         h = session.scalars(
             select(Handoff).where(Handoff.sender_id == sender_id, Handoff.state.in_(OPEN_STATES))
         ).first()
         client_id = h.client_id if h else None
-    handoff_id = open_handoff(sender_id, client_id, "客户留言") if h is None else h.id
+    handoff_id = open_handoff(sender_id, client_id, staff_text.HANDOFF_REASON_MESSAGE) if h is None else h.id
     now = clock.now()
     with session_scope() as session:
         session.get(Handoff, handoff_id).kind = "message"
         session.add(
             TranscriptMessage(
-                sender_id=sender_id[:128], role="client", text="【留言】" + text.strip(), at=now, delivered_at=now
+                sender_id=sender_id[:128],
+                role="client",
+                text=staff_text.MESSAGE_MARK + text.strip(),
+                at=now,
+                delivered_at=now,
             )
         )
     return handoff_id
@@ -609,7 +639,7 @@ def ratings_summary(start: datetime, end: datetime) -> Dict[str, Any]:
         "end": end.isoformat(),
         "count": count,
         "average": round(sum(r.score for r, _ in rows) / count, 2) if count else None,
-        "satisfied_share": round(by_label.get("满意", 0) / count, 3) if count else None,
+        "satisfied_share": round(by_label.get(client_text.RATING_SATISFIED, 0) / count, 3) if count else None,
         "by_label": by_label,
         "by_score": by_score,
         "by_agent": per_agent,
@@ -642,7 +672,7 @@ def undelivered_payloads(sender_ids: Set[str]) -> List[Tuple[int, str, Dict[str,
         custom: Dict[str, Any] = {"from": r.role, "agent": r.author}
         if r.author:
             custom["agent_name"] = names.get(r.author, r.author)
-            custom["agent_role"] = "人工客服"
+            custom["agent_role"] = client_text.HUMAN_AGENT
         out.append((r.id, r.sender_id, {"text": r.text, "custom": custom}))
     return out
 

@@ -7,6 +7,8 @@ from typing import List, Optional
 from core import clock, finance
 from core.formatting import day, moment
 from core.policy import Policy
+from core.texts import client as client_text
+from core.texts import staff as staff_text
 from storage.repository import ClientRecord
 
 
@@ -20,18 +22,16 @@ def new_credit_blocks(record: ClientRecord, policy: Policy) -> List[str]:
     reasons: List[str] = []
     account = record.account
     if account is not None and account.open_call is not None:
-        reasons.append(
-            f"您有未了结的追保通知（截止{moment(account.open_call.deadline)}），期间暂停新的融资买入和融券卖出"
-        )
+        reasons.append(client_text.BLOCK_OPEN_CALL.format(deadline=moment(account.open_call.deadline)))
     if record.assessment is not None and assessment_expired(record, policy):
         expiry = finance.assessment_expiry(record.assessment.assessed_on, policy)
-        reasons.append(f"您的风险测评已于{day(expiry)}过期，重新测评前不能新增融资买入")
+        reasons.append(client_text.BLOCK_ASSESSMENT_EXPIRED.format(day=day(expiry)))
     return reasons
 
 
 # A client in a margin call who asks about liquidation is also handed to a person,
 # whether the question reached the margin-status lookup or a knowledge answer.
-LIQUIDATION_HANDOFF = "追保期间询问强制平仓"
+LIQUIDATION_HANDOFF = staff_text.HANDOFF_REASON_LIQUIDATION
 LIQUIDATION_WORDS = ("平仓", "强平", "斩仓", "爆仓", "卖掉我的")
 LIQUIDATION_TOPICS = frozenset({"margincall_forced_liquidation", "margincall_deadline"})
 

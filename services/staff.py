@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import math
 import secrets
 import sys
 import time
@@ -37,6 +38,7 @@ from sqlalchemy.orm import Session
 from core import clock
 from core.errors import RateLimited, Unauthorized
 from core.settings import MIN_SECRET_BYTES, get_settings
+from core.texts import staff as staff_text
 from storage.content import Editor, StaffLoginFailure
 from storage.repository import audit
 
@@ -44,9 +46,8 @@ ROLES = ("editor", "reviewer", "agent", "compliance")  # compliance: client data
 AUDIENCE = "staff"
 _HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 _N, _R, _P = 2**14, 8, 1  # the legacy scrypt cost, for hashes stored before Argon2id
-LOCKED_TEXT = "登录失败次数过多，账号已临时锁定，请15分钟后再试或联系管理员。"
-IP_BLOCKED_TEXT = "登录失败次数过多，请稍后再试。"
-WRONG_TEXT = "用户名或密码错误。"
+IP_BLOCKED_TEXT = staff_text.LOGIN_IP_BLOCKED
+WRONG_TEXT = staff_text.LOGIN_WRONG
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,7 @@ def login(session: Session, username: object, password: object, ip: str) -> Edit
         raise RateLimited(IP_BLOCKED_TEXT)
     if name and _failures_since(session, StaffLoginFailure.username, name) >= settings.login_max_failures:
         _record_failure(session, name, ip, "account locked")
-        raise RateLimited(LOCKED_TEXT)
+        raise RateLimited(staff_text.LOGIN_LOCKED.format(minutes=math.ceil(settings.login_window_s / 60)))
     editor = session.get(Editor, name) if name else None
     candidate = password if isinstance(password, str) and len(password) <= 1024 else ""
     if editor is None:

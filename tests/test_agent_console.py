@@ -5,6 +5,7 @@ import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
+from core.policy import fmt_pct
 from tests.browser import ARTIFACTS, demo_login_and_open_chat, make_driver, wait
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -35,7 +36,7 @@ def test_console_refuses_anonymous_client_and_other_staff(pages, servers):
     assert wrong.status_code == unknown.status_code == 401 and wrong.json() == unknown.json()
 
 
-def test_handoff_take_reply_close(pages, servers, tmp_path):
+def test_handoff_take_reply_close(pages, servers, tmp_path, policy):
     client = make_driver(tmp_path / "client")
     agent = make_driver(tmp_path / "agent")
     try:
@@ -54,6 +55,10 @@ def test_handoff_take_reply_close(pages, servers, tmp_path):
         wait(agent, lambda d: "128.00%" in d.find_element(By.ID, "client").text)
         facts = agent.find_element(By.ID, "client").text
         assert "2026-11-27 15:00" in facts and "550,000元" in facts
+        # the label's restore line comes from policy.yml through the API, not from agent.js
+        assert f"恢复{fmt_pct(policy.get('margin_call.restore_to'))}需追加现金" in facts
+        ARTIFACTS.mkdir(exist_ok=True)
+        agent.find_element(By.ID, "client").screenshot(str(ARTIFACTS / "agent-client-figures.png"))
         assert "我要转人工客服" in agent.find_element(By.ID, "transcript").text
         agent.find_element(By.ID, "take").click()
         wait(agent, lambda d: "已接入" in d.find_element(By.ID, "message").text)

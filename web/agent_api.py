@@ -28,9 +28,11 @@ from sanic.request import Request
 
 from core import clock, finance, inputs
 from core.errors import DomainError, Invalid
-from core.formatting import ratio_pct
+from core.formatting import line, ratio_pct
 from core.policy import fmt_yuan, get_policy
 from core.settings import get_settings
+from core.texts import api as api_text
+from core.texts import staff as staff_text
 from services import handoff
 from storage.content import AgentFlag
 from storage.db import session_scope
@@ -43,9 +45,10 @@ ratings_bp = Blueprint("ratings_api", url_prefix="/api/editor/insights")
 STREAM_INTERVAL_S = 1.0
 STREAM_MAX_S = 300.0  # the browser's EventSource reconnects by itself
 HOLD_TIMEOUT_S = 10.0
+MAX_REPLY_CHARS = 2000
 
 
-agents_only = requires_staff(("agent",), "请先用客服账号登录。")
+agents_only = requires_staff(("agent",), staff_text.LOGIN_AGENT)
 
 
 def client_figures(client_id: Optional[str], agent: str) -> Optional[Dict[str, Any]]:
@@ -74,6 +77,7 @@ def client_figures(client_id: Optional[str], agent: str) -> Optional[Dict[str, A
             out["margin_call_deadline"] = account.open_call.deadline.astimezone(clock.TZ).strftime("%Y-%m-%d %H:%M")
             out["margin_call_overdue"] = account.open_call.deadline < clock.now()
             out["cash_to_restore"] = fmt_yuan(finance.cash_to_restore(snap, policy.dec("margin_call.restore_to")))
+            out["restore_to"] = line(policy, "margin_call.restore_to")  # named in the label of cash_to_restore
     return out
 
 
@@ -102,7 +106,7 @@ def _int(value: Any, default: int, field: str) -> int:
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise Invalid(f"{field} 必须是整数。", field=field) from None
+        raise Invalid(api_text.FIELD_NOT_INTEGER.format(field=field), field=field) from None
 
 
 def _inbox_args(request: Request) -> Dict[str, Any]:
@@ -128,9 +132,9 @@ async def stream(request: Request):
     # EventSource cannot send headers: the token comes in the query, checked like any other
     who = await blocking(current_staff, request.args.get("token"))
     if who is None:
-        return error("请先用客服账号登录。", 401)
+        return error(staff_text.LOGIN_AGENT, 401)
     if who.role != "agent":
-        return error("该账号没有此页面的权限。", 403)
+        return error(staff_text.NO_PERMISSION, 403)
     try:
         args = _inbox_args(request)
         handoff_id = _int(request.args.get("handoff"), 0, "handoff") or None
@@ -189,9 +193,9 @@ async def take(request: Request, handoff_id: int):
 @bp.post("/handoffs/<handoff_id:int>/send")
 @agents_only
 async def send(request: Request, handoff_id: int):
-    text = inputs.text(body_of(request), "text", max_len=2000, required=False, default="") or ""
-    if not 0 < len(text) <= 2000:
-        return error("请输入回复内容（2000字以内）。", field="text")
+    text = inputs.text(body_of(request), "text", max_len=MAX_REPLY_CHARS, required=False, default="") or ""
+    if not 0 < len(text) <= MAX_REPLY_CHARS:
+        return error(staff_text.REPLY_EMPTY.format(max=MAX_REPLY_CHARS), field="text")
     await blocking(handoff.agent_say, handoff_id, request.ctx.user, text)
     return response.json({"ok": True})
 
@@ -267,7 +271,7 @@ def _day(value: Any, default: date, field: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise Invalid(f"{field} 必须是 YYYY-MM-DD 格式的日期。", field=field) from None
+        raise Invalid(api_text.FIELD_DATE.format(field=field), field=field) from None
 
 
 @ratings_bp.get("/ratings")
@@ -278,7 +282,7 @@ async def ratings(request: Request):
     end = _day(request.args.get("end"), today, "end")
     start = _day(request.args.get("start"), end - timedelta(days=29), "start")
     if start > end:
-        raise Invalid("开始日期不能晚于结束日期。", field="start")
+        raise Invalid(api_text.START_AFTER_END, field="start")
     since = datetime.combine(start, time(0), clock.TZ)
     until = datetime.combine(end + timedelta(days=1), time(0), clock.TZ)
     return response.json(await blocking(handoff.ratings_summary, since, until))
@@ -291,7 +295,7 @@ async def flag(request: Request):
     kind = inputs.text(body, "kind", max_len=16, required=False, default="")
     text = inputs.text(body, "text", max_len=2000, required=False, default="") or ""
     if kind not in ("wrong", "missing") or not text:
-        return error("请说明是“建议有误”还是“缺少答案”，并附上客户的问题。", field="kind" if text else "text")
+        return error(staff_text.FLAG_INVALID, field="kind" if text else "text")
     faq_id = inputs.text(body, "faq_id", max_len=64, required=False)
     note = inputs.text(body, "note", max_len=500, required=False, default="") or ""
 

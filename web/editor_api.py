@@ -28,6 +28,9 @@ from core.knowledge.model import is_faq_id
 from core.knowledge.retriever import Retriever
 from core.policy import PolicyError, get_policy
 from core.text import sanitize
+from core.texts import api as api_text
+from core.texts import editor as editor_text
+from core.texts import staff as staff_text
 from services import staff
 from services.context import current
 from services.knowledge import insights, publishing
@@ -38,6 +41,9 @@ from web.errors import BUSY, error
 
 log = logging.getLogger(__name__)
 bp = Blueprint("editor_api", url_prefix="/api")
+MAX_HOT_QUESTIONS = 8  # the widget greeting's chips
+MAX_HOT_TITLE_CHARS = 16
+MAX_HOT_QUESTION_CHARS = 200
 
 
 async def blocking(fn: Callable, *args: Any) -> Any:
@@ -63,7 +69,7 @@ def current_staff(token: Optional[str]) -> Optional[staff.StaffUser]:
 
 
 def requires_staff(
-    roles: Tuple[str, ...] = ("editor", "reviewer"), login_message: str = "请先登录（投教/合规人员账号）。"
+    roles: Tuple[str, ...] = ("editor", "reviewer"), login_message: str = staff_text.LOGIN_EDITOR
 ) -> Callable:
     """A staff token of one of `roles`; workflow errors become readable 4xx answers."""
 
@@ -78,7 +84,7 @@ def requires_staff(
             if who is None:
                 return error(login_message, 401)
             if who.role not in roles:
-                return error("该账号没有此页面的权限。", 403)
+                return error(staff_text.NO_PERMISSION, 403)
             request.ctx.user, request.ctx.name, request.ctx.role = who.username, who.name, who.role
             try:
                 return await handler(request, *args, **kwargs)
@@ -119,7 +125,7 @@ async def login(request: Request):
         found = await blocking(run)
     except Exception:
         log.exception("login failed")
-        return error("系统繁忙，请稍后再试。", 503)
+        return error(BUSY, 503)
     if isinstance(found, DomainError):  # same answer whether or not the account exists
         return response.json(found.payload(), status=found.status)
     token, role, name = found
@@ -139,7 +145,7 @@ async def logout(request: Request):
     except Exception:
         log.exception("logout failed")
         return error(BUSY, 503)
-    return response.json({"ok": True}) if done else error("请先登录。", 401)
+    return response.json({"ok": True}) if done else error(staff_text.LOGIN_NEEDED, 401)
 
 
 @bp.get("/editor/entries")
@@ -262,7 +268,7 @@ async def validate(request: Request):
 async def save(request: Request, faq_id: str):
     body = body_of(request)
     if not is_faq_id(faq_id):
-        return error("主题 ID 须为小写字母、数字和下划线，如 interest_financing_rate。", field="faq_id")
+        return error(editor_text.ID_FORMAT, field="faq_id")
     content = checked_content(inputs.obj(body, "content"))
     lock = inputs.integer(body, "lock", lo=0, hi=2**31 - 1, required=False)
 
@@ -302,15 +308,15 @@ def checked_content(content: Dict[str, Any]) -> Dict[str, Any]:
     for key, limit in (("category", 32), ("question", 500), ("answer", 5000)):
         value = content.get(key)
         if value is not None and not isinstance(value, str):
-            raise Invalid(f"content.{key} 必须是字符串。", field=f"content.{key}")
+            raise Invalid(api_text.FIELD_NOT_TEXT.format(field=f"content.{key}"), field=f"content.{key}")
         if value is not None and len(value) > limit:
-            raise Invalid(f"content.{key} 不能超过{limit}个字符。", field=f"content.{key}")
+            raise Invalid(api_text.FIELD_TOO_LONG.format(field=f"content.{key}", max=limit), field=f"content.{key}")
         out[key] = sanitize(value or "")
     for key, items in (("paraphrases", 200), ("tags", 30), ("cites", 30)):
         out[key] = inputs.text_list(content.get(key), f"content.{key}", max_items=items, max_len=500)
     money = content.get("money_topic", False)
     if money is not None and not isinstance(money, bool):
-        raise Invalid("content.money_topic 必须是 true 或 false。", field="content.money_topic")
+        raise Invalid(api_text.FIELD_NOT_BOOLEAN.format(field="content.money_topic"), field="content.money_topic")
     out["money_topic"] = bool(money)
     return out
 
@@ -319,10 +325,10 @@ def checked_content(content: Dict[str, Any]) -> Dict[str, Any]:
 @staff_only
 async def step(request: Request, faq_id: str, step: str):
     if step not in STEPS:
-        return error("未知操作。", 404)
+        return error(api_text.UNKNOWN_OPERATION, 404)
     body = body_of(request)
     if step == "reject" and not str(body.get("note") or "").strip():
-        raise Invalid("请填写退回原因，作者会看到。", field="note")
+        raise Invalid(editor_text.REJECT_NEEDS_REASON, field="note")
 
     def run():
         with session_scope() as s:
@@ -338,7 +344,7 @@ async def step(request: Request, faq_id: str, step: str):
 async def decide(request: Request, request_id: int, decision: str):
     """Another reviewer approves (and so carries out) or rejects a change request."""
     if decision not in ("approve", "reject"):
-        return error("未知操作。", 404)
+        return error(api_text.UNKNOWN_OPERATION, 404)
     body = body_of(request)
     note = inputs.text(body, "note", max_len=500, required=False, default="") or ""
 
@@ -374,7 +380,7 @@ async def try_question(request: Request):
     body = body_of(request)
     text = inputs.text(body, "text", max_len=500, required=False, default="") or ""
     if not text.strip():
-        return error("请输入要试问的问题。", field="text")
+        return error(editor_text.TRY_EMPTY, field="text")
     faq_id = inputs.text(body, "faq_id", max_len=64, required=False, default="") or ""
     content = inputs.obj(body, "content", required=False)
     content = checked_content(content) if content is not None else None
@@ -402,7 +408,8 @@ def _range(request: Request) -> Tuple[Optional[str], Optional[str]]:
     try:
         insights.date_range(since, until)
     except ValueError as exc:
-        raise Invalid(str(exc) if "日期" in str(exc) else "日期格式应为 YYYY-MM-DD。", field="from") from exc
+        ours = str(exc) in (api_text.START_AFTER_END, api_text.RANGE_TOO_LONG)  # else fromisoformat's
+        raise Invalid(str(exc) if ours else api_text.DATE_FORMAT, field="from") from exc
     return since, until
 
 
@@ -437,7 +444,15 @@ async def insights_csv(request: Request):
     rows = await blocking(lambda: insights.rows(all_time=True))
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["时间（北京时间）", "来源", "可能的主题", "内容", "详情"])
+    writer.writerow(
+        [
+            editor_text.CSV_TIME,
+            editor_text.CSV_SOURCE,
+            editor_text.CSV_TOPIC,
+            editor_text.CSV_TEXT,
+            editor_text.CSV_DETAIL,
+        ]
+    )
     for row in rows:
         writer.writerow(
             [
@@ -469,14 +484,17 @@ async def hot_questions(request: Request):
 async def set_hot_questions(request: Request):
     """The widget greeting's chips, in order; an empty list goes back to the most asked topics."""
     items = body_of(request).get("items")
-    if not isinstance(items, list) or len(items) > 8:
-        raise Invalid("最多设置8个热门问题。", field="items")
+    if not isinstance(items, list) or len(items) > MAX_HOT_QUESTIONS:
+        raise Invalid(editor_text.HOT_TOO_MANY.format(max=MAX_HOT_QUESTIONS), field="items")
     clean = []
     for item in items:
         title = str((item or {}).get("title") or "").strip() if isinstance(item, dict) else ""
         question = str((item or {}).get("question") or "").strip() if isinstance(item, dict) else ""
-        if not (0 < len(title) <= 16 and 0 < len(question) <= 200):
-            raise Invalid("每个热门问题须有标题（16字以内）和问题（200字以内）。", field="items")
+        if not (0 < len(title) <= MAX_HOT_TITLE_CHARS and 0 < len(question) <= MAX_HOT_QUESTION_CHARS):
+            raise Invalid(
+                editor_text.HOT_ITEM.format(title_max=MAX_HOT_TITLE_CHARS, question_max=MAX_HOT_QUESTION_CHARS),
+                field="items",
+            )
         clean.append({"title": title, "question": question})
     await blocking(insights.set_hot_questions, clean, request.ctx.user)
     return response.json({"ok": True, "items": clean})

@@ -6,7 +6,9 @@ from typing import Any
 
 from sanic import response
 
-BUSY = "系统繁忙，请稍后再试。"
+from core.texts import api as api_text
+
+BUSY = api_text.BUSY
 
 
 def error(message: str, status: int = 400, **extra: Any) -> Any:

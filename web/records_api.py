@@ -12,13 +12,14 @@ from __future__ import annotations
 from sanic import Blueprint, response
 from sanic.request import Request
 
+from core.texts import staff as staff_text
 from services.records.audit import verify_chain
 from services.records.subject import erase_client, export_client, record_export
 from storage.db import session_scope
 from web.editor_api import blocking, requires_staff
 
 bp = Blueprint("records_api", url_prefix="/api/records")
-compliance_only = requires_staff(("compliance",), "请先用合规部账号登录。")
+compliance_only = requires_staff(("compliance",), staff_text.LOGIN_COMPLIANCE)
 
 
 @bp.get("/clients/<client_id>/export")

@@ -22,6 +22,7 @@ from sanic.request import Request
 from core import inputs
 from core.errors import Invalid, NotFound
 from core.settings import get_settings
+from core.texts import api as api_text
 from services import alerts
 from services.metrics import count_database_error
 from web.editor_api import bearer, blocking, body_of, error
@@ -48,13 +49,13 @@ async def event(request: Request):
         elif kind == "price":
             price = body.get("price")
             if isinstance(price, bool) or not isinstance(price, (int, float, str)):
-                raise Invalid("price 必须是正数。", field="price")
+                raise Invalid(api_text.PRICE_INVALID, field="price")
             try:
                 amount = Decimal(str(price))
             except InvalidOperation:
-                raise Invalid("price 必须是正数。", field="price") from None
+                raise Invalid(api_text.PRICE_INVALID, field="price") from None
             if not amount.is_finite() or not amount > 0:
-                raise Invalid("price 必须是正数。", field="price")
+                raise Invalid(api_text.PRICE_INVALID, field="price")
             await blocking(alerts.record_price, inputs.text(body, "code", min_len=1, max_len=16), amount)
         elif kind != "scan":
             return error("type must be margin_call, price or scan", field="type")

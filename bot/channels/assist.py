@@ -32,11 +32,14 @@ from bot.channels.guards import RateLimiter, client_ip
 from core import inputs
 from core.errors import Invalid
 from core.text import clean, has_meaningful_text, sanitize
+from core.texts import api as api_text
 from services.context import current
+from services.restrictions import LIQUIDATION_HANDOFF
 
 log = logging.getLogger(__name__)
 MAX_TOP_K = 10
 MAX_TURNS = 50
+MAX_REASON_CHARS = 200
 ROLES = ("client", "bot", "agent")
 TURN_WEIGHTS = (1.0, 0.45, 0.25)  # the latest client turn with a topic, then earlier ones
 # Words that ask for a person or are small talk: a turn made only of these has no topic.
@@ -46,7 +49,7 @@ NO_TOPIC = re.compile(
     r"[\s,，.。!！?？~、…]+"
 )
 REASON_QUERIES = {  # the need a hand-off reason stands for when the client said nothing more
-    "追保期间询问强制平仓": "追保期间会不会被强制平仓，什么时候平仓",
+    LIQUIDATION_HANDOFF: "追保期间会不会被强制平仓，什么时候平仓",
 }
 MARGIN_CALL_QUERY = "追保截止时间是什么时候，要补到多少，不补会不会被强制平仓"
 MARGIN_CALL_BOOST = 1.15
@@ -67,12 +70,12 @@ def _error(message: str, status: int = 400) -> HTTPResponse:
 def parse_request(body: Any) -> Dict[str, Any]:
     """Validated request, or Invalid naming the field."""
     if not isinstance(body, dict):
-        raise Invalid('请求体必须是JSON对象，例如 {"text": "融资利率多少", "top_k": 3}。', field="body")
+        raise Invalid(api_text.ASSIST_BODY, field="body")
     text = body.get("text")
     if not isinstance(text, str) or not has_meaningful_text(text):
-        raise Invalid("text 必须是非空字符串。", field="text")
+        raise Invalid(api_text.ASSIST_TEXT_EMPTY, field="text")
     if len(text) > MAX_MESSAGE_CHARS:
-        raise Invalid(f"text 不能超过{MAX_MESSAGE_CHARS}个字符。", field="text")
+        raise Invalid(api_text.FIELD_TOO_LONG.format(field="text", max=MAX_MESSAGE_CHARS), field="text")
     top_k = inputs.integer(body, "top_k", lo=1, hi=MAX_TOP_K, required=False, default=3)
     inputs.text(body, "sender", max_len=128, required=False)
     check_metadata(body.get("metadata"))
@@ -89,15 +92,13 @@ def _conversation(value: Any) -> Optional[List[Dict[str, str]]]:
     if value is None:
         return None
     if not isinstance(value, list) or len(value) > MAX_TURNS:
-        raise Invalid(f"conversation 必须是不超过{MAX_TURNS}条的列表。", field="conversation")
+        raise Invalid(api_text.CONVERSATION_TOO_LONG.format(max=MAX_TURNS), field="conversation")
     turns = []
     for turn in value:
         if not isinstance(turn, dict) or turn.get("role") not in ROLES or not isinstance(turn.get("text"), str):
-            raise Invalid(
-                'conversation 的每一条须为 {"role": "client"|"bot"|"agent", "text": "..."}。', field="conversation"
-            )
+            raise Invalid(api_text.CONVERSATION_TURN, field="conversation")
         if len(turn["text"]) > MAX_MESSAGE_CHARS:
-            raise Invalid(f"conversation 的每一条不能超过{MAX_MESSAGE_CHARS}个字符。", field="conversation")
+            raise Invalid(api_text.CONVERSATION_TURN_TOO_LONG.format(max=MAX_MESSAGE_CHARS), field="conversation")
         turns.append({"role": turn["role"], "text": clean(sanitize(turn["text"]))})
     return turns
 
@@ -105,8 +106,8 @@ def _conversation(value: Any) -> Optional[List[Dict[str, str]]]:
 def _reason(value: Any) -> Optional[str]:
     if value is None:
         return None
-    if not isinstance(value, str) or len(value) > 200:
-        raise Invalid("reason 必须是不超过200个字符的字符串。", field="reason")
+    if not isinstance(value, str) or len(value) > MAX_REASON_CHARS:
+        raise Invalid(api_text.FIELD_TEXT_MAX.format(field="reason", max=MAX_REASON_CHARS), field="reason")
     return value.strip() or None
 
 
@@ -114,7 +115,7 @@ def _client(value: Any) -> Dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise Invalid("client 必须是JSON对象。", field="client")
+        raise Invalid(api_text.FIELD_NOT_OBJECT.format(field="client"), field="client")
     return {k: bool(value.get(k)) for k in ("margin_call", "vip", "verified")}
 
 
@@ -206,7 +207,7 @@ class AssistInput(JsonChannel):
         @bp.route("/suggest", methods=["POST"])
         async def suggest(request: Request) -> HTTPResponse:
             if not limiter.allow(ip=client_ip(request)):
-                return _error("请求太频繁，请稍后再试。", status=429)
+                return _error(api_text.RATE_LIMITED, status=429)
             body = self.json_body(request)
             try:
                 req = parse_request(body)
@@ -227,7 +228,7 @@ class AssistInput(JsonChannel):
                 )
             except Exception:
                 log.exception("assist: suggestion failed")
-                return _error("系统繁忙，请稍后再试。", status=503)
+                return _error(api_text.BUSY, status=503)
             return response.json({"intent": intent, "suggestions": found})
 
         return bp

@@ -14,15 +14,18 @@ from core.errors import Invalid
 from core.inputs import parse_json
 from core.policy import get_policy
 from core.text import clean, has_meaningful_text, sanitize
+from core.texts import api as api_text
+from core.texts import client as client_text
 from services.context import current
 
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 2000
 MAX_SENDER_CHARS = 128
-BUSY_TEXT = "系统繁忙，请稍后再试，或联系人工客服。"
-TOO_LONG_TEXT = f"您的消息太长了（超过{MAX_MESSAGE_CHARS}字），请精简后再发，或分几次发送。"
-EMPTY_TEXT = "您好，请输入您想咨询的融资融券问题，例如：融资利率是多少？"
+MAX_MESSAGE_ID_CHARS = 64
+BUSY_TEXT = client_text.CHAT_BUSY
+TOO_LONG_TEXT = client_text.TOO_LONG.format(max=MAX_MESSAGE_CHARS)
+EMPTY_TEXT = client_text.EMPTY_MESSAGE
 # Rasa's own commands a client may not type: they reset the conversation, an agent's hold included.
 RESERVED_COMMANDS = re.compile(r"^/(restart|session_start|back)\b")
 # Keys the widget may send besides the token; everything else is dropped.
@@ -57,7 +60,7 @@ class PoliteRefusal(ValueError):
 
 def check_sender(sender: Any) -> str:
     if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS:
-        raise ChannelInputError("sender 必须是不超过128个字符的字符串。", field="sender")
+        raise ChannelInputError(api_text.FIELD_TEXT_MAX.format(field="sender", max=MAX_SENDER_CHARS), field="sender")
     return sanitize(sender.strip())
 
 
@@ -66,7 +69,7 @@ def check_text(text: Any) -> Optional[str]:
     if text is None:
         return None
     if not isinstance(text, str):
-        raise ChannelInputError("message 必须是字符串。", field="message")
+        raise ChannelInputError(api_text.FIELD_NOT_TEXT.format(field="message"), field="message")
     if len(text) > MAX_MESSAGE_CHARS:
         raise PoliteRefusal(TOO_LONG_TEXT)
     text = clean(text)
@@ -80,10 +83,10 @@ def check_metadata(raw: Any) -> Dict[str, Any]:
     if raw is None:
         return {}
     if not isinstance(raw, dict):
-        raise ChannelInputError("metadata 必须是JSON对象。", field="metadata")
+        raise ChannelInputError(api_text.FIELD_NOT_OBJECT.format(field="metadata"), field="metadata")
     token = raw.get("token")
     if token is not None and (not isinstance(token, str) or len(token) > 4096):
-        raise ChannelInputError("metadata.token 必须是字符串。", field="metadata.token")
+        raise ChannelInputError(api_text.FIELD_NOT_TEXT.format(field="metadata.token"), field="metadata.token")
     return raw
 
 
@@ -106,7 +109,7 @@ def shown_text(text: str, raw_metadata: Any) -> str:
     return text
 
 
-NOT_YOURS_TEXT = "该会话属于另一位已登录的客户，无法在此继续。请重新登录，或开始新的会话。"
+NOT_YOURS_TEXT = client_text.NOT_YOURS
 
 
 class Owners:
@@ -188,8 +191,10 @@ def check_message_id(value: Any) -> Optional[str]:
     """An optional client-chosen id that makes retries of the same message harmless."""
     if value is None:
         return None
-    if not isinstance(value, str) or not 0 < len(value) <= 64:
-        raise ChannelInputError("message_id 必须是不超过64个字符的字符串。", field="message_id")
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_MESSAGE_ID_CHARS:
+        raise ChannelInputError(
+            api_text.FIELD_TEXT_MAX.format(field="message_id", max=MAX_MESSAGE_ID_CHARS), field="message_id"
+        )
     return value
 
 
@@ -244,11 +249,8 @@ def bot_message(recipient_id: str, text: str) -> Dict[str, Any]:
 
 # The action server did not answer a request for a person: the client still learns
 # how to reach one (knowledge/policy.yml broker.hotline and broker.agent_hours).
-HANDOFF_UNAVAILABLE = (
-    "抱歉，暂时无法为您转接人工客服。请直接拨打客服热线{{ broker.hotline | raw }}，"
-    "人工客服服务时间为交易日{{ broker.agent_hours.start | raw }}–{{ broker.agent_hours.end | raw }}。"
-)
-ACTIONS_UNAVAILABLE = "系统繁忙，暂时无法查询，请稍后再试，或拨打客服热线{{ broker.hotline | raw }}。"
+HANDOFF_UNAVAILABLE = client_text.HANDOFF_UNAVAILABLE
+ACTIONS_UNAVAILABLE = client_text.ACTIONS_UNAVAILABLE
 
 
 def actions_down_message(recipient_id: str, wanted_a_person: bool) -> Dict[str, Any]:

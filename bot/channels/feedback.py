@@ -26,28 +26,30 @@ from bot.channels.common import JsonChannel
 from core import clock, inputs
 from core.errors import Invalid
 from core.knowledge.model import is_faq_id
+from core.texts import api as api_text
+from core.texts import client as client_text
 from services.knowledge import insights
 from storage.db import session_scope
 from storage.models import AnswerFeedback
 
 log = logging.getLogger(__name__)
-REASONS = ("答非所问", "看不懂", "信息过时", "其他")
+REASONS = client_text.FEEDBACK_REASONS
 
 
 def parse_feedback(body: Any) -> Dict[str, Any]:
     """The feedback's fields, each of its type, or Invalid naming the field."""
     if not isinstance(body, dict):
-        raise Invalid("请求体必须是JSON对象。", field="body")
+        raise Invalid(api_text.BODY_NOT_OBJECT, field="body")
     sender = inputs.text(body, "sender", min_len=1, max_len=128)
     faq_id = body.get("faq_id")
     if not is_faq_id(faq_id):
-        raise Invalid("faq_id 格式不正确。", field="faq_id")
+        raise Invalid(api_text.FAQ_ID_INVALID, field="faq_id")
     version = inputs.integer(body, "version", lo=1, hi=999_999)
     helpful = inputs.boolean(body, "helpful")
     comment = inputs.text(body, "comment", max_len=500, required=False)  # sanitised: no lone surrogates
     reason = body.get("reason")
     if reason is not None and (helpful or reason not in REASONS):
-        raise Invalid("reason 只能是“没帮助”时的：" + "、".join(REASONS) + "。", field="reason")
+        raise Invalid(api_text.FEEDBACK_REASON_INVALID.format(reasons="、".join(REASONS)), field="reason")
     return {
         "sender_id": sender,
         "faq_id": faq_id,
@@ -58,8 +60,8 @@ def parse_feedback(body: Any) -> Dict[str, Any]:
     }
 
 
-NOT_GIVEN = "该会话没有收到过这个回答，无法评价。"
-ALREADY = "这个回答已经评价过了。"
+NOT_GIVEN = client_text.FEEDBACK_NOT_GIVEN
+ALREADY = client_text.FEEDBACK_ALREADY
 
 
 async def answers_given(agent: Any, sender_id: str, faq_id: str, version: int) -> int:
@@ -127,7 +129,7 @@ class FeedbackInput(JsonChannel):
                 return response.json(exc.payload(), status=400)
             except Exception:
                 log.exception("feedback: could not store")
-                return response.json({"error": "系统繁忙，请稍后再试。"}, status=503)
+                return response.json({"error": api_text.BUSY}, status=503)
             return response.json({"status": "ok"})
 
         @bp.route("/hot", methods=["GET"])

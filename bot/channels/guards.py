@@ -17,9 +17,10 @@ from typing import Any, Dict, Optional, Sequence
 from limits import RateLimitItemPerSecond, storage, strategies
 
 from core.settings import Settings, get_settings
+from core.texts import client as client_text
 
 log = logging.getLogger(__name__)
-RATE_LIMITED_TEXT = "您发送消息太频繁了，请稍等片刻再试。"
+RATE_LIMITED_TEXT = client_text.RATE_LIMITED
 KINDS = ("client", "sender", "connection", "ip")
 
 

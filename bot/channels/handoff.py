@@ -28,10 +28,11 @@ from bot.channels.common import MAX_SENDER_CHARS, NOT_YOURS_TEXT, JsonChannel, b
 from bot.channels.guards import RATE_LIMITED_TEXT, RateLimiter, client_ip
 from core.errors import DomainError
 from core.settings import get_settings
+from core.texts import api as api_text
 from services import handoff
 
 log = logging.getLogger(__name__)
-BUSY = "系统繁忙，请稍后再试。"
+BUSY = api_text.BUSY
 
 
 async def set_paused(agent: Any, sender_id: str, paused: bool) -> bool:
@@ -51,7 +52,7 @@ async def is_paused(agent: Any, sender_id: str) -> bool:
 
 def _sender(value: Any) -> str:
     if not isinstance(value, str) or not 0 < len(value.strip()) <= MAX_SENDER_CHARS:
-        raise ValueError("sender 必须是不超过128个字符的字符串。")
+        raise ValueError(api_text.FIELD_TEXT_MAX.format(field="sender", max=MAX_SENDER_CHARS))
     return value.strip()
 
 
@@ -81,7 +82,7 @@ class HandoffInput(JsonChannel):
             except ValueError as exc:
                 return response.json({"error": str(exc)}, status=400)
             if not isinstance(body.get("paused"), bool):
-                return response.json({"error": "paused 必须是 true 或 false。"}, status=400)
+                return response.json({"error": api_text.FIELD_NOT_BOOLEAN.format(field="paused")}, status=400)
             agent = getattr(request.app.ctx, "agent", None)
             if agent is None or not agent.is_ready():
                 return response.json({"error": BUSY}, status=503)
@@ -125,7 +126,7 @@ class HandoffInput(JsonChannel):
             async def run(req: Request) -> Any:
                 body = self.json_body(req)
                 if not isinstance(body, dict):
-                    raise ValueError("请求体必须是JSON对象。")
+                    raise ValueError(api_text.BODY_NOT_OBJECT)
                 sender = _sender(body.get("sender"))
                 return await blocking(
                     handoff.rate,
@@ -143,7 +144,7 @@ class HandoffInput(JsonChannel):
             async def run(req: Request) -> Any:
                 body = self.json_body(req)
                 if not isinstance(body, dict):
-                    raise ValueError("请求体必须是JSON对象。")
+                    raise ValueError(api_text.BODY_NOT_OBJECT)
                 sender = _sender(body.get("sender"))
                 return {"ok": True, "handoff_id": await blocking(handoff.leave_message, sender, body.get("text"))}
 

@@ -45,6 +45,7 @@ from bot.channels.common import (
 from bot.channels.guards import RATE_LIMITED_TEXT, RateLimiter, client_ip
 from bot.channels.handoff import is_paused
 from core.logs import REQUEST_ID, usable_request_id
+from core.texts import api as api_text
 
 log = logging.getLogger(__name__)
 REPLY_TIMEOUT_S = 20.0
@@ -87,7 +88,7 @@ class TokenRestInput(JsonChannel):
             metrics = getattr(request.app.ctx, "metrics", None)
             body = self.json_body(request)
             if not isinstance(body, dict):
-                return response.json({"error": '请求体必须是JSON对象：{"sender", "message", "metadata"}。'}, status=400)
+                return response.json({"error": api_text.REST_BODY}, status=400)
             try:
                 sender = check_sender(body.get("sender"))
                 message_id = check_message_id(body.get("message_id"))

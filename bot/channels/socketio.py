@@ -47,32 +47,34 @@ from core.errors import Invalid
 from core.inputs import parse_json
 from core.logs import REQUEST_ID, usable_request_id
 from core.settings import get_settings
+from core.texts import api as api_text
+from core.texts import client as client_text
 from services import alerts, handoff
 
 log = logging.getLogger(__name__)
 DELIVERY_INTERVAL_S = 0.5
 CHANNEL = "socketio"
 SESSION_ERROR_EVT = "session_error"
-NOT_OWNER_TEXT = "会话已失效，请刷新页面后重新开始对话。"
+NOT_OWNER_TEXT = client_text.SESSION_EXPIRED
 
 
 def socket_message(data: Any, needs_session: bool, metadata_key: str = "metadata") -> Dict[str, Any]:
     """A `user_uttered` event's fields, each of its type, or Invalid naming the field."""
     if not isinstance(data, dict):
-        raise Invalid('消息必须是JSON对象：{"message", "session_id", "metadata"}。', field="data")
+        raise Invalid(api_text.SOCKET_BODY, field="data")
     text = data.get("message", "")
     if not isinstance(text, str):
-        raise Invalid("message 必须是字符串。", field="message")
+        raise Invalid(api_text.FIELD_NOT_TEXT.format(field="message"), field="message")
     session_id = data.get("session_id")
     if needs_session and (not isinstance(session_id, str) or not 0 < len(session_id) <= 64):
-        raise Invalid("session_id 必须是不超过64个字符的字符串（先发送 session_request）。", field="session_id")
+        raise Invalid(api_text.SESSION_ID_INVALID, field="session_id")
     metadata = data.get(metadata_key)
     if isinstance(metadata, str):
         metadata = parse_json(metadata)
         if metadata is None:
-            raise Invalid(f"{metadata_key} 必须是JSON对象。", field=metadata_key)
+            raise Invalid(api_text.FIELD_NOT_OBJECT.format(field=metadata_key), field=metadata_key)
     if metadata is not None and not isinstance(metadata, dict):
-        raise Invalid(f"{metadata_key} 必须是JSON对象。", field=metadata_key)
+        raise Invalid(api_text.FIELD_NOT_OBJECT.format(field=metadata_key), field=metadata_key)
     return {"message": text, "session_id": session_id, "metadata": metadata or {}}
 
 

@@ -13,6 +13,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Set
 
 from core.knowledge.model import STATUSES, Entry, is_faq_id
 from core.policy import FORMATS, PLACEHOLDER, Policy, PolicyError, to_decimal
+from core.texts import editor as editor_text
 
 MIN_PARAPHRASES = 6
 MAX_ANSWER_CHARS = 400  # a phone screen, reminder excluded
@@ -33,7 +34,13 @@ BANNED = (
     "翻倍",
     "收益率保证",
 )
-FIELD_NAMES = {"reviewed_by": "审核人", "reviewed_at": "审核日期", "category": "分类"}
+FIELD_NAMES = {
+    "reviewed_by": editor_text.FIELD_REVIEWED_BY,
+    "reviewed_at": editor_text.FIELD_REVIEWED_AT,
+    "category": editor_text.FIELD_CATEGORY,
+}
+# Policy values that are names with digits in them, not numbers: 沪深300, the hotline.
+NAMES_WITH_DIGITS = ("margin.haircut_index_name", "quota.market_cut_trigger_index", "broker.hotline")
 # A number with its unit, as clients read it: 6.8%, 50万元, 1,000,000元, 24个月, 3年 ...
 NUMBER = re.compile(
     r"(?<![A-Za-z0-9.])(\d[\d,]*(?:\.\d+)?)\s*(%|万元|万|亿元|亿|元|个月|月|年|天|日|个交易日|小时|分|岁|倍)?"
@@ -71,10 +78,11 @@ def _policy_numbers(policy: Policy) -> Set[Decimal]:
     return {d.normalize() for d in out}
 
 
-def literal_numbers(template: str) -> List[str]:
-    """Numbers typed into an answer (placeholders removed)."""
+def literal_numbers(template: str, policy: Policy) -> List[str]:
+    """Numbers typed into an answer (placeholders, tier codes, T+n and the policy's names removed)."""
     text = PLACEHOLDER.sub(" ", template)
-    text = re.sub(r"\bC[1-5]\b|T\+\d|沪深300|400-000-0000", " ", text)
+    names = sorted({str(policy.get(path)) for path in NAMES_WITH_DIGITS if policy.has(path)}, key=len, reverse=True)
+    text = re.sub("|".join([r"\bC[1-5]\b", r"T\+\d", *map(re.escape, names)]), " ", text)
     return [m.group(0).strip() for m in NUMBER.finditer(text)]
 
 
@@ -114,7 +122,7 @@ def validate_policy(policy: Policy) -> List[Problem]:
             for k in ("immediate_liquidation_line", "call_line", "warning_line", "withdrawal_line")
         ]
         if lines != sorted(lines):
-            problems.append(Problem("policy", "margin_call", "lines must rise: 平仓 < 追保 < 警戒 < 提取"))
+            problems.append(Problem("policy", "margin_call", editor_text.POLICY_LINES_ORDER))
     except (PolicyError, InvalidOperation):
         pass
     codes = [t.get("code") for t in policy.get("risk_tiers.tiers")] if policy.has("risk_tiers.tiers") else []
@@ -133,47 +141,54 @@ def validate_entry(entry: Entry, policy: Policy, numbers: Optional[Set[Decimal]]
     p: List[Problem] = []
     eid = entry.id or "?"
     if not is_faq_id(entry.id):
-        p.append(Problem(eid, "id", "主题 ID 须为小写字母、数字和下划线，如 interest_financing_rate。", span=entry.id))
+        p.append(Problem(eid, "id", editor_text.ID_FORMAT, span=entry.id))
     if entry.version < 1:
-        p.append(Problem(eid, "version", "版本号须不小于1。"))
+        p.append(Problem(eid, "version", editor_text.VERSION_TOO_LOW))
     if entry.status not in STATUSES:
-        p.append(Problem(eid, "status", f"状态须为以下之一：{'、'.join(STATUSES)}。"))
+        p.append(Problem(eid, "status", editor_text.STATUS_UNKNOWN.format(statuses="、".join(STATUSES))))
     if not entry.question:
-        p.append(Problem(eid, "question", "标准问题不能为空。"))
+        p.append(Problem(eid, "question", editor_text.QUESTION_EMPTY))
     if len(set(entry.paraphrases)) < MIN_PARAPHRASES:
         have = len(set(entry.paraphrases))
-        p.append(Problem(eid, "paraphrases", f"至少需要{MIN_PARAPHRASES}个不同的相似问法（现有{have}个）。"))
+        p.append(Problem(eid, "paraphrases", editor_text.TOO_FEW_PARAPHRASES.format(need=MIN_PARAPHRASES, have=have)))
     for field_name in ("reviewed_by", "reviewed_at", "category"):
         if not getattr(entry, field_name):
-            p.append(Problem(eid, field_name, f"缺少{FIELD_NAMES.get(field_name, field_name)}。"))
+            p.append(
+                Problem(
+                    eid, field_name, editor_text.FIELD_MISSING.format(field=FIELD_NAMES.get(field_name, field_name))
+                )
+            )
     if not entry.tags:
-        p.append(Problem(eid, "tags", "至少填写一个标签。"))
+        p.append(Problem(eid, "tags", editor_text.TAGS_EMPTY))
     # placeholders must exist and use a known format
     for path, fmt in policy.placeholders(entry.answer):
         if fmt not in FORMATS:
             p.append(
-                Problem(eid, "answer", f"占位符 {path} 的格式“{fmt}”不存在，可用：{'、'.join(FORMATS)}。", span=fmt)
+                Problem(
+                    eid,
+                    "answer",
+                    editor_text.PLACEHOLDER_FORMAT.format(path=path, fmt=fmt, formats="、".join(FORMATS)),
+                    span=fmt,
+                )
             )
         if not policy.has(path):
-            p.append(Problem(eid, "answer", f"政策文件中没有“{path}”这一项，请用“插入政策数字”选择。", span=path))
+            p.append(Problem(eid, "answer", editor_text.PLACEHOLDER_UNKNOWN.format(path=path), span=path))
     for cite in entry.cites:
         if not policy.has(cite):
-            p.append(Problem(eid, "cites", f"政策文件中没有“{cite}”这一项。", span=cite))
+            p.append(Problem(eid, "cites", editor_text.CITE_UNKNOWN.format(path=cite), span=cite))
     # typed numbers must be policy numbers (7.8% when policy says 6.8% is an error)
-    for literal in literal_numbers(entry.answer):
+    for literal in literal_numbers(entry.answer, policy):
         digits = re.match(r"[\d,.]+", literal)
         assert digits is not None  # NUMBER's matches start with a digit
         value = Decimal(digits.group(0).replace(",", ""))
         if value.normalize() not in numbers:
-            p.append(
-                Problem(eid, "answer", f"数字“{literal}”与政策文件不符，请用“插入政策数字”插入正确的值。", span=literal)
-            )
+            p.append(Problem(eid, "answer", editor_text.NUMBER_NOT_IN_POLICY.format(literal=literal), span=literal))
         else:
             p.append(
                 Problem(
                     eid,
                     "answer",
-                    f"数字“{literal}”是手工输入的，政策调整时不会自动更新；请改用占位符。",
+                    editor_text.NUMBER_TYPED.format(literal=literal),
                     "warning",
                     span=literal,
                 )
@@ -181,15 +196,15 @@ def validate_entry(entry: Entry, policy: Policy, numbers: Optional[Set[Decimal]]
     try:
         body = policy.render(entry.answer)
     except PolicyError as exc:
-        p.append(Problem(eid, "answer", f"答案无法生成：占位符“{exc}”有误。", span=str(exc)))
+        p.append(Problem(eid, "answer", editor_text.ANSWER_UNRENDERABLE.format(error=exc), span=str(exc)))
         body = entry.answer
     for word in BANNED:
         if word in body:
-            p.append(Problem(eid, "answer", f"不得出现承诺收益或保本的说法“{word}”。", span=word))
+            p.append(Problem(eid, "answer", editor_text.BANNED_PHRASE.format(word=word), span=word))
     if len(body) > MAX_ANSWER_CHARS:
-        p.append(Problem(eid, "answer", f"答案有{len(body)}字，请控制在{MAX_ANSWER_CHARS}字以内，便于手机阅读。"))
+        p.append(Problem(eid, "answer", editor_text.ANSWER_TOO_LONG.format(have=len(body), max=MAX_ANSWER_CHARS)))
     if entry.category in MONEY_CATEGORIES and not entry.money_topic:
-        p.append(Problem(eid, "money_topic", "涉及资金的分类须勾选“涉及资金”，以自动附上风险提示。"))
+        p.append(Problem(eid, "money_topic", editor_text.MONEY_TOPIC_UNTICKED))
     return p
 
 
@@ -200,7 +215,7 @@ def validate_entries(entries: Sequence[Entry], policy: Policy, conflicts: bool =
     for entry in entries:
         problems += validate_entry(entry, policy, numbers)
         if entry.id in seen:
-            problems.append(Problem(entry.id, "id", "主题 ID 重复。", span=entry.id))
+            problems.append(Problem(entry.id, "id", editor_text.DUPLICATE_ID, span=entry.id))
         seen[entry.id] = entry.id
     if conflicts and len(entries) > 1:
         problems += find_conflicts(entries)
@@ -224,7 +239,7 @@ def find_conflicts(entries: Sequence[Entry], only: Optional[str] = None) -> List
                     Problem(
                         entry.id,
                         "paraphrases",
-                        f"问法“{text}”会被匹配到另一个条目 {top[0].faq_id}，请改写或删除。",
+                        editor_text.PARAPHRASE_ELSEWHERE.format(text=text, other=top[0].faq_id),
                         span=text,
                     )
                 )
@@ -244,7 +259,9 @@ def _near_duplicates(retriever: Any, threshold: float = 0.9) -> List[Problem]:
         for j in range(i + 1, n):
             if sims[i, j] >= threshold:
                 a, b = retriever.entries[i].id, retriever.entries[j].id
-                out.append(Problem(a, "question", f"与条目 {b} 几乎重复（相似度 {sims[i, j]:.2f}），请合并或区分。"))
+                out.append(
+                    Problem(a, "question", editor_text.NEAR_DUPLICATE.format(other=b, similarity=f"{sims[i, j]:.2f}"))
+                )
     return out
 
 

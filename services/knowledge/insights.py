@@ -20,6 +20,8 @@ from sqlalchemy import select
 
 from core import clock
 from core.text import sanitize
+from core.texts import api as api_text
+from core.texts import editor as editor_text
 from services.records.masking import TextMasker
 from storage.batch import BatchWriter
 from storage.content import AgentFlag, Handoff, HotQuestion, Lecture, QuestionLog
@@ -35,14 +37,14 @@ MAX_DRAFT_QUESTIONS = 12
 DEFAULT_DAYS = 14
 UNANSWERED = ("clarify", "out_of_scope", "fallback")
 SOURCE_NAMES = {
-    "clarify": "低置信度",
-    "out_of_scope": "超出范围",
-    "fallback": "未能理解",
-    "unhelpful": "没帮助",
-    "flag_wrong": "客服标记建议有误",
-    "flag_missing": "客服标记缺少答案",
+    "clarify": editor_text.SOURCE_CLARIFY,
+    "out_of_scope": editor_text.SOURCE_OUT_OF_SCOPE,
+    "fallback": editor_text.SOURCE_FALLBACK,
+    "unhelpful": editor_text.SOURCE_UNHELPFUL,
+    "flag_wrong": editor_text.SOURCE_FLAG_WRONG,
+    "flag_missing": editor_text.SOURCE_FLAG_MISSING,
 }
-NO_TOPIC = "（无相近主题）"
+NO_TOPIC = editor_text.NO_TOPIC
 # The greeting's chips when nothing has been asked yet and the team has set none.
 DEFAULT_HOT = ("interest_financing_rate", "eligibility_requirements", "margincall_deadline", "quota_increase")
 HOT_COUNT = 4
@@ -91,9 +93,9 @@ def date_range(since: Optional[str], until: Optional[str]) -> Tuple[date, date]:
     end = date.fromisoformat(until) if until else today
     start = date.fromisoformat(since) if since else end - timedelta(days=DEFAULT_DAYS - 1)
     if start > end:
-        raise ValueError("开始日期不能晚于结束日期。")
+        raise ValueError(api_text.START_AFTER_END)
     if (end - start).days > 366:
-        raise ValueError("日期范围最长一年。")
+        raise ValueError(api_text.RANGE_TOO_LONG)
     return start, end
 
 
@@ -264,7 +266,7 @@ def charts(titles: Mapping[str, str], since: Optional[str] = None, until: Option
         if not f.helpful:
             bad[f.faq_id] += 1
             unhelpful[local(f.at).date()] += 1
-            reasons[f.reason or "未选原因"] += 1
+            reasons[f.reason or editor_text.NO_REASON] += 1
     handoffs = Counter(local(h.created_at).date() for h in data["handoffs"])
 
     def rate(part: Counter, whole: Counter, day: date) -> Optional[float]:

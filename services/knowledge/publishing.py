@@ -25,6 +25,8 @@ from core.errors import Conflict, Forbidden, Invalid, NotFound, WorkflowRefused
 from core.knowledge.model import Entry
 from core.knowledge.validate import Problem, errors, find_conflicts, validate_entry
 from core.policy import get_policy
+from core.texts import api as api_text
+from core.texts import editor as editor_text
 from services.knowledge.store import FileStore
 from storage.content import KbChangeRequest, KbEntry, KbEvent, KbState, KbVersion
 
@@ -103,7 +105,11 @@ def _dump(content: Dict[str, Any]) -> List[str]:
 
 
 def diff(old: Optional[Dict[str, Any]], new: Dict[str, Any], label: str = "") -> str:
-    return "\n".join(difflib.unified_diff(_dump(old) if old else [], _dump(new), "之前", "之后", lineterm="", n=1))
+    return "\n".join(
+        difflib.unified_diff(
+            _dump(old) if old else [], _dump(new), editor_text.DIFF_BEFORE, editor_text.DIFF_AFTER, lineterm="", n=1
+        )
+    )
 
 
 def _event(
@@ -125,7 +131,7 @@ def _claim(session: Session, faq_id: str) -> KbEntry:
     steps on one entry run one after the other (PostgreSQL: the row lock; SQLite: the
     write lock, taken by this first write of the transaction)."""
     if not session.execute(update(KbEntry).where(KbEntry.faq_id == faq_id).values(lock=KbEntry.lock)).rowcount:
-        raise NotFound(f"没有条目 {faq_id}")
+        raise NotFound(editor_text.NO_ENTRY.format(faq_id=faq_id))
     entry = session.get(KbEntry, faq_id, populate_existing=True)
     assert entry is not None
     return entry
@@ -135,7 +141,7 @@ def _as_lock(value: Any) -> Optional[int]:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise Invalid("lock 必须是非负整数（打开条目时得到的值）。", field="lock")
+        raise Invalid(api_text.LOCK_INVALID, field="lock")
     return value
 
 
@@ -146,7 +152,7 @@ def _version(session: Session, faq_id: str, version: int) -> KbVersion:
         .execution_options(populate_existing=True)  # fresh after _claim
     ).first()
     if row is None:
-        raise WorkflowError(f"{faq_id} 没有版本 {version}")
+        raise WorkflowError(editor_text.NO_VERSION.format(faq_id=faq_id, version=version))
     return row
 
 
@@ -161,7 +167,7 @@ def draft_entry(faq_id: str, content: Dict[str, Any], version: int = 1) -> Entry
             **_content(content),
             "id": faq_id,
             "version": version,
-            "reviewed_by": "待审核",
+            "reviewed_by": editor_text.REVIEW_PENDING,
             "reviewed_at": clock.today().isoformat(),
         }
     )
@@ -270,9 +276,9 @@ def _conflict(session: Session, faq_id: str) -> EditConflict:
     """The refusal of a lost save, with what is there now (so the page can show it)."""
     entry = session.get(KbEntry, faq_id, populate_existing=True)
     if entry is None:
-        return EditConflict("该条目不存在或已被删除，请刷新。")
+        return EditConflict(editor_text.ENTRY_GONE)
     return EditConflict(
-        "保存失败：这条内容在您打开后已被其他人修改。请刷新查看最新版本，再合并您的修改。",
+        editor_text.SAVE_CONFLICT,
         lock=entry.lock,
         version=entry.latest_version,
     )
@@ -281,7 +287,9 @@ def _conflict(session: Session, faq_id: str) -> EditConflict:
 def _require_clean(session: Session, faq_id: str, row: KbVersion) -> None:
     bad = errors(check(faq_id, json.loads(row.content), session))
     if bad:
-        raise WorkflowError("内容未通过校验，不能继续：" + "；".join(f"{p.field}: {p.message}" for p in bad[:5]))
+        raise WorkflowError(
+            editor_text.NOT_VALID.format(problems="；".join(f"{p.field}: {p.message}" for p in bad[:5]))
+        )
 
 
 def _latest_in(
@@ -300,12 +308,12 @@ def _latest_in(
     entry = _claim(session, faq_id)
     row = _latest(session, entry)
     if row.version != seen or row.status != status:
-        raise Conflict("这条内容刚被其他人改动，请刷新后再试。")
+        raise Conflict(editor_text.CHANGED_MEANWHILE)
     return entry, row
 
 
 def submit(session: Session, faq_id: str, actor: str) -> int:
-    _, row = _latest_in(session, faq_id, "draft", "只有草稿可以提交审核。")
+    _, row = _latest_in(session, faq_id, "draft", editor_text.ONLY_DRAFT_SUBMITTED)
     row.status = "review"
     _event(session, actor, "submit", faq_id, row.version)
     return row.version
@@ -315,11 +323,11 @@ def approve(session: Session, faq_id: str, reviewer: str, role: str) -> int:
     """The content review: a reviewer who is not the author approves the text. It does not
     go live until a publish request is approved (see request_change)."""
     if role != "reviewer":
-        raise WorkflowError("只有审核人可以审核通过。")
+        raise WorkflowError(editor_text.ONLY_REVIEWER_APPROVES)
     row = _latest(session, _entry(session, faq_id))
     if row.author == reviewer:
-        raise WorkflowError("不能审核自己撰写的内容，请由另一位审核人审核。")
-    _, row = _latest_in(session, faq_id, "review", "该版本不在待审核状态。")
+        raise WorkflowError(editor_text.NOT_OWN_REVIEW)
+    _, row = _latest_in(session, faq_id, "review", editor_text.NOT_IN_REVIEW)
     row.status, row.reviewer, row.reviewed_at = "approved", reviewer, clock.now()
     _event(session, reviewer, "approve", faq_id, row.version)
     return row.version
@@ -329,7 +337,7 @@ def reject(session: Session, faq_id: str, reviewer: str, role: str, note: str = 
     entry = _claim(session, faq_id)
     row = _latest(session, entry)
     if role != "reviewer" or row.status != "review":
-        raise WorkflowError("只有审核人可以退回待审核的版本。")
+        raise WorkflowError(editor_text.ONLY_REVIEWER_REJECTS)
     row.status, row.reviewer, row.reviewed_at, row.note = "rejected", reviewer, clock.now(), note[:500]
     _event(session, reviewer, "reject", faq_id, row.version, note)
     return row.version
@@ -345,9 +353,9 @@ def _go_live(session: Session, entry: KbEntry, row: KbVersion) -> None:
 
 
 def _publish(session: Session, faq_id: str, actor: str, note: str, version: int) -> int:
-    entry, row = _latest_in(session, faq_id, "approved", "只有审核通过的版本才能发布。", validate=False)
+    entry, row = _latest_in(session, faq_id, "approved", editor_text.ONLY_APPROVED_PUBLISHED, validate=False)
     if row.version != version:
-        raise Conflict("申请发布之后内容又有改动，请重新申请发布。")
+        raise Conflict(editor_text.CHANGED_AFTER_REQUEST)
     before = json.loads(_version(session, faq_id, entry.published_version).content) if entry.published_version else None
     _go_live(session, entry, row)
     _event(session, actor, "publish", faq_id, row.version, note + diff(before, json.loads(row.content)))
@@ -357,7 +365,7 @@ def _publish(session: Session, faq_id: str, actor: str, note: str, version: int)
 def _retire(session: Session, faq_id: str, actor: str, note: str, flagged: bool = False) -> None:
     entry = _claim(session, faq_id)
     if entry.retired or entry.published_version is None:
-        raise WorkflowError("该条目当前未上线。")
+        raise WorkflowError(editor_text.NOT_LIVE)
     entry.retired, entry.published_version = True, None
     _bump(session)
     _event(session, actor, "emergency_retire" if flagged else "retire", faq_id, None, note, flagged=flagged)
@@ -368,7 +376,7 @@ def _rollback(session: Session, faq_id: str, version: int, actor: str, note: str
     entry = _claim(session, faq_id)
     old = _version(session, faq_id, version)  # validated by the caller, before the claim
     if old.status not in ("published", "superseded"):
-        raise WorkflowError("只能回滚到曾经发布过的版本。")
+        raise WorkflowError(editor_text.ONLY_PUBLISHED_ROLLBACK)
     current = (
         json.loads(_version(session, faq_id, entry.published_version).content) if entry.published_version else None
     )
@@ -381,7 +389,7 @@ def _rollback(session: Session, faq_id: str, version: int, actor: str, note: str
         reviewer=actor,
         created_at=clock.now(),
         reviewed_at=clock.now(),
-        note=f"回滚到版本 {version}",
+        note=editor_text.ROLLBACK_NOTE.format(version=version),
     )
     session.add(new)
     entry.latest_version = new.version
@@ -394,17 +402,22 @@ def _rollback(session: Session, faq_id: str, version: int, actor: str, note: str
 
 def _rollback_target(session: Session, faq_id: str, version: Any) -> KbVersion:
     if isinstance(version, bool) or not isinstance(version, int) or not 0 < version < 1_000_000:
-        raise Invalid("version 必须是正整数（要回滚到的版本号）。", field="version")
+        raise Invalid(api_text.ROLLBACK_VERSION_INVALID, field="version")
     old = _version(session, faq_id, version)
     if old.status not in ("published", "superseded"):
-        raise WorkflowError("只能回滚到曾经发布过的版本。")
+        raise WorkflowError(editor_text.ONLY_PUBLISHED_ROLLBACK)
     _require_clean(session, faq_id, old)  # the policy may have changed since
     return old
 
 
 # -- two people for every change clients see ----------------------------------------
-CHANGE_ACTIONS = {"publish": "发布", "retire": "下线", "rollback": "回滚"}
+CHANGE_ACTIONS = {
+    "publish": editor_text.CHANGE_PUBLISH,
+    "retire": editor_text.CHANGE_RETIRE,
+    "rollback": editor_text.CHANGE_ROLLBACK,
+}
 STAFF_ROLES = ("editor", "reviewer")
+EMERGENCY_REASON_CHARS = (2, 500)
 
 
 def request_change(
@@ -419,25 +432,25 @@ def request_change(
     """Ask for a change clients will see; it happens when another reviewer approves it.
     Returns the request's id."""
     if action not in CHANGE_ACTIONS:
-        raise Invalid("action 必须是 publish、retire 或 rollback。", field="action")
+        raise Invalid(api_text.CHANGE_ACTION_INVALID, field="action")
     if role not in STAFF_ROLES:
-        raise Forbidden("该账号不能提出发布类请求。")
+        raise Forbidden(editor_text.MAY_NOT_REQUEST)
     if action == "publish":
-        _, row = _latest_in(session, faq_id, "approved", "只有审核通过的版本才能申请发布。")
+        _, row = _latest_in(session, faq_id, "approved", editor_text.ONLY_APPROVED_REQUESTED)
         version = row.version
     elif action == "rollback":
         version = _rollback_target(session, faq_id, version).version
     entry = _claim(session, faq_id)  # one open request per entry, even when two ask at once
     if action == "retire":
         if entry.retired or entry.published_version is None:
-            raise WorkflowError("该条目当前未上线。")
+            raise WorkflowError(editor_text.NOT_LIVE)
         version = entry.published_version
     pending = session.scalars(
         select(KbChangeRequest).where(KbChangeRequest.faq_id == faq_id, KbChangeRequest.state == "open")
     ).first()
     if pending is not None:
         raise Conflict(
-            f"该条目已有一个待批准的{CHANGE_ACTIONS[pending.action]}请求（{pending.requested_by} 提出），请先处理。",
+            editor_text.REQUEST_PENDING.format(action=CHANGE_ACTIONS[pending.action], requester=pending.requested_by),
             request_id=pending.id,
         )
     req = KbChangeRequest(
@@ -457,10 +470,10 @@ def request_change(
 
 def _open_request(session: Session, request_id: Any) -> KbChangeRequest:
     if isinstance(request_id, bool) or not isinstance(request_id, int):
-        raise Invalid("请求编号必须是整数。", field="request_id")
+        raise Invalid(editor_text.REQUEST_ID_INVALID, field="request_id")
     req = session.get(KbChangeRequest, request_id)
     if req is None:
-        raise NotFound("没有这个请求。")
+        raise NotFound(editor_text.NO_REQUEST)
     return req
 
 
@@ -469,11 +482,11 @@ def approve_change(session: Session, request_id: int, actor: str, role: str) -> 
     Returns the version that went live (publish, rollback) or None (retire)."""
     req = _open_request(session, request_id)
     if role != "reviewer":
-        raise Forbidden("只有审核人可以批准发布、下线或回滚。")
+        raise Forbidden(editor_text.ONLY_REVIEWER_DECIDES)
     if req.requested_by == actor:
-        raise WorkflowError("不能批准自己提出的请求，请由另一位审核人批准。")
+        raise WorkflowError(editor_text.NOT_OWN_REQUEST)
     if req.state != "open":
-        raise Conflict("该请求已被处理，请刷新。")
+        raise Conflict(editor_text.REQUEST_DECIDED)
     if req.action == "publish":  # validated before the entry is claimed (see _latest_in)
         _require_clean(session, req.faq_id, _version(session, req.faq_id, int(req.version)))
     elif req.action == "rollback":
@@ -486,8 +499,12 @@ def approve_change(session: Session, request_id: int, actor: str, role: str) -> 
         .values(state="approved", decided_by=actor, decided_at=clock.now())
     ).rowcount
     if won != 1:
-        raise Conflict("该请求已被处理，请刷新。")
-    note = f"请求人 {req.requested_by}，批准人 {actor}" + (f"；理由：{req.reason}" if req.reason else "") + "\n"
+        raise Conflict(editor_text.REQUEST_DECIDED)
+    note = (
+        editor_text.APPROVAL_NOTE.format(requester=req.requested_by, approver=actor)
+        + (editor_text.APPROVAL_REASON.format(reason=req.reason) if req.reason else "")
+        + "\n"
+    )
     result: Optional[int] = None
     if req.action == "publish":
         result = _publish(session, req.faq_id, actor, note, int(req.version))
@@ -503,14 +520,14 @@ def reject_change(session: Session, request_id: int, actor: str, role: str, note
     """A reviewer declines a request; the requester may also withdraw their own."""
     req = _open_request(session, request_id)
     if role != "reviewer" and req.requested_by != actor:
-        raise Forbidden("只有审核人或请求人本人可以撤回请求。")
+        raise Forbidden(editor_text.MAY_NOT_WITHDRAW)
     won = session.execute(
         update(KbChangeRequest)
         .where(KbChangeRequest.id == req.id, KbChangeRequest.state == "open")
         .values(state="rejected", decided_by=actor, decided_at=clock.now())
     ).rowcount
     if won != 1:
-        raise Conflict("该请求已被处理，请刷新。")
+        raise Conflict(editor_text.REQUEST_DECIDED)
     _event(session, actor, f"reject_{req.action}", req.faq_id, req.version, (note or "")[:500])
 
 
@@ -518,10 +535,11 @@ def emergency_retire(session: Session, faq_id: str, actor: str, role: str, reaso
     """A reviewer takes a live answer offline at once (e.g. it states a wrong rate).
     Only with a reason; audit-logged and flagged in the history for a second look."""
     if role != "reviewer":
-        raise Forbidden("只有审核人可以紧急下线。")
-    if not isinstance(reason, str) or not 2 <= len(reason.strip()) <= 500:
-        raise Invalid("紧急下线必须填写理由（2到500个字）。", field="reason")
-    _retire(session, faq_id, actor, "紧急下线理由：" + reason.strip(), flagged=True)
+        raise Forbidden(editor_text.ONLY_REVIEWER_EMERGENCY)
+    lo, hi = EMERGENCY_REASON_CHARS
+    if not isinstance(reason, str) or not lo <= len(reason.strip()) <= hi:
+        raise Invalid(editor_text.EMERGENCY_REASON_NEEDED.format(min=lo, max=hi), field="reason")
+    _retire(session, faq_id, actor, editor_text.EMERGENCY_NOTE.format(reason=reason.strip()), flagged=True)
     log.warning("knowledge entry %s retired in an emergency by %s: %s", faq_id, actor, reason.strip())
 
 
@@ -546,7 +564,7 @@ def open_requests(session: Session, faq_id: Optional[str] = None) -> List[Dict[s
 def _entry(session: Session, faq_id: str) -> KbEntry:
     entry = session.get(KbEntry, faq_id)
     if entry is None:
-        raise NotFound(f"没有条目 {faq_id}")
+        raise NotFound(editor_text.NO_ENTRY.format(faq_id=faq_id))
     return entry
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from core import clock
 from core.errors import NotFound
+from core.texts import staff as staff_text
 from storage.content import Alert, Handoff, OutboxMessage, QuestionLog, TranscriptMessage
 from storage.models import (
     AnswerFeedback,
@@ -68,7 +69,7 @@ def conversations(session: Session, client_id: str) -> Dict[str, Set[str]]:
 def _client(session: Session, client_id: str) -> Client:
     client = session.get(Client, client_id) if isinstance(client_id, str) and len(client_id) <= 32 else None
     if client is None:
-        raise NotFound("没有这个客户。")
+        raise NotFound(staff_text.NO_SUCH_CLIENT)
     return client
 
 
@@ -127,7 +128,7 @@ def export_client(session: Session, client_id: str) -> Dict[str, Any]:
     ]
     out["conversations_withheld"] = {
         "count": len(convs["shared"]),
-        "reason": "这些会话中也有其他已验证客户发言（同一设备），无法只导出本人的部分，请合规部人工处理。",
+        "reason": staff_text.EXPORT_WITHHELD,
     }
     out["handoffs"] = [
         _row(h)
@@ -176,24 +177,12 @@ class ErasureReport:
         return asdict(self)
 
 
-AUDIT_KEPT = {
-    "what": "审计日志中关于该客户的记录（仅客户号、操作类型和时间，不含姓名、电话或金额），包括本次删除请求",
-    "why": "证券法要求业务记录至少保存20年；审计日志是防篡改哈希链，删改任何一行都会被发现",
-}
+AUDIT_KEPT = {"what": staff_text.KEPT_AUDIT_WHAT, "why": staff_text.KEPT_AUDIT_WHY}
 HOLDER_KEPT = [
-    {
-        "what": "客户资料（姓名、出生日期、联系电话）、信用账户、持仓、负债、追保与授信变更记录",
-        "why": "证券法：业务记录至少保存20年；持有信用账户期间须能通知追保与平仓（电话）",
-    },
-    {
-        "what": "风险测评结果、风险提示与合规拒答记录",
-        "why": "证券期货投资者适当性管理办法：适当性资料与风险揭示至少保存20年",
-    },
-    {
-        "what": "已验证身份的对话记录、转人工记录与风险提醒",
-        "why": "客户服务记录至少保存20年；投诉处理资料至少保存3年",
-    },
-    {"what": "短信/App推送发件记录", "why": "投诉处理资料至少保存3年"},
+    {"what": staff_text.KEPT_ACCOUNT_WHAT, "why": staff_text.KEPT_ACCOUNT_WHY},
+    {"what": staff_text.KEPT_SUITABILITY_WHAT, "why": staff_text.KEPT_SUITABILITY_WHY},
+    {"what": staff_text.KEPT_SERVICE_WHAT, "why": staff_text.KEPT_SERVICE_WHY},
+    {"what": staff_text.KEPT_OUTBOX_WHAT, "why": staff_text.KEPT_OUTBOX_WHY},
 ]
 
 

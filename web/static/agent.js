@@ -3,10 +3,9 @@
 (function () {
   "use strict";
   var server = (window.LR_CONFIG && window.LR_CONFIG.server) || "http://127.0.0.1:5005";
-  var $ = LR.$, el = LR.el, say = LR.say;
+  var $ = LR.$, el = LR.el, say = LR.say, T = LR.T.agent, t = function (k, v) { return LR.t("agent." + k, v); };
   var session = LR.staffSession("lr_agent", show), api = session.api;
-  var TITLE = "两融客服工作台";
-  var ROLE_NAMES = { client: "客户", bot: "机器人", agent: "客服", agent_event: "客服", system: "系统" };
+  var TITLE = T.title;
   var PRIORITY_CLASS = { 0: "p-urgent", 1: "p-vip", 2: "p-verified", 3: "p-anon" };
   var state = { view: "all", q: "", page: 1, pageSize: 20, total: 0, current: null, detail: null,
                 known: null, stream: null, lastClientText: null, suggestFor: "", me: null, typingSent: 0 };
@@ -24,7 +23,7 @@
   $("login").addEventListener("submit", function (e) {
     e.preventDefault();
     api("POST", "/api/staff/login", { username: $("username").value, password: $("password").value }).then(function (d) {
-      if (d.role !== "agent") { $("login-error").textContent = "该账号没有客服工作台权限。"; return; }
+      if (d.role !== "agent") { $("login-error").textContent = T.notAgent; return; }
       $("login-error").textContent = ""; session.login(d);
     }).catch(function (err) { $("login-error").textContent = err.message; });
   });
@@ -54,28 +53,29 @@
 
   // ---- inbox ------------------------------------------------------------------------
   function waitText(s) {
-    if (s < 60) return "刚刚";
-    if (s < 3600) return Math.floor(s / 60) + " 分钟";
-    return Math.floor(s / 3600) + " 小时 " + Math.floor((s % 3600) / 60) + " 分";
+    if (s < 60) return T.justNow;
+    if (s < 3600) return t("minutes", { m: Math.floor(s / 60) });
+    return t("hours", { h: Math.floor(s / 3600), m: Math.floor((s % 3600) / 60) });
   }
+  function named(name) { return name ? t("named", { name: name }) : ""; }
   function rowLabel(h) {
-    return (h.client_id || "未登录客户") + "，" + h.priority_label + "，" + h.state_label +
-      (h.agent_name ? "（" + h.agent_name + "）" : "") + "，" + h.reason + "，等待 " + waitText(h.waiting_s);
+    return t("rowLabel", { client: h.client_id || T.anonymous, priority: h.priority_label, state: h.state_label,
+                           agent: named(h.agent_name), reason: h.reason, wait: waitText(h.waiting_s) });
   }
   function fillRow(btn, h) {
     btn.textContent = "";
     var top = el("span", null, "row-top");
     top.appendChild(el("span", h.priority_label, "tag " + PRIORITY_CLASS[h.priority]));
-    top.appendChild(el("strong", h.client_id || "未登录客户"));
+    top.appendChild(el("strong", h.client_id || T.anonymous));
     top.appendChild(el("span", "#" + h.sender_id.slice(0, 6), "muted sid"));
     top.appendChild(el("span", h.state_label + (h.agent_name ? " · " + h.agent_name : ""), "state s-" + h.state));
     btn.appendChild(top);
     var mid = el("span", null, "row-mid");
-    mid.appendChild(el("span", (h.kind === "message" ? "【留言】" : "") + h.reason, "reason"));
-    mid.appendChild(el("span", "等待 " + waitText(h.waiting_s), "wait"));
+    mid.appendChild(el("span", (h.kind === "message" ? T.messageMark : "") + h.reason, "reason"));
+    mid.appendChild(el("span", t("waiting", { wait: waitText(h.waiting_s) }), "wait"));
     btn.appendChild(mid);
-    btn.appendChild(el("span", h.last_message ? "“" + h.last_message.text + "”" : "（暂无客户消息）", "last"));
-    btn.setAttribute("aria-label", rowLabel(h) + (h.last_message ? "，最后消息：" + h.last_message.text : ""));
+    btn.appendChild(el("span", h.last_message ? t("quoted", { text: h.last_message.text }) : T.noClientMessage, "last"));
+    btn.setAttribute("aria-label", rowLabel(h) + (h.last_message ? t("rowLastMessage", { text: h.last_message.text }) : ""));
   }
   function renderInbox(d) {
     var ul = $("inbox"), byId = {};
@@ -104,7 +104,7 @@
     });
     state.total = d.total;
     var pages = Math.max(1, Math.ceil(d.total / d.page_size));
-    $("page-info").textContent = "第 " + d.page + " / " + pages + " 页，共 " + d.total + " 条";
+    $("page-info").textContent = t("pageInfo", { page: d.page, pages: pages, total: d.total });
     $("prev").disabled = d.page <= 1; $("next").disabled = d.page >= pages;
     notifyQueue(d);
   }
@@ -114,13 +114,15 @@
   function notifyQueue(d) {
     var waiting = d.counts.queued;
     document.title = waiting ? "(" + waiting + ") " + TITLE : TITLE;
-    $("badge").hidden = !waiting; $("badge").textContent = waiting ? waiting + " 位待接入" : "";
+    $("badge").hidden = !waiting; $("badge").textContent = waiting ? t("badge", { n: waiting }) : "";
     var queuedNow = d.items.filter(function (h) { return h.state === "queued"; });
     if (knownQueued === null) { knownQueued = {}; queuedNow.forEach(function (h) { knownQueued[h.id] = 1; }); return; }
     var fresh = queuedNow.filter(function (h) { return !knownQueued[h.id]; });
     queuedNow.forEach(function (h) { knownQueued[h.id] = 1; });
     if (!fresh.length) return;
-    var text = "新的转人工：" + fresh.map(function (h) { return (h.client_id || "未登录客户") + "（" + h.priority_label + "）" + h.reason; }).join("；");
+    var text = t("newHandoffs", { items: fresh.map(function (h) {
+      return t("newHandoff", { client: h.client_id || T.anonymous, priority: h.priority_label, reason: h.reason });
+    }).join("；") });
     $("announce").appendChild(el("p", text));  // only the new item is announced
     while ($("announce").children.length > 3) $("announce").removeChild($("announce").firstChild);
     if ($("sound").checked) beep();
@@ -182,19 +184,20 @@
   function renderConversation(d) {
     if (String(d.id) !== String(state.current)) return;
     state.detail = d;
-    $("conv-title").textContent = (d.client_id ? "客户 " + d.client_id : "未登录客户") + " · 会话 #" + d.sender_id.slice(0, 8);
-    $("conv-state").textContent = d.state_label + (d.agent_name ? "（" + d.agent_name + "）" : "");
+    $("conv-title").textContent = t("convTitle", { client: d.client_id ? t("client", { id: d.client_id }) : T.anonymous,
+                                                    sid: d.sender_id.slice(0, 8) });
+    $("conv-state").textContent = d.state_label + named(d.agent_name);
     $("conv-state").className = "state s-" + d.state;
-    $("conv-reason").textContent = "转人工原因：" + d.reason + " · " + d.priority_label + " · 等待 " + waitText(d.waiting_s);
+    $("conv-reason").textContent = t("convReason", { reason: d.reason, priority: d.priority_label, wait: waitText(d.waiting_s) });
     // actions only where they apply
     var mine = mineHeld(d);
     $("take").disabled = d.state !== "queued";
-    $("take").title = d.state === "queued" ? "" : (d.state === "held" ? "已由 " + (d.agent_name || d.agent) + " 接待" : "会话已结束");
+    $("take").title = d.state === "queued" ? "" : (d.state === "held" ? t("takenBy", { name: d.agent_name || d.agent }) : T.ended);
     $("close").disabled = !(mine || d.state === "queued");
     $("transfer").disabled = !mine || !$("transfer-to").options.length;
     $("transfer-to").disabled = !mine;
     $("send").disabled = !mine; $("reply-text").disabled = !mine;
-    $("reply-text").placeholder = mine ? "" : (d.state === "queued" ? "请先接入该会话" : (d.state === "closed" ? "会话已结束" : "该会话由其他客服接待"));
+    $("reply-text").placeholder = mine ? "" : (d.state === "queued" ? T.takeFirst : (d.state === "closed" ? T.ended : T.heldByOther));
     // transcript: append only the messages not shown yet (the log announces just those)
     var box = $("transcript"), atBottom = box.scrollTop + box.clientHeight >= box.scrollHeight - 4;
     var shown = box.dataset.last ? Number(box.dataset.last) : 0;
@@ -202,29 +205,27 @@
       if (m.id <= shown) return;
       var p = el("p", null, m.role);
       p.appendChild(el("span", "[" + new Date(m.at).toLocaleTimeString("zh-CN", { hour12: false, timeZone: "Asia/Shanghai" }) + "] ", "muted"));
-      p.appendChild(el("strong", (ROLE_NAMES[m.role] || m.role) + (m.role === "agent" && m.author ? "（" + m.author + "）" : "") + "："));
+      p.appendChild(el("strong", t("speaker", { role: T.roles[m.role] || m.role, author: m.role === "agent" ? named(m.author) : "" })));
       p.appendChild(document.createTextNode(m.text));
       box.appendChild(p); box.dataset.last = m.id;
     });
     if (atBottom) box.scrollTop = box.scrollHeight;
     var notes = $("notes");
     d.notes.slice(notes.children.length).forEach(function (n) {
-      notes.appendChild(el("li", n.agent_name + " · " + new Date(n.at).toLocaleTimeString("zh-CN", { hour12: false, timeZone: "Asia/Shanghai" }) + "：" + n.text));
+      notes.appendChild(el("li", t("note", { name: n.agent_name, time: new Date(n.at).toLocaleTimeString("zh-CN", { hour12: false, timeZone: "Asia/Shanghai" }), text: n.text })));
     });
     var clientMsgs = d.transcript.filter(function (m) { return m.role === "client"; });
     var latest = clientMsgs.length ? clientMsgs[clientMsgs.length - 1].text : null;
     if (latest && latest !== state.lastClientText) { state.lastClientText = latest; suggest(latest, d); }
   }
-  var FACTS = { client_id: "客户号", name: "姓名", tier: "风险等级", assessment_expires: "测评到期", credit_line: "授信额度",
-                available: "可用额度", ratio: "维持担保比例", zone: "状态", margin_call_deadline: "追保截止", cash_to_restore: "恢复150%需追加现金" };
   function renderClient(c) {
     var facts = $("client"); facts.textContent = ""; state.client = c;
-    if (!c) { facts.appendChild(el("dd", "未登录客户，无法查看账户信息", "muted")); return; }
-    Object.keys(FACTS).forEach(function (k) {
+    if (!c) { facts.appendChild(el("dd", T.noFacts, "muted")); return; }
+    Object.keys(T.facts).forEach(function (k) {  // the restore line in a label comes from the API (policy.yml)
       if (c[k] == null) return;
-      facts.appendChild(el("dt", FACTS[k]));
+      facts.appendChild(el("dt", t("facts." + k, { restore_to: c.restore_to })));
       var dd = el("dd", c[k]);
-      if (k === "margin_call_deadline" && c.margin_call_overdue) { dd.className = "overdue"; dd.textContent = c[k] + "（已逾期）"; }
+      if (k === "margin_call_deadline" && c.margin_call_overdue) { dd.className = "overdue"; dd.textContent = t("overdue", { value: c[k] }); }
       facts.appendChild(dd);
     });
   }
@@ -235,7 +236,7 @@
       .slice(-10).map(function (m) { return { role: m.role, text: m.text.slice(0, 2000) }; });
   }
   function suggest(text, d) {
-    state.suggestFor = text; $("suggest-for").textContent = "针对：" + text;
+    state.suggestFor = text; $("suggest-for").textContent = t("suggestFor", { text: text });
     var body = { text: text, top_k: 3 };
     if (d) {
       body.conversation = conversationTurns(d);
@@ -250,29 +251,30 @@
         (res.suggestions || []).forEach(function (s) {
           var li = el("li");
           li.appendChild(el("strong", s.question));
-          li.appendChild(el("div", s.faq_id + " · v" + s.version + " · 相关度 " + Number(s.score).toFixed(3) + (s.cites && s.cites.length ? " · 依据 " + s.cites.join("、") : ""), "muted"));
+          li.appendChild(el("div", t("suggestionMeta", { faq_id: s.faq_id, version: s.version, score: Number(s.score).toFixed(3),
+            cites: s.cites && s.cites.length ? t("suggestionCites", { cites: s.cites.join("、") }) : "" }), "muted"));
           li.appendChild(el("div", s.answer, "answer"));
-          var use = el("button", "插入回复框"); use.type = "button"; use.className = "use";
-          use.setAttribute("aria-label", "插入回复框：" + s.question);
+          var use = el("button", T.insert); use.type = "button"; use.className = "use";
+          use.setAttribute("aria-label", t("insertLabel", { question: s.question }));
           use.addEventListener("click", function () { insert(s.answer); });
-          var wrong = el("button", "标记有误"); wrong.type = "button";
-          wrong.setAttribute("aria-label", "标记有误：" + s.question);
+          var wrong = el("button", T.flagWrong); wrong.type = "button";
+          wrong.setAttribute("aria-label", t("flagWrongLabel", { question: s.question }));
           wrong.addEventListener("click", function () {
-            api("POST", "/api/agent/flags", { kind: "wrong", faq_id: s.faq_id, text: state.suggestFor }).then(function () { wrong.disabled = true; wrong.textContent = "已标记"; });
+            api("POST", "/api/agent/flags", { kind: "wrong", faq_id: s.faq_id, text: state.suggestFor }).then(function () { wrong.disabled = true; wrong.textContent = T.flagged; });
           });
           li.appendChild(use); li.appendChild(wrong); ol.appendChild(li);
         });
-      }).catch(function () { $("suggest-for").textContent = "建议服务暂不可用"; });
+      }).catch(function () { $("suggest-for").textContent = T.suggestUnavailable; });
   }
   function insert(text) {
     var box = $("reply-text");
-    if (box.disabled) { say("请先接入该会话", true); return; }
+    if (box.disabled) { say(T.takeFirst, true); return; }
     box.value = box.value ? box.value + "\n" + text : text; box.focus();
   }
   $("suggest").addEventListener("click", function () { if ($("paste").value.trim()) suggest($("paste").value.trim(), null); });
   $("flag-missing").addEventListener("click", function () {
     if (!state.suggestFor) return;
-    api("POST", "/api/agent/flags", { kind: "missing", text: state.suggestFor }).then(function () { $("suggest-for").textContent = "已标记缺少答案：" + state.suggestFor; });
+    api("POST", "/api/agent/flags", { kind: "missing", text: state.suggestFor }).then(function () { $("suggest-for").textContent = t("flaggedMissing", { text: state.suggestFor }); });
   });
 
   // ---- canned replies (shared library) ---------------------------------------------------
@@ -282,16 +284,16 @@
       list.forEach(function (c) {
         var li = el("li");
         var use = el("button", c.title, "use-canned"); use.type = "button"; use.title = c.text;
-        use.setAttribute("aria-label", "插入常用回复：" + c.title);
+        use.setAttribute("aria-label", t("insertCanned", { title: c.title }));
         use.addEventListener("click", function () { insert(c.text); });
-        var edit = el("button", "编辑", "small"); edit.type = "button"; edit.setAttribute("aria-label", "编辑常用回复：" + c.title);
+        var edit = el("button", T.edit, "small"); edit.type = "button"; edit.setAttribute("aria-label", t("editCanned", { title: c.title }));
         edit.addEventListener("click", function () {
           $("canned-edit").open = true; $("canned-id").value = c.id; $("canned-title").value = c.title;
           $("canned-body").value = c.body; $("canned-title").focus();
         });
-        var del = el("button", "删除", "small"); del.type = "button"; del.setAttribute("aria-label", "删除常用回复：" + c.title);
+        var del = el("button", T.remove, "small"); del.type = "button"; del.setAttribute("aria-label", t("removeCanned", { title: c.title }));
         del.addEventListener("click", function () {
-          if (!window.confirm("删除常用回复“" + c.title + "”？")) return;
+          if (!window.confirm(t("removeConfirm", { title: c.title }))) return;
           api("DELETE", "/api/agent/canned/" + c.id).then(loadCanned);
         });
         li.appendChild(use); li.appendChild(edit); li.appendChild(del); ul.appendChild(li);
@@ -302,7 +304,7 @@
     e.preventDefault();
     var id = $("canned-id").value, body = { title: $("canned-title").value, body: $("canned-body").value };
     api(id ? "PUT" : "POST", "/api/agent/canned" + (id ? "/" + id : ""), body).then(function () {
-      $("canned-msg").textContent = "已保存"; $("canned-msg").className = ""; clearCanned(); loadCanned();
+      $("canned-msg").textContent = T.saved; $("canned-msg").className = ""; clearCanned(); loadCanned();
     }).catch(function (err) { $("canned-msg").textContent = err.message; $("canned-msg").className = "error"; });
   });
   function clearCanned() { $("canned-id").value = ""; $("canned-title").value = ""; $("canned-body").value = ""; }
@@ -320,31 +322,31 @@
   }
   $("take").addEventListener("click", function () {
     $("take").disabled = true;
-    act("/take", undefined, function () { say("已接入，机器人暂停回复"); $("reply-text").disabled = false; $("reply-text").focus(); })
+    act("/take", undefined, function () { say(T.taken); $("reply-text").disabled = false; $("reply-text").focus(); })
       .then(function () { if (state.detail && state.detail.state === "queued") $("take").disabled = false; });
   });
   $("transfer").addEventListener("click", function () {
     var to = $("transfer-to").value; if (!to) return;
-    act("/transfer", { to: to }, function (d) { say("已转接给 " + d.to_name); });
+    act("/transfer", { to: to }, function (d) { say(t("transferred", { name: d.to_name })); });
   });
   var dialog = $("confirm-close");
   $("close").addEventListener("click", function () {
     if (dialog.showModal) { dialog.showModal(); $("confirm-no").focus(); }
-    else if (window.confirm("结束本次人工服务？")) closeConversation();
+    else if (window.confirm(T.closeConfirm)) closeConversation();
   });
   $("confirm-no").addEventListener("click", function () { dialog.close(); $("close").focus(); });
   $("confirm-yes").addEventListener("click", function () { dialog.close(); closeConversation(); });
-  function closeConversation() { act("/close", undefined, function () { say("已结束，机器人继续服务"); }); }
+  function closeConversation() { act("/close", undefined, function () { say(T.closed); }); }
   function sendReply() {
     var text = $("reply-text").value.trim(); if (!text || $("send").disabled) return;
-    act("/send", { text: text }, function () { $("reply-text").value = ""; say("已发送"); });
+    act("/send", { text: text }, function () { $("reply-text").value = ""; say(T.sent); });
   }
   $("reply").addEventListener("submit", function (e) { e.preventDefault(); sendReply(); });
   $("reply-text").addEventListener("keydown", function (e) {
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); sendReply(); }
-    else if (e.key === "Escape") { e.preventDefault(); $("reply-text").value = ""; say("已取消"); }
+    else if (e.key === "Escape") { e.preventDefault(); $("reply-text").value = ""; say(T.cancelled); }
   });
-  $("cancel-reply").addEventListener("click", function () { $("reply-text").value = ""; say("已取消"); $("reply-text").focus(); });
+  $("cancel-reply").addEventListener("click", function () { $("reply-text").value = ""; say(T.cancelled); $("reply-text").focus(); });
   $("reply-text").addEventListener("input", function () {
     var now = Date.now();
     if (!mineHeld(state.detail) || now - state.typingSent < 2000) return;
@@ -353,7 +355,7 @@
   $("note-form").addEventListener("submit", function (e) {
     e.preventDefault();
     var text = $("note-text").value.trim(); if (!text) return;
-    act("/notes", { text: text }, function () { $("note-text").value = ""; say("备注已添加"); });
+    act("/notes", { text: text }, function () { $("note-text").value = ""; say(T.noteAdded); });
   });
 
   show();

@@ -84,7 +84,7 @@
       line.appendChild(el("strong", T.level[p.level] + " · " + (T.fields[p.field] || p.field) + "："));
       line.appendChild(document.createTextNode(p.message));
       if (p.span && FIELD_INPUT[p.field]) {  // jump to the text in the field
-        var go = el("button", "定位", "locate"); go.type = "button";
+        var go = el("button", T.locate, "locate"); go.type = "button";
         go.addEventListener("click", function () { selectSpan(FIELD_INPUT[p.field], p.span); });
         line.appendChild(go);
       }
@@ -175,8 +175,9 @@
       showChanges(d.changes || {});
       var vs = $("versions"); vs.textContent = "";
       d.versions.forEach(function (v) {
-        var li = el("li", "v" + v.version + " " + statusName(v.status) + " · " + v.author + (v.reviewer ? " / 审核 " + v.reviewer : "") + " · " +
-          shanghai(v.created_at) + (v.note ? " · " + v.note : ""));
+        var li = el("li", t("version", { version: v.version, status: statusName(v.status), author: v.author,
+                                         reviewer: v.reviewer ? t("reviewedBy", { name: v.reviewer }) : "",
+                                         at: shanghai(v.created_at), note: v.note ? " · " + v.note : "" }));
         if ((v.status === "superseded") && me().role === "reviewer") {
           var b = el("button", T.rollback); b.type = "button"; b.dataset.rollback = v.version;
           b.addEventListener("click", function () { step("rollback", { version: v.version }); });
@@ -185,9 +186,10 @@
         vs.appendChild(li);
       });
       (d.requests || []).forEach(function (r) {  // changes waiting for a second person
-        var li = el("li", "待批准：" + ({ publish: "发布", retire: "下线", rollback: "回滚" }[r.action] || r.action) + " v" + r.version + " · " + r.requested_by + " 提出" + (r.reason ? " · " + r.reason : ""));
+        var li = el("li", t("pendingRequest", { action: T.changeActions[r.action] || r.action, version: r.version, by: r.requested_by,
+                                                reason: r.reason ? " · " + r.reason : "" }));
         ["approve", "reject"].forEach(function (decision) {
-          var b = el("button", decision === "approve" ? "批准" : "退回"); b.type = "button"; b.dataset.request = r.id; b.dataset.decision = decision;
+          var b = el("button", decision === "approve" ? T.approve : T.decline); b.type = "button"; b.dataset.request = r.id; b.dataset.decision = decision;
           b.addEventListener("click", function () { decide(r.id, decision); });
           li.appendChild(b);
         });
@@ -195,12 +197,11 @@
       });
       var hs = $("history"); hs.textContent = "";
       d.history.forEach(function (h) {
-        hs.appendChild(el("li", (h.flagged ? "⚠ " : "") + shanghai(h.at) + " " + h.actor + " " + (T.steps[h.action] || ACTIONS[h.action] || h.action) + (h.version ? " v" + h.version : "") +
+        hs.appendChild(el("li", (h.flagged ? "⚠ " : "") + shanghai(h.at) + " " + h.actor + " " + (T.steps[h.action] || T.historyActions[h.action] || h.action) + (h.version ? " v" + h.version : "") +
           (h.action === "reject" && h.diff ? "：" + h.diff : "")));
       });
     }).catch(function (err) { say(err.message, true); }).then(function () { busy--; });
   }
-  var ACTIONS = { save: "保存", rollback: "回滚", import: "导入" };
   /* Server times (UTC ISO) as Beijing time. */
   function shanghai(iso) {
     var d = new Date(iso);
@@ -212,7 +213,7 @@
   function showChanges(changes) {
     var box = $("changes"); box.textContent = "";
     var keys = Object.keys(changes);
-    if (!keys.length) { box.appendChild(el("p", "与线上版本相同（或尚无线上版本）。", "muted")); return; }
+    if (!keys.length) { box.appendChild(el("p", T.sameAsLive, "muted")); return; }
     keys.forEach(function (k) {
       var p = el("p", null, "diff"); p.dataset.field = k;
       p.appendChild(el("strong", (T.fields[k] || k) + "："));
@@ -257,7 +258,7 @@
   });
   function decide(id, decision) {
     api("POST", "/editor/requests/" + id + "/" + decision, {}).then(function (d) {
-      say(decision === "approve" ? "已批准并生效" + (d.version ? "（v" + d.version + "）" : "") : "已退回请求");
+      say(decision === "approve" ? t("approved", { version: d.version ? t("approvedVersion", { version: d.version }) : "" }) : T.declined);
       loadEntries(); openEntry(current.faq_id, true);
     }).catch(function (err) { say(err.message, true); });
   }
@@ -265,7 +266,7 @@
     if (!current || !current.faq_id) return;
     if (name === "publish" || name === "retire" || name === "rollback") {  // needs another reviewer's approval
       api("POST", "/editor/entries/" + encodeURIComponent(current.faq_id) + "/request", Object.assign({ action: name }, body || {})).then(function () {
-        say("已提交" + { publish: "发布", retire: "下线", rollback: "回滚" }[name] + "请求，待另一位审核人批准");
+        say(t("requested", { action: T.changeActions[name] }));
         openEntry(current.faq_id, true);
       }).catch(function (err) { say(err.message, true); });
       return;
@@ -297,7 +298,7 @@
     api("GET", "/editor/entries/" + encodeURIComponent(openId) + "/state").then(function (s) {
       if (busy || !current || current.faq_id !== openId || current.stamp !== stamp || s.stamp === stamp) return;
       var note = t("changedElsewhere", { who: s.by || "", status: statusName(s.status), version: s.version });
-      if (dirty) { say(note + "（您有未保存的修改，保存会被拒绝：请先复制您的修改。）", true); current.stamp = s.stamp; return; }
+      if (dirty) { say(note + T.unsavedConflict, true); current.stamp = s.stamp; return; }
       openEntry(openId, true).then(function () { say(note); });
       loadEntries();
     }).catch(function () {});
@@ -406,7 +407,7 @@
         var d = el("div", null, "card cluster"); d.dataset.faqId = g.faq_id || "";
         var h = el("h4", g.topic + " · " + t("clusterCount", { n: g.count }));
         d.appendChild(h);
-        d.appendChild(el("p", Object.keys(g.sources).map(function (k) { return k + " " + g.sources[k]; }).join("，") + " · 最近 " + g.latest, "muted"));
+        d.appendChild(el("p", Object.keys(g.sources).map(function (k) { return k + " " + g.sources[k]; }).join("，") + t("latestAt", { at: g.latest }), "muted"));
         var ul = el("ul"); g.examples.forEach(function (x) { ul.appendChild(el("li", x.at + " ［" + x.source + "］ " + x.text)); });
         d.appendChild(ul);
         if (g.questions.length) {
@@ -433,7 +434,7 @@
     var items = $("hot-lines").value.split("\n").map(function (l) { return l.trim(); }).filter(Boolean).map(function (l) {
       var parts = l.split(/[|｜]/); return { title: parts[0].trim(), question: (parts[1] || parts[0]).trim() };
     });
-    api("PUT", "/editor/hot-questions", { items: items }).then(function () { $("hot-message").textContent = "已保存"; })
+    api("PUT", "/editor/hot-questions", { items: items }).then(function () { $("hot-message").textContent = T.hotSaved; })
       .catch(function (err) { $("hot-message").textContent = err.message; });
   });
   $("csv").addEventListener("click", function (e) {

@@ -39,7 +39,7 @@
           .then(function (r) {
             return r.json().catch(function () { return {}; }).then(function (data) {
               if (r.status === 401 && path !== "/api/staff/login") session.logout();
-              if (!r.ok) { var e = new Error(data.error || ("请求失败 " + r.status)); e.status = r.status; throw e; }
+              if (!r.ok) { var e = new Error(data.error || LR.t("common.requestFailed", { status: r.status })); e.status = r.status; throw e; }
               return data;
             });
           });

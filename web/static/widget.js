@@ -37,7 +37,7 @@
   function t(key, vars) { return LR.t ? LR.t("widget." + key, vars) : key; }
   var T = (LR.T && LR.T.widget) || {};
   var defaults = {
-    server: "http://127.0.0.1:5005", title: "两融智能助手", primaryColor: null, fullPage: false,
+    server: "http://127.0.0.1:5005", title: t("title"), primaryColor: null, fullPage: false,
     getToken: function () { return sessionStorage.getItem("lr_token"); }, socketTimeoutMs: 4000,
     hotQuestions: null  // [{title, question}]: overrides the chips the server suggests
   };
@@ -208,7 +208,7 @@
     if (item.buttons && item.buttons.length) row.appendChild(quickReplies(item));
     if (item.faqId) row.appendChild(feedbackBar(item));
     if (item.privacy) {                     // the greeting links to the privacy note
-      var note = el("a", "lr-privacy", "隐私说明：我们保存什么、保存多久");
+      var note = el("a", "lr-privacy", t("privacyLink"));
       note.href = cfg.privacyUrl || base + "../privacy";
       note.target = "_blank";
       note.rel = "noopener noreferrer";
@@ -441,9 +441,9 @@
       }
       showTyping(false);
       setConnection(true);
-      if (data && data.code === "not_owner") { startOver(); data = { error: "会话已重新开始，请再发送一次。" }; }
+      if (data && data.code === "not_owner") { startOver(); data = { error: t("restarted") }; }
       if (Array.isArray(data)) data.forEach(botMessage);
-      else botMessage({ text: t("sendFailed", { error: data.error || "请稍后再试" }) });
+      else botMessage({ text: t("sendFailed", { error: data.error || t("tryLater") }) });
     });
   }
 
@@ -538,7 +538,7 @@
     confirmBar.textContent = "";
     confirmBar.appendChild(el("span", "lr-confirm-text", t("endConfirm")));
     confirmBar.appendChild(button("lr-confirm-yes", t("end"), endConversation));
-    confirmBar.appendChild(button("lr-confirm-no", "取消", function () { confirmBar.hidden = true; endButton.focus(); }));
+    confirmBar.appendChild(button("lr-confirm-no", t("cancel"), function () { confirmBar.hidden = true; endButton.focus(); }));
     confirmBar.hidden = false;
     confirmBar.querySelector(".lr-confirm-yes").focus();
   }
@@ -562,10 +562,13 @@
   unreadBadge.hidden = true;
   launcher.appendChild(unreadBadge);
   function handoffActive() { return hand.state === "queued" || hand.state === "held" || hand.state === "requested"; }
+  function personName(name) {  // "客服 刘洋" → "刘洋": the role is shown beside it
+    return String(name || "").replace(new RegExp("^" + t("agentPrefix") + "\\s*"), "");
+  }
   function handoffPerson(custom) {
     if (custom.from !== "agent" && custom.from !== "agent_event") return null;
-    var who = (custom.agent_name || "人工客服").replace(/^客服\s*/, "");
-    return { from: custom.from === "agent" ? "agent" : "agent-event", label: (custom.agent_role || "人工客服") + " · " + who };
+    var who = personName(custom.agent_name || t("agent"));
+    return { from: custom.from === "agent" ? "agent" : "agent-event", label: t("person", { role: custom.agent_role || t("agent"), name: who }) };
   }
   function handoffSeen(custom) {
     if (custom.handoff === "requested" || custom.handoff === "queued") {
@@ -582,13 +585,13 @@
     hand.unread += 1;
     unreadBadge.textContent = String(hand.unread);
     unreadBadge.hidden = false;
-    launcher.setAttribute("aria-label", "打开" + cfg.title + "（" + hand.unread + " 条未读）");
+    launcher.setAttribute("aria-label", t("openUnread", { title: cfg.title, n: hand.unread }));
     document.title = "(" + hand.unread + ") " + hand.title;
   }
   function clearUnread() {
     if (!hand.unread) return;
     hand.unread = 0; unreadBadge.hidden = true;
-    launcher.setAttribute("aria-label", "打开" + cfg.title);
+    launcher.setAttribute("aria-label", t("open", { title: cfg.title }));
     document.title = hand.title;
   }
   document.addEventListener("visibilitychange", function () {
@@ -607,16 +610,15 @@
   function handoffStatus(st) {
     hand.state = st.state || "none";
     if (st.state === "queued") {
-      setHandLine(st.on_duty === false ? "已为您排队，人工客服将于下一个交易日上班后尽快回复您"
-        : "已为您排队，前面还有 " + st.ahead + " 位，预计等待约 " + st.wait_min + " 分钟");
+      setHandLine(st.on_duty === false ? t("queuedOffDuty") : t("queued", { ahead: st.ahead, minutes: st.wait_min }));
       if (st.on_duty === false) showLeaveMessage();
       typing.hidden = true;
     } else if (st.state === "held") {
-      setHandLine("人工客服 " + String(st.agent_name || "").replace(/^客服\s*/, "") + " 正在为您服务");
-      typing.textContent = st.typing ? "客服 " + String(st.agent_name || "").replace(/^客服\s*/, "") + " 正在输入…" : "助手正在输入…";
+      setHandLine(t("serving", { name: personName(st.agent_name) }));
+      typing.textContent = st.typing ? t("agentTyping", { name: personName(st.agent_name) }) : t("typing");
       typing.hidden = !st.typing;
     } else {
-      setHandLine(""); typing.textContent = "助手正在输入…";
+      setHandLine(""); typing.textContent = t("typing");
       if (st.state === "closed" && st.rate && hand.ratedFor !== st.handoff_id) showRating(st);
     }
     if (handoffActive()) hand.timer = setTimeout(pollHandoff, 1500);
@@ -626,14 +628,14 @@
     hand.ratingShown = st.handoff_id;
     var card = el("div", "lr-msg lr-bot lr-rating");
     card.setAttribute("role", "group");
-    card.setAttribute("aria-label", "评价本次人工服务");
-    card.appendChild(el("p", null, "请为" + (st.agent_name || "人工客服") + "本次的服务打分："));
+    card.setAttribute("aria-label", t("rateLabel"));
+    card.appendChild(el("p", null, t("ratePrompt", { name: st.agent_name || t("agent") })));
     var bar = el("div", "lr-buttons"), extra = el("div", "lr-rating-extra"), chosen = {};
-    [["满意", 5], ["一般", 3], ["不满意", 1]].forEach(function (pair) {
-      var b = el("button", "lr-quick", pair[0]);
+    (T.ratings || []).forEach(function (label) {  // sent as the label (services/handoff.py RATING_LABELS)
+      var b = el("button", "lr-quick", label);
       b.type = "button";
       b.addEventListener("click", function () {
-        chosen = { label: pair[0] };
+        chosen = { label: label };
         Array.prototype.forEach.call(card.querySelectorAll(".lr-quick"), function (x) { x.disabled = true; });
         b.classList.add("lr-chosen");
         submitRating(st.handoff_id, chosen, null, extra);
@@ -641,11 +643,11 @@
       bar.appendChild(b);
     });
     var stars = el("div", "lr-buttons lr-stars");
-    stars.setAttribute("aria-label", "或打 1–5 分");
+    stars.setAttribute("aria-label", t("starsLabel"));
     [1, 2, 3, 4, 5].forEach(function (n) {
       var b = el("button", "lr-quick lr-star", String(n));
       b.type = "button";
-      b.setAttribute("aria-label", n + " 分");
+      b.setAttribute("aria-label", t("star", { n: n }));
       b.addEventListener("click", function () {
         chosen = { score: n };
         Array.prototype.forEach.call(card.querySelectorAll(".lr-quick"), function (x) { x.disabled = true; });
@@ -666,40 +668,40 @@
                                                           body: JSON.stringify(body) })
       .then(function (r) { return r.json(); }).then(function () {
         hand.ratedFor = handoffId;
-        if (comment !== null) { extra.textContent = ""; extra.appendChild(el("p", null, "感谢您的评价！")); return; }
+        if (comment !== null) { extra.textContent = ""; extra.appendChild(el("p", null, t("rateThanks"))); return; }
         extra.textContent = "";
-        var label = el("label", "lr-comment-label", "还想说点什么吗？（选填）");
+        var label = el("label", "lr-comment-label", t("commentLabel"));
         var box = el("textarea", "lr-input lr-comment");
         box.maxLength = 500; box.rows = 2; label.appendChild(box);
-        var ok = el("button", "lr-send", "提交"); ok.type = "button";
-        var skip = el("button", "lr-fb", "跳过"); skip.type = "button";
+        var ok = el("button", "lr-send", t("submit")); ok.type = "button";
+        var skip = el("button", "lr-fb", t("skip")); skip.type = "button";
         ok.addEventListener("click", function () { if (box.value.trim()) submitRating(handoffId, chosen, box.value.trim(), extra); else skip.click(); });
-        skip.addEventListener("click", function () { extra.textContent = ""; extra.appendChild(el("p", null, "感谢您的评价！")); });
+        skip.addEventListener("click", function () { extra.textContent = ""; extra.appendChild(el("p", null, t("rateThanks"))); });
         extra.appendChild(label); extra.appendChild(ok); extra.appendChild(skip);
         box.focus();
-      }).catch(function () { extra.textContent = "评价未能提交，请稍后再试。"; });
+      }).catch(function () { extra.textContent = t("rateFailed"); });
   }
   function showLeaveMessage() {
     if (hand.formShown) return;
     hand.formShown = true;
     var box = el("form", "lr-msg lr-bot lr-leave");
-    box.setAttribute("aria-label", "给人工客服留言");
-    box.appendChild(el("p", null, "现在不在人工服务时间。您可以留言，客服会在下一个交易日上班后第一时间处理："));
-    var label = el("label", "lr-comment-label", "留言内容");
+    box.setAttribute("aria-label", t("leaveLabel"));
+    box.appendChild(el("p", null, t("leaveIntro")));
+    var label = el("label", "lr-comment-label", t("leaveText"));
     var text = el("textarea", "lr-input lr-leave-text");
     text.maxLength = 2000; text.rows = 3; label.appendChild(text);
-    var ok = el("button", "lr-send", "提交留言"); ok.type = "submit";
+    var ok = el("button", "lr-send", t("leaveSubmit")); ok.type = "submit";
     var note = el("p", "lr-leave-note");
     note.setAttribute("role", "status");
     box.appendChild(label); box.appendChild(ok); box.appendChild(note);
     box.addEventListener("submit", function (e) {
       e.preventDefault();
-      if (!text.value.trim()) { note.textContent = "请填写留言内容。"; return; }
+      if (!text.value.trim()) { note.textContent = t("leaveEmpty"); return; }
       fetch(cfg.server + "/webhooks/handoff/message", { method: "POST", headers: { "Content-Type": "application/json" },
                                                          body: JSON.stringify({ sender: sessionId, text: text.value.trim(), metadata: metadata() }) })
         .then(function (r) { return r.json().then(function (d) { if (!r.ok) throw new Error(d.error); return d; }); })
-        .then(function () { note.textContent = "留言已提交，客服会在下一个交易日尽快回复您。"; text.disabled = true; ok.disabled = true; pollHandoff(); })
-        .catch(function (err) { note.textContent = (err && err.message) || "留言未能提交，请稍后再试。"; });
+        .then(function () { note.textContent = t("leaveDone"); text.disabled = true; ok.disabled = true; pollHandoff(); })
+        .catch(function (err) { note.textContent = (err && err.message) || t("leaveFailed"); });
     });
     log.appendChild(box);
     log.scrollTop = log.scrollHeight;

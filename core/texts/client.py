@@ -1,0 +1,169 @@
+"""What the chat client reads: replies of the actions and channels, alerts, hand-off
+messages. Templates use str.format placeholders; `{{ path | fmt }}` is filled by
+Policy.render from knowledge/policy.yml. No policy figure is written here."""
+
+from __future__ import annotations
+
+# -- channels (bot/channels) ------------------------------------------------------------
+CHAT_BUSY = "系统繁忙，请稍后再试，或联系人工客服。"
+TOO_LONG = "您的消息太长了（超过{max}字），请精简后再发，或分几次发送。"
+EMPTY_MESSAGE = "您好，请输入您想咨询的融资融券问题，例如：融资利率是多少？"
+NOT_YOURS = "该会话属于另一位已登录的客户，无法在此继续。请重新登录，或开始新的会话。"
+SESSION_EXPIRED = "会话已失效，请刷新页面后重新开始对话。"
+RATE_LIMITED = "您发送消息太频繁了，请稍等片刻再试。"
+# The action server did not answer (policy.yml broker.hotline and broker.agent_hours).
+HANDOFF_UNAVAILABLE = (
+    "抱歉，暂时无法为您转接人工客服。请直接拨打客服热线{{ broker.hotline | raw }}，"
+    "人工客服服务时间为交易日{{ broker.agent_hours.start | raw }}–{{ broker.agent_hours.end | raw }}。"
+)
+ACTIONS_UNAVAILABLE = "系统繁忙，暂时无法查询，请稍后再试，或拨打客服热线{{ broker.hotline | raw }}。"
+
+# -- answer feedback (the widget's 有帮助 / 没帮助) ---------------------------------------
+FEEDBACK_REASONS = ("答非所问", "看不懂", "信息过时", "其他")
+FEEDBACK_NOT_GIVEN = "该会话没有收到过这个回答，无法评价。"
+FEEDBACK_ALREADY = "这个回答已经评价过了。"
+
+# -- service replies (actions/service.py) --------------------------------------------------
+ADVICE_REFUSAL = (
+    "抱歉，按照监管要求，我不能推荐或评价具体股票、预测行情，也不能承诺任何收益。"
+    "买卖哪只证券、何时融资或融券，需要您结合自身风险承受能力独立决策。"
+    "我可以为您解释相关规则，例如标的证券范围、折算率、保证金比例和维持担保比例。"
+)
+HANDOFF_OPEN = (
+    "好的，正在为您转接人工客服，请稍候，客服接入后会在这里直接回复您。您也可以拨打热线{{ broker.hotline | raw }}。"
+)
+HANDOFF_FAILED = "抱歉，暂时无法为您转接人工客服，请稍后再试，或直接拨打热线{{ broker.hotline | raw }}。"
+# rendered by the policy first; {opening} is then replaced (str.format would undo the {{ }})
+HANDOFF_CLOSED = (
+    "人工客服的服务时间为交易日{{ broker.agent_hours.start | raw }}–{{ broker.agent_hours.end | raw }}，"
+    "现在不在服务时间。您的请求已记录，人工客服将于{opening}起尽快回复您；"
+    "我可以先为您解答两融问题。营业部柜台服务时间为{{ broker.counter_hours.start | raw }}–"
+    "{{ broker.counter_hours.end | raw }}，热线{{ broker.hotline | raw }}。"
+)
+
+# -- personal lookups: shared ------------------------------------------------------------
+DATA_AS_OF = "（数据截至{at}，以交易系统为准）"
+LINE_CUT = "下调"
+LINE_CHANGED = "调整"
+NEW_FINANCING_HOLDING = "新融资买入"  # the securities a what-if financing buy adds
+
+# -- credit line (actions/quota.py) ------------------------------------------------------
+QUOTA_NO_ACCOUNT = "您目前还没有开通信用账户，因此没有两融授信额度。想了解能否开通，可以问我“我能开两融吗”。"
+QUOTA_LINE = "您的授信额度为{line}{approved_by}；"
+QUOTA_APPROVED_BY = "（{name}）"
+QUOTA_USED = "已用：融资{financing}，融券{short}；"
+QUOTA_AVAILABLE = "可用额度：{available}。"
+QUOTA_CHANGE = "{reason}，您的额度于{at}由{old}{verb}至{new}。"
+QUOTA_NOTE = "注意：{blocks}。"
+
+# -- why new financing is blocked (services/restrictions.py) -----------------------------
+BLOCK_OPEN_CALL = "您有未了结的追保通知（截止{deadline}），期间暂停新的融资买入和融券卖出"
+BLOCK_ASSESSMENT_EXPIRED = "您的风险测评已于{day}过期，重新测评前不能新增融资买入"
+
+# -- risk tier (actions/risk_tier.py) ----------------------------------------------------
+RETAKE_ASSESSMENT = "您可以在示例证券App“我的—风险测评”重新完成测评，或携身份证到营业部柜台办理。"
+TIER_NONE = "暂未查到您的风险测评记录。"
+TIER = "您的风险等级为{name}（{code}），测评日期{assessed}，有效期{months}个月，到期日{expiry}。"
+TIER_EXPIRED = "您的测评已过期。过期后不能新增融资买入，需重新测评后才能恢复。{retake}"
+TIER_EXPIRING = "您的测评将在{days}天内到期，建议提前重新测评。{retake}"
+TIER_MAY_NOT_OPEN = "按规定，{name}客户不能开通融资融券。"
+TIER_LINE_POLICY = "按授信策略，{name}客户的授信上限为净资产×{multiple}倍，最高{cap}。"
+
+# -- eligibility (actions/eligibility.py): rule names, details, heads --------------------
+RULE_ASSETS = "资产"
+RULE_EXPERIENCE = "交易经验"
+RULE_RECORD = "合规记录"
+RULE_TIER = "风险等级"
+RULE_AGE = "年龄"
+RULE_RELATED_PARTY = "关联关系"
+RULE_CREDIT_ACCOUNT = "信用账户"
+ELIG_ASSETS = "前{days}个交易日日均证券类资产{assets}，要求不低于{minimum}"
+ELIG_EXPERIENCE = "证券交易经验约{months}个月，要求满{required}个月"
+ELIG_RECORD_CLEAN = "最近{years}年无重大违法违规记录"
+ELIG_RECORD_VIOLATION = "最近{years}年有重大违法违规记录"
+ELIG_NO_ASSESSMENT = "暂无风险测评记录，请先完成测评"
+ELIG_TIER = "风险等级{name}（{code}）"
+ELIG_TIER_EXCLUDED = "，该等级不能开通两融"
+ELIG_TIER_EXPIRED = "，但测评已过期，需重新测评"
+ELIG_AGE = "年龄{age}岁，要求{min_age}至{max_age}岁"
+ELIG_NOT_RELATED = "非示例证券股东或关联人"
+ELIG_RELATED = "为示例证券股东或关联人，不能开通"
+ELIG_ACCOUNT_HERE = "已在示例证券开通信用账户，无需重复开户"
+ELIG_ACCOUNT_ELSEWHERE = "已在其他券商开有信用账户（每人限一个）"
+ELIG_NO_OTHER_ACCOUNT = "未持有其他信用账户"
+ELIG_HEAD_HAS_ACCOUNT = "您已经开通了示例证券的信用账户，可直接使用两融业务。逐条核对如下："
+ELIG_HEAD_ELIGIBLE = "根据您的资料，您符合开通融资融券的各项条件，可在App通过视频见证或到营业部办理。逐条核对如下："
+ELIG_HEAD_NOT_ELIGIBLE = "根据您的资料，您暂不符合以下开通条件（✗），逐条核对如下："
+ELIG_RULE_LINE = "{mark} {rule}：{detail}"
+ELIG_PASSED = "✓"
+ELIG_FAILED = "✗"
+ELIG_AS_OF = "（资料截至{day}，最终以营业部审核为准）"
+
+# -- maintenance ratio (actions/margin_status.py) ----------------------------------------
+MARGIN_NO_ACCOUNT = "您目前没有信用账户，因此没有维持担保比例。"
+MARGIN_NO_DEBT = "您的信用账户目前没有融资或融券负债，维持担保比例不适用，也不会触发追保。"
+LINE_WARNING = "警戒线"
+LINE_CALL = "追保线"
+LINE_LIQUIDATION = "即时平仓线"
+# zone texts: {withdraw} {warning} {call} {liq} are the policy's lines
+ZONE_WITHDRAWABLE = "高于提取线，可以提取部分资金或证券（提取后仍需不低于{withdraw}）。"
+ZONE_SAFE = "处于正常区间。"
+ZONE_WARNING = "已低于警戒线{warning}，请关注风险，考虑追加担保物或减少负债。"
+ZONE_CALL = "已低于追保线{call}。"
+ZONE_LIQUIDATION = "已低于即时平仓线{liq}，示例证券可能随时强制平仓。"
+MARGIN_RATIO = "您当前的维持担保比例为{ratio}（资产{assets} ÷ 负债{debt}），"
+MARGIN_ABOVE = "高于"
+MARGIN_BELOW = "低于"
+MARGIN_DISTANCE = "{name}{line}：{where}{points}"
+MARGIN_DISTANCES = "距各条线：{parts}。"
+MARGIN_OPEN_CALL = (
+    "您有一笔追保通知：{since}收盘比例低于{call}，"
+    "须在{deadline}（收盘）前将比例恢复到{restore}以上；"
+    "按当前数据需追加现金约{cash}，或直接还款约"
+    "{repay}。逾期未补足，将从下一交易日起被强制平仓；"
+    "追保期间暂停新的融资买入和融券卖出。"
+)
+MARGIN_RESTORE = "恢复到{restore}约需追加现金{cash}。"
+MARGIN_WITHDRAWABLE = "按当前数据，最多可提取现金约{cash}。"
+
+# -- buttons and chips: what the client taps (a chip's text is sent as the message) -------
+FOLLOW_UP_ADD_COLLATERAL = "追加担保物"
+FOLLOW_UP_REPAY = "还款"
+FOLLOW_UP_HUMAN = "联系人工"
+ASK_HOW_MUCH = "我要补多少钱"
+ASK_HOW_TO_ADD = "怎么追加担保物"
+ASK_RATIO = "我的维持担保比例多少"
+ASK_AVAILABLE = "我还能融多少"
+ASK_WHY_CUT = "为什么下调额度"
+
+# -- proactive alerts (services/alerts.py; also sent by SMS / app push) -------------------
+ALERT_MARGIN_CALL = (
+    "【追保通知】您的信用账户维持担保比例为{ratio}，已低于追保线"
+    "{call}。请在{deadline}（收盘）前将比例恢复到"
+    "{restore}以上{cash}，否则将被强制平仓。追保期间暂停新的融资买入和融券卖出。\n{reminder}"
+)
+ALERT_MARGIN_CALL_CASH = "，按当前数据约需追加现金{cash}"
+ALERT_LINE_CHANGE = "【额度变动】{reason}，您的授信额度已于{at}由{old}{verb}至{new}。可问我“我还能融多少”查看可用额度。"
+ALERT_WARNING = (
+    "【风险预警】您的维持担保比例已降至{ratio}，低于警戒线{warning}{below_call}。"
+    "恢复到{restore}约需追加现金{cash}。\n{reminder}"
+)
+ALERT_WARNING_BELOW_CALL = "，并已低于追保线，若收盘仍低于追保线将触发追保"
+# a market-wide cut's reason, as the client reads it: {index} and {fall} from policy.yml quota
+MARKET_CUT_REASON = "因市场波动（{index}单日下跌超过{fall}）"
+
+# -- a person in the conversation (services/handoff.py) ----------------------------------
+HUMAN_AGENT = "人工客服"  # the role the widget shows, and the name when none is known
+AGENT_JOINED = "{name}已接入，正在为您服务。"
+AGENT_TRANSFERRED = "已为您转接给{name}，请稍候。"
+AGENT_LEFT = "{name}已结束本次服务。"
+BOT_BACK = "人工客服已结束本次服务，接下来由智能助手继续为您解答。如需人工帮助，随时输入“人工”。"
+RATING_SATISFIED = "满意"
+RATING_NEUTRAL = "一般"
+RATING_UNSATISFIED = "不满意"
+RATING_INVALID = "请选择 1–5 分，或 满意 / 一般 / 不满意。"
+RATING_NO_HANDOFF = "没有这次人工服务记录。"
+RATING_NOT_CLOSED = "人工服务结束后才能评价。"
+RATING_ALREADY = "您已经评价过本次服务，谢谢！"
+LEAVE_MESSAGE_EMPTY = "请填写留言内容。"
+LEAVE_MESSAGE_TOO_LONG = "留言不能超过{max}字。"
