@@ -55,6 +55,7 @@ def test_handoff_take_reply_close(pages, servers, tmp_path, policy):
         wait(agent, lambda d: "128.00%" in d.find_element(By.ID, "client").text)
         facts = agent.find_element(By.ID, "client").text
         assert "2026-11-27 15:00" in facts and "550,000元" in facts
+        assert "追保中" in facts and "\ncall\n" not in f"\n{facts}\n"  # the state in words, not its key
         # the label's restore line comes from policy.yml through the API, not from agent.js
         assert f"恢复{fmt_pct(policy.get('margin_call.restore_to'))}需追加现金" in facts
         ARTIFACTS.mkdir(exist_ok=True)

@@ -224,7 +224,7 @@
     Object.keys(T.facts).forEach(function (k) {  // the restore line in a label comes from the API (policy.yml)
       if (c[k] == null) return;
       facts.appendChild(el("dt", t("facts." + k, { restore_to: c.restore_to })));
-      var dd = el("dd", c[k]);
+      var dd = el("dd", k === "zone" ? (T.zones[c[k]] || c[k]) : c[k]);
       if (k === "margin_call_deadline" && c.margin_call_overdue) { dd.className = "overdue"; dd.textContent = t("overdue", { value: c[k] }); }
       facts.appendChild(dd);
     });

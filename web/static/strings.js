@@ -165,6 +165,8 @@
       facts: { client_id: "客户号", name: "姓名", tier: "风险等级", assessment_expires: "测评到期", credit_line: "授信额度",
                available: "可用额度", ratio: "维持担保比例", zone: "状态", margin_call_deadline: "追保截止",
                cash_to_restore: "恢复{restore_to}需追加现金" },
+      zones: { no_debt: "无负债", safe: "正常", withdrawable: "高于提取线", warning: "低于警戒线",
+               call: "追保中（低于追保线）", liquidation: "低于即时平仓线" },
       noFacts: "未登录客户，无法查看账户信息",
       overdue: "{value}（已逾期）",
       suggestFor: "针对：{text}",
