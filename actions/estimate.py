@@ -41,9 +41,9 @@ _DATE = re.compile(r"\d{4}\s*[年\-/.]\s*\d{1,2}\s*[月\-/.]\s*\d{1,2}\s*[日号
 _AMOUNT = re.compile(rf"({NUM})\s*(亿元|亿|万元|万块|万|千元|千块|千|元|块钱|块|w|k)(?![a-z])")
 _GROUPED = re.compile(r"(?<![\d.])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d%])")
 _PERCENT = re.compile(rf"({NUM})\s*%|百分之({NUM})")
-_DAYS = re.compile(rf"({SMALL})\s*个?\s*(?:自然日|交易日|天|日)(?!均|利率|费率|万分)")
-_WEEKS = re.compile(rf"({SMALL})\s*(?:个)?(?:星期|礼拜|周)")
-_MONTHS = re.compile(rf"({SMALL}|半)\s*个\s*月|(半)\s*年")
+_DAYS = re.compile(rf"({SMALL})\s*(?:个?\s*(?:自然日|交易日|天|日)(?!均|利率|费率|万分)|days?(?![a-z]))")
+_WEEKS = re.compile(rf"({SMALL})\s*(?:(?:个)?(?:星期|礼拜|周)|weeks?(?![a-z]))")
+_MONTHS = re.compile(rf"({SMALL}|半)\s*(?:个\s*月|months?(?![a-z]))|(半)\s*年")
 _YEARS = re.compile(rf"(?<!\d)({SMALL})\s*年(?!化|利率|费率|内|前|以前)")
 _AGE = re.compile(rf"({SMALL})\s*(?:周岁|岁)")
 _SCORE = re.compile(rf"({SMALL})\s*分(?!之|钟|行|红)")
@@ -160,8 +160,8 @@ def _assign_roles(text: str, spans: List[Tuple[int, int, Decimal]]) -> List[Tupl
     spans = sorted(spans)
     out: List[Tuple[Decimal, Optional[str]]] = []
     for i, (start, end, value) in enumerate(spans):
-        before = _SEPARATOR.split(text[(spans[i - 1][1] if i else 0) : start])[-1]
-        after = _SEPARATOR.split(text[end : (spans[i + 1][0] if i + 1 < len(spans) else len(text))])[0]
+        before = _SEPARATOR.split(text[(spans[i - 1][1] if i else 0) : start].rstrip())[-1]
+        after = _SEPARATOR.split(text[end : (spans[i + 1][0] if i + 1 < len(spans) else len(text))].lstrip())[0]
         out.append((value, _role(before, True) or _role(after, False)))
     return out
 
@@ -625,7 +625,7 @@ def _follow_up(t: str, f: Figures, previous: Mapping[str, Any], policy: Policy) 
         assets = amount or _dec(previous.get("assets"))
         return credit_line(policy, f.tier, assets) if assets is not None else None
     if kind == "line":
-        if amount is None:
+        if amount is None or not previous.get("tier"):
             return None
         return credit_line(policy, str(previous.get("tier")), amount)
     if kind == "eligibility":
@@ -695,9 +695,27 @@ def previous_estimate(tracker: Tracker, context_ids: Sequence[str]) -> Optional[
     """The last estimate of this conversation, while it is still what the conversation is
     about: the context (reset on a new identity) still holds its topic."""
     value = tracker.get_slot(SLOT)
-    if not isinstance(value, dict) or not value.get("kind"):
-        return None
-    return value if value.get("topic") in context_ids else None
+    if isinstance(value, dict) and value.get("kind") and value.get("topic") in context_ids:
+        return value
+    # after a rule's knowledge answer ("融资利率多少"), figures for that rule ("借10万30天呢")
+    # start an estimate of its kind
+    topic = next((i for i in context_ids if i in TOPIC_KINDS), None)
+    return {"topic": topic, **TOPIC_KINDS[topic]} if topic else None
+
+
+TOPIC_KINDS: Dict[str, Dict[str, Any]] = {
+    "interest_financing_rate": {"kind": "interest", "side": "financing"},
+    "interest_calculation": {"kind": "interest", "side": "financing"},
+    "interest_lending_rate": {"kind": "interest", "side": "lending"},
+    "interest_overdue_penalty": {"kind": "penalty"},
+    "risk_tier_credit_strategy": {"kind": "line"},
+    "eligibility_assets": {"kind": "eligibility"},
+    "eligibility_age": {"kind": "eligibility", "age": 0},
+    "margin_initial_ratio": {"kind": "capacity"},
+    "margin_collateral_haircut": {"kind": "capacity"},
+    "margincall_maintenance_ratio": {"kind": "account"},
+    "margincall_withdrawal": {"kind": "account", "aspect": "withdraw"},
+}
 
 
 def estimate(

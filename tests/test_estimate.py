@@ -273,3 +273,24 @@ def test_the_estimate_is_stale_once_the_conversation_moved_on_or_changed_hands()
         tracker("20天呢", {SLOT: state, "last_faq_ids": ["interest_calculation"], "context_client": "C1001"}),
     )
     assert "估算" not in out[0].get("text", "")
+
+
+def test_english_durations_and_roles(policy):
+    assert_estimate(ask(policy, "financing 8w for 25 days, interest?"), yuan(fin(policy, 80000, 25)))
+    assert_estimate(chain(policy, "financing 8w for 25 days, interest?", "3 weeks呢"), yuan(fin(policy, 80000, 21)))
+    found = ask(policy, "cash 20w stock 60w debt 40w ratio 多少")
+    assert found.kind == "account" and "200%" in found.text
+
+
+def test_figures_after_a_rule_s_knowledge_answer_start_an_estimate(policy):
+    def after(topic, text):
+        t = tracker(text, {"last_faq_ids": [topic], "context_client": "anonymous"})
+        return ask(policy, text, previous_estimate(t, [topic]))
+
+    assert_estimate(after("interest_financing_rate", "那借6万45天呢"), yuan(fin(policy, 60000, 45)))
+    assert_estimate(after("interest_lending_rate", "融8万 10天呢"), yuan(lend(policy, 80000, 10)))
+    assert_estimate(after("eligibility_age", "那我外婆 66 呢"), "66岁符合")
+    # a fragment without the rule's figures stays with the knowledge base
+    assert after("interest_financing_rate", "那融券呢") is None
+    assert after("margin_collateral_haircut", "ETF呢") is None
+    assert after("risk_tier_credit_strategy", "那50万呢") is None  # no tier said yet
