@@ -1,57 +1,268 @@
 """Stated-figure questions, no login needed: "借20万用40天利息多少", "我有40万能开吗",
-"我净资产120万，稳健型能批多少", "保证金比例100%的话30万能融多少".
+"我净资产120万，稳健型能批多少", "保证金比例100%的话30万能融多少", "现金10万 股票100万
+欠50万 比例多少", "欠了1万利息逾期10天罚多少", and their follow-ups ("那60天呢", "融券呢",
+"要是平衡型呢", "取完以后比例是多少").
 
 The client's own figures go through the same core/finance code and policy.yml numbers
 as the personal lookups; the reply says it is an estimate, cites the rule and carries
 the risk reminder. Pure computation (no database), so it runs in-process with the
 knowledge actions and in the action server's no-login path alike.
+
+The last estimate's kind and figures are kept in the `last_estimate` slot; a follow-up
+that states only what changed ("20天呢") is merged into them. A message that is a
+complete estimate on its own is answered on its own; one without a figure or a change
+that fits the last estimate (e.g. "那罚息呢") is left to the knowledge answer.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 
 from core import finance
 from core.formatting import risk_reminder, yuan
 from core.policy import Policy, fmt_pct, fmt_wan, plain
 from core.text import normalize
+from core.values import cn_number, parse_amount
 
 LABEL = "按您提供的数字估算（不是您账户的实际数据，以营业部审核和交易系统为准）："
-_DAYS = re.compile(r"(\d{1,4})\s*(?:天|日)(?!利率)")
-_MONTHS = re.compile(r"(\d{1,2})\s*个?月")
-_INTEREST = re.compile(r"利息|息|费用|收多少|多少钱")
-_OPEN = re.compile(r"开通|开户|开两融|能开|可以开|开吗|开得了|够不够|够吗|符合|门槛|达标|可以吗|行吗|能做两融|能办")
-_LINE = re.compile(r"批|授信|额度|给多少|能给|上限")
-_CAPACITY = re.compile(r"能融|融多少|可以融|借多少|能借|可融|能买多少|买多少")
-_HAS_MONEY = re.compile(r"我有|有|资产|净资产|存了|手上|账户里")
+SLOT = "last_estimate"  # {"kind": …, "topic": faq id, figures as strings}
+
+# -- reading the figures ----------------------------------------------------------------
+_CN = "零〇一二两三四五六七八九十百千万亿"
+NUM = rf"(?:\d[\d,]*(?:\.\d+)?|[{_CN}][{_CN}点]*)"
+SMALL = r"(?:\d{1,4}|[零〇一二两三四五六七八九十百]+)"  # days, months, ages, scores
+_DATE = re.compile(r"\d{4}\s*[年\-/.]\s*\d{1,2}\s*[月\-/.]\s*\d{1,2}\s*[日号]?|(?<!\d)\d{1,2}\s*月\s*\d{1,2}\s*[日号]")
+_AMOUNT = re.compile(rf"({NUM})\s*(亿元|亿|万元|万块|万|千元|千块|千|元|块钱|块|w|k)(?![a-z])")
+_GROUPED = re.compile(r"(?<![\d.])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d%])")
+_PERCENT = re.compile(rf"({NUM})\s*%|百分之({NUM})")
+_DAYS = re.compile(rf"({SMALL})\s*(?:个?\s*(?:自然日|交易日|天|日)(?!均|利率|费率|万分)|days?(?![a-z]))")
+_WEEKS = re.compile(rf"({SMALL})\s*(?:(?:个)?(?:星期|礼拜|周)|weeks?(?![a-z]))")
+_MONTHS = re.compile(rf"({SMALL}|半)\s*(?:个\s*月|months?(?![a-z]))|(半)\s*年")
+_YEARS = re.compile(rf"(?<!\d)({SMALL})\s*年(?!化|利率|费率|内|前|以前)")
+_AGE = re.compile(rf"({SMALL})\s*(?:周岁|岁)")
+_SCORE = re.compile(rf"({SMALL})\s*分(?!之|钟|行|红)")
+_BARE = re.compile(r"(?<![\d.a-z])\d+(?:\.\d+)?(?![\d.])")
+_INDEX_BEFORE = re.compile(r"(?:沪深|中证|上证|深证|创业板|科创|h|sh|sz|bj)\s*$")
+_CODE = re.compile(r"(?<![a-z])c([1-5])(?!\d)")
+
+# roles of an amount in an account ("现金10万 股票市值110万 融资欠50万"): the nearest word
+_ROLES = (
+    ("net", re.compile(r"净资产")),
+    ("total", re.compile(r"总资产|资产总额|资产合计|总共|资产")),
+    ("debt", re.compile(r"负债|欠|借了|借款|融资|融券|贷款|debt")),
+    ("stocks", re.compile(r"股票|市值|持仓|证券|担保品|股")),
+    ("cash", re.compile(r"现金|资金|余额|存款|cash")),
+)
+_HAIRCUTS = (
+    ("st_or_bad_pe", re.compile(r"(?<![a-z])st|市盈率.{0,3}(?:负|300)|亏损股")),
+    ("csi300", re.compile(r"沪深\s*300|hs\s*300|成分股|成份股")),
+    ("etf", re.compile(r"etf")),
+    ("government_bond", re.compile(r"国债")),
+    ("other_stock", re.compile(r"股票|个股|其他股|普通股|股")),
+    ("cash", re.compile(r"现金")),
+)
+HAIRCUT_NAMES = {
+    "cash": "现金",
+    "government_bond": "国债",
+    "etf": "ETF",
+    "csi300": "沪深300成分股",
+    "other_stock": "其他股票",
+    "st_or_bad_pe": "ST股或市盈率为负/高于300倍的股票",
+}
+
+# -- what is asked ------------------------------------------------------------------------
+_INTEREST = re.compile(r"利息|息|费用|费|收多少|多少钱|几多钱|几钱|成本|要俾|要给|付多少|交多少")
+_RATE = re.compile(r"利率|费率|年化|rate")
+_PENALTY = re.compile(r"罚|逾期|滞纳|过期")
+_OPEN = re.compile(
+    r"开通|开户|开两融|开融资|能开|可以开|开吗|开得了|开唔开|开到|够不够|够吗|够唔够|够未|符合|门槛|达标|"
+    r"可以吗|行吗|行不|得唔得|得不得|可唔可以|能做两融|能办|能不能做|资格|条件"
+)
+_LINE = re.compile(r"批|授信|额度|给多少|能给|上限|最多给")
+_CAPACITY = re.compile(r"能融|融多少|可以融|借多少|能借|可借|可融|能买多少|买多少|融得|融几多|借几多")
+_HAS_MONEY = re.compile(r"我有|有|资产|存了|手上|账户里|身家")
+_ASK = re.compile(r"多少|几多|几|比例|吗|呢|\?|？|咋|怎么|会不会|能不能|点|係咪|是不是")
+_EXPERIENCE = re.compile(r"炒股|交易|经验|入市|开户|做股票|买股票|玩股票")
+_TEST = re.compile(r"测试|考试|考|测验")
+_MORE = re.compile(r"再(?:存|转|加|入|放|投|买)|追加|多存|多转|加上|另外存|又存|再来")
+_WITHDRAW = re.compile(r"取|提取|转出|拿出|提现|出金|攞")
+_AFTER_WITHDRAW = re.compile(r"取完|取了以后|取之后|取出后|取后|提取后|提完|提取之后|转出后|攞完|取出来后|取出以后")
+_FALL = re.compile(r"跌|下挫|缩水|爆仓|(?:会|被|就|才|要).{0,2}(?:追保|平仓|强平)")
+_RATIO = re.compile(r"比例|维持担保|担保比")
 
 
+@dataclass
+class Figures:
+    """The figures one message states, with where each amount sits (for its role)."""
+
+    amounts: List[Tuple[Decimal, Optional[str]]] = field(default_factory=list)  # value, role
+    percents: List[Decimal] = field(default_factory=list)
+    days: Optional[int] = None
+    months: Optional[int] = None  # a stated duration in months (experience)
+    age: Optional[int] = None
+    score: Optional[int] = None
+    bare: List[int] = field(default_factory=list)  # small numbers without a unit ("69")
+    tier: Optional[str] = None
+    haircut: Optional[str] = None
+    side: Optional[str] = None  # financing | lending, when only one is named
+
+    def first(self, *roles: Optional[str]) -> Optional[Decimal]:
+        return next((v for v, r in self.amounts if r in roles), None)
+
+    def by_role(self) -> Dict[str, Decimal]:
+        out: Dict[str, Decimal] = {}
+        for value, role in self.amounts:
+            if role and role not in out:
+                out[role] = value
+        return out
+
+
+def _num(text: str) -> Optional[Decimal]:
+    if text in ("半",):
+        return Decimal("0.5")
+    try:
+        return cn_number(text)
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def _small(text: str) -> Optional[int]:
+    value = _num(text)
+    if value is None or value != value.to_integral_value():
+        return None
+    return int(value)
+
+
+def _blank(text: str, start: int, end: int) -> str:
+    return text[:start] + " " * (end - start) + text[end:]
+
+
+def _role(segment: str, nearest_last: bool) -> Optional[str]:
+    found: List[Tuple[int, int, str]] = []
+    for rank, (role, pattern) in enumerate(_ROLES):
+        for m in pattern.finditer(segment):
+            found.append((m.end() if nearest_last else -m.start(), -rank, role))
+    return max(found)[2] if found else None
+
+
+_SEPARATOR = re.compile(r"[,，;；。、\s和及与跟]|还有|以及|另外|然后")
+
+
+def _assign_roles(text: str, spans: List[Tuple[int, int, Decimal]]) -> List[Tuple[Decimal, Optional[str]]]:
+    """Each amount's role from the words just before it, back to a separator ("现金10万"),
+    else from those just after it ("10万现金")."""
+    spans = sorted(spans)
+    out: List[Tuple[Decimal, Optional[str]]] = []
+    for i, (start, end, value) in enumerate(spans):
+        before = _SEPARATOR.split(text[(spans[i - 1][1] if i else 0) : start].rstrip())[-1]
+        after = _SEPARATOR.split(text[end : (spans[i + 1][0] if i + 1 < len(spans) else len(text))].lstrip())[0]
+        out.append((value, _role(before, True) or _role(after, False)))
+    return out
+
+
+def read_figures(t: str, entities: Sequence[Mapping[str, Any]], policy: Policy) -> Figures:
+    """The figures in normalised text `t` (the NLU's entities fill in what the text rules miss)."""
+    f = Figures()
+    work = _DATE.sub(lambda m: " " * len(m.group(0)), t)
+    spans: List[Tuple[int, int, Decimal]] = []
+    for m in list(_AMOUNT.finditer(work)) + list(_GROUPED.finditer(work)):
+        if any(s < m.end() and m.start() < e for s, e, _ in spans):
+            continue
+        raw = m.group(0).replace(" ", "")
+        value = parse_amount(raw[:-1]) * 1000 if raw.endswith("k") and parse_amount(raw[:-1]) else parse_amount(raw)
+        if value is not None and value > 0:
+            spans.append((m.start(), m.end(), value))
+    for s, e, _ in spans:
+        work = _blank(work, s, e)
+    for m in _PERCENT.finditer(work):
+        value = _num(m.group(1) or m.group(2))
+        if value is not None:
+            f.percents.append(value)
+        work = _blank(work, m.start(), m.end())
+    for pattern, factor in ((_DAYS, 1), (_WEEKS, 7)):
+        for m in pattern.finditer(work):
+            n = _small(m.group(1))
+            if n is not None and f.days is None:
+                f.days = n * factor
+            work = _blank(work, m.start(), m.end())
+    for m in _MONTHS.finditer(work):
+        n = Decimal(6) if m.group(2) else _num(m.group(1))  # 半年 = 6个月, 半个月 = 0.5
+        if n is not None and f.months is None:
+            f.months = int(n)
+            f.days = f.days if f.days is not None else int(n * 30)
+        work = _blank(work, m.start(), m.end())
+    for m in _YEARS.finditer(work):
+        n = _small(m.group(1))
+        if n is not None and 0 < n <= 60 and f.months is None:
+            f.months = n * 12
+        work = _blank(work, m.start(), m.end())
+    for m in _AGE.finditer(work):
+        f.age = f.age if f.age is not None else _small(m.group(1))
+        work = _blank(work, m.start(), m.end())
+    for m in _SCORE.finditer(work):
+        f.score = f.score if f.score is not None else _small(m.group(1))
+        work = _blank(work, m.start(), m.end())
+    for m in _BARE.finditer(work):
+        if _INDEX_BEFORE.search(work[: m.start()]):
+            continue
+        value = Decimal(m.group(0))
+        digits = m.group(0).split(".")[0]
+        if value >= 1000 and (len(digits) != 6 or digits.endswith("00")):
+            spans.append((m.start(), m.end(), value))
+        elif value < 1000 and value == value.to_integral_value():
+            f.bare.append(int(value))
+    if not spans:  # the NLU read an amount the rules here do not know
+        for e in entities:
+            if e.get("entity") == "amount":
+                try:
+                    spans.append((int(e.get("start") or 0), int(e.get("end") or 0), Decimal(str(e.get("value")))))
+                except (InvalidOperation, ValueError, TypeError):
+                    continue
+    f.amounts = _assign_roles(t, spans)
+    tiers = [str(e.get("value")) for e in entities if e.get("entity") == "risk_tier"]
+    named = [(t.find(str(x["name"])), str(x["code"])) for x in policy.get("risk_tiers.tiers") if str(x["name"]) in t]
+    code = _CODE.search(t)
+    if named:
+        f.tier = min(named)[1]
+    elif code:
+        f.tier = f"C{code.group(1)}"
+    elif tiers and tiers[0] in policy.tier_codes():
+        f.tier = tiers[0]
+    f.haircut = next((name for name, pattern in _HAIRCUTS if pattern.search(t)), None)
+    lending, financing = "融券" in t, "融资" in t
+    f.side = "lending" if lending and not financing else "financing" if financing and not lending else None
+    return f
+
+
+# -- the estimates ----------------------------------------------------------------------
 @dataclass(frozen=True)
 class Estimate:
     text: str
     topic: str  # the faq id of the rule it applies
     kind: str
+    figures: Dict[str, Any] = field(default_factory=dict)  # what a follow-up may change
+
+    def state(self) -> Dict[str, Any]:
+        return {"kind": self.kind, "topic": self.topic, **self.figures}
+
+    def events(self) -> List[Dict[str, Any]]:
+        """The slot event that keeps this estimate for the next turn."""
+        return [SlotSet(SLOT, self.state())]
 
 
-def _decimals(values: Sequence[Any]) -> List[Decimal]:
-    out = []
-    for v in values:
-        try:
-            out.append(Decimal(str(v)))
-        except (InvalidOperation, ValueError):
-            continue
-    return out
+def _pct(value: Decimal) -> str:
+    """A ratio as a percentage, two decimals at most: 2.4 → '240%', 2.66666 → '266.67%'."""
+    return f"{plain((value * 100).quantize(Decimal('0.01')))}%"
 
 
-def _days(text: str) -> Optional[int]:
-    m = _DAYS.search(text)
-    if m:
-        return int(m.group(1))
-    m = _MONTHS.search(text)
-    return int(m.group(1)) * 30 if m else None
+def _s(value: Optional[Decimal]) -> Optional[str]:
+    return None if value is None else plain(value)
 
 
 def interest(policy: Policy, amount: Decimal, days: int, lending: bool) -> Estimate:
@@ -61,81 +272,465 @@ def interest(policy: Policy, amount: Decimal, days: int, lending: bool) -> Estim
     due = finance.interest_for(amount, days, rate, basis)
     what = "融券" if lending else "融资"
     text = (
-        f"{LABEL}{what}{yuan(amount)}使用{days}天，利息约{yuan(due)}"
+        f"{LABEL}{what}{yuan(amount)}使用{days}天，{'费用' if lending else '利息'}约{yuan(due)}"
         f"（{yuan(amount)} × 年{'费' if lending else '利'}率{fmt_pct(rate)} ÷ {basis} × {days}天）。"
         f"按规定利息按日计提，只对实际使用的金额计算，提前还款次日起停止计息。\n{risk_reminder(policy)}"
     )
-    return Estimate(text, "interest_calculation", "interest")
+    figures = {"amount": plain(amount), "days": days, "side": "lending" if lending else "financing"}
+    return Estimate(text, "interest_calculation", "interest", figures)
 
 
-def eligibility(policy: Policy, assets: Decimal) -> Estimate:
+def penalty(policy: Policy, unpaid: Decimal, days: int) -> Estimate:
+    rate = policy.dec("interest.overdue_daily_penalty")
+    due = finance.overdue_penalty(unpaid, days, rate)
+    months = "、".join(f"{m}月" for m in policy.get("interest.settlement_months"))
+    text = (
+        f"{LABEL}未按时偿还的利息{yuan(unpaid)}逾期{days}天，罚息约{yuan(due)}"
+        f"（{yuan(unpaid)} × 日{fmt_pct(rate)} × {days}天）。按规定，每季度结息（{months}的"
+        f"{policy.get('interest.settlement_day')}日）后仍未偿还的利息，按每日{fmt_pct(rate)}收取罚息。"
+        f"建议尽快还清，避免罚息累积。\n{risk_reminder(policy)}"
+    )
+    return Estimate(text, "interest_overdue_penalty", "penalty", {"amount": plain(unpaid), "days": days})
+
+
+def eligibility(
+    policy: Policy,
+    assets: Optional[Decimal] = None,
+    age: Optional[int] = None,
+    months: Optional[int] = None,
+    score: Optional[int] = None,
+    added: Optional[Decimal] = None,
+) -> Estimate:
+    """The stated figures against the opening rules (assets, age, experience, test score)."""
     need = policy.dec("eligibility.min_avg_daily_assets")
     window = policy.get("eligibility.assets_window_trading_days")
-    if finance.meets_asset_rule(assets, policy):
-        verdict = f"{yuan(assets)}达到资产门槛，资产这一条满足"
-    else:
-        verdict = f"{yuan(assets)}低于门槛，还差{yuan(need - assets)}，暂不满足资产条件"
+    min_age, max_age = int(policy.get("eligibility.min_age")), int(policy.get("eligibility.max_age"))
+    min_months = int(policy.get("eligibility.min_trading_experience_months"))
+    pass_mark = int(policy.get("eligibility.knowledge_test_pass_mark"))
+    checks: List[str] = []
+    topic = "eligibility_assets"
+    if assets is not None:
+        rule = f"开通两融要求前{window}个交易日日均证券类资产不低于{fmt_wan(need)}"
+        stated = f"{yuan(assets)}" if added is None else f"再转入{yuan(added)}后合计{yuan(assets)}"
+        if finance.meets_asset_rule(assets, policy):
+            verdict = f"{stated}达到资产门槛，资产这一条满足"
+        else:
+            verdict = f"{stated}低于门槛，还差{yuan(need - assets)}，暂不满足资产条件"
+        if added is not None:
+            verdict += f"；新转入的资金按日均计算，要在前{window}个交易日的日均资产达标才算，临时转入不一定马上满足"
+        checks.append(f"{rule}；{verdict}")
+    if age is not None:
+        topic = "eligibility_age" if assets is None else topic
+        ok = min_age <= age <= max_age
+        checks.append(
+            f"开通两融要求年龄{min_age}至{max_age}周岁、具有完全民事行为能力；{age}岁"
+            + ("符合年龄要求" if ok else "不在这个范围内，按规定不能开通")
+        )
+    if months is not None:
+        topic = "eligibility_experience" if assets is None and age is None else topic
+        ok = months >= min_months
+        checks.append(
+            f"开通两融要求证券交易经验满{min_months}个月；您的交易经验{months}个月"
+            + ("，这一条满足" if ok else f"，还差{min_months - months}个月，暂不满足")
+        )
+    if score is not None:
+        topic = "account_knowledge_test" if not checks else topic
+        ok = score >= pass_mark
+        checks.append(
+            f"两融知识测试{pass_mark}分及格；{score}分"
+            + ("已达到及格线" if ok else "未达到及格线，需要重新测试并达到及格分")
+        )
+    others = [
+        ("资产", f"前{window}个交易日日均证券类资产不低于{fmt_wan(need)}", assets is None),
+        ("经验", f"交易经验满{min_months}个月", months is None),
+        ("等级", "风险等级不是保守型", True),
+        ("年龄", f"年龄{min_age}至{max_age}岁", age is None),
+    ]
+    rest = "、".join(text for _, text, missing in others if missing)
     text = (
-        f"{LABEL}开通两融要求前{window}个交易日日均证券类资产不低于{fmt_wan(need)}；{verdict}。"
-        f"此外还需交易经验满{policy.get('eligibility.min_trading_experience_months')}个月、"
-        f"风险等级不低于稳健型、年龄{policy.get('eligibility.min_age')}至{policy.get('eligibility.max_age')}岁等条件。"
-        f"登录后我可以按您的实际资料逐条核对。\n{risk_reminder(policy)}"
+        f"{LABEL}{'。'.join(checks)}。此外还需{rest}等条件。登录后我可以按您的实际资料逐条核对。"
+        f"\n{risk_reminder(policy)}"
     )
-    return Estimate(text, "eligibility_assets", "eligibility")
+    figures = {"assets": _s(assets), "age": age, "months": months, "score": score}
+    return Estimate(text, topic, "eligibility", {k: v for k, v in figures.items() if v is not None})
 
 
 def credit_line(policy: Policy, tier_code: str, net_assets: Decimal) -> Estimate:
     tier = policy.tier(tier_code)
+    figures = {"tier": tier_code, "assets": plain(net_assets)}
     if not tier["may_open"]:
         text = f"{LABEL}按规定，{tier['name']}（{tier['code']}）客户不能开通融资融券，因此没有授信额度。"
         text += f"\n{risk_reminder(policy)}"
-        return Estimate(text, "risk_tier_credit_strategy", "line")
+        return Estimate(text, "risk_tier_credit_strategy", "line", figures)
     line = finance.line_cap(policy, tier_code, net_assets)
     multiple = Decimal(str(tier["line_multiple"]))
+    capped = net_assets * multiple > Decimal(str(tier["line_cap"]))
     text = (
         f"{LABEL}按授信策略，{tier['name']}（{tier['code']}）客户授信上限为净资产×{plain(multiple)}倍、最高"
-        f"{fmt_wan(tier['line_cap'])}；净资产{yuan(net_assets)}，估算授信额度最高约{yuan(line)}。"
-        f"实际额度以审批为准。\n{risk_reminder(policy)}"
+        f"{fmt_wan(tier['line_cap'])}；净资产{yuan(net_assets)}，估算授信额度最高约{yuan(line)}"
+        + ("（已到该等级的绝对上限）" if capped else "")
+        + f"。实际额度以审批为准。\n{risk_reminder(policy)}"
     )
-    return Estimate(text, "risk_tier_credit_strategy", "line")
+    return Estimate(text, "risk_tier_credit_strategy", "line", figures)
 
 
-def capacity(policy: Policy, collateral: Decimal, ratio: Optional[Decimal]) -> Estimate:
+def capacity(policy: Policy, collateral: Decimal, ratio: Optional[Decimal], haircut: Optional[str] = None) -> Estimate:
     minimum = policy.dec("margin.min_margin_ratio")
     used = minimum if ratio is None else ratio
     note = ""
     if used < minimum:
         note = f"注意：保证金比例不得低于{fmt_pct(minimum)}，按{fmt_pct(minimum)}计算。"
         used = minimum
-    amount = finance.financing_capacity(collateral, used)
+    kind = haircut if haircut in HAIRCUT_NAMES else "cash"
+    rate = Decimal(str(policy.get(f"margin.haircuts.{kind}")))
+    amount = finance.financing_capacity(collateral, used, rate)
+    if kind == "cash":
+        basis = f"以{yuan(collateral)}现金作保证金（现金折算率{fmt_pct(rate)}）"
+        formula = "保证金 ÷ 保证金比例"
+        tail = "用股票作担保时先按折算率打折，"
+    else:
+        value = finance.money(collateral * rate)
+        up_to = "最高" if kind in ("etf", "csi300", "other_stock") else ""
+        basis = (
+            f"以市值{yuan(collateral)}的{HAIRCUT_NAMES[kind]}作担保（折算率{up_to}{fmt_pct(rate)}，"
+            f"折算后保证金{yuan(value)}）"
+        )
+        formula = "市值 × 折算率 ÷ 保证金比例"
+        tail = "单只证券的实际折算率以示例证券公布为准，"
     text = (
-        f"{LABEL}{note}以{yuan(collateral)}现金作保证金（现金折算率{fmt_pct(policy.get('margin.haircuts.cash'))}），"
-        f"按保证金比例{fmt_pct(used)}，最多可融资买入约{yuan(amount)}（保证金 ÷ 保证金比例）；"
-        f"用股票作担保时先按折算率打折，同时不能超过您的可用授信额度。\n{risk_reminder(policy)}"
+        f"{LABEL}{note}{basis}，按保证金比例{fmt_pct(used)}，最多可融资买入约{yuan(amount)}（{formula}）；"
+        f"{tail}同时不能超过您的可用授信额度。\n{risk_reminder(policy)}"
     )
-    return Estimate(text, "margin_initial_ratio", "capacity")
+    figures = {"amount": plain(collateral), "ratio": _s(ratio), "haircut": haircut}
+    return Estimate(
+        text, "margin_initial_ratio" if kind == "cash" else "margin_collateral_haircut", "capacity", figures
+    )
 
 
-def estimate(text: str, entities: Sequence[Dict[str, Any]], policy: Policy) -> Optional[Estimate]:
-    """An estimate when the message states the figures one of the rules needs, else None."""
-    t = normalize(text)
-    amounts = _decimals([e.get("value") for e in entities if e.get("entity") == "amount"])
-    percents = _decimals([e.get("value") for e in entities if e.get("entity") == "percent"])
-    tiers = [str(e.get("value")) for e in entities if e.get("entity") == "risk_tier"]
-    tier = tiers[0] if tiers else next((str(x["code"]) for x in policy.get("risk_tiers.tiers") if x["name"] in t), None)
-    if not amounts:
+ZONES = {
+    "liquidation": "已低于即时平仓线{liq}，可能被立即强制平仓",
+    "call": "已低于追保线{call}，需在T+{days}日收盘前补足到{restore}以上",
+    "warning": "已低于警戒线{warning}，请关注风险",
+    "safe": "处于正常区间",
+    "withdrawable": "高于提取线{withdraw}",
+}
+
+
+def account(
+    policy: Policy,
+    debt: Decimal,
+    cash: Optional[Decimal] = None,
+    stocks: Optional[Decimal] = None,
+    total: Optional[Decimal] = None,
+    aspect: str = "ratio",
+    take: Optional[Decimal] = None,
+    move: Optional[Decimal] = None,
+) -> Estimate:
+    """维持担保比例 from stated assets and debt, and what was asked about it: a fall to the
+    call / liquidation line, the amount above the withdrawal line, or the ratio after a
+    withdrawal (`take`, else the most allowed) or a price move (`move` percent)."""
+    lines = {k: policy.dec(f"margin_call.{k}") for k in ("warning_line", "call_line", "immediate_liquidation_line")}
+    withdraw_line = policy.dec("margin_call.withdrawal_line")
+    if cash is None and stocks is None:
+        cash_v, stocks_v = Decimal(0), total or Decimal(0)
+    else:
+        cash_v, stocks_v = cash or Decimal(0), stocks or Decimal(0)
+        if total is not None and cash is None:
+            cash_v = max(Decimal(0), total - stocks_v)
+        elif total is not None and stocks is None:
+            stocks_v = max(Decimal(0), total - cash_v)
+    snap = finance.stated_snapshot(cash_v, stocks_v, debt)
+    ratio = snap.ratio
+    figures = {
+        "debt": plain(debt),
+        "cash": _s(cash),
+        "stocks": _s(stocks),
+        "total": _s(total),
+        "aspect": aspect,
+    }
+    figures = {k: v for k, v in figures.items() if v is not None}
+    if ratio is None:
+        return Estimate(
+            f"{LABEL}没有负债时不计算维持担保比例，也不会追保。",
+            "margincall_maintenance_ratio",
+            "account",
+            figures,
+        )
+    fmt = {
+        "liq": fmt_pct(lines["immediate_liquidation_line"]),
+        "call": fmt_pct(lines["call_line"]),
+        "warning": fmt_pct(lines["warning_line"]),
+        "withdraw": fmt_pct(withdraw_line),
+        "restore": fmt_pct(policy.get("margin_call.restore_to")),
+        "days": policy.get("margin_call.deadline_trading_days"),
+    }
+    parts = []
+    if cash is not None or stocks is not None:
+        assets = f"（现金{yuan(cash_v)} + 证券市值{yuan(stocks_v)}）"
+    else:
+        assets = f"总资产{yuan(snap.total_assets)}"
+    parts.append(
+        f"维持担保比例 = {assets} ÷ 负债{yuan(debt)} = {_pct(ratio)}，"
+        + ZONES[finance.zone(ratio, policy)].format(**fmt)
+        + "（警戒线{warning}、追保线{call}、即时平仓线{liq}、提取线{withdraw}）".format(**fmt)
+    )
+    topic = "margincall_maintenance_ratio"
+    if aspect == "fall" and move is not None:
+        after = finance.after_price_move(snap, -abs(move))
+        parts.append(
+            f"若证券市值下跌{plain(abs(move))}%，比例变为{_pct(after.ratio or Decimal(0))}，"
+            + ZONES[finance.zone(after.ratio, policy)].format(**fmt)
+        )
+    elif aspect == "fall":
+        topic = "margincall_trigger"
+        falls = []
+        for key, name in (("call_line", "追保线"), ("immediate_liquidation_line", "即时平仓线")):
+            fall = finance.fall_to_line(snap, lines[key])
+            if fall is not None:
+                falls.append(
+                    f"证券市值下跌约{plain(fall.quantize(Decimal('0.01')))}%触及{name}{fmt_pct(lines[key])}"
+                    if fall > 0
+                    else f"已在{name}{fmt_pct(lines[key])}以下"
+                )
+        if falls:
+            note = "（按总资产全部为证券、负债不变计算）" if cash is None and stocks is None else "（负债不变）"
+            parts.append("，".join(falls) + note + f"。T日收盘低于追保线{fmt['call']}即触发追保")
+    elif aspect in ("withdraw", "after"):
+        topic = "margincall_withdrawal"
+        most = finance.excess_over_line(snap.total_assets, debt, withdraw_line)
+        if take is not None:
+            left = snap.total_assets - take
+            after_ratio = left / debt
+            ok = take <= most
+            parts.append(
+                f"取出{yuan(take)}后比例为{_pct(after_ratio)}（{yuan(left)} ÷ {yuan(debt)}），"
+                + (f"不低于提取线{fmt['withdraw']}，可以提取" if ok else f"低于提取线{fmt['withdraw']}，不能这样提取")
+                + f"；最多可提取约{yuan(most)}"
+            )
+        elif most <= 0:
+            parts.append(f"比例未高于提取线{fmt['withdraw']}，暂不能提取现金或证券")
+        else:
+            after_ratio = (snap.total_assets - most) / debt
+            most_text = (
+                f"按提取线{fmt['withdraw']}，最多可提取现金或证券约{yuan(most)}"
+                f"（{yuan(snap.total_assets)} − {fmt['withdraw']} × {yuan(debt)}）"
+            )
+            after_text = (
+                f"取完以后比例为{_pct(after_ratio)}（{yuan(snap.total_assets - most)} ÷ {yuan(debt)}），正好在提取线上"
+            )
+            if aspect == "after":
+                parts.insert(0, after_text)
+                parts.append(most_text)
+            else:
+                parts.append(f"{most_text}，{after_text}")
+        if take is not None:
+            figures["take"] = plain(take)
+    rule = "按规定，维持担保比例 =（现金 + 证券市值）÷（融资负债 + 融券市值 + 应付利息费用）。"
+    text = f"{LABEL}{'；'.join(parts)}。{rule}"
+    return Estimate(text + f"\n{risk_reminder(policy)}", topic, "account", figures)
+
+
+# -- deciding -----------------------------------------------------------------------------
+def _dec(value: Any) -> Optional[Decimal]:
+    if value is None:
         return None
-    amount = amounts[0]
-    if amount <= 0 or amount > Decimal("1000000000"):
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
         return None
-    days = _days(t)
-    if days is not None and 0 < days <= 3650 and _INTEREST.search(t):
-        return interest(policy, amount, days, lending="融券" in t and "融资" not in t)
-    if tier and _LINE.search(t):
-        return credit_line(policy, tier, amount)
-    if _CAPACITY.search(t) and not _INTEREST.search(t):
-        ratio = percents[0] / 100 if percents else None
-        return capacity(policy, amount, ratio)
-    if _OPEN.search(t) and _HAS_MONEY.search(t) and not _LINE.search(t):
-        return eligibility(policy, amount)
+
+
+def _aspect(t: str) -> Optional[str]:
+    if _AFTER_WITHDRAW.search(t):
+        return "after"
+    if _WITHDRAW.search(t):
+        return "withdraw"
+    if _FALL.search(t):
+        return "fall"
+    if _RATIO.search(t):
+        return "ratio"
     return None
+
+
+def _valid_amount(value: Optional[Decimal]) -> bool:
+    return value is not None and 0 < value <= Decimal("1000000000")
+
+
+def _valid_days(days: Optional[int]) -> bool:
+    return days is not None and 0 < days <= 3650
+
+
+def _fresh(t: str, f: Figures, policy: Policy) -> Optional[Estimate]:
+    """An estimate the message asks for on its own."""
+    amount = f.first(None, "cash", "total", "stocks", "net", "debt") if f.amounts else None
+    roles = f.by_role()
+    if _valid_amount(amount) and amount is not None:
+        if _valid_days(f.days) and f.days is not None and _PENALTY.search(t):
+            return penalty(policy, amount, f.days)
+        if _valid_days(f.days) and f.days is not None and _INTEREST.search(t):
+            return interest(policy, amount, f.days, lending=f.side == "lending")
+        if "debt" in roles and ({"cash", "stocks", "total"} & set(roles)) and _ASK.search(t):
+            return account(
+                policy,
+                roles["debt"],
+                roles.get("cash"),
+                roles.get("stocks"),
+                roles.get("total"),
+                _aspect(t) or "ratio",
+                move=f.percents[0] if f.percents and _FALL.search(t) else None,
+            )
+        assets = roles.get("net") or roles.get("total") or f.first(None, "cash", "stocks")
+        if f.tier and (_LINE.search(t) or _CAPACITY.search(t)) and assets is not None:
+            return credit_line(policy, f.tier, assets)
+        if _CAPACITY.search(t) and not _INTEREST.search(t):
+            return capacity(policy, amount, f.percents[0] / 100 if f.percents else None, f.haircut)
+        if _OPEN.search(t) and _HAS_MONEY.search(t) and not _LINE.search(t):
+            return eligibility(policy, assets=assets or amount)
+    if _OPEN.search(t) or _ASK.search(t):
+        age = f.age if f.age is not None and 0 < f.age < 130 else None
+        months = f.months if f.months is not None and _EXPERIENCE.search(t) and not f.amounts else None
+        score = f.score if f.score is not None and 0 <= f.score <= 100 and _TEST.search(t) else None
+        if age is not None or months is not None or score is not None:
+            if age is not None and not _OPEN.search(t):
+                return None  # an age alone is only an eligibility question when it asks about opening
+            return eligibility(policy, age=age, months=months, score=score)
+    return None
+
+
+def _follow_up(t: str, f: Figures, previous: Mapping[str, Any], policy: Policy) -> Optional[Estimate]:
+    """The last estimate with what this message changes; None when it changes nothing
+    that estimate uses."""
+    kind = previous.get("kind")
+    amount = f.first(None, "cash", "total", "stocks", "net", "debt")
+    amount = amount if _valid_amount(amount) else None
+    days = f.days if _valid_days(f.days) else None
+    if kind in ("interest", "penalty"):
+        if kind == "interest" and _PENALTY.search(t) and amount is None:
+            return None  # "那罚息呢", "逾期呢": the penalty rule, not this loan's interest
+        side = f.side if kind == "interest" and f.side != previous.get("side") else None
+        if side and amount is None and days is None and _RATE.search(t):
+            return None  # "融券利率呢": the rate itself, a knowledge answer
+        if amount is None and days is None and side is None:
+            return None
+        base = _dec(previous.get("amount"))
+        new_amount = amount or base
+        new_days = days or previous.get("days")
+        if new_amount is None or not new_days:
+            return None
+        if kind == "penalty":
+            return penalty(policy, new_amount, int(new_days))
+        lending = (side or previous.get("side")) == "lending"
+        return interest(policy, new_amount, int(new_days), lending)
+    if kind in ("line", "eligibility") and f.tier and (kind == "line" or previous.get("assets")):
+        assets = amount or _dec(previous.get("assets"))
+        return credit_line(policy, f.tier, assets) if assets is not None else None
+    if kind == "line":
+        if amount is None or not previous.get("tier"):
+            return None
+        return credit_line(policy, str(previous.get("tier")), amount)
+    if kind == "eligibility":
+        age = f.age
+        if age is None and previous.get("age") is not None and len(f.bare) == 1 and not f.amounts:
+            age = f.bare[0]  # "那我爸 69 呢"
+        age = age if age is not None and 0 < age < 130 else None
+        months = f.months if f.months is not None and not f.amounts else None
+        score = f.score if f.score is not None and 0 <= f.score <= 100 else None
+        added = None
+        assets = None
+        if amount is not None:
+            if _MORE.search(t) and previous.get("assets"):
+                added = amount
+                assets = (_dec(previous.get("assets")) or Decimal(0)) + amount
+            else:
+                assets = amount
+        if assets is None and age is None and months is None and score is None:
+            return None
+        return eligibility(policy, assets=assets, age=age, months=months, score=score, added=added)
+    if kind == "capacity":
+        ratio = f.percents[0] / 100 if f.percents else _dec(previous.get("ratio"))
+        haircut = f.haircut or previous.get("haircut")
+        if amount is None and not f.percents and not f.haircut:
+            return None
+        base = amount or _dec(previous.get("amount"))
+        return capacity(policy, base, ratio, haircut) if base is not None else None
+    if kind == "account":
+        return _account_follow_up(t, f, previous, policy, amount)
+    return None
+
+
+def _account_follow_up(
+    t: str, f: Figures, previous: Mapping[str, Any], policy: Policy, amount: Optional[Decimal]
+) -> Optional[Estimate]:
+    figures = {k: _dec(previous.get(k)) for k in ("debt", "cash", "stocks", "total")}
+    aspect = _aspect(t)
+    roles = f.by_role()
+    changed = False
+    for role in ("debt", "cash", "stocks", "total"):
+        if role in roles and _valid_amount(roles[role]):
+            figures[role], changed = roles[role], True
+    take = None
+    if amount is not None and not roles and aspect in ("withdraw", "after"):
+        take = amount  # "那取100w呢"
+    if aspect in ("withdraw", "after") and take is None and previous.get("take") and aspect == "after":
+        take = _dec(previous.get("take"))
+    move = f.percents[0] if f.percents and aspect == "fall" else None
+    if not changed and aspect is None and take is None:
+        return None
+    debt = figures["debt"]
+    if debt is None:
+        return None
+    return account(
+        policy,
+        debt,
+        figures["cash"],
+        figures["stocks"],
+        figures["total"],
+        aspect or str(previous.get("aspect") or "ratio"),
+        take=take,
+        move=move,
+    )
+
+
+def previous_estimate(tracker: Tracker, context_ids: Sequence[str]) -> Optional[Dict[str, Any]]:
+    """The last estimate of this conversation, while it is still what the conversation is
+    about: the context (reset on a new identity) still holds its topic."""
+    value = tracker.get_slot(SLOT)
+    if isinstance(value, dict) and value.get("kind") and value.get("topic") in context_ids:
+        return value
+    # after a rule's knowledge answer ("融资利率多少"), figures for that rule ("借10万30天呢")
+    # start an estimate of its kind
+    topic = next((i for i in context_ids if i in TOPIC_KINDS), None)
+    return {"topic": topic, **TOPIC_KINDS[topic]} if topic else None
+
+
+TOPIC_KINDS: Dict[str, Dict[str, Any]] = {
+    "interest_financing_rate": {"kind": "interest", "side": "financing"},
+    "interest_calculation": {"kind": "interest", "side": "financing"},
+    "interest_lending_rate": {"kind": "interest", "side": "lending"},
+    "interest_overdue_penalty": {"kind": "penalty"},
+    "risk_tier_credit_strategy": {"kind": "line"},
+    "eligibility_assets": {"kind": "eligibility"},
+    "eligibility_age": {"kind": "eligibility", "age": 0},
+    "margin_initial_ratio": {"kind": "capacity"},
+    "margin_collateral_haircut": {"kind": "capacity"},
+    "margincall_maintenance_ratio": {"kind": "account"},
+    "margincall_withdrawal": {"kind": "account", "aspect": "withdraw"},
+}
+
+
+def estimate(
+    text: str,
+    entities: Sequence[Mapping[str, Any]],
+    policy: Policy,
+    previous: Optional[Mapping[str, Any]] = None,
+) -> Optional[Estimate]:
+    """An estimate when the message states the figures one of the rules needs, or, after
+    an estimate (`previous`, the slot's value), a figure or question that changes it."""
+    t = normalize(text)
+    if not t:
+        return None
+    f = read_figures(t, entities, policy)
+    fresh = _fresh(t, f, policy)
+    if fresh is not None or not previous:
+        return fresh
+    return _follow_up(t, f, previous, policy)

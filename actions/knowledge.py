@@ -10,7 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import BaseAction, BusyError, entity_values, note_unanswered, run_blocking, verified_client_id
-from actions.estimate import estimate
+from actions.estimate import estimate, previous_estimate
 from actions.service import ADVICE_REFUSAL, hand_off
 from core import finance
 from core.formatting import line, ratio_pct, yuan
@@ -257,10 +257,11 @@ class Turn:
         if context.asks_hours(text) and self.service.get(HOURS_TOPIC):
             await self.answer(self.service.get(HOURS_TOPIC))
             return self.events
-        found = estimate(text, (self.tracker.latest_message or {}).get("entities") or [], self.service.policy)
+        entities = (self.tracker.latest_message or {}).get("entities") or []
+        found = estimate(text, entities, self.service.policy, previous_estimate(self.tracker, ctx.ids))
         if found is not None:
             self.dispatcher.utter_message(text=found.text, json_message={"estimate": found.kind, "faq_id": found.topic})
-            self.events = context_events(self.tracker, [found.topic], [], text)
+            self.events = context_events(self.tracker, [found.topic], [], text) + found.events()
             return self.events
         chosen = context.menu_choice(text, ctx.menu)
         if chosen and self.service.get(chosen):

@@ -24,7 +24,7 @@ from actions.common import (
     say_busy,
     verified_client_id,
 )
-from actions.estimate import estimate
+from actions.estimate import estimate, previous_estimate
 from actions.knowledge import Context, Turn, context_events, send_clarify, send_entry
 from actions.service import ADVICE_REFUSAL, hand_off
 from core.knowledge.context import asks_compliance, is_elliptical, is_fragment, is_vague, menu_choice
@@ -110,10 +110,11 @@ class PersonalAction(BaseAction):
         client_id = verified_client_id(tracker)
         if client_id is None:
             # figures the client states need no login: the same rules, labelled as an estimate
-            found = estimate(text, (tracker.latest_message or {}).get("entities") or [], policy)
+            entities = (tracker.latest_message or {}).get("entities") or []
+            found = estimate(text, entities, policy, previous_estimate(tracker, Context.from_tracker(tracker).ids))
             if found is not None:
                 dispatcher.utter_message(text=found.text, json_message={"estimate": found.kind, "faq_id": found.topic})
-                return context_events(tracker, [found.topic], [], text)
+                return context_events(tracker, [found.topic], [], text) + found.events()
             expired = auth_status(tracker) == "expired"
             dispatcher.utter_message(
                 text=LOGIN_EXPIRED if expired else LOGIN_NEEDED, json_message={"login_required": True}

@@ -187,3 +187,23 @@ def financing_capacity(collateral: Decimal, margin_ratio: Decimal, haircut: Deci
 
 def meets_asset_rule(avg_daily_assets: Decimal, policy: Policy) -> bool:
     return avg_daily_assets >= policy.dec("eligibility.min_avg_daily_assets")
+
+
+def overdue_penalty(unpaid: Decimal, days: int, daily_rate: Decimal) -> Decimal:
+    """罚息 = 逾期未还的利息 × 日罚息率 × 逾期天数 (unpaid interest after settlement)."""
+    return money(unpaid * daily_rate * Decimal(days))
+
+
+def excess_over_line(assets: Decimal, debt: Decimal, line: Decimal) -> Decimal:
+    """What may be taken out while the ratio stays at or above `line`: assets − line × debt
+    (never below 0; all of the assets without debt)."""
+    if debt <= 0:
+        return money(max(ZERO, assets))
+    return money(max(ZERO, assets - line * debt))
+
+
+def stated_snapshot(cash: Decimal, securities: Decimal, debt: Decimal) -> Snapshot:
+    """An account from the figures a client states: cash, securities at market value
+    (counted as ordinary stocks) and financing debt."""
+    holdings = [Holding("STATED", "股票", Decimal(1), securities, "other_stock")] if securities > 0 else []
+    return Snapshot(cash=cash, holdings=holdings, financing_debt=debt)

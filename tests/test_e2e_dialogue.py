@@ -123,6 +123,43 @@ def test_stated_figures_without_login(servers, policy):
     assert yuan(finance.financing_capacity(Decimal(300000), policy.dec("margin.min_margin_ratio"))) in reply.text
 
 
+def test_stated_figure_follow_ups_reuse_the_figures(servers, policy):
+    rate = policy.dec("interest.financing_annual_rate")
+    fee = policy.dec("interest.lending_annual_fee_rate")
+    c = Conversation(servers)
+    c.say("融资借15万 用50天 利息要多少")
+    longer = c.say("那用80天呢")
+    assert yuan(finance.interest_for(Decimal(150000), 80, rate, 360)) in longer.text and "估算" in longer.text
+    short = c.say("融卷的话呢")
+    assert yuan(finance.interest_for(Decimal(150000), 80, fee, 360)) in short.text
+
+    c = Conversation(servers)
+    c.say("平衡型 净资产90万 授信能批多少")
+    other = c.say("换成积极型呢")
+    assert yuan(finance.line_cap(policy, "C5", Decimal(900000))) in other.text
+
+    c = Conversation(servers)
+    first = c.say("我现金30万 股票70万 融资欠了40万 维持担保比例是多少")
+    assert "250%" in first.text
+    falls = c.say("股价跌多少就会追保")
+    snap = finance.stated_snapshot(Decimal(300000), Decimal(700000), Decimal(400000))
+    fall = finance.fall_to_line(snap, policy.dec("margin_call.call_line")).quantize(Decimal("0.01")).normalize()
+    assert f"下跌约{fall:f}%" in falls.text and policy.get("texts.risk_reminder") in falls.text
+
+    c = Conversation(servers)
+    most = c.say("信用账户总资产600万 负债150万 最多能取出多少")
+    assert yuan(finance.excess_over_line(Decimal(6000000), Decimal(1500000), Decimal(3))) in most.text
+    assert "300%" in c.say("取完之后比例多少").text
+
+    c = Conversation(servers)
+    penalty = c.say("有2万利息没还上 逾期了15天 罚息多少")
+    daily = policy.dec("interest.overdue_daily_penalty")
+    assert yuan(finance.overdue_penalty(Decimal(20000), 15, daily)) in penalty.text
+    assert yuan(finance.overdue_penalty(Decimal(20000), 30, daily)) in c.say("30天呢").text
+    # no figure: the knowledge answer, not another estimate
+    assert "估算" not in c.say("那结息日是哪天").text
+
+
 def test_what_if_form_asks_then_simulates(servers, database_url, policy):
     c = Conversation(servers, "C1001")
     ask = c.say("帮我模拟一下跌了会怎样")

@@ -95,3 +95,21 @@ def test_no_debt_means_no_ratio():
     empty = Snapshot(cash=D("1000"), holdings=[], financing_debt=D("0"))
     assert empty.ratio is None
     assert finance.zone(empty.ratio, None) == "no_debt"  # type: ignore[arg-type]
+
+
+def test_overdue_penalty_per_day_on_unpaid_interest():
+    assert finance.overdue_penalty(D("10000"), 10, D("0.0005")) == D("50.00")
+    assert finance.overdue_penalty(D("1234.56"), 7, D("0.0005")) == D("4.32")
+
+
+def test_excess_over_the_withdrawal_line():
+    assert finance.excess_over_line(D("4200000"), D("1200000"), D(3)) == D("600000.00")
+    assert finance.excess_over_line(D("3000000"), D("1200000"), D(3)) == D("0")
+    assert finance.excess_over_line(D("50000"), D("0"), D(3)) == D("50000.00")
+
+
+def test_stated_snapshot_counts_securities_as_ordinary_stocks():
+    snap = finance.stated_snapshot(D("100000"), D("1100000"), D("500000"))
+    assert snap.ratio == D("2.4") and snap.total_assets == D("1200000")
+    assert finance.fall_to_line(snap, D("1.3")) == D(50)
+    assert finance.stated_snapshot(D("5"), D("0"), D("0")).holdings == []

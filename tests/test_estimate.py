@@ -1,0 +1,296 @@
+"""Stated-figure estimates and their follow-ups (actions/estimate.py), without login.
+
+Expected figures are computed here from policy.yml with core/finance, never typed in,
+so a policy edit moves both sides."""
+
+import asyncio
+from decimal import Decimal as D
+from typing import Any, Dict, Optional
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.estimate import LABEL, SLOT, estimate, previous_estimate, read_figures
+from actions.knowledge import ActionAnswerFaq, ActionConverse
+from actions.quota import ActionQueryQuota
+from core import finance
+from core.formatting import yuan
+from core.policy import fmt_pct, fmt_wan, get_policy
+from core.text import normalize
+
+
+@pytest.fixture(scope="module")
+def policy():
+    return get_policy()
+
+
+def ask(policy, text, previous=None, entities=()):
+    return estimate(text, list(entities), policy, previous)
+
+
+def chain(policy, *texts):
+    """Play texts as one conversation, each with the previous estimate; the last estimate."""
+    previous: Optional[Dict[str, Any]] = None
+    found = None
+    for text in texts:
+        found = ask(policy, text, previous)
+        previous = found.state() if found else None
+    return found
+
+
+def fin(policy, amount, days):
+    return finance.interest_for(D(amount), days, policy.dec("interest.financing_annual_rate"), 360)
+
+
+def lend(policy, amount, days):
+    return finance.interest_for(D(amount), days, policy.dec("interest.lending_annual_fee_rate"), 360)
+
+
+def assert_estimate(found, *figures):
+    assert found is not None
+    assert found.text.startswith(LABEL) and get_policy().get("texts.risk_reminder") in found.text
+    for figure in figures:
+        assert figure in found.text, (figure, found.text)
+
+
+# -- reading figures ----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "text,amount,days",
+    [
+        ("借三十万用45天", D(300000), 45),
+        ("15w 20日", D(150000), 20),
+        ("融資8萬用咗15日", D(80000), 15),
+        ("100000 用两个月", D(100000), 60),
+        ("1,500,000元 三周", D(1500000), 21),
+        ("借 2.5万 半个月", D(25000), 15),
+    ],
+)
+def test_amounts_and_days(policy, text, amount, days):
+    f = read_figures(normalize(text), [], policy)
+    assert f.amounts[0][0] == amount and f.days == days
+
+
+def test_roles_before_or_after_the_amount(policy):
+    f = read_figures(normalize("现金20万，股票市值80万，融资负债40万"), [], policy)
+    assert f.by_role() == {"cash": D(200000), "stocks": D(800000), "debt": D(400000)}
+    f = read_figures(normalize("我有20万现金、80万股票，欠了40万"), [], policy)
+    assert f.by_role() == {"cash": D(200000), "stocks": D(800000), "debt": D(400000)}
+
+
+def test_dates_index_names_and_stock_codes_are_not_amounts(policy):
+    f = read_figures(normalize("3月21日结息，沪深300成分股，600519"), [], policy)
+    assert not f.amounts and f.days is None
+
+
+# -- interest, lending fee, penalty ------------------------------------------------------
+def test_financing_interest_in_several_styles(policy):
+    for text in ("借三十万融资用45天大概多少利息", "融资 300000 用45天 利息?", "融資三十萬用咗45日要幾多利息"):
+        assert_estimate(
+            ask(policy, text), yuan(fin(policy, 300000, 45)), fmt_pct(policy.get("interest.financing_annual_rate"))
+        )
+
+
+def test_lending_fee_with_the_typo(policy):
+    found = ask(policy, "融卷15w 20日 费用几多")
+    assert found.kind == "interest" and found.figures["side"] == "lending"
+    assert_estimate(found, yuan(lend(policy, 150000, 20)), fmt_pct(policy.get("interest.lending_annual_fee_rate")))
+
+
+def test_interest_follow_ups_keep_what_was_not_said(policy):
+    assert_estimate(chain(policy, "借10万融资30天利息多少", "换成90天呢"), yuan(fin(policy, 100000, 90)))
+    assert_estimate(chain(policy, "借10万融资30天利息多少", "要是借25万呢"), yuan(fin(policy, 250000, 30)))
+    # the other side, same figures, with and without restating them
+    assert_estimate(chain(policy, "借10万融资30天利息多少", "融券呢"), yuan(lend(policy, 100000, 30)))
+    assert_estimate(chain(policy, "融券卖了10万 用30天 要多少费用", "融资的话 5万 十天"), yuan(fin(policy, 50000, 10)))
+    assert_estimate(chain(policy, "借10万融资30天利息多少", "那一个月呢", "两个月呢"), yuan(fin(policy, 100000, 60)))
+
+
+def test_penalty_on_overdue_interest(policy):
+    rate = policy.dec("interest.overdue_daily_penalty")
+    found = ask(policy, "有5000元利息过了结息日没交，拖了30天罚息多少")
+    assert found.kind == "penalty" and found.topic == "interest_overdue_penalty"
+    assert_estimate(found, yuan(finance.overdue_penalty(D(5000), 30, rate)), fmt_pct(rate))
+    assert finance.overdue_penalty(D(5000), 30, rate) == D("75.00")
+    assert_estimate(chain(policy, "有5000元利息过了结息日没交，拖了30天罚息多少", "拖45天呢"), yuan(D("112.50")))
+
+
+def test_a_question_without_figures_is_left_to_the_knowledge_base(policy):
+    previous = ask(policy, "借10万融资30天利息多少").state()
+    assert ask(policy, "那罚息呢", previous) is None
+    assert ask(policy, "融资利率是多少", previous) is None
+    assert ask(policy, "追保线是多少", ask(policy, "现金20万 股票80万 欠40万 比例多少").state()) is None
+
+
+def test_a_new_self_contained_question_is_not_bent_to_the_old_estimate(policy):
+    previous = ask(policy, "借10万融资30天利息多少").state()
+    found = ask(policy, "我手上有35万 能开两融吗", previous)
+    assert found.kind == "eligibility" and yuan(D(150000)) in found.text
+    found = ask(policy, "稳健型 净资产80万 能批多少额度", previous)
+    assert found.kind == "line" and yuan(finance.line_cap(policy, "C2", D(800000))) in found.text
+
+
+# -- credit line by tier -----------------------------------------------------------------
+def test_line_by_tier_name_or_code_and_other_tiers_after(policy):
+    found = ask(policy, "C3 净资产 250万 授信能批多少")
+    assert_estimate(found, yuan(finance.line_cap(policy, "C3", D(2500000))))
+    assert_estimate(
+        chain(policy, "C3 净资产 250万 授信能批多少", "c5呢"), yuan(finance.line_cap(policy, "C5", D(2500000)))
+    )
+    capped = chain(policy, "C3 净资产 250万 授信能批多少", "如果我是成长型")
+    assert_estimate(capped, yuan(finance.line_cap(policy, "C4", D(2500000))))
+    assert "不能开通" in chain(policy, "C3 净资产 250万 授信能批多少", "保守型呢").text
+    assert_estimate(
+        chain(policy, "积极型的话身家 800w 额度最多多少", "那 2000w 呢"), yuan(D(policy.tier("C5")["line_cap"]))
+    )
+
+
+def test_line_from_an_eligibility_estimate_and_a_tier(policy):
+    found = chain(policy, "我有200万资产可以开户吗", "平衡型能批多少额度呢")
+    assert found.kind == "line" and yuan(finance.line_cap(policy, "C3", D(2000000))) in found.text
+
+
+# -- eligibility: assets, age, experience, test -----------------------------------------
+def test_assets_against_the_rule_and_more_money_later(policy):
+    need = policy.dec("eligibility.min_avg_daily_assets")
+    found = ask(policy, "手上有60万可以开通两融吗")
+    assert_estimate(found, fmt_wan(need), "满足")
+    low = chain(policy, "手上有60万可以开通两融吗", "那30万呢")
+    assert_estimate(low, yuan(need - D(300000)))
+    more = chain(policy, "账户里有35万 够不够开两融", "再转入20万呢")
+    assert_estimate(more, yuan(D(550000)), "日均")
+
+
+def test_age_then_someone_else_s_age(policy):
+    max_age = str(policy.get("eligibility.max_age"))
+    found = ask(policy, "我今年75岁了，还能开两融吗")
+    assert_estimate(found, max_age, "不能开通")
+    assert_estimate(chain(policy, "我今年75岁了，还能开两融吗", "我妈 62 呢"), "62岁符合")
+    assert ask(policy, "我45岁") is None  # an age alone is not an eligibility question
+
+
+def test_experience_and_knowledge_test(policy):
+    months = policy.get("eligibility.min_trading_experience_months")
+    assert_estimate(ask(policy, "炒股才3个月 能不能做两融"), f"{months}个月", "还差")
+    assert_estimate(
+        ask(policy, "知识测试考了85分 够吗"), str(policy.get("eligibility.knowledge_test_pass_mark")), "已达到"
+    )
+
+
+# -- financing capacity, collateral haircuts ---------------------------------------------
+def test_capacity_on_cash_then_on_other_collateral(policy):
+    hair = policy.get("margin.haircuts")
+    assert_estimate(ask(policy, "用50万现金做保证金，能融多少"), yuan(D(500000)))
+    etf = chain(policy, "用50万现金做保证金，能融多少", "如果是ETF呢")
+    assert_estimate(etf, yuan(finance.financing_capacity(D(500000), D(1), D(str(hair["etf"])))))
+    assert etf.topic == "margin_collateral_haircut"
+    higher = chain(policy, "用50万现金做保证金，能融多少", "保证金比例120%呢")
+    assert_estimate(higher, yuan(finance.financing_capacity(D(500000), D("1.2"))))
+    bonds = chain(policy, "margin ratio 100% 的话 20w 能融多少", "国债做担保呢")
+    assert_estimate(bonds, yuan(finance.financing_capacity(D(200000), D(1), D(str(hair["government_bond"])))))
+
+
+def test_capacity_never_below_the_minimum_margin_ratio(policy):
+    found = ask(policy, "保证金比例50%的话10万能融多少")
+    assert "不得低于" in found.text and yuan(D(100000)) in found.text
+
+
+# -- the maintenance ratio from stated figures -------------------------------------------
+def test_ratio_and_how_far_prices_may_fall(policy):
+    snap = finance.stated_snapshot(D(200000), D(800000), D(400000))
+    found = ask(policy, "我现金20万，股票80万，融资负债40万，维持担保比例多少")
+    assert found.kind == "account" and "250%" in found.text
+    falls = chain(policy, "我现金20万，股票80万，融资负债40万，维持担保比例多少", "跌多少会被追保")
+    call = finance.fall_to_line(snap, policy.dec("margin_call.call_line"))
+    assert call == D(60)
+    assert_estimate(falls, "下跌约60%", fmt_pct(policy.get("margin_call.call_line")))
+    moved = chain(policy, "我现金20万，股票80万，融资负债40万，维持担保比例多少", "再跌20%呢")
+    after = finance.after_price_move(snap, D(-20))
+    assert f"{(after.ratio * 100).quantize(D('0.01')).normalize():f}%" in moved.text
+
+
+def test_withdrawable_above_the_withdrawal_line_and_after(policy):
+    line = policy.dec("margin_call.withdrawal_line")
+    most = finance.excess_over_line(D(5000000), D(1000000), line)
+    assert most == D(2000000)
+    found = ask(policy, "总资产500万 负债100万 最多可以取多少")
+    assert_estimate(found, yuan(most))
+    after = chain(policy, "总资产500万 负债100万 最多可以取多少", "取完以后比例呢")
+    assert after.text.startswith(LABEL + "取完以后比例为300%")
+    too_much = chain(policy, "总资产500万 负债100万 最多可以取多少", "那取250万呢")
+    assert "250%" in too_much.text and "不能" in too_much.text
+
+
+def test_no_estimate_for_a_logged_in_what_if_or_a_bare_percentage(policy):
+    assert ask(policy, "模拟一下跌20%我会不会爆仓") is None
+    assert ask(policy, "如果我转10万现金进去 比例会变多少") is None
+    assert ask(policy, "滬深300嘅股票做擔保，折算率係幾多？") is None
+
+
+# -- the slot and the actions ------------------------------------------------------------
+def tracker(text, slots=None, intent="faq", entities=None) -> Tracker:
+    latest = {
+        "text": text,
+        "intent": {"name": intent, "confidence": 0.9},
+        "entities": entities or [],
+        "metadata": {"auth_status": "missing"},
+    }
+    return Tracker("est-sender", dict(slots or {}), latest, [], False, None, {}, "action_listen")
+
+
+def run(action, t):
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, t, {}))
+    return dispatcher.messages, {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+@pytest.fixture(autouse=True)
+def _db(database_url, monkeypatch):
+    monkeypatch.setenv("BOT_FAKE_NOW", "2026-11-26T10:00:00+08:00")
+
+
+def test_the_follow_up_reads_the_slot_the_first_turn_set(policy):
+    out, slots = run(ActionAnswerFaq(), tracker("借10万融资30天利息多少"))
+    assert yuan(fin(policy, 100000, 30)) in out[0]["text"] and out[0]["custom"]["estimate"] == "interest"
+    assert slots[SLOT]["kind"] == "interest" and slots["last_faq_ids"] == ["interest_calculation"]
+    out, slots = run(ActionConverse(), tracker("那50天呢", slots, intent="affirm"))
+    assert yuan(fin(policy, 100000, 50)) in out[0]["text"] and slots[SLOT]["days"] == 50
+
+
+def test_a_personal_intent_follow_up_without_login_is_estimated(policy):
+    _, slots = run(ActionAnswerFaq(), tracker("稳健型 净资产80万 能批多少额度"))
+    out, _ = run(ActionQueryQuota(), tracker("那我要是积极型呢", slots, intent="query_quota"))
+    assert yuan(finance.line_cap(policy, "C5", D(800000))) in out[0]["text"]
+
+
+def test_the_estimate_is_stale_once_the_conversation_moved_on_or_changed_hands():
+    state = {"kind": "interest", "topic": "interest_calculation", "amount": "100000", "days": 30}
+    assert previous_estimate(tracker("20天呢", {SLOT: state}), ["interest_calculation"]) == state
+    assert previous_estimate(tracker("20天呢", {SLOT: state}), ["margincall_trigger"]) is None
+    assert previous_estimate(tracker("20天呢", {SLOT: state}), []) is None  # a new identity: no context
+    out, _ = run(
+        ActionAnswerFaq(),
+        tracker("20天呢", {SLOT: state, "last_faq_ids": ["interest_calculation"], "context_client": "C1001"}),
+    )
+    assert "估算" not in out[0].get("text", "")
+
+
+def test_english_durations_and_roles(policy):
+    assert_estimate(ask(policy, "financing 8w for 25 days, interest?"), yuan(fin(policy, 80000, 25)))
+    assert_estimate(chain(policy, "financing 8w for 25 days, interest?", "3 weeks呢"), yuan(fin(policy, 80000, 21)))
+    found = ask(policy, "cash 20w stock 60w debt 40w ratio 多少")
+    assert found.kind == "account" and "200%" in found.text
+
+
+def test_figures_after_a_rule_s_knowledge_answer_start_an_estimate(policy):
+    def after(topic, text):
+        t = tracker(text, {"last_faq_ids": [topic], "context_client": "anonymous"})
+        return ask(policy, text, previous_estimate(t, [topic]))
+
+    assert_estimate(after("interest_financing_rate", "那借6万45天呢"), yuan(fin(policy, 60000, 45)))
+    assert_estimate(after("interest_lending_rate", "融8万 10天呢"), yuan(lend(policy, 80000, 10)))
+    assert_estimate(after("eligibility_age", "那我外婆 66 呢"), "66岁符合")
+    # a fragment without the rule's figures stays with the knowledge base
+    assert after("interest_financing_rate", "那融券呢") is None
+    assert after("margin_collateral_haircut", "ETF呢") is None
+    assert after("risk_tier_credit_strategy", "那50万呢") is None  # no tier said yet
