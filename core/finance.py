@@ -205,5 +205,5 @@ def excess_over_line(assets: Decimal, debt: Decimal, line: Decimal) -> Decimal:
 def stated_snapshot(cash: Decimal, securities: Decimal, debt: Decimal) -> Snapshot:
     """An account from the figures a client states: cash, securities at market value
     (counted as ordinary stocks) and financing debt."""
-    holdings = [Holding("STATED", "股票", Decimal(1), securities, "other_stock")] if securities > 0 else []
+    holdings = [Holding("STATED", "", Decimal(1), securities, "other_stock")] if securities > 0 else []
     return Snapshot(cash=cash, holdings=holdings, financing_debt=debt)
