@@ -17,6 +17,7 @@ NO_ACCOUNT = "您目前还没有开通信用账户，因此没有两融授信额
 
 class ActionQueryQuota(PersonalAction):
     NAME = "action_query_quota"
+    LOOKUP = "quota"
     NO_ACCOUNT = NO_ACCOUNT
 
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, record: ClientRecord, policy: Policy) -> None:
