@@ -72,15 +72,15 @@ _REPAY = _alt(
     "还[0-9一二两三四五六七八九十几多]",
     "还一半",
 )
-_SELL = r"(?:卖掉|卖出|卖了|卖|沽|抛掉|抛|减仓|清仓|平掉)"
+_SELL = r"(?:卖掉|卖出|卖了|卖|沽|抛掉|抛|减仓|清仓|清掉|清了|平掉|变卖|变现)"
 _IN = r"(?:进去|进来|进|入去|入嚟|入来|入)"
 _SECURITIES = r"(?:股票|证券|债券|国债|基金|etf|担保物|担保品)"
 _AMOUNT_Q = re.compile(r"多少|几多|几钱|多钱|how much")
 _HALF = re.compile(r"一半|腰斩|对半|半仓")
 _TENTHS = re.compile(r"([一二两三四五六七八九]|[1-9])\s*成")
 _POINTS = re.compile(r"([0-9]+(?:\.[0-9]+)?|[零一二两三四五六七八九十百]+)\s*(?:个百分点|个点|点)")
-_ALL = re.compile(r"全部|全用|用完|用光|用满|用尽|用足|满额|全额|全取|全提|全还|清空|all\b")
-_ALL_QUOTA = re.compile(r"用完|用光|用满|用尽|用足|满额|全用|全部用")
+_ALL = re.compile(r"全部|全用|用完|用光|用满|用尽|用足|用掉|满额|全额|全取|全提|全还|清空|all\b")
+_ALL_QUOTA = re.compile(r"用完|用光|用满|用尽|用足|用掉|满额|全用|全部用")
 _TARGET_NUM = re.compile(
     r"(?:到|够|回|过|上|高于|超过|达到|恢复|返|至)\s*([1-9][0-9]{2}(?:\.[0-9]+)?)\s*(?:%|个点|以上)?"
 )
@@ -90,7 +90,7 @@ _LINE_NAMES = (
     ("平仓线", "margin_call.immediate_liquidation_line"),
     ("提取线", "margin_call.withdrawal_line"),
 )
-_GOAL = re.compile(r"才|先|就|能|可以|够|回到|恢复|达到|超过|高于|解除|补足|补够|达标|脱离|到")
+_GOAL = re.compile(r"才|先|够|回到|恢复|达到|超过|高于|解除|补足|补够|达标|脱离")
 _RESTORE_WORDS = re.compile(r"解除|补足|补够|恢复|达标|脱离|不被追|不用追|出追保")
 
 KIND_PATTERNS: List[Tuple[str, re.Pattern[str]]] = [
@@ -147,6 +147,7 @@ _ASSESS = re.compile(r"测评|风险等级|评估|问卷|风测")
 _EXPIRY = re.compile(r"有效期|到期|过期|失效|几时到|什么时候到|啥时候到|用到|有效")
 _CONFIRM = re.compile(r"吧|吗|么|嘛|对吧|是不是|是吗|对不对|够了|够不够|够吗|没问题|安全|就|咯|啦|未|没事|ok")
 _SAFE = re.compile(r"安全|够了|没事|没问题|解除|脱离|不会被|不用追|过关")
+_RATIO = re.compile(r"比例|ratio|担保比")
 _HUMAN = re.compile(r"人工|转接|真人|客服电话")
 
 
@@ -259,16 +260,17 @@ def goal_in(text: str, entities: List[Dict[str, Any]], policy: Policy) -> Option
     if not _AMOUNT_Q.search(t) or re.search(_TAKE, t):
         return None
     target = target_in(text, entities, policy)
+    figure = figure_in(text, entities)
+    if figure is not None and figure != ALL and (target is None or figure != f"pct:{plain(target)}"):
+        return None  # "卖掉一半…比例会回到多少": the move has its figure; the ratio is the question
     restore = _RESTORE_WORDS.search(t) is not None
-    if target is None and not restore and not re.search(r"补|追加", t):
-        return None
-    if target is None and not (_GOAL.search(t) or re.search(r"补|追加", t)):
-        return None
+    if target is None and not (restore or _GOAL.search(t) or re.search(r"补|追加", t)):
+        return None  # "还能借多少": a quota question, not a goal
     if re.search(_SELL, t):
         kind = "goal_sell"
     elif re.search(_REPAY, t):
         kind = "goal_repay"
-    elif re.search(r"转|存|补|追加|入金|打|放|加|入|现金|钱", t):
+    elif re.search(r"转|存|补|追加|入金|打|放|加|入|现金", t):
         kind = "goal_cash"
     else:
         return None
@@ -303,10 +305,11 @@ def read_followup(
     t = normalize(text)
     if not t or _HUMAN.search(t):
         return None
-    own = _SELF.search(t) is not None
+    kind, figure = read_move(text, entities, policy)
+    # "额度全部用掉比例会咋样": a move with its figure, asked about the ratio, is about their own account
+    own = _SELF.search(t) is not None or (kind is not None and figure is not None and _RATIO.search(t) is not None)
     if not (recent or own):
         return None
-    kind, figure = read_move(text, entities, policy)
     if kind in GOALS:
         return kind, figure
     if _KNOWLEDGE.search(t):
