@@ -106,6 +106,7 @@ def check_rules(record: ClientRecord, policy: Policy, today: date) -> List[RuleR
 
 class ActionCheckEligibility(PersonalAction):
     NAME = "action_check_eligibility"
+    LOOKUP = "eligibility"
 
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, record: ClientRecord, policy: Policy) -> None:
         results = check_rules(record, policy, clock.today())

@@ -6,12 +6,13 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Sequence
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import BaseAction, BusyError, entity_values, note_unanswered, run_blocking, verified_client_id
 from actions.estimate import estimate, previous_estimate
 from actions.service import ADVICE_REFUSAL, hand_off
+from actions.whatif import FOLLOWUP_ACTION, followup_of
 from core import finance
 from core.formatting import line, ratio_pct, yuan
 from core.knowledge import context
@@ -250,6 +251,8 @@ class Turn:
         if context.asks_compliance(text):
             self.refuse()
             return self.events
+        if followup_of(self.tracker, self.service.policy) is not None:  # about the client's state just shown
+            return [FollowupAction(FOLLOWUP_ACTION)]
         topic = next((e for e in self.entries([str(f) for f in entity_values(self.tracker, "faq_id")])), None)
         if topic is not None:  # a topic button
             await self.answer(topic, question=topic.question)

@@ -47,6 +47,7 @@ class ActionQueryMarginStatus(PersonalAction):
     """In a margin call, a question about liquidation also brings in a person."""
 
     NAME = "action_query_margin_status"
+    LOOKUP = "margin_status"
     NO_ACCOUNT = NO_ACCOUNT
 
     def respond(

@@ -11,6 +11,7 @@ import logging
 from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import (
@@ -27,6 +28,7 @@ from actions.common import (
 from actions.estimate import estimate, previous_estimate
 from actions.knowledge import Context, Turn, context_events, send_clarify, send_entry
 from actions.service import ADVICE_REFUSAL, hand_off
+from actions.whatif import FOLLOWUP_ACTION, SLOT_STATE, State, followup_of, user_turns
 from core.knowledge.context import asks_compliance, is_elliptical, is_fragment, is_vague, menu_choice
 from core.policy import Policy, get_policy
 from services.context import current
@@ -84,9 +86,27 @@ def continues_knowledge(tracker: Tracker, text: str) -> bool:
 
 class PersonalAction(BaseAction):
     """Subclasses implement `respond` for a verified client's record. When NO_ACCOUNT
-    is set, clients without a credit account get that text instead."""
+    is set, clients without a credit account get that text instead.
+
+    What was shown is kept for the session in the `last_lookup` slot (LOOKUP, the client,
+    the turn; actions/whatif.py `State`). A follow-up on it ("那我能用吗", "最多能取多少"),
+    whatever intent the NLU read, goes to action_personal_followup (a FollowupAction)."""
 
     NO_ACCOUNT: Optional[str] = None
+    LOOKUP: Optional[str] = None  # quota | risk_tier | margin_status | eligibility | what_if
+
+    def routes(self, kind: str) -> bool:
+        """Whether a follow-up of this kind is handed to action_personal_followup."""
+        return True
+
+    def shown_move(self, tracker: Tracker) -> Optional[str]:
+        """The simulated move and figure this answer showed ("withdraw amt:500000"), if any."""
+        return None
+
+    def state_after(self, tracker: Tracker, client_id: str) -> Optional[State]:
+        if self.LOOKUP is None:
+            return None
+        return State(self.LOOKUP, client_id, user_turns(tracker), self.shown_move(tracker))
 
     def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, record: ClientRecord, policy: Policy
@@ -105,6 +125,9 @@ class PersonalAction(BaseAction):
         if asks_compliance(text):  # "你们保证我不亏吗" is never a lookup
             dispatcher.utter_message(text=f"{ADVICE_REFUSAL}\n{policy.get('texts.risk_reminder')}")
             return []
+        follow = followup_of(tracker, policy)
+        if follow is not None and self.routes(follow[0]):  # about the state just shown
+            return [FollowupAction(FOLLOWUP_ACTION)]
         if continues_knowledge(tracker, text):  # "deadline 呢", "第二个" read as a lookup
             return await Turn(dispatcher, tracker).run("faq")
         client_id = verified_client_id(tracker)
@@ -140,4 +163,5 @@ class PersonalAction(BaseAction):
             return []
         if handoff_reason:
             await hand_off(dispatcher, tracker, handoff_reason)
-        return []
+        state = self.state_after(tracker, client_id)
+        return [SlotSet(SLOT_STATE, state.as_slot())] if state is not None else []

@@ -18,6 +18,7 @@ NO_ACCOUNT = client_text.QUOTA_NO_ACCOUNT
 
 class ActionQueryQuota(PersonalAction):
     NAME = "action_query_quota"
+    LOOKUP = "quota"
     NO_ACCOUNT = NO_ACCOUNT
 
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, record: ClientRecord, policy: Policy) -> None:

@@ -20,6 +20,7 @@ SOON_DAYS = 30
 
 class ActionQueryRiskTier(PersonalAction):
     NAME = "action_query_risk_tier"
+    LOOKUP = "risk_tier"
 
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, record: ClientRecord, policy: Policy) -> None:
         a = record.assessment

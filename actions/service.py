@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any, Dict, List
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import BaseAction, BusyError, moment, run_blocking, verified_client_id
+from actions.whatif import FOLLOWUP_ACTION, followup_of
 from core import clock
 from core.knowledge.context import asks_hours
 from core.policy import get_policy
@@ -50,6 +52,8 @@ class ActionHandoff(BaseAction):
                 json_message={"faq_id": hours.id, "version": hours.version, "topic": hours.question},
             )
             return []
+        if followup_of(tracker, get_policy()) is not None:  # "我有专属经理不": the client's own record
+            return [FollowupAction(FOLLOWUP_ACTION)]
         await hand_off(dispatcher, tracker, staff_text.HANDOFF_REASON_REQUESTED)
         return []
 

@@ -1,18 +1,19 @@
 """simulate_margin: what-if on the client's own account ("跌10%会怎样", "再融资10万后比例多少").
 
 A Rasa form (`simulate_form`, domain.yml) collects what the simulation needs: the move
-(market fall or rise, new financing, cash or collateral added, repayment, withdrawal)
-and its figure ("跌15%", "15个点", "20万", "30w", "一半"). `validate_simulate_form`
-reads both from each message; a figure given with the request completes the form at
-once; "算了" leaves it (rule in data/rules.yml → action_leave_simulation). The result
-is stated against each line of policy.yml (warning, call, immediate liquidation,
-withdrawal); a client in a margin call is told that first.
+(market fall or rise, new financing, cash or collateral added, repayment, withdrawal, selling
+to repay, or a goal: "要转多少才够150%") and its figure ("跌15%", "15个点", "20万", "30w",
+"一半", "全用完"). `validate_simulate_form` reads both from each message (actions/whatif.py);
+a figure given with the request completes the form at once; "算了" leaves it (rule in
+data/rules.yml → action_leave_simulation). A follow-up right after a simulation or a lookup
+("那取100w呢") reuses the last move (the `last_lookup` slot). The result is stated against each
+line of policy.yml (warning, call, immediate liquidation, withdrawal); a client in a margin
+call is told that first.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -24,19 +25,23 @@ from rasa_sdk.types import DomainDict
 from actions.common import BaseAction, entity_values, line, ratio_pct, risk_reminder, verified_client_id, yuan
 from actions.estimate import estimate
 from actions.personal import PersonalAction
+from actions.whatif import ALL, ANSWERS, GOALS, PCT_KINDS, figure_in, followup_of, kind_in, read_move
 from core import finance
 from core.policy import Policy, get_policy, plain
 from core.text import normalize
-from core.values import cn_number
 from services.restrictions import new_credit_blocks
-from storage.repository import ClientRecord
+from storage.repository import Account, ClientRecord
+
+__all__ = ["figure_in", "kind_in"]  # the readers live in actions/whatif.py
 
 ASK = "请告诉我要测算的情形，例如“如果持仓下跌10%会怎样”或“再融资10万元后维持担保比例是多少”。"
 MAX_AMOUNT = Decimal("1000000000")  # 10亿: anything above is a typo, not a plan
+MAX_TARGET = Decimal("1000")  # a goal above 1000% is a typo
 RISE_WORDS = ("涨", "上升", "升")
 SLOT_KIND = "sim_kind"
 SLOT_FIGURE = "sim_figure"
-NO_FIGURE = "skip"  # figure slot value when the form should end at once (not logged in, an estimate)
+NO_FIGURE = "skip"  # figure slot value when the form should end at once (not logged in, an estimate, a follow-up)
+LABEL = "以上为按当前价格的简化测算，不构成投资建议。"
 ZONE_TEXT = {
     "no_debt": "没有负债，不涉及维持担保比例",
     "withdrawable": "高于提取线{withdraw}",
@@ -45,16 +50,6 @@ ZONE_TEXT = {
     "call": "低于追保线{call}，将触发追保",
     "liquidation": "低于即时平仓线{liq}，可能被立即强制平仓",
 }
-# move → words that name it (checked in this order: the first match wins)
-KIND_WORDS: List[Tuple[str, Tuple[str, ...]]] = [
-    ("withdraw", ("取出", "提取", "提现", "出金", "转出", "取钱", "取走", "能取", "取")),
-    ("repay", ("还款", "还钱", "偿还", "还掉", "还了", "还上", "先还", "归还")),
-    ("collateral", ("担保物", "担保品", "转入股票", "股票转入", "划入", "转股票")),
-    ("cash", ("追加现金", "存入", "入金", "转入", "存", "补钱", "补仓", "追加", "加钱", "补")),
-    ("finance", ("再融资", "融资", "借", "加杠杆", "买入", "融")),
-    ("rise", ("上涨", "涨", "上升", "反弹")),
-    ("fall", ("下跌", "跌", "亏", "缩水", "腰斩", "回撤", "暴跌", "降")),
-]
 KIND_TEXT = {
     "fall": "持仓市值下跌",
     "rise": "持仓市值上涨",
@@ -63,11 +58,13 @@ KIND_TEXT = {
     "collateral": "转入担保证券",
     "repay": "直接还款",
     "withdraw": "提取现金",
+    "sell_repay": "卖出持仓并用所得偿还融资",
+    "goal_cash": "追加现金",
+    "goal_repay": "直接还款",
+    "goal_sell": "卖券还款",
 }
 CANCEL = re.compile(r"^(?:算了|不算了|不用了|不测了|取消|退出|不要了|先不了|不需要了|没事了)")
-_POINTS = re.compile(r"([0-9]+(?:\.[0-9]+)?|[零一二两三四五六七八九十百]+)\s*(?:个百分点|个点|点)")
-_HALF = re.compile(r"一半|腰斩|对半")
-_PCT_KINDS = ("fall", "rise")
+ALL_KINDS = ("finance", "withdraw", "repay", "sell_repay")  # moves that take "全部"
 
 
 def _first_decimal(values: List) -> Optional[Decimal]:
@@ -77,30 +74,6 @@ def _first_decimal(values: List) -> Optional[Decimal]:
         except (InvalidOperation, ValueError):
             continue
     return None
-
-
-def kind_in(text: str) -> Optional[str]:
-    t = normalize(text)
-    for kind, words in KIND_WORDS:
-        if any(w in t for w in words):
-            return kind
-    return None
-
-
-def figure_in(text: str, entities: List[Dict[str, Any]]) -> Optional[str]:
-    """ "pct:15" or "amt:200000" from a message, or None ("跌15%", "15个点", "一半", "30w")."""
-    t = normalize(text)
-    pct = _first_decimal([e.get("value") for e in entities if e.get("entity") == "percent"])
-    if pct is None:
-        m = _POINTS.search(t)
-        if m:
-            pct = Decimal(m.group(1)) if m.group(1)[0].isdigit() else cn_number(m.group(1))
-        elif _HALF.search(t):
-            pct = Decimal(50)
-    if pct is not None:
-        return f"pct:{plain(pct)}"
-    amount = _first_decimal([e.get("value") for e in entities if e.get("entity") == "amount"])
-    return None if amount is None else f"amt:{plain(amount)}"
 
 
 def read_inputs(tracker: Tracker) -> Tuple[Optional[Decimal], Optional[Decimal], List[str]]:
@@ -125,6 +98,8 @@ def read_inputs(tracker: Tracker) -> Tuple[Optional[Decimal], Optional[Decimal],
 
 def check_figure(kind: str, figure: str) -> Optional[str]:
     """A problem with the figure for that move, or None."""
+    if figure == ALL:
+        return None if kind in ALL_KINDS else "这个情形需要一个具体的幅度或金额，例如“跌15%”或“20万”"
     unit, _, raw = figure.partition(":")
     try:
         value = Decimal(raw)
@@ -132,12 +107,16 @@ def check_figure(kind: str, figure: str) -> Optional[str]:
         return "没有读懂这个数字"
     if not value.is_finite():
         return "没有读懂这个数字"
+    if kind in GOALS:
+        if unit != "pct" or not Decimal(100) < value <= MAX_TARGET:
+            return "目标比例需高于100%，例如“回到150%”"
+        return None
     if unit == "pct":
-        if kind not in _PCT_KINDS:
+        if kind not in (*PCT_KINDS, "sell_repay"):
             return "这个情形需要一个金额，例如“20万”"
         limit = Decimal(500) if kind == "rise" else Decimal(100)
         if not Decimal(0) < value <= limit:
-            return "涨跌幅需在0到100%之间（跌幅）"
+            return "涨跌幅需在0到100%之间（跌幅）" if kind != "sell_repay" else "卖出比例需在0到100%之间"
     elif not Decimal(0) < value <= MAX_AMOUNT:
         return "金额需大于0且不超过10亿元"
     return None
@@ -158,27 +137,51 @@ def describe(ratio: Optional[Decimal], policy: Policy) -> str:
     return (ratio_pct(ratio) + "，" + text) if ratio is not None else text
 
 
+LINES = (
+    ("warning_line", "警戒线"),
+    ("call_line", "追保线"),
+    ("immediate_liquidation_line", "即时平仓线"),
+    ("withdrawal_line", "提取线"),
+)
+
+
 def against_lines(ratio: Optional[Decimal], policy: Policy) -> str:
     """ "对照各条线：警戒线150%：高于…" for a simulated ratio."""
     if ratio is None:
         return ""
     parts = []
-    for key, name in (
-        ("warning_line", "警戒线"),
-        ("call_line", "追保线"),
-        ("immediate_liquidation_line", "即时平仓线"),
-        ("withdrawal_line", "提取线"),
-    ):
+    for key, name in LINES:
         value = policy.dec(f"margin_call.{key}")
         where = "高于" if ratio >= value else "低于"
         parts.append(f"{name}{line(policy, 'margin_call.' + key)}{where}")
     return "对照各条线：" + "，".join(parts) + "。"
 
 
-def apply_move(snapshot: finance.Snapshot, kind: str, figure: str) -> finance.Snapshot:
+def amount_of(kind: str, figure: str, account: Account) -> Decimal:
+    """The yuan amount a figure stands for on this account ("全部", "一半" of the holdings)."""
+    snap = account.snapshot
+    if figure == ALL:
+        if kind == "finance":
+            return finance.available_quota(account.credit_line, snap)
+        if kind == "withdraw":
+            return snap.cash
+        if kind == "repay":
+            return snap.financing_debt
+        return snap.securities_value
     unit, _, raw = figure.partition(":")
     value = Decimal(raw)
-    if kind in _PCT_KINDS:
+    if unit == "pct" and kind == "sell_repay":
+        return finance.money(snap.securities_value * value / 100)
+    return value
+
+
+def apply_move(
+    snapshot: finance.Snapshot, kind: str, figure: str, amount: Optional[Decimal] = None
+) -> finance.Snapshot:
+    """The account after the move; `amount` is the figure in yuan where it was resolved already."""
+    unit, _, raw = figure.partition(":")
+    value = amount if amount is not None else Decimal(raw)
+    if kind in PCT_KINDS:
         if unit == "amt":  # "跌了20万": a fall of that much market value
             sec = snapshot.securities_value
             value = (value / sec * 100) if sec > 0 else Decimal(0)
@@ -186,21 +189,174 @@ def apply_move(snapshot: finance.Snapshot, kind: str, figure: str) -> finance.Sn
     if kind == "finance":
         return finance.after_financing(snapshot, value)
     if kind == "cash":
-        return replace(snapshot, cash=snapshot.cash + value)
+        return finance.after_deposit(snapshot, value)
     if kind == "collateral":
         added = finance.Holding("NEW", "转入担保证券", Decimal(1), value, "other_stock")
-        return replace(snapshot, holdings=[*snapshot.holdings, added])
+        return finance.Snapshot(
+            snapshot.cash, [*snapshot.holdings, added], snapshot.financing_debt, snapshot.shorts, snapshot.accrued
+        )
     if kind == "repay":
-        return replace(snapshot, financing_debt=max(finance.ZERO, snapshot.financing_debt - value))
+        return finance.after_repayment(snapshot, value)
     if kind == "withdraw":
-        return replace(snapshot, cash=snapshot.cash - value)
+        return finance.after_deposit(snapshot, -value)
+    if kind == "sell_repay":
+        if unit == "pct" and amount is None:
+            value = snapshot.securities_value * value / 100
+        return finance.after_sale_repaying(snapshot, value)
     return snapshot
 
 
-def figure_text(kind: str, figure: str) -> str:
+def figure_text(kind: str, figure: str, amount: Optional[Decimal] = None) -> str:
     unit, _, raw = figure.partition(":")
-    amount = yuan(Decimal(raw)) if unit == "amt" else f"{raw}%"
-    return KIND_TEXT[kind] + amount
+    if kind == "sell_repay":
+        share = "全部持仓" if figure == ALL else (f"{raw}%的持仓" if unit == "pct" else "持仓")
+        return f"卖出{share}（约{yuan(amount or Decimal(raw or 0))}）并用所得偿还融资负债"
+    if figure == ALL and amount is not None:
+        whole = {"finance": "（用完可用额度）", "withdraw": "（取出全部现金）", "repay": "（还清融资负债）"}
+        return KIND_TEXT[kind] + yuan(amount) + whole.get(kind, "")
+    return KIND_TEXT[kind] + (yuan(Decimal(raw)) if unit == "amt" else f"{raw}%")
+
+
+def move_text(record: ClientRecord, kind: str, figure: str) -> str:
+    """ "卖出50%的持仓（约1,500,000元）并用所得偿还融资负债", "追加现金使比例回到150%"."""
+    if kind in GOALS:
+        return f"{KIND_TEXT[kind]}使比例回到{figure.partition(':')[2]}%"
+    amount = amount_of(kind, figure, record.account) if (figure == ALL or kind == "sell_repay") else None
+    return figure_text(kind, figure, amount)
+
+
+def call_first(account: Account, policy: Policy) -> List[str]:
+    """A client in a margin call hears that before any figure."""
+    if account.open_call is None:
+        return []
+    return [
+        f"请先注意：您目前有一笔未了结的追保通知，维持担保比例{ratio_pct(account.snapshot.ratio)}已低于追保线"
+        f"{line(policy, 'margin_call.call_line')}，"
+        f"须在截止前恢复到{line(policy, 'margin_call.restore_to')}以上；"
+        "期间暂停新的融资买入和融券卖出。"
+    ]
+
+
+def goal_lines(record: ClientRecord, policy: Policy, kind: str, figure: str) -> Tuple[List[str], finance.Snapshot]:
+    """ "要转多少才够150%": the cash, repayment or sale that takes the ratio to the target."""
+    account = record.account
+    before = account.snapshot
+    target_pct = Decimal(figure.partition(":")[2])
+    target = target_pct / 100
+    goal = f"{plain(target_pct)}%"
+    cash = finance.cash_to_restore(before, target)
+    repay = finance.repayment_to_restore(before, target)
+    sale = finance.sale_to_restore(before, target)
+    if before.ratio is None:
+        return ["您的信用账户目前没有负债，不涉及维持担保比例。"], before
+    if cash <= 0:
+        return [f"您当前的维持担保比例{describe(before.ratio, policy)}，已不低于{goal}，无需追加担保物或还款。"], before
+    ways = {
+        "goal_cash": ("追加现金", cash),
+        "goal_repay": ("直接还款（用账户外的资金）", repay),
+        "goal_sell": ("卖券还款（卖出持仓、所得偿还融资）", sale),
+    }
+    name, needed = ways[kind]
+    lines: List[str] = []
+    if needed is None:
+        lines.append(f"按当前数据，仅靠卖券还款无法使维持担保比例达到{goal}。")
+    else:
+        lines.append(
+            f"按当前持仓测算，要使维持担保比例由{ratio_pct(before.ratio)}回到{goal}，需{name}约{yuan(needed)}。"
+        )
+    others = [f"{n}约{yuan(v)}" for k, (n, v) in ways.items() if k != kind and v is not None]
+    if others:
+        lines.append("也可以改为：" + "，或".join(others) + "。")
+    if kind == "goal_repay" and needed is not None and needed > before.financing_debt:
+        lines.append(f"注意：您的融资负债为{yuan(before.financing_debt)}，还款不能超过负债，需同时追加担保物。")
+    if needed is None:
+        return lines, before
+    after = {
+        "goal_cash": lambda: finance.after_deposit(before, needed),
+        "goal_repay": lambda: finance.after_repayment(before, needed),
+        "goal_sell": lambda: finance.after_sale_repaying(before, needed),
+    }[kind]()
+    lines.append(against_lines(after.ratio, policy))
+    return lines, after
+
+
+def outcome(record: ClientRecord, policy: Policy, kind: str, figure: str) -> finance.Snapshot:
+    """The account after a move (for a goal: after the cash, repayment or sale it asks for)."""
+    if check_figure(kind, figure):
+        return record.account.snapshot
+    if kind in GOALS:
+        return goal_lines(record, policy, kind, figure)[1]
+    amount = amount_of(kind, figure, record.account) if (figure == ALL or kind == "sell_repay") else None
+    return apply_move(record.account.snapshot, kind, figure, amount)
+
+
+def simulation(record: ClientRecord, policy: Policy, kind: str, figure: str) -> Tuple[str, Dict[str, Any]]:
+    """The what-if reply for one move on the verified client's account: the margin call first,
+    the ratio before and after against each line, the limits that apply, the label and the
+    risk reminder. (text, json payload)."""
+    account = record.account
+    before = account.snapshot
+    lines = call_first(account, policy)
+    problem = check_figure(kind, figure)
+    if problem:
+        return "抱歉，" + problem + "。" + ASK, {"personal": "what_if", "problem": problem}
+    if kind in GOALS:
+        body, after = goal_lines(record, policy, kind, figure)
+        lines += body
+    else:
+        amount = amount_of(kind, figure, account) if (figure == ALL or kind == "sell_repay") else None
+        after = apply_move(before, kind, figure, amount)
+        lines += [
+            f"按当前持仓测算，若{figure_text(kind, figure, amount)}：",
+            f"维持担保比例由{describe(before.ratio, policy)}，变为{describe(after.ratio, policy)}。",
+        ]
+        if after.ratio is not None:
+            lines.append(against_lines(after.ratio, policy))
+        lines += limits(record, policy, kind, figure, amount)
+    fall = finance.fall_to_line(after, policy.dec("margin_call.call_line"))
+    if fall is not None and after.ratio is not None and fall > 0:
+        lines.append(
+            f"在此基础上，持仓市值再下跌约{fall.quantize(Decimal('0.1'))}%将触及追保线"
+            f"{line(policy, 'margin_call.call_line')}。"
+        )
+    lines += [LABEL, risk_reminder(policy)]
+    return "\n".join(lines), {
+        "personal": "what_if",
+        "move": kind,
+        "ratio_before": _ratio(before.ratio),
+        "ratio_after": _ratio(after.ratio),
+    }
+
+
+def limits(record: ClientRecord, policy: Policy, kind: str, figure: str, amount: Optional[Decimal]) -> List[str]:
+    """What the rules allow for that move: quota, blocks, the withdrawal line, the debt."""
+    account = record.account
+    before = account.snapshot
+    if amount is None and figure.startswith("amt:"):
+        amount = Decimal(figure.partition(":")[2])
+    lines: List[str] = []
+    if kind == "finance" and amount is not None:
+        available = finance.available_quota(account.credit_line, before)
+        if amount > available:
+            lines.append(f"注意：您的可用额度为{yuan(available)}，不足以再融资{yuan(amount)}。")
+        blocks = new_credit_blocks(record, policy)
+        if blocks:
+            lines.append("注意：" + "；".join(blocks) + "。")
+    if kind == "withdraw" and amount is not None:
+        most = finance.withdrawable(before, policy)
+        withdraw_line = line(policy, "margin_call.withdrawal_line")
+        if amount > most:
+            lines.append(
+                f"注意：提取后比例须不低于提取线{withdraw_line}，"
+                f"按当前数据最多可提取约{yuan(most)}，{yuan(amount)}不能全部取出。"
+            )
+        else:
+            lines.append(
+                f"按当前数据最多可提取约{yuan(most)}（提取后比例须不低于提取线{withdraw_line}），这笔提取在范围内。"
+            )
+    if kind in ("repay", "sell_repay") and amount is not None and amount > before.financing_debt:
+        lines.append(f"注意：您的融资负债为{yuan(before.financing_debt)}，超出部分不减少负债。")
+    return lines
 
 
 class ValidateSimulateForm(FormValidationAction):
@@ -212,14 +368,19 @@ class ValidateSimulateForm(FormValidationAction):
     async def extract_sim_kind(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
-        """The move: named in the request ("跌了会怎样", "再融资"), else a market fall; a later
-        message may change it, but only together with its figure ("再融资20万")."""
+        """The move: named in the request ("跌了会怎样", "再融资"), the last simulation's move for
+        a follow-up ("那20万呢"), else a market fall; a later message may change it, but only
+        together with its figure ("再融资20万")."""
         latest = tracker.latest_message or {}
         text = latest.get("text") or ""
-        kind = kind_in(text)
+        policy = get_policy()
+        kind, figure = read_move(text, latest.get("entities") or [], policy)
         if tracker.get_slot("requested_slot") is None:  # the request that opens the form
+            follow = followup_of(tracker, policy)
+            if follow is not None and follow[0] not in ANSWERS:
+                return {SLOT_KIND: follow[0]}
             return {SLOT_KIND: kind or tracker.get_slot(SLOT_KIND) or "fall"}
-        if kind and figure_in(text, latest.get("entities") or []) and not CANCEL.match(normalize(text)):
+        if kind and figure and not CANCEL.match(normalize(text)):
             return {SLOT_KIND: kind}
         return {}
 
@@ -231,10 +392,14 @@ class ValidateSimulateForm(FormValidationAction):
         entities = latest.get("entities") or []
         if CANCEL.match(normalize(text)):
             return {}  # nothing extracted: the form rejects, and the "算了" rule ends it
-        activating = tracker.get_slot("requested_slot") is None
-        if activating and (verified_client_id(tracker) is None or estimate(text, entities, get_policy()) is not None):
-            return {SLOT_FIGURE: NO_FIGURE}  # the simulation action answers (login, or the estimate)
-        figure = figure_in(text, entities)
+        policy = get_policy()
+        if tracker.get_slot("requested_slot") is None:  # the request that opens the form
+            if verified_client_id(tracker) is None or estimate(text, entities, policy) is not None:
+                return {SLOT_FIGURE: NO_FIGURE}  # the simulation action answers (login, or the estimate)
+            follow = followup_of(tracker, policy)
+            if follow is not None:  # about the state just shown: answered without asking
+                return {SLOT_FIGURE: NO_FIGURE if follow[0] in ANSWERS else follow[1]}
+        _, figure = read_move(text, entities, policy)
         # nothing for the simulation in this message (another question): extract nothing,
         # so the form rejects and the question is answered by its own rule
         return {SLOT_FIGURE: figure} if figure else {}
@@ -269,8 +434,12 @@ class ActionLeaveSimulation(BaseAction):
 
 class ActionSimulateMargin(PersonalAction):
     NAME = "action_simulate_margin"
+    LOOKUP = "what_if"
     NO_ACCOUNT = "您目前没有信用账户，无法测算维持担保比例。"
     RESET = [SlotSet(SLOT_KIND, None), SlotSet(SLOT_FIGURE, None)]
+
+    def routes(self, kind: str) -> bool:
+        return kind in ANSWERS  # a move is simulated here, from the form's slots
 
     def audit_detail(self, tracker: Tracker) -> str:
         figure = tracker.get_slot(SLOT_FIGURE)
@@ -278,6 +447,17 @@ class ActionSimulateMargin(PersonalAction):
             return f"what-if {tracker.get_slot(SLOT_KIND) or 'fall'} {figure}"
         pct, amount, _ = read_inputs(tracker)
         return f"what-if change={pct} financing={amount}"
+
+    def shown_move(self, tracker: Tracker) -> Optional[str]:
+        figure = tracker.get_slot(SLOT_FIGURE)
+        if figure and figure != NO_FIGURE:
+            return f"{tracker.get_slot(SLOT_KIND) or 'fall'} {figure}"
+        pct, amount, problems = read_inputs(tracker)
+        if problems or (pct is None) == (amount is None):
+            return None
+        if amount is not None:
+            return f"finance amt:{plain(amount)}"
+        return f"{'rise' if pct and pct > 0 else 'fall'} pct:{plain(abs(pct or 0))}"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
@@ -291,78 +471,54 @@ class ActionSimulateMargin(PersonalAction):
         if figure == NO_FIGURE and stated is not None:  # "我净资产120万，稳健型能批多少"
             dispatcher.utter_message(text=stated.text, json_message={"estimate": stated.kind, "faq_id": stated.topic})
             return
-        account = record.account
-        before = account.snapshot
-        lines: List[str] = []
-        if account.open_call is not None:
-            lines.append(
-                f"请先注意：您目前有一笔未了结的追保通知，维持担保比例{ratio_pct(before.ratio)}已低于追保线"
-                f"{line(policy, 'margin_call.call_line')}，"
-                f"须在截止前恢复到{line(policy, 'margin_call.restore_to')}以上；"
-                "期间暂停新的融资买入和融券卖出。"
-            )
         if figure and figure != NO_FIGURE:
             kind = tracker.get_slot(SLOT_KIND) or "fall"
-            problem = check_figure(kind, figure)
-            if problem:
-                dispatcher.utter_message(text="抱歉，" + problem + "。" + ASK)
-                return
-            after = apply_move(before, kind, figure)
-            steps = [figure_text(kind, figure)]
-            amount = Decimal(figure.partition(":")[2]) if figure.startswith("amt:") else None
-        else:
-            pct, amount, problems = read_inputs(tracker)
-            if problems:
-                dispatcher.utter_message(text="抱歉，" + "；".join(problems) + "。" + ASK)
-                return
-            if pct is None and amount is None:
-                dispatcher.utter_message(text=ASK)
-                return
-            kind = "finance" if amount is not None else ("rise" if pct > 0 else "fall")
-            after, steps = before, []
-            if amount is not None:
-                after = finance.after_financing(after, amount)
-                steps.append(f"再融资买入{yuan(amount)}")
-            if pct is not None:
-                after = finance.after_price_move(after, pct)
-                steps.append(f"持仓市值{'上涨' if pct > 0 else '下跌'}{plain(abs(pct))}%")
+            reply, payload = simulation(record, policy, kind, figure)
+            dispatcher.utter_message(text=reply, json_message=payload)
+            return
+        self.respond_from_entities(dispatcher, tracker, record, policy)
+
+    def respond_from_entities(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, record: ClientRecord, policy: Policy
+    ) -> None:
+        """Without the form's slots: a fall or rise and/or new financing read from the entities."""
+        account = record.account
+        before = account.snapshot
+        lines = call_first(account, policy)
+        pct, amount, problems = read_inputs(tracker)
+        if problems:
+            dispatcher.utter_message(text="\n".join([*lines, "抱歉，" + "；".join(problems) + "。" + ASK]))
+            return
+        if pct is None and amount is None:
+            dispatcher.utter_message(text="\n".join([*lines, ASK]))
+            return
+        after, steps = before, []
+        if amount is not None:
+            after = finance.after_financing(after, amount)
+            steps.append(f"再融资买入{yuan(amount)}")
+        if pct is not None:
+            after = finance.after_price_move(after, pct)
+            steps.append(f"持仓市值{'上涨' if pct > 0 else '下跌'}{plain(abs(pct))}%")
         lines += [
             f"按当前持仓测算，若{'、'.join(steps)}：",
             f"维持担保比例由{describe(before.ratio, policy)}，变为{describe(after.ratio, policy)}。",
         ]
         if after.ratio is not None:
             lines.append(against_lines(after.ratio, policy))
-        if kind == "finance" and amount is not None:
-            available = finance.available_quota(account.credit_line, before)
-            if amount > available:
-                lines.append(f"注意：您的可用额度为{yuan(available)}，不足以再融资{yuan(amount)}。")
-            blocks = new_credit_blocks(record, policy)
-            if blocks:
-                lines.append("注意：" + "；".join(blocks) + "。")
-        if kind == "withdraw" and amount is not None:
-            most = finance.withdrawable(before, policy)
-            if amount > most:
-                lines.append(
-                    f"注意：提取后比例须不低于提取线{line(policy, 'margin_call.withdrawal_line')}，"
-                    f"按当前数据最多可提取约{yuan(most)}，{yuan(amount)}不能全部取出。"
-                )
-            else:
-                lines.append(f"按当前数据最多可提取约{yuan(most)}，这笔提取在范围内。")
-        if kind == "repay" and amount is not None and amount > before.financing_debt:
-            lines.append(f"注意：您的融资负债为{yuan(before.financing_debt)}，还款超出部分不减少负债。")
+        if amount is not None:
+            lines += limits(record, policy, "finance", f"amt:{plain(amount)}", amount)
         fall = finance.fall_to_line(after, policy.dec("margin_call.call_line"))
         if fall is not None and after.ratio is not None and fall > 0:
             lines.append(
                 f"在此基础上，持仓市值再下跌约{fall.quantize(Decimal('0.1'))}%将触及追保线"
                 f"{line(policy, 'margin_call.call_line')}。"
             )
-        lines.append("以上为按当前价格的简化测算，不构成投资建议。")
-        lines.append(risk_reminder(policy))
+        lines += [LABEL, risk_reminder(policy)]
         dispatcher.utter_message(
             text="\n".join(lines),
             json_message={
                 "personal": "what_if",
-                "move": kind,
+                "move": "finance" if amount is not None else ("rise" if pct and pct > 0 else "fall"),
                 "ratio_before": _ratio(before.ratio),
                 "ratio_after": _ratio(after.ratio),
             },

@@ -107,6 +107,47 @@ def withdrawable(snapshot: Snapshot, policy: Policy) -> Decimal:
     return money(min(snapshot.cash, max(ZERO, snapshot.total_assets - line * snapshot.total_debt)))
 
 
+def after_sale_repaying(snapshot: Snapshot, amount: Decimal) -> Snapshot:
+    """卖券还款: sell `amount` of the held securities (every holding by the same fraction) and
+    repay the financing debt with the proceeds; what exceeds the debt stays as cash."""
+    sec = snapshot.securities_value
+    sold = max(ZERO, min(amount, sec))
+    keep = (1 - sold / sec) if sec > 0 else Decimal(1)
+    repaid = min(sold, snapshot.financing_debt)
+    return replace(
+        snapshot,
+        holdings=[replace(h, quantity=h.quantity * keep) for h in snapshot.holdings],
+        financing_debt=snapshot.financing_debt - repaid,
+        cash=snapshot.cash + sold - repaid,
+    )
+
+
+def sale_to_restore(snapshot: Snapshot, target: Decimal) -> Optional[Decimal]:
+    """Securities to sell, the proceeds repaying financing debt, for the ratio to reach
+    `target`: (A − x) ÷ (D − x) = t gives x = (t·D − A) ÷ (t − 1). 0 when already there;
+    None when selling cannot get there (a target at or below 100%, or not enough securities
+    or financing debt to sell against)."""
+    assets, debt = snapshot.total_assets, snapshot.total_debt
+    if debt <= 0 or assets >= target * debt:
+        return ZERO
+    if target <= 1:
+        return None
+    needed = (target * debt - assets) / (target - 1)
+    if needed > snapshot.securities_value or needed > snapshot.financing_debt:
+        return None
+    return money(needed)
+
+
+def after_repayment(snapshot: Snapshot, amount: Decimal) -> Snapshot:
+    """直接还款 with new money: the financing debt falls by `amount` (never below 0)."""
+    return replace(snapshot, financing_debt=max(ZERO, snapshot.financing_debt - amount))
+
+
+def after_deposit(snapshot: Snapshot, amount: Decimal) -> Snapshot:
+    """Cash added to the credit account as collateral (negative: cash taken out)."""
+    return replace(snapshot, cash=snapshot.cash + amount)
+
+
 def line_distances(ratio: Decimal, policy: Policy) -> Dict[str, Decimal]:
     """Percentage points above (+) or below (−) each line."""
     lines = {

@@ -211,3 +211,63 @@ def test_context_ends_when_the_identity_changes(servers):
     later = servers.chat("那融券呢？", sender=sender, metadata={"token": servers.token("C1002")})
     # another client's token never continues this conversation (nor its context): refused
     assert later.status_code == 403 and later.json()["code"] == "not_owner"
+
+
+def test_what_if_cash_in_then_the_cash_that_restores_150(servers, database_url, policy):
+    c = Conversation(servers, "C1003")
+    before = snapshot(database_url, "C1003")
+    first = c.say("假如我打15万现金入去信用账户，比例变几多")
+    assert first.text.startswith("请先注意") and "追加现金150,000元" in first.text
+    assert ratio_pct(finance.after_deposit(before, Decimal(150000)).ratio) in first.text  # 134.00%
+    goal = c.say("咁要存几多先够150%")
+    restore = policy.dec("margin_call.restore_to")
+    assert yuan(finance.cash_to_restore(before, restore)) in goal.text  # 550,000元
+    assert yuan(finance.repayment_to_restore(before, restore)) in goal.text  # 366,666.67元
+
+
+def test_what_if_follow_up_reuses_the_move_and_checks_the_withdrawal_line(servers, database_url, policy):
+    c = Conversation(servers, "C1004")
+    before = snapshot(database_url, "C1004")
+    first = c.say("if i 提现 20w ratio 会变成几多")
+    assert ratio_pct(finance.after_deposit(before, Decimal(-200000)).ratio) in first.text  # 306.67%
+    more = c.say("那150万呢")
+    assert ratio_pct(finance.after_deposit(before, Decimal(-1500000)).ratio) in more.text
+    assert yuan(finance.withdrawable(before, policy)) in more.text and "提取线300%" in more.text
+
+
+def test_sell_part_of_the_holdings_to_repay_then_confirm(servers, database_url):
+    c = Conversation(servers, "C1003")
+    before = snapshot(database_url, "C1003")
+    sold = c.say("我卖掉一半持仓去还融资，比例会回到多少")
+    after = finance.after_sale_repaying(before, before.securities_value / 2)
+    assert ratio_pct(after.ratio) in sold.text  # 170.00%
+    sure = c.say("这样应该高过警戒线了吧")
+    assert sure.text.startswith("是的") and "170.00%" in sure.text and "150%" in sure.text
+
+
+def test_personal_follow_ups_after_a_lookup(servers, database_url, policy):
+    c = Conversation(servers, "C1003")
+    assert "128.00%" in c.say("查下我的维持担保比例").text
+    finance_q = c.say("咁我仲可唔可以融资买股")
+    assert "暂停新的融资买入" in finance_q.text and "150%" in finance_q.text and "550,000" in finance_q.text
+    cash = c.say("那我能把钱取出来吗")
+    assert "未高于提取线300%" in cash.text
+
+    vip = Conversation(servers, "C1004")
+    vip.say("我的授信额度多少")
+    most = vip.say("最多可以提几多")
+    assert yuan(finance.withdrawable(snapshot(database_url, "C1004"), policy)) in most.text  # 600,000元
+    manager = vip.say("我有冇专属经理")
+    assert "陈静" in manager.text and not any((m.get("custom") or {}).get("handoff") for m in manager.data)
+    lapsed = vip.say("我还能借钱吗")
+    assert "测评" in lapsed.text and "2026年6月1日" in lapsed.text
+
+
+def test_assessment_follow_up_and_no_token_no_figures(servers):
+    c = Conversation(servers, "C1001")
+    assert "平衡型" in c.say("帮我看看风险等级").text
+    assert "2028年3月1日" in c.say("几时到期").text
+    anon = Conversation(servers)
+    anon.say("我的额度多少")
+    reply = anon.say("额度我能用不")
+    assert "登录" in reply.text and "300,000" not in reply.text

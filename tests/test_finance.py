@@ -113,3 +113,40 @@ def test_stated_snapshot_counts_securities_as_ordinary_stocks():
     assert snap.ratio == D("2.4") and snap.total_assets == D("1200000")
     assert finance.fall_to_line(snap, D("1.3")) == D(50)
     assert finance.stated_snapshot(D("5"), D("0"), D("0")).holdings == []
+
+
+def test_sell_to_repay_half_of_the_holdings_c1003():
+    # sell 1,500,000 of 3,000,000 held; the proceeds repay financing: 1,700,000 / 1,000,000 = 170%
+    after = finance.after_sale_repaying(C1003, D(1500000))
+    assert after.ratio == D("1.7")
+    assert after.financing_debt == D("1000000") and after.cash == D("200000")
+    assert after.securities_value == D("1500000")
+
+
+def test_sell_to_repay_beyond_the_debt_keeps_the_rest_as_cash():
+    # C1001: all 1,200,000 sold, 500,000 repays the whole debt, 700,000 stays as cash
+    after = finance.after_sale_repaying(C1001, D(5000000))  # more than is held: everything is sold
+    assert after.financing_debt == D("0") and after.cash == D("800000") and after.ratio is None
+
+
+def test_sale_needed_to_restore_150_c1003(policy):
+    target = policy.dec("margin_call.restore_to")
+    # (3,200,000 − x) / (2,500,000 − x) = 1.5  →  x = 1,100,000
+    needed = finance.sale_to_restore(C1003, target)
+    assert needed == D("1100000.00")
+    assert finance.after_sale_repaying(C1003, needed).ratio == target
+    assert finance.sale_to_restore(C1001, target) == D("0")  # already above
+    # under 100% selling only makes it worse: no sale gets there
+    underwater = Snapshot(cash=D("0"), holdings=[Holding("X", "X", D(1), D(90), "other_stock")], financing_debt=D(100))
+    assert finance.sale_to_restore(underwater, target) is None
+
+
+def test_goal_amounts_reach_the_target_exactly(policy):
+    target = policy.dec("margin_call.restore_to")
+    assert finance.after_deposit(C1003, finance.cash_to_restore(C1003, target)).ratio == target
+    repaid = finance.after_repayment(C1003, finance.repayment_to_restore(C1003, target)).ratio
+    assert repaid.quantize(D("0.0001")) == D("1.5000")
+    # C1004 withdrawing what is above 300% lands on the line
+    assert finance.after_deposit(C1004, -finance.withdrawable(C1004, policy)).ratio == policy.dec(
+        "margin_call.withdrawal_line"
+    )

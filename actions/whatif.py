@@ -1,0 +1,349 @@
+"""Reading a what-if request or a personal follow-up from one message (pure: no database).
+
+Used by the simulation form's validation (in-process), by the knowledge actions (to hand a
+personal follow-up to the action server) and by the personal actions themselves, so every
+path reads a message the same way, whatever intent the NLU gave it.
+
+A request is a *move* and its *figure*:
+
+    fall / rise               "跌15%", "15个点", "一半", "跌了20万"       pct:15 | amt:200000
+    finance                   "再融资20万", "全用完"                     amt:200000 | all
+    cash / collateral         "转10万现金进去", "存30w入去"              amt:100000
+    repay / withdraw          "还款5万", "取100w", "全部取出"            amt:… | all
+    sell_repay                "卖掉一半股票来还钱"                       pct:50 | amt:…
+    goal_cash / goal_repay /  "要转多少才够150%", "还多少才能回到150"     pct:150 (the target line)
+    goal_sell
+
+A follow-up on the state just shown (the `last_lookup` slot, see `State`) is one of the moves
+above, or: can_finance ("那我现在还能融资买吗"), withdraw_max ("最多能取多少"), assessment
+("有效期到什么时候", "过期了会怎样"), vip ("我有专属经理不"), confirm ("那就超过150%了吧").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any, Dict, List, Optional, Tuple
+
+from rasa_sdk import Tracker
+
+from actions.common import verified_client_id
+from actions.estimate import estimate
+from core.policy import Policy, plain
+from core.text import normalize
+from core.values import cn_number
+
+SLOT_STATE = "last_lookup"
+FOLLOWUP_ACTION = "action_personal_followup"
+ALL = "all"  # figure: the whole available quota / withdrawable amount / debt
+PCT_KINDS = ("fall", "rise")
+GOALS = ("goal_cash", "goal_repay", "goal_sell")
+MOVES = ("fall", "rise", "finance", "cash", "collateral", "repay", "withdraw", "sell_repay", *GOALS)
+ANSWERS = ("can_finance", "withdraw_max", "assessment", "vip", "confirm")
+PERSONAL_ACTIONS = frozenset(
+    {
+        "action_query_quota",
+        "action_query_risk_tier",
+        "action_query_margin_status",
+        "action_check_eligibility",
+        "action_simulate_margin",
+        "action_personal_followup",
+    }
+)
+
+
+def _alt(*words: str) -> str:
+    """One regex alternative group of the words (regex syntax allowed in each)."""
+    return "(?:" + "|".join(words) + ")"
+
+
+_SELF = re.compile(r"我|本人|俺|my\b|\bi\b|\bme\b")
+_TAKE = _alt(
+    r"(?<![获领读争录选听提])取(?!消|决|得|代|名|线)",
+    r"提取(?!线)",
+    "提现|提钱|提走|提出",
+    r"提(?=\d|多少|几多|一半)",
+    "攞|拿出|拿走|转出|出金",
+)
+_REPAY = _alt(
+    "还款|还钱|还债|还贷|偿还|还掉|还清|还上|归还|还融资|还负债",
+    "[要来去先直接再都共]还",
+    "还[0-9一二两三四五六七八九十几多]",
+    "还一半",
+)
+_SELL = r"(?:卖掉|卖出|卖了|卖|沽|抛掉|抛|减仓|清仓|清掉|清了|平掉|变卖|变现)"
+_IN = r"(?:进去|进来|进|入去|入嚟|入来|入)"
+_SECURITIES = r"(?:股票|证券|债券|国债|基金|etf|担保物|担保品)"
+_AMOUNT_Q = re.compile(r"多少|几多|几钱|多钱|how much")
+_HALF = re.compile(r"一半|腰斩|对半|半仓")
+_TENTHS = re.compile(r"([一二两三四五六七八九]|[1-9])\s*成")
+_POINTS = re.compile(r"([0-9]+(?:\.[0-9]+)?|[零一二两三四五六七八九十百]+)\s*(?:个百分点|个点|点)")
+_ALL = re.compile(r"全部|全用|用完|用光|用满|用尽|用足|用掉|满额|全额|全取|全提|全还|清空|all\b")
+_ALL_QUOTA = re.compile(r"用完|用光|用满|用尽|用足|用掉|满额|全用|全部用")
+_TARGET_NUM = re.compile(
+    r"(?:到|够|回|过|上|高于|超过|达到|恢复|返|至)\s*([1-9][0-9]{2}(?:\.[0-9]+)?)\s*(?:%|个点|以上)?"
+)
+_LINE_NAMES = (
+    ("警戒线", "margin_call.warning_line"),
+    ("追保线", "margin_call.call_line"),
+    ("平仓线", "margin_call.immediate_liquidation_line"),
+    ("提取线", "margin_call.withdrawal_line"),
+)
+_GOAL = re.compile(r"才|先|够|回到|恢复|达到|超过|高于|解除|补足|补够|达标|脱离")
+_RESTORE_WORDS = re.compile(r"解除|补足|补够|恢复|达标|脱离|不被追|不用追|出追保")
+
+KIND_PATTERNS: List[Tuple[str, re.Pattern[str]]] = [
+    ("sell_repay", re.compile(_SELL + r".{0,12}" + _REPAY)),
+    ("repay", re.compile(_REPAY)),
+    ("withdraw", re.compile(_TAKE + r"|(?:转|拿|提)[^进入]{0,8}(?:出来|出去|出嚟|出)")),
+    (
+        "collateral",
+        re.compile(
+            r"(?:转|存|放|打|划|买)[^出]{0,8}"
+            + _SECURITIES
+            + r".{0,4}"
+            + _IN
+            + r"|"
+            + _SECURITIES
+            + r".{0,6}(?:转|存|放|划).{0,3}"
+            + _IN
+            + r"|划入|担保物|担保品"
+        ),
+    ),
+    (
+        "cash",
+        re.compile(
+            r"(?:转|存|打|汇|放|拿|充|入|补|加)[^出]{0,8}"
+            + _IN
+            + r"|追加|存入|入金|存钱|存|补钱|加钱|补|现金|cash|充值"
+        ),
+    ),
+    ("finance", re.compile(r"再融资|融资|借|加杠杆|杠杆|买入|加仓|融|" + _ALL_QUOTA.pattern)),
+    ("rise", re.compile(r"上涨|涨|上升|反弹|升")),
+    ("fall", re.compile(r"下跌|跌|亏|缩水|腰斩|回撤|暴跌|降|跌穿")),
+]
+_CAN = _alt(
+    "can|能不能|能否|可不可以|可唔可以|可以|可否|可|能|还能|还可以|点先可以",
+    "点样先|怎样才能|怎么才能|如何才能|怎么样才能|什么时候能|什么时候可以|几时可以",
+    "几时能|要点|要怎样|要怎么|要咋",
+)
+_CAN_FINANCE = re.compile(
+    _CAN + r".{0,6}(?:融资|融券|再融|借钱|借|加仓|开仓|卖空|用(?:吗|不|嘛|么|啊|呀|得|这|额度|$|\?|？))"
+    r"|能用|用得了|用唔用得|可以用"
+)
+_KNOWLEDGE = re.compile(
+    r"能开|开通|开两融|哪些|哪只|哪个|什么股票|啥股票|利率|利息|费率|条件|流程|怎么开|开户|区别|是什么|什么是"
+)
+_WITHDRAW_Q = re.compile(
+    r"(?:can|最多|能不能|能否|可不可以|可唔可以|可以|能|可|还能|几多|多少|how much).{0,6}"
+    + _TAKE
+    + r"|"
+    + _TAKE
+    + r".{0,6}(?:多少|几多|吗|不|嘛|么|出来|出嚟|出去|钱)"
+)
+_VIP = re.compile(r"专属经理|客户经理|服务经理|理财经理|vip|贵宾|专属客服|专人|经理")
+_ASSESS = re.compile(r"测评|风险等级|评估|问卷|风测")
+_EXPIRY = re.compile(r"有效期|到期|过期|失效|几时到|什么时候到|啥时候到|用到|有效")
+_CONFIRM = re.compile(r"吧|吗|么|嘛|对吧|是不是|是吗|对不对|够了|够不够|够吗|没问题|安全|就|咯|啦|未|没事|ok")
+_SAFE = re.compile(r"安全|够了|没事|没问题|解除|脱离|不会被|不用追|过关")
+_RATIO = re.compile(r"比例|ratio|担保比")
+_HUMAN = re.compile(r"人工|转接|真人|客服电话")
+
+
+@dataclass(frozen=True)
+class State:
+    """The verified client's last personal answer (the `last_lookup` slot): what kind of state
+    was shown ("quota", "risk_tier", "margin_status", "eligibility", "what_if"), whose it was,
+    at which user turn, and the simulation's move and figure ("withdraw amt:500000")."""
+
+    kind: str
+    client: str
+    turn: int
+    sim: Optional[str] = None
+
+    def as_slot(self) -> Dict[str, Any]:
+        return {"kind": self.kind, "client": self.client, "turn": self.turn, "sim": self.sim}
+
+    @property
+    def sim_move(self) -> Optional[Tuple[str, str]]:
+        kind, _, figure = (self.sim or "").partition(" ")
+        return (kind, figure) if kind in MOVES and figure else None
+
+
+def user_turns(tracker: Tracker) -> int:
+    return sum(1 for e in tracker.events or [] if e.get("event") == "user")
+
+
+def state_of(tracker: Tracker) -> Optional[State]:
+    """The last personal state, only for the identity verified now (a new identity starts afresh)."""
+    raw = tracker.get_slot(SLOT_STATE)
+    client = verified_client_id(tracker)
+    if not isinstance(raw, dict) or client is None or raw.get("client") != client:
+        return None
+    try:
+        return State(str(raw["kind"]), client, int(raw.get("turn") or 0), raw.get("sim") or None)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def just_shown(tracker: Tracker, state: Optional[State]) -> bool:
+    """The personal answer was the bot's last answer (the turn before this message)."""
+    return state is not None and state.turn == user_turns(tracker) - 1
+
+
+def _decimal(value: Any) -> Optional[Decimal]:
+    try:
+        d = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    return d if d.is_finite() else None
+
+
+def _entity(entities: List[Dict[str, Any]], name: str) -> Optional[Decimal]:
+    for e in entities:
+        if e.get("entity") == name:
+            d = _decimal(e.get("value"))
+            if d is not None:
+                return d
+    return None
+
+
+def kind_in(text: str) -> Optional[str]:
+    t = normalize(text)
+    for kind, pattern in KIND_PATTERNS:
+        if pattern.search(t):
+            return kind
+    return None
+
+
+def figure_in(text: str, entities: List[Dict[str, Any]]) -> Optional[str]:
+    """ "pct:15", "amt:200000" or "all" from a message, or None ("跌15%", "15个点", "一半", "30w")."""
+    t = normalize(text)
+    pct = _entity(entities, "percent")
+    if pct is None:
+        m = _POINTS.search(t)
+        if m:
+            pct = Decimal(m.group(1)) if m.group(1)[0].isdigit() else cn_number(m.group(1))
+        elif _HALF.search(t):
+            pct = Decimal(50)
+        elif _TENTHS.search(t):
+            digit = _TENTHS.search(t).group(1)  # type: ignore[union-attr]
+            tenths = Decimal(digit) if digit.isdigit() else cn_number(digit)
+            pct = None if tenths is None else tenths * 10
+    if pct is not None:
+        return f"pct:{plain(pct)}"
+    amount = _entity(entities, "amount")
+    if amount is not None:
+        return f"amt:{plain(amount)}"
+    return ALL if _ALL.search(t) else None
+
+
+def target_in(text: str, entities: List[Dict[str, Any]], policy: Policy) -> Optional[Decimal]:
+    """The line a goal names, in percent: "150%", "回到150", "警戒线以上"; None if none is named."""
+    t = normalize(text)
+    pct = _entity(entities, "percent")
+    if pct is not None and Decimal(100) < pct <= Decimal(1000):
+        return pct
+    m = _TARGET_NUM.search(t)
+    if m:
+        return Decimal(m.group(1))
+    for name, path in _LINE_NAMES:
+        if name in t:
+            return policy.dec(path) * 100
+    return None
+
+
+def goal_in(text: str, entities: List[Dict[str, Any]], policy: Policy) -> Optional[Tuple[str, str]]:
+    """ "要转多少才够150%" → ("goal_cash", "pct:150"); "还多少才能回到150" → ("goal_repay", …)."""
+    t = normalize(text)
+    if not _AMOUNT_Q.search(t) or re.search(_TAKE, t):
+        return None
+    target = target_in(text, entities, policy)
+    figure = figure_in(text, entities)
+    if figure is not None and figure != ALL and (target is None or figure != f"pct:{plain(target)}"):
+        return None  # "卖掉一半…比例会回到多少": the move has its figure; the ratio is the question
+    restore = _RESTORE_WORDS.search(t) is not None
+    if target is None and not (restore or _GOAL.search(t) or re.search(r"补|追加", t)):
+        return None  # "还能借多少": a quota question, not a goal
+    if re.search(_SELL, t):
+        kind = "goal_sell"
+    elif re.search(_REPAY, t):
+        kind = "goal_repay"
+    elif re.search(r"转|存|补|追加|入金|打|放|加|入|现金", t):
+        kind = "goal_cash"
+    else:
+        return None
+    goal = target if target is not None else policy.dec("margin_call.restore_to") * 100
+    return kind, f"pct:{plain(goal)}"
+
+
+def read_move(text: str, entities: List[Dict[str, Any]], policy: Policy) -> Tuple[Optional[str], Optional[str]]:
+    """(move, figure) of a what-if request; either may be None (the form asks for the figure)."""
+    goal = goal_in(text, entities, policy)
+    if goal is not None:
+        return goal
+    kind = kind_in(text)
+    figure = figure_in(text, entities)
+    t = normalize(text)
+    if kind in PCT_KINDS and figure == ALL:
+        figure = None
+    if kind in ("finance", None) and figure == ALL and _ALL_QUOTA.search(t):
+        kind = "finance"
+    if kind == "sell_repay" and (figure == ALL or (figure is None and re.search(r"全卖|清仓|所有", t))):
+        figure = "pct:100"
+    return kind, figure
+
+
+def read_followup(
+    text: str, entities: List[Dict[str, Any]], state: Optional[State], recent: bool, policy: Policy
+) -> Optional[Tuple[str, Optional[str]]]:
+    """What a verified client's message asks about their own state, or None.
+
+    A short follow-up is read against the state just shown (`recent`); a question that names
+    the client ("我能取钱吗") is answered from their record whenever they are verified."""
+    t = normalize(text)
+    if not t or _HUMAN.search(t):
+        return None
+    kind, figure = read_move(text, entities, policy)
+    # "额度全部用掉比例会咋样": a move with its figure, asked about the ratio, is about their own account
+    own = _SELF.search(t) is not None or (kind is not None and figure is not None and _RATIO.search(t) is not None)
+    if not (recent or own):
+        return None
+    if kind in GOALS:
+        return kind, figure
+    if _KNOWLEDGE.search(t):
+        return None
+    shown = state.kind if state is not None else ""
+    if kind is None and recent and shown in ("what_if", "margin_status") and _CONFIRM.search(t):
+        if target_in(text, entities, policy) is not None or _SAFE.search(t):
+            return "confirm", None  # "那就超过150%了吧": the figure just shown against that line
+    last = state.sim_move if state is not None else None
+    if figure is not None:
+        if kind is None and recent and last is not None:  # "那20万呢": the last move, a new figure
+            kind = None if (last[0] in PCT_KINDS and figure == ALL) else last[0]
+        return (kind, figure) if kind in MOVES else None
+    if _WITHDRAW_Q.search(t):
+        return "withdraw_max", None
+    if _CAN_FINANCE.search(t):
+        return "can_finance", None
+    if _VIP.search(t):
+        return "vip", None
+    if _ASSESS.search(t) and _EXPIRY.search(t):
+        return "assessment", None
+    if recent and _EXPIRY.search(t) and shown in ("risk_tier", "eligibility", "quota", "what_if"):
+        if "过期" in t or "失效" in t or shown in ("risk_tier", "eligibility"):
+            return "assessment", None
+    return None
+
+
+def followup_of(tracker: Tracker, policy: Policy) -> Optional[Tuple[str, Optional[str]]]:
+    """The follow-up in the latest message of a verified client, read against their state."""
+    if verified_client_id(tracker) is None:
+        return None
+    latest = tracker.latest_message or {}
+    text, entities = latest.get("text") or "", latest.get("entities") or []
+    if estimate(text, entities, policy) is not None:  # figures the client states: an estimate
+        return None
+    state = state_of(tracker)
+    return read_followup(text, entities, state, just_shown(tracker, state), policy)

@@ -1,0 +1,240 @@
+"""What-if moves, goals and personal follow-ups (actions/whatif.py, actions/followup.py):
+the readers on their own, then the actions on the seeded accounts with exact figures
+from core/finance and policy.yml."""
+
+import asyncio
+from decimal import Decimal
+from typing import Any, Dict, List, Optional
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.followup import ActionPersonalFollowup
+from actions.knowledge import ActionAnswerFaq
+from actions.quota import ActionQueryQuota
+from actions.service import ActionHandoff
+from actions.simulate import ActionSimulateMargin, ValidateSimulateForm
+from actions.whatif import FOLLOWUP_ACTION, State, read_followup, read_move
+from core import finance
+from core.formatting import ratio_pct, yuan
+from core.policy import get_policy
+from storage.db import session_scope
+from storage.repository import load_client
+
+POLICY = get_policy()
+
+
+def amt(v: int) -> List[Dict[str, Any]]:
+    return [{"entity": "amount", "value": str(v)}]
+
+
+def pct(v: int) -> List[Dict[str, Any]]:
+    return [{"entity": "percent", "value": str(v)}]
+
+
+# -- reading the move -----------------------------------------------------------------
+@pytest.mark.parametrize(
+    "text,entities,expected",
+    [
+        ("假设我存50万现金进账户", amt(500000), ("cash", "amt:500000")),
+        ("打30w入去信用户口睇下", amt(300000), ("cash", "amt:300000")),
+        ("我把20万股票转进去担保", amt(200000), ("collateral", "amt:200000")),
+        ("自己掏10万出来还融资欠款", amt(100000), ("repay", "amt:100000")),
+        ("我想拿80万出来用", amt(800000), ("withdraw", "amt:800000")),
+        ("提现40万会怎样", amt(400000), ("withdraw", "amt:400000")),
+        ("卖掉三成仓位还债", [], ("sell_repay", "pct:30")),
+        ("股票全部卖了还款", [], ("sell_repay", "pct:100")),
+        ("把额度用满的话", [], ("finance", "all")),
+        ("存多少钱比例才能到160", [], ("goal_cash", "pct:160")),
+        ("需要还款多少才能高过警戒线", [], ("goal_repay", "pct:150")),
+        ("卖多少股票还债才能解除追保", [], ("goal_sell", "pct:150")),
+        ("跌二十个点", [], ("fall", "pct:20")),
+    ],
+)
+def test_read_move(text, entities, expected):
+    assert read_move(text, entities, POLICY) == expected
+
+
+QUOTA = State("quota", "C1001", 1)
+TIER = State("risk_tier", "C1001", 1)
+SIM = State("what_if", "C1003", 1, "sell_repay pct:50")
+
+
+@pytest.mark.parametrize(
+    "text,entities,state,expected",
+    [
+        ("咁我而家仲可唔可以融资", [], QUOTA, ("can_finance", None)),
+        ("额度我能用不", [], QUOTA, ("can_finance", None)),
+        ("can i 提钱 now", [], QUOTA, ("withdraw_max", None)),
+        ("可以提多少出来", [], QUOTA, ("withdraw_max", None)),
+        ("几时到期", [], TIER, ("assessment", None)),
+        ("那失效以后呢", [], TIER, ("assessment", None)),
+        ("有没有VIP经理服务我", [], QUOTA, ("vip", None)),
+        ("这下安全了吧", [], SIM, ("confirm", None)),
+        ("那应该高过130%了吧", pct(130), SIM, ("confirm", None)),
+        ("那30%呢", pct(30), SIM, ("sell_repay", "pct:30")),
+        ("改成存50万呢", amt(500000), SIM, ("cash", "amt:500000")),
+        # not follow-ups: knowledge questions, a fresh lookup, figures stated for an estimate
+        ("提取线是多少", [], QUOTA, None),
+        ("哪些股票可以融资买", [], QUOTA, None),
+        ("我的额度多少", [], QUOTA, None),
+        ("融券费率多少", [], QUOTA, None),
+        ("帮我转人工", [], QUOTA, None),
+    ],
+)
+def test_read_followup(text, entities, state, expected):
+    assert read_followup(text, entities, state, True, POLICY) == expected
+
+
+def test_a_short_fragment_needs_the_state_just_shown():
+    assert read_followup("最多取几多", [], QUOTA, False, POLICY) is None
+    assert read_followup("我最多取几多", [], None, False, POLICY) == ("withdraw_max", None)
+
+
+# -- the actions on the seeded accounts -------------------------------------------------
+@pytest.fixture(autouse=True)
+def _db(database_url, monkeypatch):
+    monkeypatch.setenv("BOT_FAKE_NOW", "2026-11-26T10:00:00+08:00")
+
+
+def snapshot(client_id: str) -> finance.Snapshot:
+    with session_scope() as session:
+        return load_client(session, client_id).account.snapshot
+
+
+def tracker(
+    text: str,
+    client_id: Optional[str],
+    state: Optional[State] = None,
+    entities: Optional[List[Dict]] = None,
+    intent: str = "faq",
+    slots: Optional[Dict[str, Any]] = None,
+) -> Tracker:
+    metadata: Dict[str, Any] = {"auth_status": "valid" if client_id else "missing"}
+    if client_id:
+        metadata["client_id"] = client_id
+    latest = {
+        "text": text,
+        "intent": {"name": intent, "confidence": 0.9},
+        "entities": entities or [],
+        "metadata": metadata,
+    }
+    all_slots = dict(slots or {})
+    if state is not None:
+        all_slots["last_lookup"] = state.as_slot()
+    turns = (state.turn if state else 0) + 1  # this message comes right after the state was shown
+    events = [{"event": "user", "text": "…"} for _ in range(turns)]
+    return Tracker("wi-sender", all_slots, latest, events, False, None, {}, "action_listen")
+
+
+def run(action, t: Tracker):
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, t, {}))
+    return "\n".join(m.get("text") or "" for m in dispatcher.messages), events
+
+
+def state_set(events) -> Optional[Dict[str, Any]]:
+    return next((e["value"] for e in events if e.get("event") == "slot" and e["name"] == "last_lookup"), None)
+
+
+def test_a_lookup_keeps_its_state_for_the_session():
+    _, events = run(ActionQueryQuota(), tracker("我额度多少", "C1001"))
+    assert state_set(events) == {"kind": "quota", "client": "C1001", "turn": 1, "sim": None}
+
+
+def test_follow_ups_are_handed_to_the_follow_up_action_whatever_the_intent():
+    state = State("quota", "C1003", 1)
+    for action, text in (
+        (ActionQueryQuota(), "那我还可以借钱买股吗"),
+        (ActionAnswerFaq(), "最多能取多少钱"),
+        (ActionHandoff(), "我有冇专属经理"),
+    ):
+        _, events = run(action, tracker(text, "C1003", state))
+        assert events == [{"event": "followup", "timestamp": None, "name": FOLLOWUP_ACTION}], text
+
+
+def test_another_identity_does_not_continue_the_state():
+    _, events = run(ActionAnswerFaq(), tracker("最多能取多少钱", "C1004", State("quota", "C1003", 1)))
+    assert not any(e.get("event") == "followup" for e in events)
+
+
+def test_can_finance_in_a_margin_call_names_the_restore_line_and_amounts():
+    snap = snapshot("C1003")
+    restore = POLICY.dec("margin_call.restore_to")
+    text, events = run(ActionPersonalFollowup(), tracker("那我还可以借钱买股吗", "C1003", State("quota", "C1003", 1)))
+    assert "暂停新的融资买入" in text and "150%" in text
+    assert yuan(finance.cash_to_restore(snap, restore)) in text and "550,000" in text
+    assert yuan(finance.repayment_to_restore(snap, restore)) in text
+    assert state_set(events)["kind"] == "quota" and state_set(events)["turn"] == 2
+
+
+def test_can_finance_normal_and_expired():
+    ok, _ = run(ActionPersonalFollowup(), tracker("额度我能用不", "C1001", State("quota", "C1001", 1)))
+    assert "可以" in ok and "300,000" in ok and "暂停" not in ok and "200.00%" in ok
+    expired, _ = run(ActionPersonalFollowup(), tracker("我能再融资吗", "C1004", State("quota", "C1004", 1)))
+    assert "测评" in expired and "2026年6月1日" in expired and "过期" in expired
+
+
+def test_withdrawable_amount_or_why_not():
+    vip, _ = run(ActionPersonalFollowup(), tracker("可以提多少出来", "C1004", State("margin_status", "C1004", 1)))
+    assert yuan(finance.withdrawable(snapshot("C1004"), POLICY)) in vip and "600,000" in vip and "300%" in vip
+    normal, _ = run(ActionPersonalFollowup(), tracker("可以提多少出来", "C1001", State("margin_status", "C1001", 1)))
+    assert "260.00%" in normal and "未高于提取线300%" in normal and "600,000" not in normal
+
+
+def test_assessment_expiry_and_vip_from_the_record():
+    expiry, _ = run(ActionPersonalFollowup(), tracker("几时到期", "C1001", State("risk_tier", "C1001", 1)))
+    assert "2028年3月1日" in expiry
+    lapsed, _ = run(ActionPersonalFollowup(), tracker("那失效以后呢", "C1004", State("risk_tier", "C1004", 1)))
+    assert "已于2026年6月1日过期" in lapsed and "融资" in lapsed
+    manager, events = run(ActionPersonalFollowup(), tracker("有没有VIP经理服务我", "C1004", State("quota", "C1004", 1)))
+    assert "陈静" in manager and not any("handoff" in str(e) for e in events)
+    none, _ = run(ActionPersonalFollowup(), tracker("有没有VIP经理服务我", "C1001", State("quota", "C1001", 1)))
+    assert "没有专属服务经理" in none and "1000万" in none
+
+
+def test_goal_seeking_cash_repayment_and_sale_c1003():
+    snap = snapshot("C1003")
+    state = State("what_if", "C1003", 1, "cash amt:100000")
+    cash, _ = run(ActionPersonalFollowup(), tracker("存多少钱比例才能到150", "C1003", state))
+    assert cash.startswith("请先注意") and "550,000" in cash and "366,666.67" in cash
+    repay, _ = run(ActionPersonalFollowup(), tracker("需要还款多少才能高过警戒线", "C1003", state))
+    assert "直接还款（用账户外的资金）约366,666.67元" in repay
+    sale, _ = run(ActionPersonalFollowup(), tracker("卖多少股票还债才能解除追保", "C1003", state))
+    assert yuan(finance.sale_to_restore(snap, Decimal("1.5"))) in sale and "1,100,000" in sale
+    assert "测算" in sale and "风险提示" in sale
+
+
+def test_sell_half_to_repay_then_confirm():
+    first, events = run(
+        ActionPersonalFollowup(), tracker("卖掉三成仓位还债", "C1003", State("margin_status", "C1003", 1))
+    )
+    after = finance.after_sale_repaying(snapshot("C1003"), Decimal(900000))
+    assert ratio_pct(after.ratio) in first and "900,000" in first
+    state = State(**state_set(events))
+    sold_half = State("what_if", "C1003", state.turn, "sell_repay pct:50")
+    yes, _ = run(ActionPersonalFollowup(), tracker("那应该高过150%了吧", "C1003", sold_half, pct(150)))
+    assert yes.startswith("是的") and "170.00%" in yes and "警戒线150%" in yes
+
+
+def test_withdraw_follow_up_against_the_300_line_c1004():
+    state = State("what_if", "C1004", 1, "withdraw amt:500000")
+    text, events = run(ActionPersonalFollowup(), tracker("改成120万呢", "C1004", state, amt(1200000)))
+    after = finance.after_deposit(snapshot("C1004"), Decimal(-1200000))
+    assert ratio_pct(after.ratio) in text and "600,000" in text and "提取线300%" in text
+    assert state_set(events)["sim"] == "withdraw amt:1200000"
+
+
+def test_the_form_takes_a_goal_or_all_of_the_quota_at_once():
+    t = tracker("额度用光的话比例变多少", "C1001", State("quota", "C1001", 1), intent="simulate_margin")
+    dispatcher = CollectingDispatcher()
+    domain = {"forms": {"simulate_form": {"required_slots": ["sim_kind", "sim_figure"]}}, "slots": {}}
+    events = asyncio.run(ValidateSimulateForm().run(dispatcher, t, domain))
+    slots = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+    assert slots["sim_kind"] == "finance" and slots["sim_figure"] == "all"
+    text, _ = run(
+        ActionSimulateMargin(),
+        tracker("额度用光的话比例变多少", "C1001", slots={"sim_kind": "finance", "sim_figure": "all"}),
+    )
+    assert "再融资买入300,000元（用完可用额度）" in text and "200.00%" in text
