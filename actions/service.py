@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import BaseAction, BusyError, moment, run_blocking, verified_client_id
 from actions.whatif import FOLLOWUP_ACTION, followup_of
 from core import clock
-from core.knowledge.context import asks_hours
+from core.knowledge.context import asks_compliance, asks_hours
 from core.policy import get_policy
 from core.texts import client as client_text
 from core.texts import staff as staff_text
@@ -31,6 +31,11 @@ class ActionRefuseAdvice(BaseAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
         policy = get_policy()
+        text = (tracker.latest_message or {}).get("text") or ""
+        if not asks_compliance(text) and followup_of(tracker, policy) is not None:
+            # the classifier's guess, not a recognised request for advice: "几时到期" right
+            # after the client's own risk tier is a follow-up on it
+            return [FollowupAction(FOLLOWUP_ACTION)]
         dispatcher.utter_message(text=f"{ADVICE_REFUSAL}\n{policy.get('texts.risk_reminder')}")
         return []
 
