@@ -380,6 +380,16 @@
     if (loginOf(token) !== store.getItem(KEY_LOGIN)) startOver();  // another login (or none): new conversation
     if (socket && socketReady && token !== sessionToken) requestSession();
   }
+  // Messages typed while a session request is unanswered (a login change just started a new
+  // conversation) wait for its answer: the server handles a socket's events concurrently, and
+  // a message for a conversation it has not yet given this socket would be refused.
+  var waiting = [];
+  function flushWaiting() {
+    while (socket && socketReady && confirmed >= requested && waiting.length) {
+      var w = waiting.shift();
+      socket.emit("user_uttered", { message: w.message, session_id: sessionId, metadata: metadata(w.shown, w.message) });
+    }
+  }
   function connectSocket() {
     if (!window.io) { root.dataset.transport = "rest"; probeConnection(); return; }  // no socket.io: REST only
     socket = window.io(cfg.server, { path: "/socket.io", transports: ["websocket"], reconnectionDelayMax: 5000,
@@ -391,10 +401,12 @@
       confirmed++;
       if (typeof id === "string" && id !== sessionId && confirmed >= requested) startOver(id);
       socketReady = true; root.dataset.transport = "socket"; status.textContent = ""; setConnection(true);
+      flushWaiting();
     });
     socket.on("session_error", function () { startOver(); requestSession(); });
     socket.on("disconnect", function () {
       socketReady = false; root.dataset.transport = "rest"; status.textContent = t("reconnecting"); probeConnection();
+      waiting.splice(0).forEach(function (w) { sendRest(w.message, w.shown).catch(function () { markUnsent(w.item, true); }); });
     });
     socket.on("connect_error", function () { socketReady = false; root.dataset.transport = "rest"; probeConnection(); });
     socket.on("bot_uttered", function (m) {
@@ -468,7 +480,8 @@
     emit("message", { from: "user", text: shown || message });
     showTyping(true);
     if (socket && socketReady) {
-      socket.emit("user_uttered", { message: message, session_id: sessionId, metadata: metadata(shown, message) });
+      waiting.push({ message: message, shown: shown, item: item });
+      flushWaiting();
       return;
     }
     sendRest(message, shown).catch(function () {
