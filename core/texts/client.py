@@ -41,6 +41,31 @@ HANDOFF_CLOSED = (
     "{{ broker.counter_hours.end | raw }}，热线{{ broker.hotline | raw }}。"
 )
 
+# -- every action (actions/common.py) ----------------------------------------------------
+ACTION_BUSY = "系统繁忙，请稍后再试，或联系人工客服（热线{{ broker.hotline | raw }}）。"
+PERSONAL_LOGIN_NEEDED = (
+    "查询个人信息需要先登录。请在示例证券App或网上营业厅登录后，从“智能客服”进入对话，"
+    "我就能为您查询授信额度、风险等级和维持担保比例。"
+)
+PERSONAL_LOGIN_EXPIRED = "您的登录已过期，为保护您的账户安全，请重新登录后再查询。"
+PERSONAL_NOT_FOUND = "暂未查到您的客户资料，请联系人工客服核实（热线{{ broker.hotline | raw }}）。"
+
+# -- knowledge answers (actions/knowledge.py) --------------------------------------------
+OUT_OF_SCOPE = (
+    "抱歉，这个问题超出了我的服务范围。我是示例证券两融助手，可以解答：开户条件与流程、风险等级、"
+    "授信额度、融资利率与融券费率、担保品与折算率、维持担保比例与追保平仓、合约展期和服务时间；"
+    "登录后还可查询您本人的额度、风险等级和维持担保比例。其他业务请咨询人工客服："
+    "热线{{ broker.hotline | raw }}（交易日{{ broker.agent_hours.start | raw }}–{{ broker.agent_hours.end | raw }}）。"
+)
+CLARIFY = "您是想了解以下哪个问题？请点选，或换个说法再问我："
+NEXT_TOPICS = "那您可能想问的是以下哪个问题？也可以输入“人工”联系人工客服："
+NOTHING_LEFT = "抱歉没能答到您想问的。为您转接人工客服，您也可以换个说法再问我。"
+LECTURES_HEAD = "近期投教讲座："
+LECTURE_LINE = "· {day} {title}（{place}）"
+# "最多能取多少" from a verified client: {ratio} theirs, {line} the policy's withdrawal line
+WITHDRAWABLE_NONE = "按您当前的数据，维持担保比例{ratio}，未高于提取线{line}，暂不能提取。"
+WITHDRAWABLE_MOST = "按您当前的数据，维持担保比例{ratio}，最多可提取现金约{cash}（提取后比例须不低于提取线{line}）。"
+
 # -- personal lookups: shared ------------------------------------------------------------
 DATA_AS_OF = "（数据截至{at}，以交易系统为准）"
 LINE_CUT = "下调"
