@@ -14,6 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from core.formatting import day, line, moment, points, ratio_pct, risk_reminder, yuan  # noqa: F401 (re-exported for the actions)
 from core.policy import Policy, get_policy
 from core.settings import get_settings
+from core.texts import client as client_text
 from services.context import current
 from services.metrics import count_database_error
 from services.records.notices import record_turn
@@ -21,13 +22,10 @@ from services.records.notices import record_turn
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-BUSY = "系统繁忙，请稍后再试，或联系人工客服（热线{{ broker.hotline | raw }}）。"
-LOGIN_NEEDED = (
-    "查询个人信息需要先登录。请在示例证券App或网上营业厅登录后，从“智能客服”进入对话，"
-    "我就能为您查询授信额度、风险等级和维持担保比例。"
-)
-LOGIN_EXPIRED = "您的登录已过期，为保护您的账户安全，请重新登录后再查询。"
-NOT_FOUND = "暂未查到您的客户资料，请联系人工客服核实（热线{{ broker.hotline | raw }}）。"
+# the replies personal lookups share (actions/personal.py imports these names)
+LOGIN_NEEDED = client_text.PERSONAL_LOGIN_NEEDED
+LOGIN_EXPIRED = client_text.PERSONAL_LOGIN_EXPIRED
+NOT_FOUND = client_text.PERSONAL_NOT_FOUND
 
 
 class BusyError(RuntimeError):
@@ -61,7 +59,7 @@ async def run_blocking(fn: Callable[[], T], timeout_s: Optional[float] = None) -
 
 
 def say_busy(dispatcher: CollectingDispatcher, policy: Optional[Policy] = None) -> None:
-    dispatcher.utter_message(text=(policy or get_policy()).render(BUSY))
+    dispatcher.utter_message(text=(policy or get_policy()).render(client_text.ACTION_BUSY))
 
 
 async def note_unanswered(tracker: Tracker, outcome: str, hits: Sequence[Any]) -> None:

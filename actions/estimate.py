@@ -28,9 +28,10 @@ from core import finance
 from core.formatting import risk_reminder, yuan
 from core.policy import Policy, fmt_pct, fmt_wan, plain
 from core.text import normalize
+from core.texts import client as client_text
 from core.values import cn_number, parse_amount
 
-LABEL = "按您提供的数字估算（不是您账户的实际数据，以营业部审核和交易系统为准）："
+LABEL = client_text.ESTIMATE_LABEL
 SLOT = "last_estimate"  # {"kind": …, "topic": faq id, figures as strings}
 
 # -- reading the figures ----------------------------------------------------------------
@@ -67,13 +68,13 @@ _HAIRCUTS = (
     ("other_stock", re.compile(r"股票|个股|其他股|普通股|股")),
     ("cash", re.compile(r"现金")),
 )
-HAIRCUT_NAMES = {
-    "cash": "现金",
-    "government_bond": "国债",
-    "etf": "ETF",
-    "csi300": "沪深300成分股",
-    "other_stock": "其他股票",
-    "st_or_bad_pe": "ST股或市盈率为负/高于300倍的股票",
+HAIRCUT_NAMES = {  # templates: Policy.render fills the index name and the P/E bound
+    "cash": client_text.HAIRCUT_CASH,
+    "government_bond": client_text.HAIRCUT_GOVERNMENT_BOND,
+    "etf": client_text.HAIRCUT_ETF,
+    "csi300": client_text.HAIRCUT_CSI300,
+    "other_stock": client_text.HAIRCUT_OTHER_STOCK,
+    "st_or_bad_pe": client_text.HAIRCUT_ST_OR_BAD_PE,
 }
 
 # -- what is asked ------------------------------------------------------------------------
@@ -270,11 +271,16 @@ def interest(policy: Policy, amount: Decimal, days: int, lending: bool) -> Estim
     rate = policy.dec(key)
     basis = int(policy.get("interest.day_count_basis"))
     due = finance.interest_for(amount, days, rate, basis)
-    what = "融券" if lending else "融资"
-    text = (
-        f"{LABEL}{what}{yuan(amount)}使用{days}天，{'费用' if lending else '利息'}约{yuan(due)}"
-        f"（{yuan(amount)} × 年{'费' if lending else '利'}率{fmt_pct(rate)} ÷ {basis} × {days}天）。"
-        f"按规定利息按日计提，只对实际使用的金额计算，提前还款次日起停止计息。\n{risk_reminder(policy)}"
+    text = LABEL + client_text.EST_INTEREST.format(
+        side=client_text.SIDE_LENDING if lending else client_text.SIDE_FINANCING,
+        amount=yuan(amount),
+        days=days,
+        cost=client_text.EST_COST_FEE if lending else client_text.EST_COST_INTEREST,
+        due=yuan(due),
+        rate_name=client_text.EST_RATE_FEE if lending else client_text.EST_RATE_INTEREST,
+        rate=fmt_pct(rate),
+        basis=basis,
+        reminder=risk_reminder(policy),
     )
     figures = {"amount": plain(amount), "days": days, "side": "lending" if lending else "financing"}
     return Estimate(text, "interest_calculation", "interest", figures)
@@ -283,12 +289,17 @@ def interest(policy: Policy, amount: Decimal, days: int, lending: bool) -> Estim
 def penalty(policy: Policy, unpaid: Decimal, days: int) -> Estimate:
     rate = policy.dec("interest.overdue_daily_penalty")
     due = finance.overdue_penalty(unpaid, days, rate)
-    months = "、".join(f"{m}月" for m in policy.get("interest.settlement_months"))
-    text = (
-        f"{LABEL}未按时偿还的利息{yuan(unpaid)}逾期{days}天，罚息约{yuan(due)}"
-        f"（{yuan(unpaid)} × 日{fmt_pct(rate)} × {days}天）。按规定，每季度结息（{months}的"
-        f"{policy.get('interest.settlement_day')}日）后仍未偿还的利息，按每日{fmt_pct(rate)}收取罚息。"
-        f"建议尽快还清，避免罚息累积。\n{risk_reminder(policy)}"
+    months = client_text.EST_LIST_SEP.join(
+        client_text.EST_MONTH.format(month=m) for m in policy.get("interest.settlement_months")
+    )
+    text = LABEL + client_text.EST_PENALTY.format(
+        unpaid=yuan(unpaid),
+        days=days,
+        due=yuan(due),
+        rate=fmt_pct(rate),
+        months=months,
+        day=policy.get("interest.settlement_day"),
+        reminder=risk_reminder(policy),
     )
     return Estimate(text, "interest_overdue_penalty", "penalty", {"amount": plain(unpaid), "days": days})
 
@@ -310,46 +321,55 @@ def eligibility(
     checks: List[str] = []
     topic = "eligibility_assets"
     if assets is not None:
-        rule = f"开通两融要求前{window}个交易日日均证券类资产不低于{fmt_wan(need)}"
-        stated = f"{yuan(assets)}" if added is None else f"再转入{yuan(added)}后合计{yuan(assets)}"
+        stated = (
+            yuan(assets) if added is None else client_text.EST_ELIG_ADDED.format(added=yuan(added), assets=yuan(assets))
+        )
         if finance.meets_asset_rule(assets, policy):
-            verdict = f"{stated}达到资产门槛，资产这一条满足"
+            verdict = client_text.EST_ELIG_ASSETS_MET.format(stated=stated)
         else:
-            verdict = f"{stated}低于门槛，还差{yuan(need - assets)}，暂不满足资产条件"
+            verdict = client_text.EST_ELIG_ASSETS_SHORT.format(stated=stated, short=yuan(need - assets))
         if added is not None:
-            verdict += f"；新转入的资金按日均计算，要在前{window}个交易日的日均资产达标才算，临时转入不一定马上满足"
-        checks.append(f"{rule}；{verdict}")
+            verdict += client_text.EST_ELIG_ADDED_NOTE.format(window=window)
+        checks.append(client_text.EST_ELIG_ASSETS.format(window=window, need=fmt_wan(need), verdict=verdict))
     if age is not None:
         topic = "eligibility_age" if assets is None else topic
         ok = min_age <= age <= max_age
         checks.append(
-            f"开通两融要求年龄{min_age}至{max_age}周岁、具有完全民事行为能力；{age}岁"
-            + ("符合年龄要求" if ok else "不在这个范围内，按规定不能开通")
+            client_text.EST_ELIG_AGE.format(
+                min_age=min_age,
+                max_age=max_age,
+                age=age,
+                verdict=client_text.EST_ELIG_AGE_MET if ok else client_text.EST_ELIG_AGE_OUT,
+            )
         )
     if months is not None:
         topic = "eligibility_experience" if assets is None and age is None else topic
         ok = months >= min_months
+        short = client_text.EST_ELIG_EXPERIENCE_SHORT.format(short=min_months - months)
         checks.append(
-            f"开通两融要求证券交易经验满{min_months}个月；您的交易经验{months}个月"
-            + ("，这一条满足" if ok else f"，还差{min_months - months}个月，暂不满足")
+            client_text.EST_ELIG_EXPERIENCE.format(
+                min_months=min_months, months=months, verdict=client_text.EST_ELIG_EXPERIENCE_MET if ok else short
+            )
         )
     if score is not None:
         topic = "account_knowledge_test" if not checks else topic
         ok = score >= pass_mark
         checks.append(
-            f"两融知识测试{pass_mark}分及格；{score}分"
-            + ("已达到及格线" if ok else "未达到及格线，需要重新测试并达到及格分")
+            client_text.EST_ELIG_TEST.format(
+                pass_mark=pass_mark,
+                score=score,
+                verdict=client_text.EST_ELIG_TEST_MET if ok else client_text.EST_ELIG_TEST_FAILED,
+            )
         )
-    others = [
-        ("资产", f"前{window}个交易日日均证券类资产不低于{fmt_wan(need)}", assets is None),
-        ("经验", f"交易经验满{min_months}个月", months is None),
-        ("等级", "风险等级不是保守型", True),
-        ("年龄", f"年龄{min_age}至{max_age}岁", age is None),
+    others = [  # the rules no stated figure checked
+        (client_text.EST_ELIG_OTHER_ASSETS.format(window=window, need=fmt_wan(need)), assets is None),
+        (client_text.EST_ELIG_OTHER_EXPERIENCE.format(min_months=min_months), months is None),
+        (client_text.EST_ELIG_OTHER_TIER, True),
+        (client_text.EST_ELIG_OTHER_AGE.format(min_age=min_age, max_age=max_age), age is None),
     ]
-    rest = "、".join(text for _, text, missing in others if missing)
-    text = (
-        f"{LABEL}{'。'.join(checks)}。此外还需{rest}等条件。登录后我可以按您的实际资料逐条核对。"
-        f"\n{risk_reminder(policy)}"
+    rest = client_text.EST_LIST_SEP.join(text for text, missing in others if missing)
+    text = LABEL + client_text.EST_ELIG.format(
+        checks=client_text.EST_SENTENCE_SEP.join(checks), rest=rest, reminder=risk_reminder(policy)
     )
     figures = {"assets": _s(assets), "age": age, "months": months, "score": score}
     return Estimate(text, topic, "eligibility", {k: v for k, v in figures.items() if v is not None})
@@ -359,17 +379,22 @@ def credit_line(policy: Policy, tier_code: str, net_assets: Decimal) -> Estimate
     tier = policy.tier(tier_code)
     figures = {"tier": tier_code, "assets": plain(net_assets)}
     if not tier["may_open"]:
-        text = f"{LABEL}按规定，{tier['name']}（{tier['code']}）客户不能开通融资融券，因此没有授信额度。"
-        text += f"\n{risk_reminder(policy)}"
+        text = LABEL + client_text.EST_LINE_MAY_NOT_OPEN.format(
+            name=tier["name"], code=tier["code"], reminder=risk_reminder(policy)
+        )
         return Estimate(text, "risk_tier_credit_strategy", "line", figures)
     line = finance.line_cap(policy, tier_code, net_assets)
     multiple = Decimal(str(tier["line_multiple"]))
     capped = net_assets * multiple > Decimal(str(tier["line_cap"]))
-    text = (
-        f"{LABEL}按授信策略，{tier['name']}（{tier['code']}）客户授信上限为净资产×{plain(multiple)}倍、最高"
-        f"{fmt_wan(tier['line_cap'])}；净资产{yuan(net_assets)}，估算授信额度最高约{yuan(line)}"
-        + ("（已到该等级的绝对上限）" if capped else "")
-        + f"。实际额度以审批为准。\n{risk_reminder(policy)}"
+    text = LABEL + client_text.EST_LINE.format(
+        name=tier["name"],
+        code=tier["code"],
+        multiple=plain(multiple),
+        cap=fmt_wan(tier["line_cap"]),
+        assets=yuan(net_assets),
+        line=yuan(line),
+        capped=client_text.EST_LINE_CAPPED if capped else "",
+        reminder=risk_reminder(policy),
     )
     return Estimate(text, "risk_tier_credit_strategy", "line", figures)
 
@@ -379,27 +404,34 @@ def capacity(policy: Policy, collateral: Decimal, ratio: Optional[Decimal], hair
     used = minimum if ratio is None else ratio
     note = ""
     if used < minimum:
-        note = f"注意：保证金比例不得低于{fmt_pct(minimum)}，按{fmt_pct(minimum)}计算。"
+        note = client_text.EST_CAP_MINIMUM.format(minimum=fmt_pct(minimum))
         used = minimum
     kind = haircut if haircut in HAIRCUT_NAMES else "cash"
     rate = Decimal(str(policy.get(f"margin.haircuts.{kind}")))
     amount = finance.financing_capacity(collateral, used, rate)
     if kind == "cash":
-        basis = f"以{yuan(collateral)}现金作保证金（现金折算率{fmt_pct(rate)}）"
-        formula = "保证金 ÷ 保证金比例"
-        tail = "用股票作担保时先按折算率打折，"
+        basis = client_text.EST_CAP_CASH_BASIS.format(collateral=yuan(collateral), rate=fmt_pct(rate))
+        formula = client_text.EST_CAP_CASH_FORMULA
+        tail = client_text.EST_CAP_CASH_TAIL
     else:
         value = finance.money(collateral * rate)
-        up_to = "最高" if kind in ("etf", "csi300", "other_stock") else ""
-        basis = (
-            f"以市值{yuan(collateral)}的{HAIRCUT_NAMES[kind]}作担保（折算率{up_to}{fmt_pct(rate)}，"
-            f"折算后保证金{yuan(value)}）"
+        basis = client_text.EST_CAP_BASIS.format(
+            collateral=yuan(collateral),
+            name=policy.render(HAIRCUT_NAMES[kind]),
+            up_to=client_text.EST_CAP_UP_TO if kind in ("etf", "csi300", "other_stock") else "",
+            rate=fmt_pct(rate),
+            value=yuan(value),
         )
-        formula = "市值 × 折算率 ÷ 保证金比例"
-        tail = "单只证券的实际折算率以示例证券公布为准，"
-    text = (
-        f"{LABEL}{note}{basis}，按保证金比例{fmt_pct(used)}，最多可融资买入约{yuan(amount)}（{formula}）；"
-        f"{tail}同时不能超过您的可用授信额度。\n{risk_reminder(policy)}"
+        formula = client_text.EST_CAP_FORMULA
+        tail = client_text.EST_CAP_TAIL
+    text = LABEL + client_text.EST_CAPACITY.format(
+        note=note,
+        basis=basis,
+        used=fmt_pct(used),
+        amount=yuan(amount),
+        formula=formula,
+        tail=tail,
+        reminder=risk_reminder(policy),
     )
     figures = {"amount": plain(collateral), "ratio": _s(ratio), "haircut": haircut}
     return Estimate(
@@ -408,11 +440,11 @@ def capacity(policy: Policy, collateral: Decimal, ratio: Optional[Decimal], hair
 
 
 ZONES = {
-    "liquidation": "已低于即时平仓线{liq}，可能被立即强制平仓",
-    "call": "已低于追保线{call}，需在T+{days}日收盘前补足到{restore}以上",
-    "warning": "已低于警戒线{warning}，请关注风险",
-    "safe": "处于正常区间",
-    "withdrawable": "高于提取线{withdraw}",
+    "liquidation": client_text.EST_ZONE_LIQUIDATION,
+    "call": client_text.EST_ZONE_CALL,
+    "warning": client_text.EST_ZONE_WARNING,
+    "safe": client_text.EST_ZONE_SAFE,
+    "withdrawable": client_text.EST_ZONE_WITHDRAWABLE,
 }
 
 
@@ -451,7 +483,7 @@ def account(
     figures = {k: v for k, v in figures.items() if v is not None}
     if ratio is None:
         return Estimate(
-            f"{LABEL}没有负债时不计算维持担保比例，也不会追保。",
+            LABEL + client_text.EST_ACCOUNT_NO_DEBT,
             "margincall_maintenance_ratio",
             "account",
             figures,
@@ -466,35 +498,50 @@ def account(
     }
     parts = []
     if cash is not None or stocks is not None:
-        assets = f"（现金{yuan(cash_v)} + 证券市值{yuan(stocks_v)}）"
+        assets = client_text.EST_ACCOUNT_PARTS.format(cash=yuan(cash_v), stocks=yuan(stocks_v))
     else:
-        assets = f"总资产{yuan(snap.total_assets)}"
+        assets = client_text.EST_ACCOUNT_TOTAL.format(total=yuan(snap.total_assets))
     parts.append(
-        f"维持担保比例 = {assets} ÷ 负债{yuan(debt)} = {_pct(ratio)}，"
-        + ZONES[finance.zone(ratio, policy)].format(**fmt)
-        + "（警戒线{warning}、追保线{call}、即时平仓线{liq}、提取线{withdraw}）".format(**fmt)
+        client_text.EST_ACCOUNT_RATIO.format(
+            assets=assets,
+            debt=yuan(debt),
+            ratio=_pct(ratio),
+            zone=ZONES[finance.zone(ratio, policy)].format(**fmt),
+            **fmt,
+        )
     )
     topic = "margincall_maintenance_ratio"
     if aspect == "fall" and move is not None:
         after = finance.after_price_move(snap, -abs(move))
         parts.append(
-            f"若证券市值下跌{plain(abs(move))}%，比例变为{_pct(after.ratio or Decimal(0))}，"
-            + ZONES[finance.zone(after.ratio, policy)].format(**fmt)
+            client_text.EST_ACCOUNT_MOVE.format(
+                move=plain(abs(move)),
+                ratio=_pct(after.ratio or Decimal(0)),
+                zone=ZONES[finance.zone(after.ratio, policy)].format(**fmt),
+            )
         )
     elif aspect == "fall":
         topic = "margincall_trigger"
         falls = []
-        for key, name in (("call_line", "追保线"), ("immediate_liquidation_line", "即时平仓线")):
+        for key, name in (
+            ("call_line", client_text.LINE_CALL),
+            ("immediate_liquidation_line", client_text.LINE_LIQUIDATION),
+        ):
             fall = finance.fall_to_line(snap, lines[key])
             if fall is not None:
                 falls.append(
-                    f"证券市值下跌约{plain(fall.quantize(Decimal('0.01')))}%触及{name}{fmt_pct(lines[key])}"
+                    client_text.EST_FALL_TO.format(
+                        fall=plain(fall.quantize(Decimal("0.01"))), name=name, line=fmt_pct(lines[key])
+                    )
                     if fall > 0
-                    else f"已在{name}{fmt_pct(lines[key])}以下"
+                    else client_text.EST_BELOW_LINE.format(name=name, line=fmt_pct(lines[key]))
                 )
         if falls:
-            note = "（按总资产全部为证券、负债不变计算）" if cash is None and stocks is None else "（负债不变）"
-            parts.append("，".join(falls) + note + f"。T日收盘低于追保线{fmt['call']}即触发追保")
+            all_stocks = cash is None and stocks is None
+            note = client_text.EST_FALL_ALL_STOCKS if all_stocks else client_text.EST_FALL_DEBT_SAME
+            parts.append(
+                client_text.EST_FALLS.format(falls=client_text.EST_CLAUSE_SEP.join(falls), note=note, call=fmt["call"])
+            )
     elif aspect in ("withdraw", "after"):
         topic = "margincall_withdrawal"
         most = finance.excess_over_line(snap.total_assets, debt, withdraw_line)
@@ -502,32 +549,38 @@ def account(
             left = snap.total_assets - take
             after_ratio = left / debt
             ok = take <= most
+            verdict = client_text.EST_TAKE_OK if ok else client_text.EST_TAKE_TOO_MUCH
             parts.append(
-                f"取出{yuan(take)}后比例为{_pct(after_ratio)}（{yuan(left)} ÷ {yuan(debt)}），"
-                + (f"不低于提取线{fmt['withdraw']}，可以提取" if ok else f"低于提取线{fmt['withdraw']}，不能这样提取")
-                + f"；最多可提取约{yuan(most)}"
+                client_text.EST_TAKE.format(
+                    take=yuan(take),
+                    ratio=_pct(after_ratio),
+                    left=yuan(left),
+                    debt=yuan(debt),
+                    verdict=verdict.format(withdraw=fmt["withdraw"]),
+                    most=yuan(most),
+                )
             )
         elif most <= 0:
-            parts.append(f"比例未高于提取线{fmt['withdraw']}，暂不能提取现金或证券")
+            parts.append(client_text.EST_NO_WITHDRAWAL.format(withdraw=fmt["withdraw"]))
         else:
             after_ratio = (snap.total_assets - most) / debt
-            most_text = (
-                f"按提取线{fmt['withdraw']}，最多可提取现金或证券约{yuan(most)}"
-                f"（{yuan(snap.total_assets)} − {fmt['withdraw']} × {yuan(debt)}）"
+            most_text = client_text.EST_MOST.format(
+                withdraw=fmt["withdraw"], most=yuan(most), total=yuan(snap.total_assets), debt=yuan(debt)
             )
-            after_text = (
-                f"取完以后比例为{_pct(after_ratio)}（{yuan(snap.total_assets - most)} ÷ {yuan(debt)}），正好在提取线上"
+            after_text = client_text.EST_AFTER.format(
+                ratio=_pct(after_ratio), left=yuan(snap.total_assets - most), debt=yuan(debt)
             )
             if aspect == "after":
                 parts.insert(0, after_text)
                 parts.append(most_text)
             else:
-                parts.append(f"{most_text}，{after_text}")
+                parts.append(client_text.EST_CLAUSE_SEP.join((most_text, after_text)))
         if take is not None:
             figures["take"] = plain(take)
-    rule = "按规定，维持担保比例 =（现金 + 证券市值）÷（融资负债 + 融券市值 + 应付利息费用）。"
-    text = f"{LABEL}{'；'.join(parts)}。{rule}"
-    return Estimate(text + f"\n{risk_reminder(policy)}", topic, "account", figures)
+    text = LABEL + client_text.EST_ACCOUNT.format(
+        parts=client_text.EST_PART_SEP.join(parts), reminder=risk_reminder(policy)
+    )
+    return Estimate(text, topic, "account", figures)
 
 
 # -- deciding -----------------------------------------------------------------------------

@@ -18,6 +18,8 @@ from core.formatting import line, ratio_pct, yuan
 from core.knowledge import context
 from core.knowledge.model import Entry, Hit
 from core.policy import Policy, get_policy
+from core.texts import client as client_text
+from core.texts import staff as staff_text
 from services.context import current
 from services.knowledge.insights import DEFAULT_HOT, lectures
 from services.knowledge.service import KnowledgeService
@@ -26,19 +28,13 @@ from services.restrictions import LIQUIDATION_HANDOFF, asks_about_liquidation
 from storage.db import session_scope
 from storage.repository import audit, has_open_margin_call, load_client
 
-OUT_OF_SCOPE = (
-    "抱歉，这个问题超出了我的服务范围。我是示例证券两融助手，可以解答：开户条件与流程、风险等级、"
-    "授信额度、融资利率与融券费率、担保品与折算率、维持担保比例与追保平仓、合约展期和服务时间；"
-    "登录后还可查询您本人的额度、风险等级和维持担保比例。其他业务请咨询人工客服："
-    "热线{{ broker.hotline | raw }}（交易日{{ broker.agent_hours.start | raw }}–{{ broker.agent_hours.end | raw }}）。"
-)
-CLARIFY = "您是想了解以下哪个问题？请点选，或换个说法再问我："
+CLARIFY = client_text.CLARIFY
 LECTURES_TOPIC = "service_education"  # its answer is followed by the published lecture list
 # a logged-in client in a margin call who asks about these is also handed to a person
 
 
 def out_of_scope_text(policy: Policy) -> str:
-    return policy.render(OUT_OF_SCOPE)
+    return policy.render(client_text.OUT_OF_SCOPE)
 
 
 def faq_button(entry: Entry) -> Dict[str, str]:
@@ -100,10 +96,9 @@ async def own_withdrawable(tracker: Tracker) -> str:
             most = finance.withdrawable(snap, policy)
             withdraw_line = line(policy, "margin_call.withdrawal_line")
             if most <= 0:
-                return f"按您当前的数据，维持担保比例{ratio_pct(snap.ratio)}，未高于提取线{withdraw_line}，暂不能提取。"
-            return (
-                f"按您当前的数据，维持担保比例{ratio_pct(snap.ratio)}，最多可提取现金约{yuan(most)}"
-                f"（提取后比例须不低于提取线{withdraw_line}）。"
+                return client_text.WITHDRAWABLE_NONE.format(ratio=ratio_pct(snap.ratio), line=withdraw_line)
+            return client_text.WITHDRAWABLE_MOST.format(
+                ratio=ratio_pct(snap.ratio), cash=yuan(most), line=withdraw_line
             )
 
     try:
@@ -118,8 +113,11 @@ async def send_lectures(dispatcher: CollectingDispatcher) -> None:
     except BusyError:
         return
     if upcoming:
-        lines = [f"· {lec['day']} {lec['title']}（{lec['place']}）" for lec in upcoming[:5]]
-        dispatcher.utter_message(text="近期投教讲座：\n" + "\n".join(lines))
+        lines = [
+            client_text.LECTURE_LINE.format(day=lec["day"], title=lec["title"], place=lec["place"])
+            for lec in upcoming[:5]
+        ]
+        dispatcher.utter_message(text="\n".join([client_text.LECTURES_HEAD, *lines]))
 
 
 FAILURE_ACTIONS = {"action_clarify", "action_out_of_scope", "action_default_fallback"}
@@ -142,7 +140,7 @@ async def unanswered(dispatcher: CollectingDispatcher, tracker: Tracker, outcome
     """Log the question for the education team; the second failure in a row brings in a person."""
     await note_unanswered(tracker, outcome, hits)
     if failed_last_turn(tracker):
-        await hand_off(dispatcher, tracker, "连续两次未能回答")
+        await hand_off(dispatcher, tracker, staff_text.HANDOFF_REASON_UNANSWERED)
 
 
 # -- conversation context (Rasa slots, set by these actions; ends with the session) ----
@@ -152,8 +150,6 @@ SLOT_QUESTION = "last_question"  # the question behind that answer or menu
 SLOT_CLIENT = "context_client"  # who the context belongs to: a new identity starts afresh
 ANON = "anonymous"
 HOURS_TOPIC = "service_hours"
-NEXT_TOPICS = "那您可能想问的是以下哪个问题？也可以输入“人工”联系人工客服："
-NOTHING_LEFT = "抱歉没能答到您想问的。为您转接人工客服，您也可以换个说法再问我。"
 SMALLTALK_MODES = ("affirm", "thank", "goodbye", "greet")
 _QUESTION_MARKS = (
     "吗",
@@ -322,13 +318,13 @@ class Turn:
             if h.faq_id not in shown and h.score >= self.service.thresholds.clarify * 0.5
         ]
         if hits:
-            self.menu(hits, basis, NEXT_TOPICS)
+            self.menu(hits, basis, client_text.NEXT_TOPICS)
         else:
             await self.give_up()
 
     async def give_up(self) -> None:
-        self.dispatcher.utter_message(text=NOTHING_LEFT)
-        await hand_off(self.dispatcher, self.tracker, "客户否认了给出的答案")
+        self.dispatcher.utter_message(text=client_text.NOTHING_LEFT)
+        await hand_off(self.dispatcher, self.tracker, staff_text.HANDOFF_REASON_DENIED)
         self.events = context_events(self.tracker, [], [], "")
 
     async def ask(self, question: str, mode: str) -> None:

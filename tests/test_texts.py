@@ -21,14 +21,46 @@ TEXTS = (api, client, editor, staff)
 
 # Being rewritten by another change; their texts move to core/texts after it lands.
 PENDING = {
-    "actions/common.py",
-    "actions/estimate.py",
-    "actions/knowledge.py",
-    "actions/simulate.py",
     "actions/followup.py",
+    "actions/simulate.py",
     "actions/whatif.py",
-    "core/knowledge/context.py",
 }
+# actions/estimate.py's patterns: those that read the figures clients state, and those that
+# read what the question asks of them
+_ESTIMATE_READS = (
+    "_CN",
+    "NUM",
+    "SMALL",
+    "_DATE",
+    "_AMOUNT",
+    "_PERCENT",
+    "_DAYS",
+    "_WEEKS",
+    "_MONTHS",
+    "_YEARS",
+    "_AGE",
+    "_SCORE",
+    "_INDEX_BEFORE",
+    "_num",
+    "_SEPARATOR",
+)
+_ESTIMATE_ASKS = (
+    "_INTEREST",
+    "_RATE",
+    "_PENALTY",
+    "_OPEN",
+    "_LINE",
+    "_CAPACITY",
+    "_HAS_MONEY",
+    "_ASK",
+    "_EXPERIENCE",
+    "_TEST",
+    "_MORE",
+    "_WITHDRAW",
+    "_AFTER_WITHDRAW",
+    "_FALL",
+    "_RATIO",
+)
 # Chinese that is data, not text for people: (module, top-level name, or "*": the module) → why.
 DATA = {
     ("core/values.py", "*"): "parses the numbers, amounts and dates clients type",
@@ -50,6 +82,16 @@ DATA = {
     ("services/restrictions.py", "LIQUIDATION_WORDS"): "words that ask about forced liquidation",
     ("services/handoff.py", "LIQUIDATION_REASONS"): "words of a hand-off reason that make it urgent",
     ("services/staff.py", "DEMO_STAFF"): "the demo staff accounts' names",
+    ("actions/knowledge.py", "OWN_WORDS"): "words that make a withdrawal question about the client's own account",
+    ("actions/knowledge.py", "_QUESTION_MARKS"): "words that make a message a question",
+    ("core/knowledge/context.py", "*"): "reads follow-ups, menu choices, denials, advice and hours questions",
+    ("actions/estimate.py", "_ROLES"): "words that name an amount's role (cash, stocks, debt …)",
+    ("actions/estimate.py", "_HAIRCUTS"): "words that name a kind of collateral",
+    ("actions/estimate.py", "read_figures"): "words that name the financing or the lending side",
+    **{
+        ("actions/estimate.py", name): "reads the numbers, units and durations clients type" for name in _ESTIMATE_READS
+    },
+    **{("actions/estimate.py", name): "words that say what a stated-figure question asks" for name in _ESTIMATE_ASKS},
 }
 
 

@@ -41,6 +41,129 @@ HANDOFF_CLOSED = (
     "{{ broker.counter_hours.end | raw }}，热线{{ broker.hotline | raw }}。"
 )
 
+# -- every action (actions/common.py) ----------------------------------------------------
+ACTION_BUSY = "系统繁忙，请稍后再试，或联系人工客服（热线{{ broker.hotline | raw }}）。"
+PERSONAL_LOGIN_NEEDED = (
+    "查询个人信息需要先登录。请在示例证券App或网上营业厅登录后，从“智能客服”进入对话，"
+    "我就能为您查询授信额度、风险等级和维持担保比例。"
+)
+PERSONAL_LOGIN_EXPIRED = "您的登录已过期，为保护您的账户安全，请重新登录后再查询。"
+PERSONAL_NOT_FOUND = "暂未查到您的客户资料，请联系人工客服核实（热线{{ broker.hotline | raw }}）。"
+
+# -- knowledge answers (actions/knowledge.py) --------------------------------------------
+OUT_OF_SCOPE = (
+    "抱歉，这个问题超出了我的服务范围。我是示例证券两融助手，可以解答：开户条件与流程、风险等级、"
+    "授信额度、融资利率与融券费率、担保品与折算率、维持担保比例与追保平仓、合约展期和服务时间；"
+    "登录后还可查询您本人的额度、风险等级和维持担保比例。其他业务请咨询人工客服："
+    "热线{{ broker.hotline | raw }}（交易日{{ broker.agent_hours.start | raw }}–{{ broker.agent_hours.end | raw }}）。"
+)
+CLARIFY = "您是想了解以下哪个问题？请点选，或换个说法再问我："
+NEXT_TOPICS = "那您可能想问的是以下哪个问题？也可以输入“人工”联系人工客服："
+NOTHING_LEFT = "抱歉没能答到您想问的。为您转接人工客服，您也可以换个说法再问我。"
+LECTURES_HEAD = "近期投教讲座："
+LECTURE_LINE = "· {day} {title}（{place}）"
+# "最多能取多少" from a verified client: {ratio} theirs, {line} the policy's withdrawal line
+WITHDRAWABLE_NONE = "按您当前的数据，维持担保比例{ratio}，未高于提取线{line}，暂不能提取。"
+WITHDRAWABLE_MOST = "按您当前的数据，维持担保比例{ratio}，最多可提取现金约{cash}（提取后比例须不低于提取线{line}）。"
+
+# -- stated-figure estimates (actions/estimate.py) ---------------------------------------
+# Every figure is a format argument from core/policy or the client's own numbers; each
+# reply starts with ESTIMATE_LABEL and most end with the risk reminder ({reminder}).
+ESTIMATE_LABEL = "按您提供的数字估算（不是您账户的实际数据，以营业部审核和交易系统为准）："
+EST_LIST_SEP = "、"
+EST_CLAUSE_SEP = "，"
+EST_PART_SEP = "；"
+EST_SENTENCE_SEP = "。"
+SIDE_FINANCING = "融资"
+SIDE_LENDING = "融券"
+EST_COST_INTEREST = "利息"
+EST_COST_FEE = "费用"
+EST_RATE_INTEREST = "年利率"
+EST_RATE_FEE = "年费率"
+EST_INTEREST = (
+    "{side}{amount}使用{days}天，{cost}约{due}（{amount} × {rate_name}{rate} ÷ {basis} × {days}天）。"
+    "按规定利息按日计提，只对实际使用的金额计算，提前还款次日起停止计息。\n{reminder}"
+)
+EST_MONTH = "{month}月"
+EST_PENALTY = (
+    "未按时偿还的利息{unpaid}逾期{days}天，罚息约{due}（{unpaid} × 日{rate} × {days}天）。"
+    "按规定，每季度结息（{months}的{day}日）后仍未偿还的利息，按每日{rate}收取罚息。"
+    "建议尽快还清，避免罚息累积。\n{reminder}"
+)
+# eligibility: one check per stated figure, then the rules not checked
+EST_ELIG_ASSETS = "开通两融要求前{window}个交易日日均证券类资产不低于{need}；{verdict}"
+EST_ELIG_ADDED = "再转入{added}后合计{assets}"
+EST_ELIG_ASSETS_MET = "{stated}达到资产门槛，资产这一条满足"
+EST_ELIG_ASSETS_SHORT = "{stated}低于门槛，还差{short}，暂不满足资产条件"
+EST_ELIG_ADDED_NOTE = "；新转入的资金按日均计算，要在前{window}个交易日的日均资产达标才算，临时转入不一定马上满足"
+EST_ELIG_AGE = "开通两融要求年龄{min_age}至{max_age}周岁、具有完全民事行为能力；{age}岁{verdict}"
+EST_ELIG_AGE_MET = "符合年龄要求"
+EST_ELIG_AGE_OUT = "不在这个范围内，按规定不能开通"
+EST_ELIG_EXPERIENCE = "开通两融要求证券交易经验满{min_months}个月；您的交易经验{months}个月{verdict}"
+EST_ELIG_EXPERIENCE_MET = "，这一条满足"
+EST_ELIG_EXPERIENCE_SHORT = "，还差{short}个月，暂不满足"
+EST_ELIG_TEST = "两融知识测试{pass_mark}分及格；{score}分{verdict}"
+EST_ELIG_TEST_MET = "已达到及格线"
+EST_ELIG_TEST_FAILED = "未达到及格线，需要重新测试并达到及格分"
+EST_ELIG_OTHER_ASSETS = "前{window}个交易日日均证券类资产不低于{need}"
+EST_ELIG_OTHER_EXPERIENCE = "交易经验满{min_months}个月"
+EST_ELIG_OTHER_TIER = "风险等级不是保守型"
+EST_ELIG_OTHER_AGE = "年龄{min_age}至{max_age}岁"
+EST_ELIG = "{checks}。此外还需{rest}等条件。登录后我可以按您的实际资料逐条核对。\n{reminder}"
+# credit line by tier: {multiple} and {cap} from policy.yml risk_tiers
+EST_LINE_MAY_NOT_OPEN = "按规定，{name}（{code}）客户不能开通融资融券，因此没有授信额度。\n{reminder}"
+EST_LINE = (
+    "按授信策略，{name}（{code}）客户授信上限为净资产×{multiple}倍、最高{cap}；"
+    "净资产{assets}，估算授信额度最高约{line}{capped}。实际额度以审批为准。\n{reminder}"
+)
+EST_LINE_CAPPED = "（已到该等级的绝对上限）"
+# financing capacity: the collateral's names (rendered by the policy) and the reply
+HAIRCUT_CASH = "现金"
+HAIRCUT_GOVERNMENT_BOND = "国债"
+HAIRCUT_ETF = "ETF"
+HAIRCUT_CSI300 = "{{ margin.haircut_index_name | raw }}成分股"
+HAIRCUT_ST_OR_BAD_PE = "ST股或市盈率为负/高于{{ margin.bad_pe_above | raw }}倍的股票"
+HAIRCUT_OTHER_STOCK = "其他股票"
+EST_CAP_MINIMUM = "注意：保证金比例不得低于{minimum}，按{minimum}计算。"
+EST_CAP_CASH_BASIS = "以{collateral}现金作保证金（现金折算率{rate}）"
+EST_CAP_CASH_FORMULA = "保证金 ÷ 保证金比例"
+EST_CAP_CASH_TAIL = "用股票作担保时先按折算率打折，"
+EST_CAP_UP_TO = "最高"
+EST_CAP_BASIS = "以市值{collateral}的{name}作担保（折算率{up_to}{rate}，折算后保证金{value}）"
+EST_CAP_FORMULA = "市值 × 折算率 ÷ 保证金比例"
+EST_CAP_TAIL = "单只证券的实际折算率以示例证券公布为准，"
+EST_CAPACITY = (
+    "{note}{basis}，按保证金比例{used}，最多可融资买入约{amount}（{formula}）；"
+    "{tail}同时不能超过您的可用授信额度。\n{reminder}"
+)
+# the maintenance ratio from stated figures: zones; {liq} {call} {warning} {withdraw}
+# {restore} {days} are the policy's lines and deadline
+EST_ZONE_LIQUIDATION = "已低于即时平仓线{liq}，可能被立即强制平仓"
+EST_ZONE_CALL = "已低于追保线{call}，需在T+{days}日收盘前补足到{restore}以上"
+EST_ZONE_WARNING = "已低于警戒线{warning}，请关注风险"
+EST_ZONE_SAFE = "处于正常区间"
+EST_ZONE_WITHDRAWABLE = "高于提取线{withdraw}"
+EST_ACCOUNT_NO_DEBT = "没有负债时不计算维持担保比例，也不会追保。"
+EST_ACCOUNT_PARTS = "（现金{cash} + 证券市值{stocks}）"
+EST_ACCOUNT_TOTAL = "总资产{total}"
+EST_ACCOUNT_RATIO = (
+    "维持担保比例 = {assets} ÷ 负债{debt} = {ratio}，{zone}"
+    "（警戒线{warning}、追保线{call}、即时平仓线{liq}、提取线{withdraw}）"
+)
+EST_ACCOUNT_MOVE = "若证券市值下跌{move}%，比例变为{ratio}，{zone}"
+EST_FALL_TO = "证券市值下跌约{fall}%触及{name}{line}"
+EST_BELOW_LINE = "已在{name}{line}以下"
+EST_FALL_ALL_STOCKS = "（按总资产全部为证券、负债不变计算）"
+EST_FALL_DEBT_SAME = "（负债不变）"
+EST_FALLS = "{falls}{note}。T日收盘低于追保线{call}即触发追保"
+EST_TAKE = "取出{take}后比例为{ratio}（{left} ÷ {debt}），{verdict}；最多可提取约{most}"
+EST_TAKE_OK = "不低于提取线{withdraw}，可以提取"
+EST_TAKE_TOO_MUCH = "低于提取线{withdraw}，不能这样提取"
+EST_NO_WITHDRAWAL = "比例未高于提取线{withdraw}，暂不能提取现金或证券"
+EST_MOST = "按提取线{withdraw}，最多可提取现金或证券约{most}（{total} − {withdraw} × {debt}）"
+EST_AFTER = "取完以后比例为{ratio}（{left} ÷ {debt}），正好在提取线上"
+EST_ACCOUNT = "{parts}。按规定，维持担保比例 =（现金 + 证券市值）÷（融资负债 + 融券市值 + 应付利息费用）。\n{reminder}"
+
 # -- personal lookups: shared ------------------------------------------------------------
 DATA_AS_OF = "（数据截至{at}，以交易系统为准）"
 LINE_CUT = "下调"

@@ -18,6 +18,8 @@ NO_PERMISSION = "该账号没有此页面的权限。"
 HANDOFF_REASON_REQUESTED = "客户要求人工服务"
 HANDOFF_REASON_LIQUIDATION = "追保期间询问强制平仓"
 HANDOFF_REASON_MESSAGE = "客户留言"
+HANDOFF_REASON_UNANSWERED = "连续两次未能回答"  # the second knowledge turn in a row without an answer
+HANDOFF_REASON_DENIED = "客户否认了给出的答案"  # the client said no to every topic offered
 MESSAGE_MARK = "【留言】"  # before a message left outside service hours, in the transcript
 
 # -- inbox labels --------------------------------------------------------------------
