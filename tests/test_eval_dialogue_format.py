@@ -1,4 +1,5 @@
-"""Format of tests/eval/dialogue_dev.yml and the scorer of benchmarks/eval_dialogue.py (no server)."""
+"""Format of tests/eval/dialogue_dev.yml, the held-out tests/eval/dialogue_fresh.yml and the
+scorer of benchmarks/eval_dialogue.py (no server)."""
 
 from __future__ import annotations
 
@@ -13,15 +14,23 @@ from benchmarks import eval_dialogue as ev
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV_FILE = ROOT / "tests" / "eval" / "dialogue_dev.yml"
+FRESH_FILE = ROOT / "tests" / "eval" / "dialogue_fresh.yml"
+# file → (least conversations, least per pattern, least context turns, most turns per conversation)
+EVAL_FILES = {DEV_FILE: (110, 8, 60, 5), FRESH_FILE: (60, 6, 40, 4)}
 AUTHORS = {"A", "B", "C", "D", "E"}
 TURN_KEYS = {"user", "expect", "context"}
 CONVERSATION_KEYS = {"id", "pattern", "author", "client", "turns"}
 BOOL_KEYS = {"menu", "handoff", "no_handoff", "form_asks", "compliance"}
 
 
+@pytest.fixture(scope="module", params=sorted(EVAL_FILES), ids=lambda p: p.name)
+def eval_file(request: pytest.FixtureRequest) -> Path:
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def conversations() -> List[Dict[str, Any]]:
-    data = ev.load_conversations(DEV_FILE)
+def conversations(eval_file: Path) -> List[Dict[str, Any]]:
+    data = ev.load_conversations(eval_file)
     assert isinstance(data, list)
     return data
 
@@ -73,8 +82,9 @@ def _check_expect(expect: Any, where: str, faq_ids: Set[str]) -> None:
             _check_expect(sub, f"{where} any_of[{i}]", faq_ids)
 
 
-def test_schema(conversations: List[Dict[str, Any]], known_faq_ids: Set[str]) -> None:
-    assert len(conversations) >= 110
+def test_schema(eval_file: Path, conversations: List[Dict[str, Any]], known_faq_ids: Set[str]) -> None:
+    least, _, _, most_turns = EVAL_FILES[eval_file]
+    assert len(conversations) >= least
     ids = [c.get("id") for c in conversations]
     assert len(ids) == len(set(ids)), [i for i, n in Counter(ids).items() if n > 1]
     for conv in conversations:
@@ -86,7 +96,7 @@ def test_schema(conversations: List[Dict[str, Any]], known_faq_ids: Set[str]) ->
         if "client" in conv:
             assert conv["client"] in ev.CLIENTS, cid
         turns = conv["turns"]
-        assert isinstance(turns, list) and 2 <= len(turns) <= 5, f"{cid}: 2–5 turns"
+        assert isinstance(turns, list) and 2 <= len(turns) <= most_turns, f"{cid}: 2–{most_turns} turns"
         for n, turn in enumerate(turns, start=1):
             where = f"{cid} turn {n}"
             assert set(turn) == TURN_KEYS, f"{where}: keys {set(turn)}"
@@ -100,14 +110,15 @@ def test_schema(conversations: List[Dict[str, Any]], known_faq_ids: Set[str]) ->
                 assert turns[n - 2]["expect"].get("menu") is True, f"{where}: pick needs a menu the turn before"
 
 
-def test_coverage(conversations: List[Dict[str, Any]]) -> None:
+def test_coverage(eval_file: Path, conversations: List[Dict[str, Any]]) -> None:
+    _, per_pattern, context_turns, _ = EVAL_FILES[eval_file]
     by_pattern = Counter(c["pattern"] for c in conversations)
     assert set(by_pattern) == set(ev.PATTERNS)
-    assert min(by_pattern.values()) >= 8, by_pattern
-    assert sum(t["context"] for c in conversations for t in c["turns"]) >= 60
+    assert min(by_pattern.values()) >= per_pattern, by_pattern
+    assert sum(t["context"] for c in conversations for t in c["turns"]) >= context_turns
     assert len({c["author"] for c in conversations}) == len(AUTHORS)
     assert len({c["client"] for c in conversations if c.get("client")}) >= 3
-    header = DEV_FILE.read_text(encoding="utf-8").split("\n- id:", 1)[0]
+    header = eval_file.read_text(encoding="utf-8").split("\n- id:", 1)[0]
     for word in ("Schema", "Authors", *sorted(ev.EXPECT_KEYS)):
         assert word in header, f"the header comment should document {word}"
 
