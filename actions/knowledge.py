@@ -209,7 +209,7 @@ class Turn:
         self.dispatcher = dispatcher
         self.tracker = tracker
         self.service = current().knowledge
-        self.text = (tracker.latest_message or {}).get("text") or ""
+        self.text = context.without_declined_human((tracker.latest_message or {}).get("text") or "")
         self.ctx = Context.from_tracker(tracker)
         self.events: List[Dict[str, Any]] = []
 

@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import BaseAction, BusyError, moment, run_blocking, verified_client_id
 from actions.whatif import FOLLOWUP_ACTION, followup_of
 from core import clock
-from core.knowledge.context import asks_compliance, asks_hours
+from core.knowledge.context import asks_compliance, asks_hours, declines_human
 from core.policy import get_policy
 from core.texts import client as client_text
 from core.texts import staff as staff_text
@@ -59,6 +59,8 @@ class ActionHandoff(BaseAction):
             return []
         if followup_of(tracker, get_policy()) is not None:  # "我有专属经理不": the client's own record
             return [FollowupAction(FOLLOWUP_ACTION)]
+        if declines_human((tracker.latest_message or {}).get("text") or ""):  # "不用转人工，你就说…"
+            return [FollowupAction("action_answer_faq")]
         await hand_off(dispatcher, tracker, staff_text.HANDOFF_REASON_REQUESTED)
         return []
 

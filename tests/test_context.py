@@ -476,3 +476,22 @@ def test_cantonese_is_read_as_mandarin():
     assert normalize("追保咗點算") == "追保了怎么办"
     assert normalize("可唔可以攞錢出嚟") == "可不可以取钱出来"
     assert normalize("系统维护") == "系统维护"  # Mandarin untouched
+
+
+def test_choices_in_english_and_with_thanks():
+    options = ["interest_calculation", "interest_overdue_penalty", "interest_settlement"]
+    assert context.menu_choice("the 3rd one please", options) == "interest_settlement"
+    assert context.menu_choice("第一个 多谢", options) == "interest_calculation"
+    assert context.menu_choice("thanks", options) is None
+
+
+def test_a_declined_person_leaves_the_question():
+    assert context.declines_human("别给我转人工了 直接告诉我展期怎么办")
+    assert not context.declines_human("我要转人工")
+    out, _ = run(ActionAnswerFaq(), tracker("不需要人工，展期要提前几天申请"))
+    assert faq_of(out) == "contract_renewal"
+
+
+def test_picking_a_stock_is_refused():
+    assert context.asks_compliance("帮我挑一只好股票")
+    assert not context.asks_compliance("选哪种担保品折算率高")

@@ -41,6 +41,10 @@ _LAST = re.compile(
     r"^(?:我?(?:选|要|看)?)?(?:最后一个|最后那个|最后一条|最后一项|倒数第一个|last(?: one)?)(?:吧|的|问题)?$"
 )
 _FIRST_WORDS = ("第一个", "头一个", "首个", "first", "第一条")
+_EN_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "last": -1}
+_EN_CHOICE = re.compile(r"^(?:the\s*)?(first|1st|second|2nd|third|3rd|last)(?:\s*(?:one|option))?$")
+# "第二个吧，谢谢您", "2 pls": the politeness around a choice
+_POLITE = re.compile(r"(?:谢谢您|谢谢你|谢谢|多谢|麻烦了|麻烦您|thanks|thank you|thx|please|pls|plz)$")
 _FILLER = re.compile(
     r"[，,。.！!？?、~～\s]+|^(?:那么|那|还有|然后|再问一下|再问|另外|请问|那请问)|(?:呢|吗|啊|呀|的呢|嘞|咧)$"
 )
@@ -69,9 +73,10 @@ _COMPLIANCE = re.compile(
     r"|承诺.{0,6}(?:收益|回报|不亏|赚)|推荐.{0,6}(?:股票|个股|哪只|几只|牛股|标的)|荐股|内幕消息"
     r"|(?:哪只|哪个|什么|几只|啥)(?:股票|股).{0,6}(?:好|会涨|能涨|能买|可以买|值得)|(?:买|融资买|融券卖).{0,4}哪只"
     r"|(?:买|选|挑|推荐|融资买|干)(?:点|个)?(?:啥|什么|哪个|哪只|哪些|哪几只)(?:股票|股|票)"
+    r"|(?:挑|选|推荐|荐|指点)(?:一|几|两|个|一下|一个)?只?(?:好)?(?:股票|个股|好股|牛股|票子)"
     r"|(?:明天|下周|后市|大盘|行情|股价).{0,6}(?:会涨|能涨|会跌|涨吗|跌吗|涨不涨|跌不跌|怎么走|走势)"
     r"|会不会(?:涨|跌|大涨|大跌)(?:啊|呢|吧|吗)?(?:$|[，,。.！!？?\s])|涨还是跌|准话|打包票|拍胸脯"
-    r"|(?:亏|赔|损失|亏损|爆仓).{0,8}(?:你们|公司|券商|证券).{0,3}(?:赔|负责|承担|兜底|补偿|管)"
+    r"|(?:亏|赔|损失|亏损|爆仓|平仓).{0,8}(?:你们|公司|券商|证券).{0,3}(?:赔|负责|承担|兜底|补偿|管)"
     r"|(?:你们|公司|券商).{0,4}(?:赔吗|赔不赔|会赔|兜底|包赔|负责赔)|亏了.{0,6}赔"
     r"|收益.{0,4}(?:有保障|保障|有保证|稳不稳|稳吗|稳定吗)|(?:保障|确保).{0,4}(?:收益|赚钱|不亏)"
     r"|guarantee"
@@ -112,8 +117,15 @@ def menu_choice(text: str, options: Sequence[str], titles: Optional[Dict[str, st
     if not options:
         return None
     t = strip_fillers(text)
+    previous = None
+    while previous != t:
+        previous, t = t, strip_fillers(_POLITE.sub("", t))
     if not t:
         return None
+    english = _EN_CHOICE.match(t)
+    if english:
+        n = _EN_ORDINALS[english.group(1)]
+        return options[n - 1] if n == -1 or n <= len(options) else None
     if _LAST.match(t):
         return options[-1]
     if any(t.startswith(w) and len(t) <= len(w) + 3 for w in _FIRST_WORDS):
@@ -173,6 +185,21 @@ def mentions_topic(text: str, vocabulary: Iterable[str]) -> bool:
     if len(content) < 2:
         return False
     return any(content in term or (len(term) >= 2 and term in content) for term in vocabulary)
+
+
+# "不用转人工，你就说怎么提额": a person declined, the question after it is the point
+_NO_HUMAN = re.compile(
+    r"(?:不用|不要|别|无需|不需要|用不着)(?:给我)?(?:转|找|叫|接)?(?:人工客服|人工|客服|真人)[，,。.！!\s]*"
+)
+
+
+def declines_human(text: str) -> bool:
+    return bool(_NO_HUMAN.search(_norm(text)))
+
+
+def without_declined_human(text: str) -> str:
+    """The message without its "不用转人工" part (unchanged when it has none)."""
+    return _NO_HUMAN.sub("", _norm(text)).strip() if declines_human(text) else text
 
 
 def asks_compliance(text: str) -> bool:
