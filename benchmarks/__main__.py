@@ -53,6 +53,8 @@ def main(argv=None) -> int:
         "context-dependent ≥ 0.92, whole conversations ≥ 0.85) =="
     )
     eval_dialogue.main(["--start"])
+    print("\n== 2d. Multi-turn conversations, a second author (tests/eval/dialogue_fresh.yml) ==")
+    eval_dialogue.main(["--start", "--file", "tests/eval/dialogue_fresh.yml"])
     if not args.skip_train:
         print("\n== 3. Full training on this machine (target ≤ 300 s) ==")
         print(f"rasa train --force: {training_time():.0f} s")

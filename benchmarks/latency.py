@@ -363,7 +363,7 @@ def main(argv=None) -> int:
         print(
             f"{'ratio to ' + name:<34}"
             + "".join(f"{a[k] / results[name][k]:>9.2f}" for k in keys)
-            + "   (target ≤ 1.50)"
+            + "   (target ≤ 1.30)"
         )
     print(
         f"query_quota round trip (REST, token, SQLite lookup + audit), sequential: "
