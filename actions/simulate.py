@@ -27,42 +27,53 @@ from actions.estimate import estimate
 from actions.personal import PersonalAction
 from actions.whatif import ALL, ANSWERS, GOALS, PCT_KINDS, figure_in, followup_of, kind_in, read_move
 from core import finance
-from core.policy import Policy, get_policy, plain
+from core.policy import Policy, fmt_pct, fmt_wan, get_policy, plain
 from core.text import normalize
+from core.texts import client as client_text
 from services.restrictions import new_credit_blocks
 from storage.repository import Account, ClientRecord
 
 __all__ = ["figure_in", "kind_in"]  # the readers live in actions/whatif.py
 
-ASK = "请告诉我要测算的情形，例如“如果持仓下跌10%会怎样”或“再融资10万元后维持担保比例是多少”。"
-MAX_AMOUNT = Decimal("1000000000")  # 10亿: anything above is a typo, not a plan
+ASK = client_text.SIM_ASK.format(fall=fmt_pct(Decimal("0.1")), amount=fmt_wan(100000))
+MAX_AMOUNT = Decimal("1000000000")  # one billion yuan: anything above is a typo, not a plan
 MAX_TARGET = Decimal("1000")  # a goal above 1000% is a typo
 RISE_WORDS = ("涨", "上升", "升")
+FALL_WORDS = ("跌",)
 SLOT_KIND = "sim_kind"
 SLOT_FIGURE = "sim_figure"
 NO_FIGURE = "skip"  # figure slot value when the form should end at once (not logged in, an estimate, a follow-up)
-LABEL = "以上为按当前价格的简化测算，不构成投资建议。"
+LABEL = client_text.SIM_LABEL
 ZONE_TEXT = {
-    "no_debt": "没有负债，不涉及维持担保比例",
-    "withdrawable": "高于提取线{withdraw}",
-    "safe": "处于正常区间",
-    "warning": "低于警戒线{warning}，会收到预警通知",
-    "call": "低于追保线{call}，将触发追保",
-    "liquidation": "低于即时平仓线{liq}，可能被立即强制平仓",
+    "no_debt": client_text.SIM_ZONE_NO_DEBT,
+    "withdrawable": client_text.SIM_ZONE_WITHDRAWABLE,
+    "safe": client_text.SIM_ZONE_SAFE,
+    "warning": client_text.SIM_ZONE_WARNING,
+    "call": client_text.SIM_ZONE_CALL,
+    "liquidation": client_text.SIM_ZONE_LIQUIDATION,
 }
 KIND_TEXT = {
-    "fall": "持仓市值下跌",
-    "rise": "持仓市值上涨",
-    "finance": "再融资买入",
-    "cash": "追加现金",
-    "collateral": "转入担保证券",
-    "repay": "直接还款",
-    "withdraw": "提取现金",
-    "sell_repay": "卖出持仓并用所得偿还融资",
-    "goal_cash": "追加现金",
-    "goal_repay": "直接还款",
-    "goal_sell": "卖券还款",
+    "fall": client_text.SIM_KIND_FALL,
+    "rise": client_text.SIM_KIND_RISE,
+    "finance": client_text.SIM_KIND_FINANCE,
+    "cash": client_text.SIM_KIND_CASH,
+    "collateral": client_text.SIM_KIND_COLLATERAL,
+    "repay": client_text.SIM_KIND_REPAY,
+    "withdraw": client_text.SIM_KIND_WITHDRAW,
+    "sell_repay": client_text.SIM_KIND_SELL_REPAY,
+    "goal_cash": client_text.SIM_KIND_CASH,
+    "goal_repay": client_text.SIM_KIND_REPAY,
+    "goal_sell": client_text.SIM_KIND_GOAL_SELL,
 }
+# the problems a figure can have; the examples and limits are figures, not words
+RANGE_CHANGE = client_text.SIM_RANGE_CHANGE.format(most=fmt_pct(1))
+RANGE_SELL = client_text.SIM_RANGE_SELL.format(most=fmt_pct(1))
+RANGE_AMOUNT = client_text.SIM_RANGE_AMOUNT.format(most=client_text.SIM_YI.format(count=plain(MAX_AMOUNT / 10**8)))
+RANGE_TARGET = client_text.SIM_RANGE_TARGET.format(least=fmt_pct(1), example=fmt_pct(Decimal("1.5")))
+NEEDS_FIGURE = client_text.SIM_NEEDS_FIGURE.format(
+    fall=fmt_pct(Decimal("0.15")), amount=client_text.SIM_WAN.format(count=20)
+)
+NEEDS_AMOUNT = client_text.SIM_NEEDS_AMOUNT.format(amount=client_text.SIM_WAN.format(count=20))
 CANCEL = re.compile(r"^(?:算了|不算了|不用了|不测了|取消|退出|不要了|先不了|不需要了|没事了)")
 ALL_KINDS = ("finance", "withdraw", "repay", "sell_repay")  # moves that take "全部"
 
@@ -84,14 +95,14 @@ def read_inputs(tracker: Tracker) -> Tuple[Optional[Decimal], Optional[Decimal],
     amount = _first_decimal(entity_values(tracker, "amount"))
     text = (tracker.latest_message or {}).get("text") or ""
     if pct is not None:
-        rising = any(w in text for w in RISE_WORDS) and "跌" not in text
+        rising = any(w in text for w in RISE_WORDS) and not any(w in text for w in FALL_WORDS)
         if not Decimal(0) < pct <= (Decimal(500) if rising else Decimal(100)):
-            problems.append("涨跌幅需在0到100%之间（跌幅）")
+            problems.append(RANGE_CHANGE)
             pct = None
         else:
             pct = pct if rising else -pct
     if amount is not None and not Decimal(0) < amount <= MAX_AMOUNT:
-        problems.append("金额需大于0且不超过10亿元")
+        problems.append(RANGE_AMOUNT)
         amount = None
     return pct, amount, problems
 
@@ -99,26 +110,26 @@ def read_inputs(tracker: Tracker) -> Tuple[Optional[Decimal], Optional[Decimal],
 def check_figure(kind: str, figure: str) -> Optional[str]:
     """A problem with the figure for that move, or None."""
     if figure == ALL:
-        return None if kind in ALL_KINDS else "这个情形需要一个具体的幅度或金额，例如“跌15%”或“20万”"
+        return None if kind in ALL_KINDS else NEEDS_FIGURE
     unit, _, raw = figure.partition(":")
     try:
         value = Decimal(raw)
     except InvalidOperation:
-        return "没有读懂这个数字"
+        return client_text.SIM_BAD_NUMBER
     if not value.is_finite():
-        return "没有读懂这个数字"
+        return client_text.SIM_BAD_NUMBER
     if kind in GOALS:
         if unit != "pct" or not Decimal(100) < value <= MAX_TARGET:
-            return "目标比例需高于100%，例如“回到150%”"
+            return RANGE_TARGET
         return None
     if unit == "pct":
         if kind not in (*PCT_KINDS, "sell_repay"):
-            return "这个情形需要一个金额，例如“20万”"
+            return NEEDS_AMOUNT
         limit = Decimal(500) if kind == "rise" else Decimal(100)
         if not Decimal(0) < value <= limit:
-            return "涨跌幅需在0到100%之间（跌幅）" if kind != "sell_repay" else "卖出比例需在0到100%之间"
+            return RANGE_CHANGE if kind != "sell_repay" else RANGE_SELL
     elif not Decimal(0) < value <= MAX_AMOUNT:
-        return "金额需大于0且不超过10亿元"
+        return RANGE_AMOUNT
     return None
 
 
@@ -134,14 +145,14 @@ def describe(ratio: Optional[Decimal], policy: Policy) -> str:
         call=line(policy, "margin_call.call_line"),
         liq=line(policy, "margin_call.immediate_liquidation_line"),
     )
-    return (ratio_pct(ratio) + "，" + text) if ratio is not None else text
+    return client_text.SIM_DESCRIBE.format(ratio=ratio_pct(ratio), zone=text) if ratio is not None else text
 
 
 LINES = (
-    ("warning_line", "警戒线"),
-    ("call_line", "追保线"),
-    ("immediate_liquidation_line", "即时平仓线"),
-    ("withdrawal_line", "提取线"),
+    ("warning_line", client_text.LINE_WARNING),
+    ("call_line", client_text.LINE_CALL),
+    ("immediate_liquidation_line", client_text.LINE_LIQUIDATION),
+    ("withdrawal_line", client_text.LINE_WITHDRAWAL),
 )
 
 
@@ -152,9 +163,25 @@ def against_lines(ratio: Optional[Decimal], policy: Policy) -> str:
     parts = []
     for key, name in LINES:
         value = policy.dec(f"margin_call.{key}")
-        where = "高于" if ratio >= value else "低于"
-        parts.append(f"{name}{line(policy, 'margin_call.' + key)}{where}")
-    return "对照各条线：" + "，".join(parts) + "。"
+        where = client_text.MARGIN_ABOVE if ratio >= value else client_text.MARGIN_BELOW
+        named = line(policy, "margin_call." + key)
+        parts.append(client_text.SIM_AGAINST_LINE.format(name=name, line=named, where=where))
+    return client_text.SIM_AGAINST.format(parts=client_text.SIM_CLAUSE_SEP.join(parts))
+
+
+def ratio_change(before: finance.Snapshot, after: finance.Snapshot, policy: Policy) -> str:
+    """ "维持担保比例由…，变为…。" """
+    was, now = describe(before.ratio, policy), describe(after.ratio, policy)
+    return client_text.SIM_RATIO_CHANGE.format(before=was, after=now)
+
+
+def fall_to_call(after: finance.Snapshot, policy: Policy) -> List[str]:
+    """ "在此基础上，持仓市值再下跌约…%将触及追保线…。" where there is such a fall."""
+    fall = finance.fall_to_line(after, policy.dec("margin_call.call_line"))
+    if fall is None or after.ratio is None or fall <= 0:
+        return []
+    call = line(policy, "margin_call.call_line")
+    return [client_text.SIM_FALL_TO_CALL.format(fall=fall.quantize(Decimal("0.1")), call=call)]
 
 
 def amount_of(kind: str, figure: str, account: Account) -> Decimal:
@@ -191,7 +218,7 @@ def apply_move(
     if kind == "cash":
         return finance.after_deposit(snapshot, value)
     if kind == "collateral":
-        added = finance.Holding("NEW", "转入担保证券", Decimal(1), value, "other_stock")
+        added = finance.Holding("NEW", client_text.SIM_COLLATERAL_HOLDING, Decimal(1), value, "other_stock")
         return finance.Snapshot(
             snapshot.cash, [*snapshot.holdings, added], snapshot.financing_debt, snapshot.shorts, snapshot.accrued
         )
@@ -209,10 +236,17 @@ def apply_move(
 def figure_text(kind: str, figure: str, amount: Optional[Decimal] = None) -> str:
     unit, _, raw = figure.partition(":")
     if kind == "sell_repay":
-        share = "全部持仓" if figure == ALL else (f"{raw}%的持仓" if unit == "pct" else "持仓")
-        return f"卖出{share}（约{yuan(amount or Decimal(raw or 0))}）并用所得偿还融资负债"
+        if figure == ALL:
+            share = client_text.SIM_SELL_ALL
+        else:
+            share = client_text.SIM_SELL_SHARE.format(pct=raw) if unit == "pct" else client_text.SIM_SELL_HOLDINGS
+        return client_text.SIM_SELL_REPAY.format(share=share, amount=yuan(amount or Decimal(raw or 0)))
     if figure == ALL and amount is not None:
-        whole = {"finance": "（用完可用额度）", "withdraw": "（取出全部现金）", "repay": "（还清融资负债）"}
+        whole = {
+            "finance": client_text.SIM_ALL_FINANCE,
+            "withdraw": client_text.SIM_ALL_WITHDRAW,
+            "repay": client_text.SIM_ALL_REPAY,
+        }
         return KIND_TEXT[kind] + yuan(amount) + whole.get(kind, "")
     return KIND_TEXT[kind] + (yuan(Decimal(raw)) if unit == "amt" else f"{raw}%")
 
@@ -220,7 +254,7 @@ def figure_text(kind: str, figure: str, amount: Optional[Decimal] = None) -> str
 def move_text(record: ClientRecord, kind: str, figure: str) -> str:
     """ "卖出50%的持仓（约1,500,000元）并用所得偿还融资负债", "追加现金使比例回到150%"."""
     if kind in GOALS:
-        return f"{KIND_TEXT[kind]}使比例回到{figure.partition(':')[2]}%"
+        return client_text.SIM_GOAL_MOVE.format(move=KIND_TEXT[kind], target=figure.partition(":")[2])
     amount = amount_of(kind, figure, record.account) if (figure == ALL or kind == "sell_repay") else None
     return figure_text(kind, figure, amount)
 
@@ -230,10 +264,11 @@ def call_first(account: Account, policy: Policy) -> List[str]:
     if account.open_call is None:
         return []
     return [
-        f"请先注意：您目前有一笔未了结的追保通知，维持担保比例{ratio_pct(account.snapshot.ratio)}已低于追保线"
-        f"{line(policy, 'margin_call.call_line')}，"
-        f"须在截止前恢复到{line(policy, 'margin_call.restore_to')}以上；"
-        "期间暂停新的融资买入和融券卖出。"
+        client_text.SIM_CALL_FIRST.format(
+            ratio=ratio_pct(account.snapshot.ratio),
+            call=line(policy, "margin_call.call_line"),
+            restore=line(policy, "margin_call.restore_to"),
+        )
     ]
 
 
@@ -248,27 +283,31 @@ def goal_lines(record: ClientRecord, policy: Policy, kind: str, figure: str) -> 
     repay = finance.repayment_to_restore(before, target)
     sale = finance.sale_to_restore(before, target)
     if before.ratio is None:
-        return ["您的信用账户目前没有负债，不涉及维持担保比例。"], before
+        return [client_text.SIM_NO_DEBT], before
     if cash <= 0:
-        return [f"您当前的维持担保比例{describe(before.ratio, policy)}，已不低于{goal}，无需追加担保物或还款。"], before
+        return [client_text.SIM_GOAL_MET.format(ratio=describe(before.ratio, policy), goal=goal)], before
     ways = {
-        "goal_cash": ("追加现金", cash),
-        "goal_repay": ("直接还款（用账户外的资金）", repay),
-        "goal_sell": ("卖券还款（卖出持仓、所得偿还融资）", sale),
+        "goal_cash": (client_text.SIM_WAY_CASH, cash),
+        "goal_repay": (client_text.SIM_WAY_REPAY, repay),
+        "goal_sell": (client_text.SIM_WAY_SELL, sale),
     }
     name, needed = ways[kind]
     lines: List[str] = []
     if needed is None:
-        lines.append(f"按当前数据，仅靠卖券还款无法使维持担保比例达到{goal}。")
+        lines.append(client_text.SIM_GOAL_SALE_SHORT.format(goal=goal))
     else:
         lines.append(
-            f"按当前持仓测算，要使维持担保比例由{ratio_pct(before.ratio)}回到{goal}，需{name}约{yuan(needed)}。"
+            client_text.SIM_GOAL_NEED.format(ratio=ratio_pct(before.ratio), goal=goal, name=name, amount=yuan(needed))
         )
-    others = [f"{n}约{yuan(v)}" for k, (n, v) in ways.items() if k != kind and v is not None]
+    others = [
+        client_text.SIM_GOAL_OTHER.format(name=n, amount=yuan(v))
+        for k, (n, v) in ways.items()
+        if k != kind and v is not None
+    ]
     if others:
-        lines.append("也可以改为：" + "，或".join(others) + "。")
+        lines.append(client_text.SIM_GOAL_OTHERS.format(others=client_text.SIM_GOAL_OR.join(others)))
     if kind == "goal_repay" and needed is not None and needed > before.financing_debt:
-        lines.append(f"注意：您的融资负债为{yuan(before.financing_debt)}，还款不能超过负债，需同时追加担保物。")
+        lines.append(client_text.SIM_GOAL_REPAY_OVER_DEBT.format(debt=yuan(before.financing_debt)))
     if needed is None:
         return lines, before
     after = {
@@ -299,7 +338,7 @@ def simulation(record: ClientRecord, policy: Policy, kind: str, figure: str) -> 
     lines = call_first(account, policy)
     problem = check_figure(kind, figure)
     if problem:
-        return "抱歉，" + problem + "。" + ASK, {"personal": "what_if", "problem": problem}
+        return client_text.SIM_PROBLEM.format(problem=problem) + ASK, {"personal": "what_if", "problem": problem}
     if kind in GOALS:
         body, after = goal_lines(record, policy, kind, figure)
         lines += body
@@ -307,18 +346,13 @@ def simulation(record: ClientRecord, policy: Policy, kind: str, figure: str) -> 
         amount = amount_of(kind, figure, account) if (figure == ALL or kind == "sell_repay") else None
         after = apply_move(before, kind, figure, amount)
         lines += [
-            f"按当前持仓测算，若{figure_text(kind, figure, amount)}：",
-            f"维持担保比例由{describe(before.ratio, policy)}，变为{describe(after.ratio, policy)}。",
+            client_text.SIM_IF.format(move=figure_text(kind, figure, amount)),
+            ratio_change(before, after, policy),
         ]
         if after.ratio is not None:
             lines.append(against_lines(after.ratio, policy))
         lines += limits(record, policy, kind, figure, amount)
-    fall = finance.fall_to_line(after, policy.dec("margin_call.call_line"))
-    if fall is not None and after.ratio is not None and fall > 0:
-        lines.append(
-            f"在此基础上，持仓市值再下跌约{fall.quantize(Decimal('0.1'))}%将触及追保线"
-            f"{line(policy, 'margin_call.call_line')}。"
-        )
+    lines += fall_to_call(after, policy)
     lines += [LABEL, risk_reminder(policy)]
     return "\n".join(lines), {
         "personal": "what_if",
@@ -338,24 +372,19 @@ def limits(record: ClientRecord, policy: Policy, kind: str, figure: str, amount:
     if kind == "finance" and amount is not None:
         available = finance.available_quota(account.credit_line, before)
         if amount > available:
-            lines.append(f"注意：您的可用额度为{yuan(available)}，不足以再融资{yuan(amount)}。")
+            lines.append(client_text.SIM_QUOTA_SHORT.format(available=yuan(available), amount=yuan(amount)))
         blocks = new_credit_blocks(record, policy)
         if blocks:
-            lines.append("注意：" + "；".join(blocks) + "。")
+            lines.append(client_text.SIM_NOTE.format(blocks=client_text.SIM_PART_SEP.join(blocks)))
     if kind == "withdraw" and amount is not None:
         most = finance.withdrawable(before, policy)
         withdraw_line = line(policy, "margin_call.withdrawal_line")
         if amount > most:
-            lines.append(
-                f"注意：提取后比例须不低于提取线{withdraw_line}，"
-                f"按当前数据最多可提取约{yuan(most)}，{yuan(amount)}不能全部取出。"
-            )
+            lines.append(client_text.SIM_WITHDRAW_OVER.format(line=withdraw_line, most=yuan(most), amount=yuan(amount)))
         else:
-            lines.append(
-                f"按当前数据最多可提取约{yuan(most)}（提取后比例须不低于提取线{withdraw_line}），这笔提取在范围内。"
-            )
+            lines.append(client_text.SIM_WITHDRAW_OK.format(most=yuan(most), line=withdraw_line))
     if kind in ("repay", "sell_repay") and amount is not None and amount > before.financing_debt:
-        lines.append(f"注意：您的融资负债为{yuan(before.financing_debt)}，超出部分不减少负债。")
+        lines.append(client_text.SIM_REPAY_OVER_DEBT.format(debt=yuan(before.financing_debt)))
     return lines
 
 
@@ -417,7 +446,7 @@ class ValidateSimulateForm(FormValidationAction):
         kind = tracker.get_slot(SLOT_KIND) or "fall"
         problem = check_figure(kind, str(slot_value))
         if problem:
-            dispatcher.utter_message(text=f"抱歉，{problem}。")
+            dispatcher.utter_message(text=client_text.SIM_PROBLEM.format(problem=problem))
             return {SLOT_FIGURE: None}
         return {SLOT_FIGURE: slot_value}
 
@@ -428,14 +457,14 @@ class ActionLeaveSimulation(BaseAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
-        dispatcher.utter_message(text="好的，已退出测算。还有其他融资融券问题可以继续问我。")
+        dispatcher.utter_message(text=client_text.SIM_LEFT)
         return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet(SLOT_KIND, None), SlotSet(SLOT_FIGURE, None)]
 
 
 class ActionSimulateMargin(PersonalAction):
     NAME = "action_simulate_margin"
     LOOKUP = "what_if"
-    NO_ACCOUNT = "您目前没有信用账户，无法测算维持担保比例。"
+    NO_ACCOUNT = client_text.SIM_NO_ACCOUNT
     RESET = [SlotSet(SLOT_KIND, None), SlotSet(SLOT_FIGURE, None)]
 
     def routes(self, kind: str) -> bool:
@@ -487,7 +516,8 @@ class ActionSimulateMargin(PersonalAction):
         lines = call_first(account, policy)
         pct, amount, problems = read_inputs(tracker)
         if problems:
-            dispatcher.utter_message(text="\n".join([*lines, "抱歉，" + "；".join(problems) + "。" + ASK]))
+            problem = client_text.SIM_PART_SEP.join(problems)
+            dispatcher.utter_message(text="\n".join([*lines, client_text.SIM_PROBLEM.format(problem=problem) + ASK]))
             return
         if pct is None and amount is None:
             dispatcher.utter_message(text="\n".join([*lines, ASK]))
@@ -495,24 +525,20 @@ class ActionSimulateMargin(PersonalAction):
         after, steps = before, []
         if amount is not None:
             after = finance.after_financing(after, amount)
-            steps.append(f"再融资买入{yuan(amount)}")
+            steps.append(client_text.SIM_STEP_FINANCE.format(amount=yuan(amount)))
         if pct is not None:
             after = finance.after_price_move(after, pct)
-            steps.append(f"持仓市值{'上涨' if pct > 0 else '下跌'}{plain(abs(pct))}%")
+            direction = client_text.SIM_UP if pct > 0 else client_text.SIM_DOWN
+            steps.append(client_text.SIM_STEP_MOVE.format(direction=direction, pct=plain(abs(pct))))
         lines += [
-            f"按当前持仓测算，若{'、'.join(steps)}：",
-            f"维持担保比例由{describe(before.ratio, policy)}，变为{describe(after.ratio, policy)}。",
+            client_text.SIM_IF.format(move=client_text.SIM_LIST_SEP.join(steps)),
+            ratio_change(before, after, policy),
         ]
         if after.ratio is not None:
             lines.append(against_lines(after.ratio, policy))
         if amount is not None:
             lines += limits(record, policy, "finance", f"amt:{plain(amount)}", amount)
-        fall = finance.fall_to_line(after, policy.dec("margin_call.call_line"))
-        if fall is not None and after.ratio is not None and fall > 0:
-            lines.append(
-                f"在此基础上，持仓市值再下跌约{fall.quantize(Decimal('0.1'))}%将触及追保线"
-                f"{line(policy, 'margin_call.call_line')}。"
-            )
+        lines += fall_to_call(after, policy)
         lines += [LABEL, risk_reminder(policy)]
         dispatcher.utter_message(
             text="\n".join(lines),

@@ -22,8 +22,6 @@ TEXTS = (api, client, editor, staff)
 # Being rewritten by another change; their texts move to core/texts after it lands.
 PENDING = {
     "actions/followup.py",
-    "actions/simulate.py",
-    "actions/whatif.py",
 }
 # actions/estimate.py's patterns: those that read the figures clients state, and those that
 # read what the question asks of them
@@ -87,6 +85,10 @@ DATA = {
     ("core/knowledge/context.py", "*"): "reads follow-ups, menu choices, denials, advice and hours questions",
     ("actions/estimate.py", "_ROLES"): "words that name an amount's role (cash, stocks, debt …)",
     ("actions/estimate.py", "_HAIRCUTS"): "words that name a kind of collateral",
+    ("actions/whatif.py", "*"): "reads what-if moves, figures, goals and follow-ups from what clients type",
+    ("actions/simulate.py", "RISE_WORDS"): "words that make a stated change a rise",
+    ("actions/simulate.py", "FALL_WORDS"): "words that make a stated change a fall",
+    ("actions/simulate.py", "CANCEL"): "words that leave the simulation form",
     ("actions/estimate.py", "read_figures"): "words that name the financing or the lending side",
     **{
         ("actions/estimate.py", name): "reads the numbers, units and durations clients type" for name in _ESTIMATE_READS
