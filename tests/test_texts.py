@@ -20,9 +20,7 @@ PACKAGES = ("actions", "bot", "web", "services", "storage", "core")
 TEXTS = (api, client, editor, staff)
 
 # Being rewritten by another change; their texts move to core/texts after it lands.
-PENDING = {
-    "actions/followup.py",
-}
+PENDING: set = set()  # modules whose texts are still to move (none left)
 # actions/estimate.py's patterns: those that read the figures clients state, and those that
 # read what the question asks of them
 _ESTIMATE_READS = (
@@ -86,6 +84,8 @@ DATA = {
     ("actions/estimate.py", "_ROLES"): "words that name an amount's role (cash, stocks, debt …)",
     ("actions/estimate.py", "_HAIRCUTS"): "words that name a kind of collateral",
     ("actions/whatif.py", "*"): "reads what-if moves, figures, goals and follow-ups from what clients type",
+    ("actions/followup.py", "ABOVE_WORDS"): "words with which a client asserts a ratio is above a line",
+    ("actions/followup.py", "BELOW_WORDS"): "words with which a client asserts a ratio is below a line",
     ("actions/simulate.py", "RISE_WORDS"): "words that make a stated change a rise",
     ("actions/simulate.py", "FALL_WORDS"): "words that make a stated change a fall",
     ("actions/simulate.py", "CANCEL"): "words that leave the simulation form",

@@ -365,3 +365,53 @@ SIM_STEP_FINANCE = "再融资买入{amount}"
 SIM_STEP_MOVE = "持仓市值{direction}{pct}%"
 SIM_UP = "上涨"
 SIM_DOWN = "下跌"
+
+# -- personal follow-ups (actions/followup.py) -------------------------------------------
+FOLLOW_NO_CREDIT_ACCOUNT = "您目前没有信用账户，因此没有维持担保比例和可提取的担保资产。"
+FOLLOW_NOT_UNDERSTOOD = "请告诉我您想了解的情形，例如“我还能融资吗”“最多能取多少”或“再跌{fall}会怎样”。"
+FOLLOW_CALL_OPEN = (
+    "目前不能。您有一笔未了结的追保通知（截止{deadline}），"
+    "追保期间暂停新的融资买入和融券卖出；需先将维持担保比例从{ratio}恢复到{restore}以上："
+    "按当前数据需追加现金约{cash}，或直接还款约{repay}。"
+)
+FOLLOW_NO_ASSESSMENT = "暂未查到您的风险测评记录，完成风险测评后才能新增融资买入。"
+FOLLOW_EXPIRED = "您的风险测评已于{expiry}过期，重新测评前不能新增融资买入；请先重新完成风险测评。{retake}"
+FOLLOW_NOT_NOW = "目前不能。"
+FOLLOW_AFTER_RESTORE = "恢复后，可用额度按当前数据为{available}。"
+FOLLOW_QUOTA_USED = "您的可用额度目前为{available}，授信额度{line}已用完，暂不能新增融资。"
+FOLLOW_CAN_FINANCE = (
+    "可以。您的可用额度为{available}（授信额度{line}，"
+    "已用融资{financing}、融券{short}），可用于融资买入或融券卖出，"
+    "保证金比例不低于{margin}。"
+)
+FOLLOW_ALL_USED = "按当前价格测算，若全部用于融资买入，维持担保比例约为{ratio}。"
+FOLLOW_NO_DEBT_WITHDRAW = "您的信用账户目前没有负债，不受提取线限制，可提取现金约{most}。"
+FOLLOW_CANNOT_WITHDRAW = (
+    "按您当前的数据，维持担保比例{ratio}，未高于提取线{line}，"
+    "暂不能提取现金或证券；比例高于{line}时，超出部分才可提取（提取后比例须不低于{line}）。"
+)
+FOLLOW_CALL_STILL_OPEN = "您目前还有一笔未了结的追保通知，须在{deadline}前将比例恢复到{restore}以上。"
+FOLLOW_CAN_WITHDRAW = (
+    "按您当前的数据，维持担保比例{ratio}，高于提取线{line}，最多可提取现金约{most}（提取后比例须不低于{line}）。"
+)
+FOLLOW_AS_OF = "（数据截至{at}，以交易系统为准）"
+FOLLOW_NO_ASSESSMENT_RECORD = "暂未查到您的风险测评记录。"
+FOLLOW_ASSESSMENT = "您的风险测评结果为{name}（{code}），测评日期{on}，有效期{months}个月，到期日{expiry}。"
+FOLLOW_ASSESSMENT_EXPIRED = "您的测评已于{expiry}过期：过期后不能新增融资买入，需重新测评后才能恢复。{retake}"
+FOLLOW_ASSESSMENT_VALID = "到期后需重新测评；测评过期期间不能新增融资买入。{retake}"
+FOLLOW_VIP = (
+    "有。您是示例证券的高净值客户，配有专属服务经理：{manager}。"
+    "按规定，净资产达到{threshold}的客户配有专属VIP服务经理，"
+    "并可申请超过等级上限的授信额度（个案审批）。"
+)
+FOLLOW_NO_VIP = (
+    "您目前没有专属服务经理。按规定，净资产达到{threshold}的高净值客户配有专属VIP服务经理，"
+    "并可申请超过等级上限的授信额度（个案审批）。需要帮助可以随时问我，"
+    "或输入“人工”联系人工客服。"
+)
+FOLLOW_CONFIRM_NO_DEBT = "按测算，您的信用账户没有负债，不涉及维持担保比例。"
+FOLLOW_YES = "是的，"
+FOLLOW_NO = "不是，"
+FOLLOW_BASIS_SIM = "按刚才的测算（{move}）"
+FOLLOW_BASIS_NOW = "按您当前的数据"
+FOLLOW_CONFIRM = "{verdict}{basis}，维持担保比例为{ratio}，{side}{line}。"
