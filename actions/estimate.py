@@ -86,6 +86,9 @@ _OPEN = re.compile(
     r"可以吗|行吗|行不|得唔得|得不得|可唔可以|能做两融|能办|能不能做|资格|条件"
 )
 _LINE = re.compile(r"批|授信|额度|给多少|能给|上限|最多给")
+_COLLATERAL_VALUE = re.compile(
+    r"折算(?:成|为|后|下来)?(?:多少|几多)|能抵多少|抵多少|算多少保证金|当多少保证金|值多少保证金"
+)
 _CAPACITY = re.compile(r"能融|融多少|可以融|借多少|能借|可借|可融|能买多少|买多少|融得|融几多|借几多")
 _HAS_MONEY = re.compile(r"我有|有|资产|存了|手上|账户里|身家")
 _ASK = re.compile(r"多少|几多|几|比例|吗|呢|\?|？|咋|怎么|会不会|能不能|点|係咪|是不是")
@@ -635,7 +638,7 @@ def _fresh(t: str, f: Figures, policy: Policy) -> Optional[Estimate]:
         assets = roles.get("net") or roles.get("total") or f.first(None, "cash", "stocks")
         if f.tier and (_LINE.search(t) or _CAPACITY.search(t)) and assets is not None:
             return credit_line(policy, f.tier, assets)
-        if _CAPACITY.search(t) and not _INTEREST.search(t):
+        if (_CAPACITY.search(t) or (f.haircut and _COLLATERAL_VALUE.search(t))) and not _INTEREST.search(t):
             return capacity(policy, amount, f.percents[0] / 100 if f.percents else None, f.haircut)
         if _OPEN.search(t) and _HAS_MONEY.search(t) and not _LINE.search(t):
             return eligibility(policy, assets=assets or amount)

@@ -327,8 +327,22 @@ class Turn:
         await hand_off(self.dispatcher, self.tracker, staff_text.HANDOFF_REASON_DENIED)
         self.events = context_events(self.tracker, [], [], "")
 
+    def line_names(self, question: str) -> str:
+        """The question with the names of the lines its bare numbers stand for ("跌破130咋整")."""
+        policy = self.service.policy
+        lines = {
+            client_text.LINE_WARNING: "warning_line",
+            client_text.LINE_CALL: "call_line",
+            client_text.LINE_LIQUIDATION: "immediate_liquidation_line",
+            client_text.LINE_WITHDRAWAL: "withdrawal_line",
+        }
+        pcts = {name: float(policy.dec(f"margin_call.{key}") * 100) for name, key in lines.items()}
+        names = context.line_terms(question, pcts)
+        return f"{question} {' '.join(names)}" if names else question
+
     async def ask(self, question: str, mode: str) -> None:
         ctx = self.ctx
+        question = self.line_names(question)
         decision = self.service.decide(question)
         elliptical = context.is_elliptical(question)
         if mode == "out_of_scope" and context.mentions_topic(question, self.service.vocabulary):
@@ -337,6 +351,12 @@ class Turn:
             picked = context.pick_by_words(self.rank, question, ctx.menu, question=ctx.question)
             if picked and self.service.get(picked):
                 await self.answer(self.service.get(picked), question=ctx.question)
+                return
+        if ctx.menu and not ctx.ids and (elliptical or context.is_fragment(question)):
+            # "费用" (menu) → "融资的": none of the options, but clear with the menu's question
+            resolved = context.follow_up(self.rank, self.service.entries, question, [], previous_question=ctx.question)
+            if resolved.kind == "answer":
+                await self.answer(resolved.best.entry, question=question)
                 return
         # with a topic just answered, a question that leans on it ("要多久补回来", "融券的呢")
         # is ranked together with it; a self-contained one is decided on its own

@@ -11,7 +11,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import BaseAction, BusyError, moment, run_blocking, verified_client_id
 from actions.whatif import FOLLOWUP_ACTION, followup_of
 from core import clock
-from core.knowledge.context import asks_compliance, asks_hours, declines_human
+from core.knowledge.context import (
+    asks_compliance,
+    asks_hours,
+    declines_human,
+    is_elliptical,
+    menu_choice,
+    names_a_person,
+)
 from core.policy import get_policy
 from core.texts import client as client_text
 from core.texts import staff as staff_text
@@ -59,8 +66,11 @@ class ActionHandoff(BaseAction):
             return []
         if followup_of(tracker, get_policy()) is not None:  # "我有专属经理不": the client's own record
             return [FollowupAction(FOLLOWUP_ACTION)]
-        if declines_human((tracker.latest_message or {}).get("text") or ""):  # "不用转人工，你就说…"
-            return [FollowupAction("action_answer_faq")]
+        text = (tracker.latest_message or {}).get("text") or ""
+        menu = [str(i) for i in tracker.get_slot("last_menu") or []]
+        follows = bool(tracker.get_slot("last_faq_ids")) and is_elliptical(text) and not names_a_person(text)
+        if declines_human(text) or menu_choice(text, menu) or follows:
+            return [FollowupAction("action_answer_faq")]  # "不用转人工，你就说…", "the 2nd one pls", "给几天"
         await hand_off(dispatcher, tracker, staff_text.HANDOFF_REASON_REQUESTED)
         return []
 

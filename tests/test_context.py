@@ -495,3 +495,28 @@ def test_a_declined_person_leaves_the_question():
 def test_picking_a_stock_is_refused():
     assert context.asks_compliance("帮我挑一只好股票")
     assert not context.asks_compliance("选哪种担保品折算率高")
+
+
+def test_a_line_named_by_its_number():
+    lines = {"警戒线": 150.0, "追保线": 130.0, "即时平仓线": 110.0, "提取线": 300.0}
+    assert context.line_terms("维保跌破130了咋整", lines) == ["追保线"]
+    assert context.line_terms("到了110%会怎样", lines) == ["即时平仓线"]
+    assert context.line_terms("借130万30天", lines) == [] and context.line_terms("跌15%", lines) == []
+    out, _ = run(ActionOutOfScope(), tracker("比例跌破130咋整"))
+    assert faq_of(out) == "margincall_trigger"
+
+
+def test_an_apology_before_a_correction_is_a_correction():
+    denied, rest = context.split_denial("哎呀不好意思我说错了，我想问的是融券费率")
+    assert denied and rest == "融券费率"
+
+
+def test_a_term_after_a_menu_is_read_with_the_menu_question():
+    menu = ["interest_lending_rate", "interest_calculation", "interest_overdue_penalty"]
+    out, _ = run(ActionAnswerFaq(), tracker("融资的", {"last_menu": menu, "last_question": "费用"}))
+    assert faq_of(out) in ("interest_financing_rate", "interest_calculation")
+
+
+def test_a_person_is_asked_for_in_many_words():
+    assert all(context.names_a_person(t) for t in ("帮我转一下", "叫个人来", "找客服", "我要投诉"))
+    assert not context.names_a_person("给几天")

@@ -47,6 +47,7 @@ _ESTIMATE_ASKS = (
     "_OPEN",
     "_LINE",
     "_CAPACITY",
+    "_COLLATERAL_VALUE",
     "_HAS_MONEY",
     "_ASK",
     "_EXPERIENCE",

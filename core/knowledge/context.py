@@ -51,7 +51,8 @@ _FILLER = re.compile(
 
 # "不是这个" / "不对" / "都不是" / "算了" at the start; what follows is the real question
 _DENIAL = re.compile(
-    r"^(?:不是这个意思|不是这个问题|不是这个|不是这些|不是这样|都不是|全都不是|不是的|不是|不对不对|不对|错了|"
+    r"^(?:(?:哎呀|哎|唉|啊|呃|嗯|额|sorry|不好意思|抱歉)[，,。.！!\s]*)*"
+    r"(?:我?(?:说错了|打错了|搞错了|问错了)|不是这个意思|不是这个问题|不是这个|不是这些|不是这样|都不是|全都不是|不是的|不是|不对不对|不对|错了|"
     r"答非所问|没有我要的|没有我想问的|不是我要问的|不是我想问的|不是我要的|算了|no|nope)"
     r"(?:啊|呀|哦|吧|呢)?[，,。.！!\s]*"
 )
@@ -193,6 +194,17 @@ _NO_HUMAN = re.compile(
 )
 
 
+_PERSON = re.compile(
+    r"人工|客服|真人|转接|转人|转(?:一下|过去|给)|找人|有人|来个人|个人来|经理|坐席|投诉|柜台|电话|热线|agent|human|person|staff"
+)
+
+
+def names_a_person(text: str) -> bool:
+    """Whether the message asks for anyone ("转人工", "找客服", "投诉"): a hand-off the NLU read
+    into "给几天" right after a topic is a follow-up instead."""
+    return bool(_PERSON.search(_norm(text)))
+
+
 def declines_human(text: str) -> bool:
     return bool(_NO_HUMAN.search(_norm(text)))
 
@@ -200,6 +212,15 @@ def declines_human(text: str) -> bool:
 def without_declined_human(text: str) -> str:
     """The message without its "不用转人工" part (unchanged when it has none)."""
     return _NO_HUMAN.sub("", _norm(text)).strip() if declines_human(text) else text
+
+
+def line_terms(text: str, lines: Dict[str, float]) -> List[str]:
+    """The lines a bare number names ("跌破130咋整" → 追保线): `lines` maps a line's name to
+    its percentage (from policy.yml)."""
+    named = set()
+    for m in re.finditer(r"(?<![\d.])(\d{2,3})(?:\s*%|\s*个点)?(?![\d.]|\s*(?:万|元|天|日|岁|分|w))", _norm(text)):
+        named |= {name for name, pct in lines.items() if float(m.group(1)) == pct}
+    return sorted(named)
 
 
 def asks_compliance(text: str) -> bool:
