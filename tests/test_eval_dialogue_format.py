@@ -15,8 +15,9 @@ from benchmarks import eval_dialogue as ev
 ROOT = Path(__file__).resolve().parent.parent
 DEV_FILE = ROOT / "tests" / "eval" / "dialogue_dev.yml"
 FRESH_FILE = ROOT / "tests" / "eval" / "dialogue_fresh.yml"
+BLIND_FILE = ROOT / "tests" / "eval" / "dialogue_blind.yml"
 # file → (least conversations, least per pattern, least context turns, most turns per conversation)
-EVAL_FILES = {DEV_FILE: (110, 8, 60, 5), FRESH_FILE: (60, 6, 40, 4)}
+EVAL_FILES = {DEV_FILE: (110, 8, 60, 5), FRESH_FILE: (60, 6, 40, 4), BLIND_FILE: (40, 4, 25, 4)}
 AUTHORS = {"A", "B", "C", "D", "E"}
 TURN_KEYS = {"user", "expect", "context"}
 CONVERSATION_KEYS = {"id", "pattern", "author", "client", "turns"}
