@@ -55,6 +55,8 @@ def main(argv=None) -> int:
     eval_dialogue.main(["--start"])
     print("\n== 2d. Multi-turn conversations, a second author (tests/eval/dialogue_fresh.yml) ==")
     eval_dialogue.main(["--start", "--file", "tests/eval/dialogue_fresh.yml"])
+    print("\n== 2e. Multi-turn conversations, a third author, unseen (tests/eval/dialogue_blind.yml) ==")
+    eval_dialogue.main(["--start", "--file", "tests/eval/dialogue_blind.yml"])
     if not args.skip_train:
         print("\n== 3. Full training on this machine (target ≤ 300 s) ==")
         print(f"rasa train --force: {training_time():.0f} s")
