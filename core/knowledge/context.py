@@ -195,7 +195,7 @@ _NO_HUMAN = re.compile(
 
 
 _PERSON = re.compile(
-    r"人工|客服|真人|转接|转人|转(?:一下|过去|给)|找人|有人|来个人|个人来|经理|坐席|投诉|柜台|电话|热线|agent|human|person|staff"
+    r"人工|客服|真人|转(?!账|入|出|进|融|股|让|换|成|为)|找人|有人|来个人|个人来|经理|坐席|投诉|柜台|电话|热线|agent|human|person|staff"
 )
 
 
