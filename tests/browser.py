@@ -41,8 +41,14 @@ def make_driver(tmp_path, width=1280, height=900, mobile=False):
 
 
 def wait(driver, cond, timeout=30):
+    """Until cond holds. An element that the page re-rendered between finding and reading it
+    (the widget starts a new conversation after a login change) is read again next poll."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
     try:
-        return WebDriverWait(driver, timeout, poll_frequency=0.2).until(lambda d: cond(d))
+        return WebDriverWait(
+            driver, timeout, poll_frequency=0.2, ignored_exceptions=(StaleElementReferenceException,)
+        ).until(lambda d: cond(d))
     except Exception:
         ARTIFACTS.mkdir(exist_ok=True)
         driver.save_screenshot(str(ARTIFACTS / "last-failure.png"))  # what the page showed
