@@ -394,7 +394,7 @@
     if (!window.io) { root.dataset.transport = "rest"; probeConnection(); return; }  // no socket.io: REST only
     socket = window.io(cfg.server, { path: "/socket.io", transports: ["websocket"], reconnectionDelayMax: 5000,
                                      timeout: cfg.socketTimeoutMs });
-    socket.on("connect", requestSession);
+    socket.on("connect", function () { requested = confirmed = 0; requestSession(); });  // a new connection: no answer pending
     socket.on("session_confirm", function (id) {
       // the server gives a new conversation when this one is not ours to continue; an answer to
       // an older request (the widget has started over since) must not wipe what came after it
@@ -403,7 +403,7 @@
       socketReady = true; root.dataset.transport = "socket"; status.textContent = ""; setConnection(true);
       flushWaiting();
     });
-    socket.on("session_error", function () { startOver(); requestSession(); });
+    socket.on("session_error", function () { confirmed++; startOver(); requestSession(); });  // an answer too
     socket.on("disconnect", function () {
       socketReady = false; root.dataset.transport = "rest"; status.textContent = t("reconnecting"); probeConnection();
       waiting.splice(0).forEach(function (w) { sendRest(w.message, w.shown).catch(function () { markUnsent(w.item, true); }); });
