@@ -20,6 +20,13 @@ from services.metrics import count_database_error
 from services.records.notices import record_turn
 
 log = logging.getLogger(__name__)
+# the maintenance-ratio lines by their policy.yml key (margin_call.*), as clients name them
+MARGIN_LINES = (
+    ("warning_line", client_text.LINE_WARNING),
+    ("call_line", client_text.LINE_CALL),
+    ("immediate_liquidation_line", client_text.LINE_LIQUIDATION),
+    ("withdrawal_line", client_text.LINE_WITHDRAWAL),
+)
 T = TypeVar("T")
 
 # the replies personal lookups share (actions/personal.py imports these names)

@@ -19,7 +19,7 @@ from typing import Optional, Tuple
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import day, line, moment, ratio_pct, risk_reminder, yuan
+from actions.common import MARGIN_LINES, day, line, moment, ratio_pct, risk_reminder, yuan
 from actions.personal import PersonalAction
 from actions.quota import NO_ACCOUNT as NO_QUOTA
 from actions.risk_tier import RETAKE
@@ -145,12 +145,7 @@ def vip(record: ClientRecord, policy: Policy) -> str:
 
 
 def _line_name(target: Decimal, policy: Policy) -> str:
-    for key, name in (
-        ("warning_line", client_text.LINE_WARNING),
-        ("call_line", client_text.LINE_CALL),
-        ("immediate_liquidation_line", client_text.LINE_LIQUIDATION),
-        ("withdrawal_line", client_text.LINE_WITHDRAWAL),
-    ):
+    for key, name in MARGIN_LINES:
         if policy.dec(f"margin_call.{key}") * 100 == target:
             return name + line(policy, f"margin_call.{key}")
     return f"{plain(target)}%"

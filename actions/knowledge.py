@@ -9,7 +9,15 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import BaseAction, BusyError, entity_values, note_unanswered, run_blocking, verified_client_id
+from actions.common import (
+    MARGIN_LINES,
+    BaseAction,
+    BusyError,
+    entity_values,
+    note_unanswered,
+    run_blocking,
+    verified_client_id,
+)
 from actions.estimate import estimate, previous_estimate
 from actions.service import ADVICE_REFUSAL, hand_off
 from actions.whatif import FOLLOWUP_ACTION, followup_of
@@ -330,13 +338,7 @@ class Turn:
     def line_names(self, question: str) -> str:
         """The question with the names of the lines its bare numbers stand for ("跌破130咋整")."""
         policy = self.service.policy
-        lines = {
-            client_text.LINE_WARNING: "warning_line",
-            client_text.LINE_CALL: "call_line",
-            client_text.LINE_LIQUIDATION: "immediate_liquidation_line",
-            client_text.LINE_WITHDRAWAL: "withdrawal_line",
-        }
-        pcts = {name: float(policy.dec(f"margin_call.{key}") * 100) for name, key in lines.items()}
+        pcts = {name: float(policy.dec(f"margin_call.{key}") * 100) for key, name in MARGIN_LINES}
         names = context.line_terms(question, pcts)
         return f"{question} {' '.join(names)}" if names else question
 
