@@ -7,8 +7,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import List, Optional
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.engine import Connection, Row
+from sqlalchemy.orm import Session
 
 from core import clock
 from core.finance import ZERO, Holding, Snapshot
@@ -76,20 +77,83 @@ class ClientRecord:
     account: Optional[Account]
 
 
-def _holding(security: Security, quantity: Decimal) -> Holding:
-    return Holding(
-        security.code, security.name, Decimal(quantity), Decimal(security.last_price), security.haircut_class
-    )
+def _holding(code: str, name: str, quantity: Decimal, price: Decimal, haircut_class: str) -> Holding:
+    return Holding(code, name, Decimal(quantity), Decimal(price), haircut_class)
 
 
-def _account(session: Session, account: CreditAccount) -> Account:
-    # securities come in the same query (a join), not one more round trip each
-    positions = session.scalars(
-        select(Position).where(Position.account_id == account.id).options(joinedload(Position.security))
-    ).all()
-    debts = session.scalars(select(Debt).where(Debt.account_id == account.id).options(joinedload(Debt.security))).all()
-    holdings = [_holding(p.security, p.quantity) for p in positions]
-    shorts = [_holding(d.security, d.quantity) for d in debts if d.kind == "short"]
+# The lookup reads plain rows through the session's connection (SQL expressions, no ORM
+# objects): a client's lookup is six small queries, and building ORM instances for them
+# was most of its cost (tests/test_data.py checks it against the ORM relationships).
+_CLIENT = Client.__table__
+_ACCOUNT = CreditAccount.__table__
+_SECURITY = Security.__table__
+_POSITION = Position.__table__
+_DEBT = Debt.__table__
+_CALL = MarginCall.__table__
+_CHANGE = CreditLineChange.__table__
+_ASSESSMENT = RiskAssessment.__table__
+_AUDIT = AuditLog.__table__
+_CHAIN = AuditChain.__table__
+# the account's columns beside the client's (a client without one has them all None)
+_ACCOUNT_COLUMNS = (
+    _ACCOUNT.c.id.label("account_id"),
+    _ACCOUNT.c.status,
+    _ACCOUNT.c.opened_on,
+    _ACCOUNT.c.credit_line,
+    _ACCOUNT.c.line_set_on,
+    _ACCOUNT.c.line_approved_by,
+    _ACCOUNT.c.cash,
+)
+_SECURITY_COLUMNS = (_SECURITY.c.code, _SECURITY.c.name, _SECURITY.c.last_price, _SECURITY.c.haircut_class)
+
+
+_BY_ACCOUNT = bindparam("account_id")
+_BY_CLIENT = bindparam("client_id")
+# the statements are built once: building one and its cache key cost more than running it
+_CLIENT_ROW = (
+    select(_CLIENT, *_ACCOUNT_COLUMNS)
+    .join_from(_CLIENT, _ACCOUNT, _ACCOUNT.c.client_id == _CLIENT.c.id, isouter=True)
+    .where(_CLIENT.c.id == _BY_CLIENT)
+)
+_LATEST_ASSESSMENT = (
+    select(_ASSESSMENT.c.tier, _ASSESSMENT.c.assessed_on)
+    .where(_ASSESSMENT.c.client_id == _BY_CLIENT)
+    .order_by(_ASSESSMENT.c.assessed_on.desc())
+    .limit(1)
+)
+_POSITIONS = (
+    select(_POSITION.c.quantity, _SECURITY.c.price_at, *_SECURITY_COLUMNS)
+    .join_from(_POSITION, _SECURITY, _POSITION.c.security_code == _SECURITY.c.code)
+    .where(_POSITION.c.account_id == _BY_ACCOUNT)
+    .order_by(_POSITION.c.id)
+)
+_DEBTS = (
+    select(_DEBT.c.kind, _DEBT.c.principal, _DEBT.c.quantity, _DEBT.c.accrued, _SECURITY.c.price_at, *_SECURITY_COLUMNS)
+    .join_from(_DEBT, _SECURITY, _DEBT.c.security_code == _SECURITY.c.code, isouter=True)
+    .where(_DEBT.c.account_id == _BY_ACCOUNT)
+    .order_by(_DEBT.c.id)
+)
+_OPEN_CALL = (
+    select(_CALL.c.since, _CALL.c.deadline, _CALL.c.ratio_at_call)
+    .where(_CALL.c.account_id == _BY_ACCOUNT, _CALL.c.state == "open")
+    .order_by(_CALL.c.since.desc())
+    .limit(1)
+)
+_LAST_CHANGE = (
+    select(_CHANGE.c.old_line, _CHANGE.c.new_line, _CHANGE.c.reason, _CHANGE.c.changed_at)
+    .where(_CHANGE.c.account_id == _BY_ACCOUNT)
+    .order_by(_CHANGE.c.changed_at.desc())
+    .limit(1)
+)
+
+
+def _account(connection: Connection, account: Row) -> Account:
+    """The account of a `load_client` row (its _ACCOUNT_COLUMNS)."""
+    by_account = {"account_id": account.account_id}
+    positions = connection.execute(_POSITIONS, by_account).all()
+    debts = connection.execute(_DEBTS, by_account).all()
+    holdings = [_holding(p.code, p.name, p.quantity, p.last_price, p.haircut_class) for p in positions]
+    shorts = [_holding(d.code, d.name, d.quantity, d.last_price, d.haircut_class) for d in debts if d.kind == "short"]
     snapshot = Snapshot(
         cash=Decimal(account.cash),
         holdings=holdings,
@@ -97,17 +161,9 @@ def _account(session: Session, account: CreditAccount) -> Account:
         shorts=shorts,
         accrued=sum((Decimal(d.accrued) for d in debts), ZERO),
     )
-    prices = [p.security.price_at for p in positions] + [d.security.price_at for d in debts if d.security]
-    call = session.scalars(
-        select(MarginCall)
-        .where(MarginCall.account_id == account.id, MarginCall.state == "open")
-        .order_by(MarginCall.since.desc())
-    ).first()
-    change = session.scalars(
-        select(CreditLineChange)
-        .where(CreditLineChange.account_id == account.id)
-        .order_by(CreditLineChange.changed_at.desc())
-    ).first()
+    prices = [p.price_at for p in positions] + [d.price_at for d in debts if d.code is not None]
+    call = connection.execute(_OPEN_CALL, by_account).first()
+    change = connection.execute(_LAST_CHANGE, by_account).first()
     return Account(
         status=account.status,
         opened_on=account.opened_on,
@@ -124,13 +180,13 @@ def _account(session: Session, account: CreditAccount) -> Account:
 
 
 def load_client(session: Session, client_id: str) -> Optional[ClientRecord]:
-    client = session.get(Client, client_id, options=[joinedload(Client.account)])
+    session.flush()  # what the caller changed in this session is what the lookup reads
+    connection = session.connection()
+    by_client = {"client_id": client_id}
+    client = connection.execute(_CLIENT_ROW, by_client).first()
     if client is None:
         return None
-    latest = session.scalars(
-        select(RiskAssessment).where(RiskAssessment.client_id == client_id).order_by(RiskAssessment.assessed_on.desc())
-    ).first()
-    account = client.account
+    latest = connection.execute(_LATEST_ASSESSMENT, by_client).first()
     return ClientRecord(
         id=client.id,
         name=client.name,
@@ -142,7 +198,7 @@ def load_client(session: Session, client_id: str) -> Optional[ClientRecord]:
         credit_account_elsewhere=client.credit_account_elsewhere,
         vip_manager=client.vip_manager,
         assessment=Assessment(latest.tier, latest.assessed_on) if latest else None,
-        account=_account(session, account) if account and account.status == "active" else None,
+        account=_account(connection, client) if client.status == "active" else None,
     )
 
 
@@ -159,6 +215,13 @@ def has_open_margin_call(session: Session, client_id: str) -> bool:
     )
 
 
+_LOCK_CHAIN = update(_CHAIN).where(_CHAIN.c.id == 1).values(last_id=_CHAIN.c.last_id)
+_CHAIN_HEAD = select(_CHAIN.c.last_hash).where(_CHAIN.c.id == 1)
+_ADD_ROW = insert(_AUDIT)
+_SEAL_ROW = update(_AUDIT).where(_AUDIT.c.id == bindparam("row_id")).values(row_hash=bindparam("row_hash"))
+_MOVE_HEAD = update(_CHAIN).where(_CHAIN.c.id == 1).values(last_id=bindparam("row_id"), last_hash=bindparam("row_hash"))
+
+
 def audit(
     session: Session, actor: str, subject_client_id: str, action: str, detail: str = "", role: str = "client"
 ) -> None:
@@ -166,26 +229,26 @@ def audit(
 
     The chain head is updated first: that takes its row lock (PostgreSQL) or the write
     lock (SQLite) until the caller's commit, so concurrent writers cannot fork the chain."""
-    session.execute(update(AuditChain).where(AuditChain.id == 1).values(last_id=AuditChain.last_id))
-    head = session.get(AuditChain, 1, populate_existing=True)
+    connection = session.connection()
+    connection.execute(_LOCK_CHAIN)
+    head = connection.execute(_CHAIN_HEAD).first()
     if head is None:  # a database created before the chain: start it
-        head = AuditChain(id=1, last_id=0, last_hash=GENESIS, base_id=0, base_hash=GENESIS)
-        session.add(head)
-    row = AuditLog(
-        at=clock.now(),
-        actor=actor,
-        actor_role=role,
-        subject_client_id=subject_client_id,
-        action=action,
-        detail=_with_request_id(detail)[:2000],
-        prev_hash=head.last_hash,
+        connection.execute(insert(_CHAIN).values(id=1, last_id=0, last_hash=GENESIS, base_id=0, base_hash=GENESIS))
+    row = {
+        "at": clock.now(),
+        "actor": actor,
+        "actor_role": role,
+        "subject_client_id": subject_client_id,
+        "action": action,
+        "detail": _with_request_id(detail)[:2000],
+        "prev_hash": head.last_hash if head else GENESIS,
+    }
+    row_id = connection.execute(_ADD_ROW, row).inserted_primary_key[0]  # the hash covers the id
+    row_hash = audit_row_hash(
+        row["prev_hash"], row_id, row["at"], actor, role, subject_client_id, action, row["detail"]
     )
-    session.add(row)
-    session.flush()  # assigns the id, which the hash covers
-    row.row_hash = audit_row_hash(
-        row.prev_hash, row.id, row.at, row.actor, row.actor_role, row.subject_client_id, row.action, row.detail
-    )
-    head.last_id, head.last_hash = row.id, row.row_hash
+    connection.execute(_SEAL_ROW, {"row_id": row_id, "row_hash": row_hash})
+    connection.execute(_MOVE_HEAD, {"row_id": row_id, "row_hash": row_hash})
 
 
 def _with_request_id(detail: str) -> str:

@@ -91,3 +91,35 @@ def test_open_margin_call_check_agrees_with_the_full_record(database_url):
             expected = bool(record and record.account and record.account.open_call)
             assert has_open_margin_call(s, client_id) == expected
         assert has_open_margin_call(s, "C1003")
+
+
+def test_lookup_rows_agree_with_the_orm_relationships(database_url):
+    """load_client reads plain rows; the ORM's relationships are the reference."""
+    with session_scope(database_url) as s:
+        for client in s.scalars(select(Client).order_by(Client.id)):
+            record = load_client(s, client.id)
+            assert (record.id, record.name, record.birth_date) == (client.id, client.name, client.birth_date)
+            assert record.avg_daily_assets_20d == client.avg_daily_assets_20d
+            account = client.account
+            if account is None or account.status != "active":
+                assert record.account is None
+                continue
+            snap = record.account.snapshot
+            assert snap.cash == account.cash and record.account.credit_line == account.credit_line
+            assert [(h.code, h.quantity, h.price) for h in snap.holdings] == [
+                (p.security.code, p.quantity, p.security.last_price)
+                for p in sorted(account.positions, key=lambda p: p.id)
+            ]
+            assert [(h.code, h.quantity) for h in snap.shorts] == [
+                (d.security_code, d.quantity) for d in sorted(account.debts, key=lambda d: d.id) if d.kind == "short"
+            ]
+            assert snap.financing_debt == sum(d.principal for d in account.debts if d.kind == "financing")
+            assert snap.accrued == sum(d.accrued for d in account.debts)
+
+
+def test_lookup_reads_what_the_same_session_changed(database_url):
+    with session_scope(database_url) as s:
+        account = s.get(Client, "C1001").account
+        account.cash += Decimal("1000")
+        assert load_client(s, "C1001").account.snapshot.cash == account.cash
+        s.rollback()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Dict, Iterable, List, Optional
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from core import clock
@@ -46,20 +46,24 @@ def notices_in(action: str, messages: Iterable[Dict[str, Any]], policy: Policy) 
     return found
 
 
+_LINKS = ConversationClient.__table__
+_NOTICES = RiskNotice.__table__
+# built once (building a statement cost more than running it; storage/repository.py)
+_LINKED = select(_LINKS.c.id).where(
+    _LINKS.c.sender_id == bindparam("sender_id"), _LINKS.c.client_id == bindparam("client_id")
+)
+
+
 def _write(sender_id: str, client_id: str, notices: List[Dict[str, str]], link: bool) -> None:
     """One transaction: the conversation's link (when it has none yet) and the notices."""
     now = clock.now()
+    who = {"sender_id": sender_id, "client_id": client_id}
     with session_scope() as session:
-        if link and (
-            session.scalars(
-                select(ConversationClient.id).where(
-                    ConversationClient.sender_id == sender_id, ConversationClient.client_id == client_id
-                )
-            ).first()
-            is None
-        ):
-            session.add(ConversationClient(sender_id=sender_id, client_id=client_id, first_at=now))
-        session.add_all(RiskNotice(at=now, client_id=client_id, sender_id=sender_id, **n) for n in notices)
+        connection = session.connection()
+        if link and connection.execute(_LINKED, who).first() is None:
+            connection.execute(insert(_LINKS), {**who, "first_at": now})
+        if notices:
+            connection.execute(insert(_NOTICES), [{**who, "at": now, **n} for n in notices])
 
 
 def record_turn(
