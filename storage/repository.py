@@ -234,19 +234,10 @@ def audit(
     head = connection.execute(_CHAIN_HEAD).first()
     if head is None:  # a database created before the chain: start it
         connection.execute(insert(_CHAIN).values(id=1, last_id=0, last_hash=GENESIS, base_id=0, base_hash=GENESIS))
-    row = {
-        "at": clock.now(),
-        "actor": actor,
-        "actor_role": role,
-        "subject_client_id": subject_client_id,
-        "action": action,
-        "detail": _with_request_id(detail)[:2000],
-        "prev_hash": head.last_hash if head else GENESIS,
-    }
-    row_id = connection.execute(_ADD_ROW, row).inserted_primary_key[0]  # the hash covers the id
-    row_hash = audit_row_hash(
-        row["prev_hash"], row_id, row["at"], actor, role, subject_client_id, action, row["detail"]
-    )
+    at, prev_hash, detail = clock.now(), head.last_hash if head else GENESIS, _with_request_id(detail)[:2000]
+    row = {"at": at, "actor": actor, "actor_role": role, "subject_client_id": subject_client_id, "action": action}
+    row_id = connection.execute(_ADD_ROW, {**row, "detail": detail, "prev_hash": prev_hash}).inserted_primary_key[0]
+    row_hash = audit_row_hash(prev_hash, row_id, at, actor, role, subject_client_id, action, detail)  # covers the id
     connection.execute(_SEAL_ROW, {"row_id": row_id, "row_hash": row_hash})
     connection.execute(_MOVE_HEAD, {"row_id": row_id, "row_hash": row_hash})
 
