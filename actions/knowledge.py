@@ -198,12 +198,15 @@ class Context:
 
 
 def context_events(tracker: Tracker, ids: Sequence[str], menu: Sequence[str], question: str) -> List[Dict[str, Any]]:
-    return [
-        SlotSet(SLOT_IDS, list(ids) or None),
-        SlotSet(SLOT_MENU, list(menu) or None),
-        SlotSet(SLOT_QUESTION, question or None),
-        SlotSet(SLOT_CLIENT, verified_client_id(tracker) or ANON),
-    ]
+    """The slots of the knowledge thread after this turn; a slot that keeps its value is not
+    set again (every event stays in the tracker, and Rasa re-reads them all each turn)."""
+    wanted = {
+        SLOT_IDS: list(ids) or None,
+        SLOT_MENU: list(menu) or None,
+        SLOT_QUESTION: question or None,
+        SLOT_CLIENT: verified_client_id(tracker) or ANON,
+    }
+    return [SlotSet(slot, value) for slot, value in wanted.items() if tracker.get_slot(slot) != value]
 
 
 def looks_like_question(text: str) -> bool:

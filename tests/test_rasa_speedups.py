@@ -11,7 +11,7 @@ from rasa.core.actions.action import RemoteAction
 from rasa.core.channels.channel import CollectingOutputChannel
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator
 from rasa.engine.runner.dask import DaskGraphRunner
-from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
+from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 
@@ -73,14 +73,25 @@ def test_importing_the_project_changes_nothing_in_rasa():
     import importlib
     import pkgutil
 
-    stock = (DaskGraphRunner.run, RemoteAction._validate_action_result, EndpointConfig.request, EndpointConfig.session)
+    methods = (
+        DaskGraphRunner.run,
+        RemoteAction._validate_action_result,
+        EndpointConfig.request,
+        EndpointConfig.session,
+    )
+    stock = (*methods, Event.resolve_by_type)
     for package in ("core", "storage", "services", "bot", "actions", "web"):
         module = importlib.import_module(package)
         for info in pkgutil.walk_packages(module.__path__, package + "."):
             if ".migrations" not in info.name and not info.name.endswith("__main__"):
                 importlib.import_module(info.name)
-    now = (DaskGraphRunner.run, RemoteAction._validate_action_result, EndpointConfig.request, EndpointConfig.session)
-    assert now == stock and not rasa_speedups.installed()
+    methods = (
+        DaskGraphRunner.run,
+        RemoteAction._validate_action_result,
+        EndpointConfig.request,
+        EndpointConfig.session,
+    )
+    assert (*methods, Event.resolve_by_type) == stock and not rasa_speedups.installed()
 
 
 def test_speedups_refuse_another_rasa_version(monkeypatch):
@@ -107,6 +118,36 @@ def test_graph_runner_rejects_an_input_named_like_a_node(agent, speedups):
     node = next(iter(runner._graph_schema.nodes))
     with pytest.raises(GraphRunError):
         runner.run(inputs={"__message__": node}, targets=[node])
+
+
+def test_event_classes_are_the_ones_rasa_finds():
+    from rasa.shared.utils.common import all_subclasses
+
+    names = {cls.type_name for cls in all_subclasses(Event)} | {"topic", "no_such_event"}
+    stock = {}
+    for name in names:
+        try:
+            stock[name] = Event.resolve_by_type(name)
+        except ValueError as e:
+            stock[name] = str(e)
+    assert rasa_speedups.install()
+    try:
+        for name, expected in stock.items():
+            if isinstance(expected, str):
+                with pytest.raises(ValueError, match=expected):
+                    Event.resolve_by_type(name)
+                assert Event.resolve_by_type(name, SlotSet) is SlotSet  # the default, as stock
+            else:
+                assert Event.resolve_by_type(name) is expected
+
+        class LaterEvent(SlotSet):  # defined after the list was made: found, and the list renewed
+            type_name = "later_event_for_test"
+
+        assert Event.resolve_by_type("later_event_for_test") is LaterEvent
+        assert rasa_speedups._event_classes()["later_event_for_test"] is LaterEvent
+    finally:
+        rasa_speedups.uninstall()
+    assert Event.resolve_by_type is rasa_speedups._stock_resolve
 
 
 def test_action_responses_are_validated_with_the_same_schema():
