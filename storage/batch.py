@@ -92,10 +92,12 @@ class BatchWriter:
                 batch = [self.queue.get(timeout=0.5)]
             except queue.Empty:
                 continue
-            deadline = time.monotonic() + self.linger_s
-            while len(batch) < self.max_batch and time.monotonic() < deadline:
+            # let the batch gather, then take what came: waiting on the queue instead woke
+            # this thread (and took the GIL from the chat path) for every row put
+            self._stopping.wait(self.linger_s)
+            while len(batch) < self.max_batch:
                 try:
-                    batch.append(self.queue.get(timeout=max(0.0, deadline - time.monotonic())))
+                    batch.append(self.queue.get_nowait())
                 except queue.Empty:
                     break
             self._write(batch)
