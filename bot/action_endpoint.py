@@ -7,7 +7,9 @@ custom action is called, used instead of patching `EndpointConfig` for every end
 - Every other action goes to the action server over one kept-alive aiohttp session
   per event loop (Rasa opens a new session and TCP connection per action), signed:
   an HMAC-SHA256 of the body with BOT_ACTION_SECRET (core.signing), without which the
-  action server runs nothing.
+  action server runs nothing. Its answer is taken only when the action server signed
+  it for this call (else a 502, which Rasa reports as the action failing); a signed
+  answer is a `SignedResult`, which Rasa's schema check lets through as rasa_sdk's.
 - A request is sent again only when no byte of it can have reached the server:
   connecting failed. A kept-alive connection that the server closed meanwhile could
   also have carried a request the server ran, so that error is retried only for the
@@ -20,12 +22,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import ssl
 from typing import Any, Dict, Optional
 
 import aiohttp
-from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
+from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, ClientResponseError, EndpointConfig, concat_url
 
-from bot.inprocess_actions import InProcessActions
+from bot.inprocess_actions import InProcessActions, TrustedResult
 from core import signing
 from core.settings import get_settings
 
@@ -42,6 +45,10 @@ def signed(kwargs: Dict[str, Any], secret: str) -> Dict[str, Any]:
     body = json.dumps(kwargs.pop("json")).encode()
     headers = {**(kwargs.pop("headers", None) or {}), **signing.sign(body, secret)}
     return {**kwargs, "data": body, "headers": headers}
+
+
+class SignedResult(TrustedResult):
+    """An answer the action server signed for the call it answers."""
 
 
 class _Borrowed:
@@ -104,9 +111,11 @@ class ActionEndpoint(EndpointConfig):
         call = kwargs.get("json")
         if self.in_process.runs(call):
             return await self.in_process.run(call)
+        if "json" not in kwargs:
+            return await super().request(method, subpath, **kwargs)
         kwargs = signed(kwargs, self.secret)
         try:
-            return await super().request(method, subpath, **kwargs)
+            return await self._signed_call(method, subpath, kwargs)
         except aiohttp.ClientConnectorError:
             log.info("action server: connecting failed, trying once more")
         except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):  # the request may have arrived
@@ -115,7 +124,30 @@ class ActionEndpoint(EndpointConfig):
                 raise
             log.info("action server: connection dropped; %s is idempotent, sending again", name)
         await self._drop_session()
-        return await super().request(method, subpath, **kwargs)
+        return await self._signed_call(method, subpath, kwargs)
+
+    async def _signed_call(self, method: str, subpath: Optional[str], kwargs: Dict[str, Any]) -> Any:
+        """EndpointConfig.request for a signed body (`signed`), whose answer must be signed back."""
+        kwargs = dict(kwargs)
+        headers = {"Content-Type": "application/json", **kwargs.pop("headers"), **(self.headers or {})}
+        url = concat_url(self.url, subpath)
+        async with self.session() as session:
+            async with session.request(
+                method,
+                url,
+                headers=headers,
+                params=self.combine_parameters(kwargs),
+                ssl=ssl.create_default_context(cafile=self.cafile) if self.cafile else None,
+                **kwargs,
+            ) as response:
+                if response.status >= 400:
+                    raise ClientResponseError(response.status, response.reason, await response.content.read())
+                body = await response.read()
+                signature = response.headers.get(signing.RESPONSE_SIGNATURE_HEADER, "")
+        if not signing.verify_response(body, headers[signing.SIGNATURE_HEADER], signature, self.secret):
+            log.error("action server: an answer without a valid signature from %s was refused", url)
+            raise ClientResponseError(502, "answer not signed by the action server", b"")
+        return SignedResult(json.loads(body))
 
     async def _drop_session(self) -> None:
         stale = self._sessions.pop(id(asyncio.get_running_loop()), None)

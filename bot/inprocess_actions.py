@@ -42,7 +42,12 @@ log = logging.getLogger(__name__)
 ACTIONS_PACKAGE = "actions"
 
 
-class InProcessResult(Dict[str, Any]):
+class TrustedResult(Dict[str, Any]):
+    """An action response Rasa need not check against its schema again: rasa_sdk built it,
+    here (InProcessResult) or in the action server that signed it (bot/action_endpoint.py)."""
+
+
+class InProcessResult(TrustedResult):
     """An action server response that rasa_sdk built in this process, not received over HTTP."""
 
 

@@ -116,6 +116,21 @@ def test_signature_covers_the_body_the_secret_and_the_time():
     assert (time.perf_counter() - started) / 1000 < 0.0005  # well under a millisecond per call
 
 
+def test_an_answer_signature_is_bound_to_the_call_it_answers():
+    key, answer = "k" * 40, b'{"events": [], "responses": [{"text": "ok"}]}'
+    call = signing.sign(b"call one", key)[signing.SIGNATURE_HEADER]
+    other_call = signing.sign(b"call two", key)[signing.SIGNATURE_HEADER]
+    signature = signing.sign_response(answer, call, key)
+    assert signing.verify_response(answer, call, signature, key)
+    assert not signing.verify_response(answer + b" ", call, signature, key)  # changed on the way
+    assert not signing.verify_response(answer, other_call, signature, key)  # an old answer replayed
+    assert not signing.verify_response(answer, call, signing.sign_response(answer, call, "j" * 40), key)
+    assert not signing.verify_response(answer, call, "", key) and not signing.verify_response(
+        answer, "", signature, key
+    )
+    assert not signing.verify_response(answer, call, signature, "")
+
+
 # -- staff accounts ---------------------------------------------------------------
 def _account(database_url, role="agent", password="right-password-123", password_hash=None):
     name = "t_" + pysecrets.token_hex(4)

@@ -227,6 +227,10 @@ def test_the_action_server_refuses_unsigned_and_wrongly_signed_calls(servers, da
     )
     assert ok.status_code == 200 and "128.00%" in ok.text
     assert _audits(database_url, "C1003") == before + 1
+    # and its answer is signed for this call: Rasa takes nothing else (tests/test_rasa_speedups.py)
+    call = ok.request.headers[signing.SIGNATURE_HEADER]
+    answer = ok.headers[signing.RESPONSE_SIGNATURE_HEADER]
+    assert signing.verify_response(ok.content, call, answer, TEST_ACTION_SECRET)
 
 
 # -- answer feedback ----------------------------------------------------------------

@@ -268,6 +268,70 @@ def test_a_dropped_request_is_sent_again_only_for_idempotent_actions(name, expec
     assert server.requests == expected_requests
 
 
+class _FakeActionServer:
+    """A loopback action server that answers every call with `answer`, signed for the
+    call with `secret` (None: not signed)."""
+
+    def __init__(self, answer: Dict[str, Any], secret: Any) -> None:
+        import http.server
+        import json
+        import threading
+
+        from core import signing
+
+        body = json.dumps(answer).encode()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers["Content-Length"]))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                if secret is not None:
+                    call = self.headers.get(signing.SIGNATURE_HEADER, "")
+                    self.send_header(signing.RESPONSE_SIGNATURE_HEADER, signing.sign_response(body, call, secret))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/webhook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize("signed_with", [None, "someone-else-secret-0123456789abcdef", "right"])
+def test_only_an_answer_the_action_server_signed_for_the_call_is_taken(signed_with):
+    from bot.action_endpoint import SignedResult
+
+    answer = {"events": [], "responses": [{"text": "您的维持担保比例为 128.00%"}]}
+    endpoint = ActionEndpoint(url="http://127.0.0.1:9/webhook")
+    server = _FakeActionServer(answer, endpoint.secret if signed_with == "right" else signed_with)
+    endpoint = ActionEndpoint(url=server.url)
+
+    async def call():
+        try:
+            return await endpoint.request(json={"next_action": "action_query_quota"}, method="post")
+        finally:
+            await endpoint.close()
+
+    try:
+        if signed_with == "right":
+            result = asyncio.run(call())
+            assert isinstance(result, SignedResult) and result == answer
+            assert rasa_speedups._validate_action_result(None, result)  # rasa_sdk's own: not checked again
+        else:
+            with pytest.raises(ClientResponseError) as refused:
+                asyncio.run(call())
+            assert refused.value.status == 502
+    finally:
+        server.close()
+
+
 def test_connecting_failures_are_retried_once():
     import aiohttp
 
