@@ -99,6 +99,12 @@ _WITHDRAW = re.compile(r"取|提取|转出|拿出|提现|出金|攞")
 _AFTER_WITHDRAW = re.compile(r"取完|取了以后|取之后|取出后|取后|提取后|提完|提取之后|转出后|攞完|取出来后|取出以后")
 _FALL = re.compile(r"跌|下挫|缩水|爆仓|(?:会|被|就|才|要).{0,2}(?:追保|平仓|强平)")
 _RATIO = re.compile(r"比例|维持担保|担保比")
+# a ratio the client says theirs is now ("比例掉到120%了", "我比例只有125%"), not a line
+# asked about ("低于130%会怎样") nor a move ("跌10%")
+_RATIO_NOW = re.compile(
+    r"掉到|跌到|降到|到了|只有|只剩|剩下|现在|目前|已经|变成|变为|才\s*\d|我.{0,6}比例(?:是|有|为)?\s*\d"
+)
+_RATIO_LINE = re.compile(r"低于|高于|跌破|超过|不足|以下|以上|线|(?:跌|涨|降|升|缩水)(?:了|掉)?\s*\d")
 
 
 @dataclass
@@ -451,6 +457,37 @@ ZONES = {
 }
 
 
+# the entry that explains what happens in each zone of a stated ratio
+ZONE_TOPICS = {
+    "liquidation": "margincall_forced_liquidation",
+    "call": "margincall_deadline",
+    "warning": "margincall_warning_line",
+    "safe": "margincall_maintenance_ratio",
+    "withdrawable": "margincall_withdrawal",
+}
+
+
+def _line_figures(policy: Policy) -> Dict[str, Any]:
+    return {
+        "liq": fmt_pct(policy.get("margin_call.immediate_liquidation_line")),
+        "call": fmt_pct(policy.get("margin_call.call_line")),
+        "warning": fmt_pct(policy.get("margin_call.warning_line")),
+        "withdraw": fmt_pct(policy.get("margin_call.withdrawal_line")),
+        "restore": fmt_pct(policy.get("margin_call.restore_to")),
+        "days": policy.get("margin_call.deadline_trading_days"),
+    }
+
+
+def stated_ratio(policy: Policy, ratio: Decimal) -> Estimate:
+    """A maintenance ratio the client states (a fraction, 1.2 = 120%): its zone and what follows."""
+    zone = finance.zone(ratio, policy)
+    fmt = _line_figures(policy)
+    text = client_text.EST_STATED_RATIO.format(
+        ratio=_pct(ratio), zone=ZONES[zone].format(**fmt), reminder=risk_reminder(policy), **fmt
+    )
+    return Estimate(LABEL + text, ZONE_TOPICS[zone], "stated_ratio", {"ratio": plain(ratio)})
+
+
 def account(
     policy: Policy,
     debt: Decimal,
@@ -491,14 +528,7 @@ def account(
             "account",
             figures,
         )
-    fmt = {
-        "liq": fmt_pct(lines["immediate_liquidation_line"]),
-        "call": fmt_pct(lines["call_line"]),
-        "warning": fmt_pct(lines["warning_line"]),
-        "withdraw": fmt_pct(withdraw_line),
-        "restore": fmt_pct(policy.get("margin_call.restore_to")),
-        "days": policy.get("margin_call.deadline_trading_days"),
-    }
+    fmt = _line_figures(policy)
     parts = []
     if cash is not None or stocks is not None:
         assets = client_text.EST_ACCOUNT_PARTS.format(cash=yuan(cash_v), stocks=yuan(stocks_v))
@@ -642,6 +672,16 @@ def _fresh(t: str, f: Figures, policy: Policy) -> Optional[Estimate]:
             return capacity(policy, amount, f.percents[0] / 100 if f.percents else None, f.haircut)
         if _OPEN.search(t) and _HAS_MONEY.search(t) and not _LINE.search(t):
             return eligibility(policy, assets=assets or amount)
+    if (
+        not f.amounts
+        and len(f.percents) == 1
+        and _RATIO.search(t)
+        and _RATIO_NOW.search(t)
+        and not _RATIO_LINE.search(t)
+    ):
+        ratio = f.percents[0] / 100  # "比例掉到120%了怎么办": that ratio's zone
+        if Decimal("0.5") <= ratio <= Decimal("10"):
+            return stated_ratio(policy, ratio)
     if _OPEN.search(t) or _ASK.search(t):
         age = f.age if f.age is not None and 0 < f.age < 130 else None
         months = f.months if f.months is not None and _EXPERIENCE.search(t) and not f.amounts else None
@@ -709,6 +749,9 @@ def _follow_up(t: str, f: Figures, previous: Mapping[str, Any], policy: Policy) 
             return None
         base = amount or _dec(previous.get("amount"))
         return capacity(policy, base, ratio, haircut) if base is not None else None
+    if kind == "stated_ratio":  # "那125%呢": another ratio
+        ratio = f.percents[0] / 100 if len(f.percents) == 1 and not f.amounts else None
+        return stated_ratio(policy, ratio) if ratio is not None and Decimal("0.5") <= ratio <= 10 else None
     if kind == "account":
         return _account_follow_up(t, f, previous, policy, amount)
     return None
@@ -790,3 +833,20 @@ def estimate(
     if fresh is not None or not previous:
         return fresh
     return _follow_up(t, f, previous, policy)
+
+
+# what to ask for, by estimate kind, when a calculation request states no figures
+FIGURES_WANTED = {
+    "interest": client_text.EST_ASK_INTEREST,
+    "penalty": client_text.EST_ASK_PENALTY,
+    "line": client_text.EST_ASK_LINE,
+    "eligibility": client_text.EST_ASK_ELIGIBILITY,
+    "capacity": client_text.EST_ASK_CAPACITY,
+    "account": client_text.EST_ASK_ACCOUNT,
+}
+
+
+def figures_wanted(topic: str) -> Optional[str]:
+    """For a calculation request answered with `topic`'s rule: the figures to ask for."""
+    kind = TOPIC_KINDS.get(topic, {}).get("kind")
+    return FIGURES_WANTED.get(str(kind)) if kind else None

@@ -20,9 +20,11 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import MARGIN_LINES, day, line, moment, ratio_pct, risk_reminder, yuan
+from actions.margin_status import ActionQueryMarginStatus
 from actions.personal import PersonalAction
 from actions.quota import NO_ACCOUNT as NO_QUOTA
-from actions.risk_tier import RETAKE
+from actions.quota import ActionQueryQuota
+from actions.risk_tier import RETAKE, ActionQueryRiskTier
 from actions.simulate import LABEL, against_lines, move_text, outcome, simulation
 from actions.whatif import ANSWERS, FOLLOWUP_ACTION, MOVES, State, followup_of, state_of, target_in, user_turns
 from core import clock, finance
@@ -33,12 +35,22 @@ from services.restrictions import assessment_expired
 from storage.repository import ClientRecord
 
 # the state a follow-up stands for when nothing was shown before it
+FIGURE_ACTIONS = {
+    "figure_ratio": ActionQueryMarginStatus,
+    "figure_deadline": ActionQueryMarginStatus,
+    "figure_quota": ActionQueryQuota,
+    "figure_tier": ActionQueryRiskTier,
+}
 NEAREST = {
     "can_finance": "quota",
     "withdraw_max": "margin_status",
     "assessment": "risk_tier",
     "vip": "quota",
     "confirm": "margin_status",
+    "figure_ratio": "margin_status",
+    "figure_deadline": "margin_status",
+    "figure_quota": "quota",
+    "figure_tier": "risk_tier",
 }
 NO_CREDIT_ACCOUNT = client_text.FOLLOW_NO_CREDIT_ACCOUNT
 NOT_UNDERSTOOD = client_text.FOLLOW_NOT_UNDERSTOOD.format(fall=fmt_pct(Decimal("0.1")))
@@ -199,16 +211,22 @@ class ActionPersonalFollowup(PersonalAction):
         turn = user_turns(tracker)
         if follow is not None and follow[0] in MOVES:
             return State("what_if", client_id, turn, f"{follow[0]} {follow[1]}")
+        if follow is not None and follow[0] in FIGURE_ACTIONS:  # now that figure was shown
+            return State(NEAREST[follow[0]], client_id, turn, None)
         kind = before.kind if before is not None else NEAREST.get(follow[0] if follow else "", "quota")
         return State(kind, client_id, turn, before.sim if before is not None else None)
 
-    def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, record: ClientRecord, policy: Policy) -> None:
+    def respond(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, record: ClientRecord, policy: Policy
+    ) -> Optional[str]:
         latest = tracker.latest_message or {}
         follow: Optional[Tuple[str, Optional[str]]] = followup_of(tracker, policy)
         if follow is None:
             dispatcher.utter_message(text=NOT_UNDERSTOOD)
             return
         kind, figure = follow
+        if kind in FIGURE_ACTIONS:  # another figure of the account: that lookup's own answer
+            return FIGURE_ACTIONS[kind]().respond(dispatcher, tracker, record, policy)
         if kind in MOVES and figure:
             if record.account is None:
                 dispatcher.utter_message(text=client_text.SIM_NO_ACCOUNT)

@@ -18,7 +18,7 @@ from actions.common import (
     run_blocking,
     verified_client_id,
 )
-from actions.estimate import estimate, previous_estimate
+from actions.estimate import estimate, figures_wanted, previous_estimate
 from actions.service import ADVICE_REFUSAL, hand_off
 from actions.whatif import FOLLOWUP_ACTION, followup_of
 from core import finance
@@ -209,6 +209,14 @@ def context_events(tracker: Tracker, ids: Sequence[str], menu: Sequence[str], qu
     return [SlotSet(slot, value) for slot, value in wanted.items() if tracker.get_slot(slot) != value]
 
 
+def ask_for_figures(dispatcher: CollectingDispatcher, text: str, topic: str) -> None:
+    """A calculation request answered with a rule ("帮我算下利息"): ask for its figures (the
+    next message's figures are then estimated against this topic, actions/estimate.py)."""
+    wanted = figures_wanted(topic) if context.asks_to_compute(text) else None
+    if wanted:
+        dispatcher.utter_message(text=wanted)
+
+
 def looks_like_question(text: str) -> bool:
     return any(m in text for m in _QUESTION_MARKS)
 
@@ -233,6 +241,7 @@ class Turn:
     # -- replies ------------------------------------------------------------------
     async def answer(self, entry: Entry, related: Sequence[Hit] = (), question: str = "") -> None:
         send_entry(self.dispatcher, self.service, entry, related)
+        ask_for_figures(self.dispatcher, self.text, entry.id)
         self.events = context_events(self.tracker, [entry.id], [], question or self.text)
         if entry.id == LECTURES_TOPIC:
             await send_lectures(self.dispatcher)

@@ -26,7 +26,7 @@ from actions.common import (
     verified_client_id,
 )
 from actions.estimate import estimate, previous_estimate
-from actions.knowledge import Context, Turn, context_events, send_clarify, send_entry
+from actions.knowledge import Context, Turn, ask_for_figures, context_events, send_clarify, send_entry
 from actions.service import ADVICE_REFUSAL, hand_off
 from actions.whatif import FOLLOWUP_ACTION, SLOT_STATE, State, followup_of, user_turns
 from core.knowledge.context import asks_compliance, is_elliptical, is_fragment, is_vague, menu_choice
@@ -62,6 +62,7 @@ def related_rule(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dic
         decision = type(decision)("clarify", decision.hits)  # "测评": which of its topics?
     if decision.kind == "answer":
         send_entry(dispatcher, service, decision.hits[0].entry)
+        ask_for_figures(dispatcher, text, decision.hits[0].faq_id)
         return context_events(tracker, [decision.hits[0].faq_id], [], text)
     if decision.kind == "clarify":
         send_clarify(dispatcher, decision.hits)

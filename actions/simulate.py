@@ -25,7 +25,7 @@ from rasa_sdk.types import DomainDict
 from actions.common import BaseAction, entity_values, line, ratio_pct, risk_reminder, verified_client_id, yuan
 from actions.estimate import estimate
 from actions.personal import PersonalAction
-from actions.whatif import ALL, ANSWERS, GOALS, PCT_KINDS, figure_in, followup_of, kind_in, read_move
+from actions.whatif import ALL, ANSWERS, FIGURE_KINDS, GOALS, PCT_KINDS, figure_in, followup_of, kind_in, read_move
 from core import finance
 from core.policy import Policy, fmt_pct, fmt_wan, get_policy, plain
 from core.text import normalize
@@ -468,7 +468,7 @@ class ActionSimulateMargin(PersonalAction):
     RESET = [SlotSet(SLOT_KIND, None), SlotSet(SLOT_FIGURE, None)]
 
     def routes(self, kind: str) -> bool:
-        return kind in ANSWERS  # a move is simulated here, from the form's slots
+        return kind in ANSWERS or kind in FIGURE_KINDS  # a move is simulated here, from the form's slots
 
     def audit_detail(self, tracker: Tracker) -> str:
         figure = tracker.get_slot(SLOT_FIGURE)

@@ -41,6 +41,16 @@ PCT_KINDS = ("fall", "rise")
 GOALS = ("goal_cash", "goal_repay", "goal_sell")
 MOVES = ("fall", "rise", "finance", "cash", "collateral", "repay", "withdraw", "sell_repay", *GOALS)
 ANSWERS = ("can_finance", "withdraw_max", "assessment", "vip", "confirm")
+# another figure of the same account, named in a short follow-up ("总的呢", "担保比例呢",
+# "最晚啥时候"): answered by that figure's own lookup (actions/followup.py); first match wins
+FIGURES = (
+    ("figure_ratio", re.compile(r"担保比例|维持比例|担保比|比例|ratio")),
+    ("figure_deadline", re.compile(r"最晚|最迟|截止|期限|deadline|几时|什么时候|啥时候|哪天|何时")),
+    ("figure_quota", re.compile(r"总的|总额|总共|授信|额度|已用|用了多少|剩|还有多少|quota|limit")),
+    ("figure_tier", re.compile(r"风险等级|等级|测评结果|级别|tier")),
+)
+FIGURE_KINDS = tuple(name for name, _ in FIGURES)
+FIGURE_MAX_CHARS = 12  # longer messages say enough to be read on their own
 PERSONAL_ACTIONS = frozenset(
     {
         "action_query_quota",
@@ -334,6 +344,8 @@ def read_followup(
     if recent and _EXPIRY.search(t) and shown in ("risk_tier", "eligibility", "quota", "what_if"):
         if "过期" in t or "失效" in t or shown in ("risk_tier", "eligibility"):
             return "assessment", None
+    if recent and not own and len(t) <= FIGURE_MAX_CHARS:  # ("我的额度多少" is a question of its own)
+        return next(((name, None) for name, pattern in FIGURES if pattern.search(t)), None)
     return None
 
 

@@ -294,3 +294,52 @@ def test_figures_after_a_rule_s_knowledge_answer_start_an_estimate(policy):
     assert after("interest_financing_rate", "那融券呢") is None
     assert after("margin_collateral_haircut", "ETF呢") is None
     assert after("risk_tier_credit_strategy", "那50万呢") is None  # no tier said yet
+
+
+@pytest.mark.parametrize(
+    ("text", "ratio", "topic"),
+    [
+        ("我担保比例掉到120%了 咋整", "1.2", "margincall_deadline"),
+        ("我比例只有105%了怎么办", "1.05", "margincall_forced_liquidation"),
+        ("比例现在140%要追保吗", "1.4", "margincall_warning_line"),
+        ("維持擔保比例已經跌到320%，可以取錢嗎", "3.2", "margincall_withdrawal"),
+    ],
+)
+def test_a_stated_ratio_is_read_against_the_lines(policy, text, ratio, topic):
+    found = ask(policy, text)
+    assert found is not None and found.kind == "stated_ratio" and found.topic == topic
+    zone = finance.zone(D(ratio), policy)
+    assert found.text.startswith(LABEL) and fmt_pct(D(ratio)) in found.text
+    if zone == "call":  # the deadline and the level to restore, from policy.yml
+        assert f"T+{policy.get('margin_call.deadline_trading_days')}" in found.text
+        assert fmt_pct(policy.get("margin_call.restore_to")) in found.text
+    assert str(policy.get("texts.risk_reminder")) in found.text
+    again = ask(policy, "那125%呢", found.state())  # another ratio, same reading
+    assert again is not None and again.kind == "stated_ratio" and fmt_pct(D("1.25")) in again.text
+
+
+@pytest.mark.parametrize(
+    "text", ["维持担保比例低于130%会怎样", "跌10%比例会怎样", "比例跌破150%会通知我吗", "警戒线是150%吗"]
+)
+def test_a_line_or_a_move_is_not_a_stated_ratio(policy, text):
+    found = ask(policy, text)
+    assert found is None or found.kind != "stated_ratio"
+
+
+@pytest.mark.parametrize(
+    ("text", "plain", "asks"),
+    [
+        ("帮我算下利息", "利息怎么算", "使用天数"),
+        ("想計下我可以借幾多額度", "授信额度是怎么定的", "净资产"),
+        ("麻烦帮我算一算维持担保比例好吗", "维持担保比例是什么", "负债"),
+    ],
+)
+def test_a_calculation_request_without_figures_gets_the_rule_and_a_question(text, plain, asks):
+    from tests.test_context import run, text_of
+    from tests.test_context import tracker as context_tracker
+
+    out, _ = run(ActionAnswerFaq(), context_tracker(text))
+    said = text_of(out)
+    assert asks in said and "请告诉我" in said
+    plain_question, _ = run(ActionAnswerFaq(), context_tracker(plain))
+    assert "请告诉我" not in text_of(plain_question)  # only a request to calculate asks for figures

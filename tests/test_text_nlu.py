@@ -51,6 +51,12 @@ def test_rasa_jieba_tokenizer_keeps_domain_terms():
         ("haircut是多少", "折算率是多少"),
         ("维持担宝比例", "维持担保比例"),
         ("融姿利律", "融资利率"),
+        # Cantonese: 唔該 alone is thanks, before a request it is please
+        ("唔該", "谢谢"),
+        ("唔該幫我轉真人啦", "麻烦帮我转真人啦"),
+        ("打電話係咪都得", "打电话是不是都得"),
+        ("賣股票還得唔得", "卖股票还可不可以"),
+        ("跌穿130%咋整", "跌穿130%怎么办"),
         ("  a\u0000b\u200b  ", "a b"),
         ("", ""),
     ],

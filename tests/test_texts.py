@@ -41,6 +41,8 @@ _ESTIMATE_READS = (
     "_SEPARATOR",
 )
 _ESTIMATE_ASKS = (
+    "_RATIO_NOW",
+    "_RATIO_LINE",
     "_INTEREST",
     "_RATE",
     "_PENALTY",

@@ -75,7 +75,13 @@ SIM = State("what_if", "C1003", 1, "sell_repay pct:50")
         ("那应该高过130%了吧", pct(130), SIM, ("confirm", None)),
         ("那30%呢", pct(30), SIM, ("sell_repay", "pct:30")),
         ("改成存50万呢", amt(500000), SIM, ("cash", "amt:500000")),
+        # another figure of the same account, in a few words
+        ("总的呢", [], QUOTA, ("figure_quota", None)),
+        ("担保比例呢", [], QUOTA, ("figure_ratio", None)),
+        ("最晚啥时候", [], QUOTA, ("figure_deadline", None)),
+        ("那风险等级呢", [], QUOTA, ("figure_tier", None)),
         # not follow-ups: knowledge questions, a fresh lookup, figures stated for an estimate
+        ("维持担保比例是怎么算出来的，跟我说说", [], QUOTA, None),
         ("提取线是多少", [], QUOTA, None),
         ("哪些股票可以融资买", [], QUOTA, None),
         ("我的额度多少", [], QUOTA, None),

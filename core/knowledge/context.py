@@ -227,6 +227,14 @@ def asks_compliance(text: str) -> bool:
     return bool(_COMPLIANCE.search(_norm(text)))
 
 
+# a request to work something out: "帮我算下利息", "算一算", "計下", "估算一下", "calculate"
+_COMPUTE = re.compile(r"帮我算|帮忙算|算一下|算下|算一算|算算|计算|计下|估算|测算|估一下|calculate|work out")
+
+
+def asks_to_compute(text: str) -> bool:
+    return bool(_COMPUTE.search(_norm(text)))
+
+
 def asks_hours(text: str) -> bool:
     return bool(_HOURS.search(_norm(text)))
 

@@ -69,6 +69,15 @@ WITHDRAWABLE_MOST = "按您当前的数据，维持担保比例{ratio}，最多�
 # -- stated-figure estimates (actions/estimate.py) ---------------------------------------
 # Every figure is a format argument from core/policy or the client's own numbers; each
 # reply starts with ESTIMATE_LABEL and most end with the risk reminder ({reminder}).
+# a request to calculate ("帮我算下利息") without the figures: the rule, then what to tell us
+EST_ASK_INTEREST = "如需估算，请告诉我借款（或融券）金额和使用天数，我按上面的规则帮您算。"
+EST_ASK_PENALTY = "如需估算，请告诉我逾期未还的金额和逾期天数，我按上面的规则帮您算。"
+EST_ASK_LINE = "如需估算，请告诉我您的净资产和风险等级（如稳健型、平衡型），我按上面的规则帮您算。"
+EST_ASK_ELIGIBILITY = "如需对照，请告诉我您的年龄、交易经验年限、近20个交易日日均资产和知识测试得分。"
+EST_ASK_CAPACITY = "如需估算，请告诉我担保品的市值或现金金额，我按上面的规则帮您算能融多少。"
+EST_ASK_ACCOUNT = (
+    "如需估算，请告诉我现金、证券市值和负债各是多少，我按上面的规则帮您算；登录后也可以直接问我“我的维持担保比例”。"
+)
 ESTIMATE_LABEL = "按您提供的数字估算（不是您账户的实际数据，以营业部审核和交易系统为准）："
 EST_LIST_SEP = "、"
 EST_CLAUSE_SEP = "，"
@@ -149,6 +158,11 @@ EST_ACCOUNT_TOTAL = "总资产{total}"
 EST_ACCOUNT_RATIO = (
     "维持担保比例 = {assets} ÷ 负债{debt} = {ratio}，{zone}"
     "（警戒线{warning}、追保线{call}、即时平仓线{liq}、提取线{withdraw}）"
+)
+# a ratio the client states ("比例掉到120%了怎么办"): where it stands against the lines
+EST_STATED_RATIO = (
+    "维持担保比例{ratio}：{zone}（警戒线{warning}、追保线{call}、即时平仓线{liq}、提取线{withdraw}）。"
+    "登录后问我“我的维持担保比例”，可查看您账户的实际数值。\n{reminder}"
 )
 EST_ACCOUNT_MOVE = "若证券市值下跌{move}%，比例变为{ratio}，{zone}"
 EST_FALL_TO = "证券市值下跌约{fall}%触及{name}{line}"
