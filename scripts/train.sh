@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Trains the Rasa model when config, domain, training data or NLU code changed.
-# FORCE=1 retrains regardless. Prints the training time.
+# FORCE=1 retrains regardless. Prints the training time. Always a full training (--force):
+# Rasa's cache keys components on the training data, not on files they read (the glossary,
+# the domain dictionary), so a cached step could outlive the lexicon it was built with.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" TF_CPP_MIN_LOG_LEVEL=3 RASA_TELEMETRY_ENABLED=false
@@ -12,7 +14,7 @@ if [ "${FORCE:-0}" != 1 ] && [ -f models/liangrong.tar.gz ] && [ "$(cat models/.
 fi
 echo "[train] training the Rasa model …"
 start=$(date +%s)
-.venv/bin/rasa train --fixed-model-name liangrong --out models --quiet >var/train.log 2>&1 || {
+.venv/bin/rasa train --force --fixed-model-name liangrong --out models --quiet >var/train.log 2>&1 || {
   tail -40 var/train.log; echo "[train] FAILED (full log: var/train.log)"; exit 1; }
 took=$(( $(date +%s) - start ))
 echo "$fingerprint" > models/.fingerprint
