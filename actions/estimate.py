@@ -693,6 +693,24 @@ def _fresh(t: str, f: Figures, policy: Policy) -> Optional[Estimate]:
     return None
 
 
+MISSING_MAX_CHARS = 12  # a short message after an interest rule is its figure ("借的是72万")
+_BORROW = re.compile(r"借|融资|融券|用了|使用")
+
+
+def _missing(
+    previous: Mapping[str, Any], kind: str, amount: Optional[Decimal], days: Optional[int], side: Any
+) -> Estimate:
+    """An interest or penalty estimate with one of its two figures: a question for the other
+    (the figure given is kept for the next message)."""
+    if amount is None:
+        ask = client_text.EST_NEED_AMOUNT
+    else:
+        ask = client_text.EST_NEED_DAYS_LATE if kind == "penalty" else client_text.EST_NEED_DAYS
+    figures = {"amount": plain(amount) if amount is not None else None, "days": days, "side": side}
+    topic = str(previous.get("topic") or ("interest_calculation" if kind == "interest" else "interest_overdue_penalty"))
+    return Estimate(ask, topic, kind, {k: v for k, v in figures.items() if v is not None})
+
+
 def _follow_up(t: str, f: Figures, previous: Mapping[str, Any], policy: Policy) -> Optional[Estimate]:
     """The last estimate with what this message changes; None when it changes nothing
     that estimate uses."""
@@ -711,8 +729,11 @@ def _follow_up(t: str, f: Figures, previous: Mapping[str, Any], policy: Policy) 
         base = _dec(previous.get("amount"))
         new_amount = amount or base
         new_days = days or previous.get("days")
-        if new_amount is None or not new_days:
-            return None
+        if new_amount is None or not new_days:  # "借的是72万": kept, and the other figure asked for
+            if amount is None and days is None:
+                return None  # ("那融券呢" after the rule alone: the other side's rule)
+            about_it = len(t) <= MISSING_MAX_CHARS or _INTEREST.search(t) or _BORROW.search(t)
+            return _missing(previous, kind, new_amount, new_days, side or previous.get("side")) if about_it else None
         if kind == "penalty":
             return penalty(policy, new_amount, int(new_days))
         lending = (side or previous.get("side")) == "lending"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Sequence
+from typing import Any, Callable, Dict, List, Sequence, Tuple
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
@@ -22,7 +22,7 @@ from actions.estimate import estimate, figures_wanted, previous_estimate
 from actions.service import ADVICE_REFUSAL, hand_off
 from actions.whatif import FOLLOWUP_ACTION, followup_of
 from core import finance
-from core.formatting import line, ratio_pct, yuan
+from core.formatting import line, moment, ratio_pct, yuan
 from core.knowledge import context
 from core.knowledge.model import Entry, Hit
 from core.policy import Policy, get_policy
@@ -34,7 +34,7 @@ from services.knowledge.service import KnowledgeService
 from services.knowledge.store import shipped_ids
 from services.restrictions import LIQUIDATION_HANDOFF, asks_about_liquidation
 from storage.db import session_scope
-from storage.repository import audit, has_open_margin_call, load_client
+from storage.repository import ClientRecord, audit, has_open_margin_call, load_client
 
 CLARIFY = client_text.CLARIFY
 LECTURES_TOPIC = "service_education"  # its answer is followed by the published lecture list
@@ -84,30 +84,51 @@ WITHDRAWAL_TOPIC = "margincall_withdrawal"
 OWN_WORDS = ("我", "最多", "能取", "可以取", "还能取")
 
 
-async def own_withdrawable(tracker: Tracker) -> str:
-    """ "最多能取多少" from a verified client: the amount above the withdrawal line, from their
-    own account (read and audited like every personal lookup)."""
+CALL_TOPICS = frozenset({"margincall_deadline", "margincall_trigger", "margincall_forced_liquidation"})
+
+
+def _withdrawable(record: ClientRecord, policy: Policy) -> str:
+    if record.account is None or record.account.snapshot.ratio is None:
+        return ""
+    snap = record.account.snapshot
+    most = finance.withdrawable(snap, policy)
+    withdraw_line = line(policy, "margin_call.withdrawal_line")
+    if most <= 0:
+        return client_text.WITHDRAWABLE_NONE.format(ratio=ratio_pct(snap.ratio), line=withdraw_line)
+    return client_text.WITHDRAWABLE_MOST.format(ratio=ratio_pct(snap.ratio), cash=yuan(most), line=withdraw_line)
+
+
+def _open_call(record: ClientRecord, policy: Policy) -> str:
+    call = record.account.open_call if record.account is not None else None
+    if call is None:
+        return ""
+    return client_text.FOLLOW_CALL_STILL_OPEN.format(
+        deadline=moment(call.deadline), restore=line(policy, "margin_call.restore_to")
+    )
+
+
+# what a verified client's own account adds to a rule: "最多能取多少" → the amount above the
+# withdrawal line; "最迟几时要补够" in a margin call → their deadline
+OWN_NOTES: Dict[str, Tuple[str, Callable[[ClientRecord, Policy], str]]] = {
+    "withdrawable": ("withdrawable", _withdrawable),
+    "open_call": ("open margin call", _open_call),
+}
+
+
+async def own_note(tracker: Tracker, kind: str) -> str:
+    """A note from the verified client's own account (read and audited like every
+    personal lookup), or "" (not verified, nothing to add, or the database is busy)."""
     client_id = verified_client_id(tracker)
     if client_id is None:
         return ""
     policy = get_policy()
+    detail, compose = OWN_NOTES[kind]
 
     def read() -> str:
         with session_scope() as session:
             record = load_client(session, client_id)
-            audit(
-                session, actor=client_id, subject_client_id=client_id, action="action_answer_faq", detail="withdrawable"
-            )
-            if record is None or record.account is None or record.account.snapshot.ratio is None:
-                return ""
-            snap = record.account.snapshot
-            most = finance.withdrawable(snap, policy)
-            withdraw_line = line(policy, "margin_call.withdrawal_line")
-            if most <= 0:
-                return client_text.WITHDRAWABLE_NONE.format(ratio=ratio_pct(snap.ratio), line=withdraw_line)
-            return client_text.WITHDRAWABLE_MOST.format(
-                ratio=ratio_pct(snap.ratio), cash=yuan(most), line=withdraw_line
-            )
+            audit(session, actor=client_id, subject_client_id=client_id, action="action_answer_faq", detail=detail)
+            return compose(record, policy) if record is not None else ""
 
     try:
         return await run_blocking(read)
@@ -245,10 +266,16 @@ class Turn:
         self.events = context_events(self.tracker, [entry.id], [], question or self.text)
         if entry.id == LECTURES_TOPIC:
             await send_lectures(self.dispatcher)
-        if entry.id == WITHDRAWAL_TOPIC and any(w in self.text for w in OWN_WORDS):
-            note = await own_withdrawable(self.tracker)  # a personal follow-up: "最多能取多少"
-            if note:
-                self.dispatcher.utter_message(text=note, json_message={"personal": "withdrawable"})
+        kind = (
+            "withdrawable"
+            if entry.id == WITHDRAWAL_TOPIC and any(w in self.text for w in OWN_WORDS)
+            else "open_call"
+            if entry.id in CALL_TOPICS
+            else None
+        )
+        note = await own_note(self.tracker, kind) if kind else ""
+        if note and kind:
+            self.dispatcher.utter_message(text=note, json_message={"personal": kind})
         if asks_about_liquidation("", entry.id) and await in_margin_call(self.tracker):
             await hand_off(self.dispatcher, self.tracker, LIQUIDATION_HANDOFF)
 

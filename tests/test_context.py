@@ -452,10 +452,28 @@ def test_naming_an_option_after_denying_a_menu_answers_it():
         "要是爆仓了你们公司负责吗",
         "两融的收益有保障不",
         "亏了你们赔不赔",
+        "现在是不是抄底的好时机",
+        "而家加槓桿入貨啱唔啱時機",
+        "借钱买股票 return 能保证 cover 住利息吗",
     ],
 )
 def test_compliance_in_new_phrasings(text):
     assert context.asks_compliance(text)
+
+
+@pytest.mark.parametrize("text", ["什么时机可以申请展期", "保证金比例多少", "展期的时机是什么时候"])
+def test_rules_about_timing_or_margin_are_not_compliance(text):
+    assert not context.asks_compliance(text)
+
+
+def test_a_verified_client_in_a_margin_call_gets_their_own_deadline_with_the_rule():
+    out, _ = run(ActionAnswerFaq(), tracker("最迟几时要补够", client_id="C1003"))
+    said = text_of(out)
+    assert faq_of(out) == "margincall_deadline" and "2026年11月27日" in said
+    anonymous, _ = run(ActionAnswerFaq(), tracker("最迟几时要补够"))
+    assert "2026年11月27日" not in text_of(anonymous)
+    no_call, _ = run(ActionAnswerFaq(), tracker("最迟几时要补够", client_id="C1001"))
+    assert "追保通知" not in text_of(no_call)
 
 
 @pytest.mark.parametrize("text", ["保证金比例是多少", "跌了会不会强平", "跌20%会怎样", "收益怎么算的"])

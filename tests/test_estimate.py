@@ -343,3 +343,17 @@ def test_a_calculation_request_without_figures_gets_the_rule_and_a_question(text
     assert asks in said and "请告诉我" in said
     plain_question, _ = run(ActionAnswerFaq(), context_tracker(plain))
     assert "请告诉我" not in text_of(plain_question)  # only a request to calculate asks for figures
+
+
+def test_one_figure_of_two_is_kept_and_the_other_asked_for(policy):
+    after_rule = {"topic": "interest_calculation", "kind": "interest", "side": "financing"}
+    partial = ask(policy, "借的是72万", after_rule)
+    assert partial is not None and "多少天" in partial.text and partial.state()["amount"] == "720000"
+    done = ask(policy, "大概用10天吧", partial.state())
+    expected = finance.interest_for(
+        D("720000"), 10, policy.dec("interest.financing_annual_rate"), int(policy.get("interest.day_count_basis"))
+    )
+    assert done is not None and yuan(expected) in done.text
+    late = ask(policy, "30天", {"topic": "interest_overdue_penalty", "kind": "penalty"})
+    assert late is not None and "金额" in late.text and late.state()["days"] == 30
+    assert ask(policy, "我的授信额度有50万，能提高到多少呢？", after_rule) is None  # not about this loan

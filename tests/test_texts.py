@@ -41,6 +41,7 @@ _ESTIMATE_READS = (
     "_SEPARATOR",
 )
 _ESTIMATE_ASKS = (
+    "_BORROW",
     "_RATIO_NOW",
     "_RATIO_LINE",
     "_INTEREST",

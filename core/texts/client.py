@@ -78,6 +78,10 @@ EST_ASK_CAPACITY = "如需估算，请告诉我担保品的市值或现金金额
 EST_ASK_ACCOUNT = (
     "如需估算，请告诉我现金、证券市值和负债各是多少，我按上面的规则帮您算；登录后也可以直接问我“我的维持担保比例”。"
 )
+# an interest or penalty estimate with one figure of two: the other, please
+EST_NEED_DAYS = "好的，金额记下了。请问大概使用多少天？告诉我天数，我帮您估算。"
+EST_NEED_DAYS_LATE = "好的，金额记下了。请问逾期多少天？告诉我天数，我帮您估算。"
+EST_NEED_AMOUNT = "好的，天数记下了。请问金额是多少？告诉我金额，我帮您估算。"
 ESTIMATE_LABEL = "按您提供的数字估算（不是您账户的实际数据，以营业部审核和交易系统为准）："
 EST_LIST_SEP = "、"
 EST_CLAUSE_SEP = "，"
