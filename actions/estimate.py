@@ -245,9 +245,14 @@ def read_figures(t: str, entities: Sequence[Mapping[str, Any]], policy: Policy) 
     elif tiers and tiers[0] in policy.tier_codes():
         f.tier = tiers[0]
     f.haircut = next((name for name, pattern in _HAIRCUTS if pattern.search(t)), None)
-    lending, financing = "融券" in t, "融资" in t
-    f.side = "lending" if lending and not financing else "financing" if financing and not lending else None
+    f.side = side_named(t)
     return f
+
+
+def side_named(t: str) -> Optional[str]:
+    """financing | lending, when the (normalised) text names only one of them."""
+    lending, financing = "融券" in t, "融资" in t
+    return "lending" if lending and not financing else "financing" if financing and not lending else None
 
 
 # -- the estimates ----------------------------------------------------------------------
@@ -865,6 +870,12 @@ FIGURES_WANTED = {
     "capacity": client_text.EST_ASK_CAPACITY,
     "account": client_text.EST_ASK_ACCOUNT,
 }
+
+
+def topic_side(topic: str) -> Optional[str]:
+    """The side (financing | lending) an interest rule is about, if any."""
+    side = TOPIC_KINDS.get(topic, {}).get("side")
+    return str(side) if side else None
 
 
 def figures_wanted(topic: str) -> Optional[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
@@ -18,7 +18,7 @@ from actions.common import (
     run_blocking,
     verified_client_id,
 )
-from actions.estimate import estimate, figures_wanted, previous_estimate
+from actions.estimate import estimate, figures_wanted, previous_estimate, side_named, topic_side
 from actions.service import ADVICE_REFUSAL, hand_off
 from actions.whatif import FOLLOWUP_ACTION, followup_of
 from core import finance
@@ -26,6 +26,7 @@ from core.formatting import line, moment, ratio_pct, yuan
 from core.knowledge import context
 from core.knowledge.model import Entry, Hit
 from core.policy import Policy, get_policy
+from core.text import normalize
 from core.texts import client as client_text
 from core.texts import staff as staff_text
 from services.context import current
@@ -238,6 +239,16 @@ def ask_for_figures(dispatcher: CollectingDispatcher, text: str, topic: str) -> 
         dispatcher.utter_message(text=wanted)
 
 
+def computable_rule(hits: Sequence[Hit], text: str) -> Optional[Entry]:
+    """For a calculation request ("帮我算下利息"): the likeliest rule that figures can be
+    estimated with, or None (not such a request, or no such rule among the hits)."""
+    if not context.asks_to_compute(text):
+        return None
+    rules = [h.entry for h in hits if h.score > 0 and figures_wanted(h.faq_id)]
+    side = side_named(normalize(text))  # "融资要付多少利息": not the lending fee's rule
+    return next((e for e in rules if side is None or topic_side(e.id) in (None, side)), None)
+
+
 def looks_like_question(text: str) -> bool:
     return any(m in text for m in _QUESTION_MARKS)
 
@@ -399,6 +410,10 @@ class Turn:
             if resolved.kind == "answer":
                 await self.answer(resolved.best.entry, question=question)
                 return
+        computable = computable_rule(decision.hits, question) if decision.kind != "answer" else None
+        if computable is not None:  # "帮我算下利息": several interest rules, and one to estimate with
+            await self.answer(computable, question=question)
+            return
         # with a topic just answered, a question that leans on it ("要多久补回来", "融券的呢")
         # is ranked together with it; a self-contained one is decided on its own
         leans = elliptical or not context.mentions_topic(question, self.service.vocabulary)

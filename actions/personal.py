@@ -26,7 +26,15 @@ from actions.common import (
     verified_client_id,
 )
 from actions.estimate import estimate, previous_estimate
-from actions.knowledge import Context, Turn, ask_for_figures, context_events, send_clarify, send_entry
+from actions.knowledge import (
+    Context,
+    Turn,
+    ask_for_figures,
+    computable_rule,
+    context_events,
+    send_clarify,
+    send_entry,
+)
 from actions.service import ADVICE_REFUSAL, hand_off
 from actions.whatif import FOLLOWUP_ACTION, SLOT_STATE, State, followup_of, user_turns
 from core.knowledge.context import asks_compliance, is_elliptical, is_fragment, is_vague, menu_choice
@@ -139,6 +147,11 @@ class PersonalAction(BaseAction):
             if found is not None:
                 dispatcher.utter_message(text=found.text, json_message={"estimate": found.kind, "faq_id": found.topic})
                 return context_events(tracker, [found.topic], [], text) + found.events()
+            rule = computable_rule(current().knowledge.rank(text, k=3), text)
+            if rule is not None:  # "帮我算下利息": the rule and its figures, no login needed
+                send_entry(dispatcher, current().knowledge, rule)
+                ask_for_figures(dispatcher, text, rule.id)
+                return context_events(tracker, [rule.id], [], text)
             expired = auth_status(tracker) == "expired"
             dispatcher.utter_message(
                 text=LOGIN_EXPIRED if expired else LOGIN_NEEDED, json_message={"login_required": True}

@@ -357,3 +357,16 @@ def test_one_figure_of_two_is_kept_and_the_other_asked_for(policy):
     late = ask(policy, "30天", {"topic": "interest_overdue_penalty", "kind": "penalty"})
     assert late is not None and "金额" in late.text and late.state()["days"] == 30
     assert ask(policy, "我的授信额度有50万，能提高到多少呢？", after_rule) is None  # not about this loan
+
+
+def test_a_calculation_request_needs_no_login_and_keeps_to_the_side_named():
+    from actions.simulate import ActionSimulateMargin
+    from tests.test_context import faq_of, run, text_of
+    from tests.test_context import tracker as context_tracker
+
+    out, _ = run(ActionSimulateMargin(), context_tracker("请问我想算一下融资要付多少利息，麻烦您帮我算算呀"))
+    said = text_of(out)
+    assert "登录" not in said and "请告诉我" in said
+    assert faq_of(out) in ("interest_calculation", "interest_financing_rate")  # financing, not the lending fee
+    lending, _ = run(ActionSimulateMargin(), context_tracker("融券的费用帮我算算"))
+    assert faq_of(lending) == "interest_lending_rate"

@@ -93,7 +93,7 @@ DATA = {
     ("actions/simulate.py", "RISE_WORDS"): "words that make a stated change a rise",
     ("actions/simulate.py", "FALL_WORDS"): "words that make a stated change a fall",
     ("actions/simulate.py", "CANCEL"): "words that leave the simulation form",
-    ("actions/estimate.py", "read_figures"): "words that name the financing or the lending side",
+    ("actions/estimate.py", "side_named"): "words that name the financing or the lending side",
     **{
         ("actions/estimate.py", name): "reads the numbers, units and durations clients type" for name in _ESTIMATE_READS
     },
