@@ -37,7 +37,14 @@ from actions.knowledge import (
 )
 from actions.service import ADVICE_REFUSAL, hand_off
 from actions.whatif import FOLLOWUP_ACTION, SLOT_STATE, State, followup_of, user_turns
-from core.knowledge.context import asks_compliance, is_elliptical, is_fragment, is_vague, menu_choice
+from core.knowledge.context import (
+    asks_compliance,
+    asks_how_determined,
+    is_elliptical,
+    is_fragment,
+    is_vague,
+    menu_choice,
+)
 from core.policy import Policy, get_policy
 from services.context import current
 from storage.db import session_scope
@@ -85,7 +92,7 @@ def continues_knowledge(tracker: Tracker, text: str) -> bool:
     """A fragment that continues the knowledge thread (a menu choice, or an elliptical
     follow-up that says nothing about the client's own account)."""
     ctx = Context.from_tracker(tracker)
-    if menu_choice(text, ctx.menu):
+    if menu_choice(text, ctx.menu) or asks_how_determined(text):  # ("我这个额度是按什么定出来的": the rule)
         return True
     own = any(w in text.lower() for w in SELF_WORDS)
     if verified_client_id(tracker) is None and not own and is_vague(text):

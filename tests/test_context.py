@@ -538,3 +538,14 @@ def test_a_term_after_a_menu_is_read_with_the_menu_question():
 def test_a_person_is_asked_for_in_many_words():
     assert all(context.names_a_person(t) for t in ("帮我转一下", "那帮我转吧", "叫个人来", "找客服", "我要投诉"))
     assert not any(context.names_a_person(t) for t in ("给几天", "转入10万呢", "转账要多久"))
+
+
+def test_how_a_figure_is_arrived_at_gets_the_rule_not_the_figure_again():
+    from actions.quota import ActionQueryQuota
+
+    out, _ = run(ActionQueryQuota(), tracker("那我这个额度是按什么定出来的呀", intent="query_quota", client_id="C1001"))
+    offered = [b["payload"] for m in out for b in m.get("buttons") or []]
+    assert faq_of(out) in ("risk_tier_credit_strategy", "quota_what_is", "risk_five_tiers") or any(
+        "quota_what_is" in p or "risk_tier_credit_strategy" in p for p in offered
+    )  # the rule (or the rules to choose from), from the knowledge base
+    assert "800,000" not in text_of(out)  # not the client's figures again

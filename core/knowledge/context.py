@@ -234,6 +234,17 @@ def asks_compliance(text: str) -> bool:
 _COMPUTE = re.compile(r"帮我算|帮忙算|算一下|算下|算一算|算算|计算|计下|估算|测算|估一下|calculate|work out")
 
 
+# how a figure or decision is arrived at: the rule behind it, not the client's figure again
+# ("我这个额度是按什么定出来的", "凭什么平我仓")
+_HOW_DETERMINED = re.compile(
+    r"按什么|根据什么|依据什么|依据是|怎么定|如何定|怎样定|咋定|点样定|怎么算出|怎么计算出|怎么来的|凭什么|规则是什么"
+)
+
+
+def asks_how_determined(text: str) -> bool:
+    return bool(_HOW_DETERMINED.search(_norm(text)))
+
+
 def asks_to_compute(text: str) -> bool:
     return bool(_COMPUTE.search(_norm(text)))
 
