@@ -1,5 +1,5 @@
-"""Format of tests/eval/dialogue_dev.yml, the held-out tests/eval/dialogue_fresh.yml and the
-scorer of benchmarks/eval_dialogue.py (no server)."""
+"""Format of tests/eval/dialogue_dev.yml, the held-out tests/eval/dialogue_fresh.yml and
+dialogue_blind*.yml, and the scorer of benchmarks/eval_dialogue.py (no server)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from benchmarks import eval_dialogue as ev
 ROOT = Path(__file__).resolve().parent.parent
 DEV_FILE = ROOT / "tests" / "eval" / "dialogue_dev.yml"
 FRESH_FILE = ROOT / "tests" / "eval" / "dialogue_fresh.yml"
-BLIND_FILE = ROOT / "tests" / "eval" / "dialogue_blind.yml"
+BLIND_FILES = [ROOT / "tests" / "eval" / f"dialogue_blind{n}.yml" for n in ("", "2", "3")]
 # file → (least conversations, least per pattern, least context turns, most turns per conversation)
-EVAL_FILES = {DEV_FILE: (110, 8, 60, 5), FRESH_FILE: (60, 6, 40, 4), BLIND_FILE: (40, 4, 25, 4)}
+EVAL_FILES = {DEV_FILE: (110, 8, 60, 5), FRESH_FILE: (60, 6, 40, 4), **{f: (40, 4, 25, 4) for f in BLIND_FILES}}
 AUTHORS = {"A", "B", "C", "D", "E"}
 TURN_KEYS = {"user", "expect", "context"}
 CONVERSATION_KEYS = {"id", "pattern", "author", "client", "turns"}
