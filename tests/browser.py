@@ -35,6 +35,7 @@ def make_driver(tmp_path, width=1280, height=900, mobile=False):
         opts.add_experimental_option(
             "mobileEmulation", {"deviceMetrics": {"width": width, "height": height, "pixelRatio": 2.0, "touch": True}}
         )
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # the page's console, kept on a failure
     driver = webdriver.Chrome(options=opts, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
     driver.set_page_load_timeout(30)
     return driver
@@ -52,6 +53,8 @@ def wait(driver, cond, timeout=30):
     except Exception:
         ARTIFACTS.mkdir(exist_ok=True)
         driver.save_screenshot(str(ARTIFACTS / "last-failure.png"))  # what the page showed
+        console = "\n".join(f"{e.get('level')} {e.get('message')}" for e in driver.get_log("browser"))
+        (ARTIFACTS / "last-failure-console.txt").write_text(console, encoding="utf-8")
         raise
 
 

@@ -90,6 +90,21 @@ def test_demo_login_shows_own_quota(browser, pages):
     browser.save_screenshot(str(ARTIFACTS / "desktop-c1001-quota.png"))
 
 
+def test_a_login_after_the_socket_connected_starts_a_conversation_the_socket_holds(browser, pages):
+    """The widget connected (anonymously) at page load, then the host page logged in: the first
+    message must go to a conversation the socket asked for (it was refused as not this
+    socket's, and lost, when the token had not changed since the socket's last request)."""
+    browser.get(pages + "/")
+    root = lambda d: d.find_element(By.CSS_SELECTOR, ".lr-root")  # noqa: E731
+    wait(browser, lambda d: root(d).get_attribute("data-transport") == "socket")  # connected before the login
+    browser.find_element(By.CSS_SELECTOR, "#demo-client option[value='C1001']").click()
+    browser.find_element(By.CSS_SELECTOR, "#demo-login button").click()
+    wait(browser, lambda d: "C1001" in d.find_element(By.ID, "demo-status").text)
+    browser.find_element(By.CSS_SELECTOR, ".lr-launcher").click()
+    answer = ask(browser, "我还能融多少")
+    assert any("300,000元" in a for a in answer)
+
+
 def test_xss_is_shown_as_text(browser, pages):
     open_widget(browser, pages)
     attack = "<img src=x onerror=alert(1)><script>alert(2)</script>"

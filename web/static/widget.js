@@ -377,8 +377,12 @@
   }
   function refreshSession() {
     var token = currentToken();
-    if (loginOf(token) !== store.getItem(KEY_LOGIN)) startOver();  // another login (or none): new conversation
-    if (socket && socketReady && token !== sessionToken) requestSession();
+    var changed = loginOf(token) !== store.getItem(KEY_LOGIN);
+    if (changed) startOver();  // another login (or none): new conversation
+    // the new conversation is asked for even when the token is the one the socket already
+    // sent (a login between page load and connecting): else the next message names a session
+    // this socket does not hold, and the server refuses it
+    if (socket && socket.connected && (changed || token !== sessionToken)) requestSession();
   }
   // Messages typed while a session request is unanswered (a login change just started a new
   // conversation) wait for its answer: the server handles a socket's events concurrently, and
