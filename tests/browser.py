@@ -1,6 +1,7 @@
 """Headless Chromium helpers for the page tests (Debian's chromium + chromium-driver)."""
 
 import shutil
+import time
 
 import pytest
 from selenium import webdriver
@@ -56,6 +57,22 @@ def wait(driver, cond, timeout=30):
         console = "\n".join(f"{e.get('level')} {e.get('message')}" for e in driver.get_log("browser"))
         (ARTIFACTS / "last-failure-console.txt").write_text(console, encoding="utf-8")
         raise
+
+
+def settle(driver, quiet_s=1.5, timeout=10.0):
+    """Until the chat log has had no new message for `quiet_s`: what a new conversation
+    receives unasked (a client in a margin call gets its alert right after the session
+    starts) has arrived, so it cannot move the page under a check or a tap."""
+    from selenium.webdriver.common.by import By
+
+    count, since, deadline = -1, time.monotonic(), time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        now = len(driver.find_elements(By.CSS_SELECTOR, ".lr-log > *"))
+        if now != count:
+            count, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet_s:
+            return
+        time.sleep(0.1)
 
 
 def demo_login_and_open_chat(driver, pages, client_id):

@@ -237,7 +237,6 @@ def test_counters_move_by_the_conversation(ops):
         ("faq", "answered"): 1,
         ("ask_investment_advice", "refused"): 1,
         ("out_of_scope", "out_of_scope"): 1,
-        ("faq", "clarified"): 1,
         ("request_human", "handed_off"): 1,
         ("query_quota", "answered"): 1,
         ("greet", "answered"): 3,
@@ -246,6 +245,8 @@ def test_counters_move_by_the_conversation(ops):
     for (intent, outcome), n in expected.items():
         key = f'{answered}channel="rest",intent="{intent}",outcome="{outcome}"}}'
         assert moved.get(key) == n, (key, moved)
+    # the bare term "追保" gets a menu, whichever intent the classifier read it as (faq or fallback)
+    assert sum(v for k, v in moved.items() if 'outcome="clarified"' in k) == 1, moved
     assert sum(moved.values()) == 9, moved  # nothing else was counted
     assert delta(r0, r1, 'liangrong_turn_seconds_count{channel="rest"}') == 9
     assert delta(r0, r1, 'liangrong_stage_seconds_count{stage="nlu"}') == 9
