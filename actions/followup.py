@@ -34,13 +34,14 @@ from core.texts import client as client_text
 from services.restrictions import assessment_expired
 from storage.repository import ClientRecord
 
-# the state a follow-up stands for when nothing was shown before it
+# another figure of the account, named in a short follow-up: that figure's own lookup answers
 FIGURE_ACTIONS = {
     "figure_ratio": ActionQueryMarginStatus,
     "figure_deadline": ActionQueryMarginStatus,
     "figure_quota": ActionQueryQuota,
     "figure_tier": ActionQueryRiskTier,
 }
+# the state a follow-up stands for when nothing was shown before it
 NEAREST = {
     "can_finance": "quota",
     "withdraw_max": "margin_status",
