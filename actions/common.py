@@ -11,6 +11,7 @@ from typing import Any, Callable, List, Optional, Sequence, TypeVar
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from core import finance
 from core.formatting import day, line, moment, points, ratio_pct, risk_reminder, yuan  # noqa: F401 (re-exported for the actions)
 from core.policy import Policy, get_policy
 from core.settings import get_settings
@@ -63,6 +64,16 @@ async def run_blocking(fn: Callable[[], T], timeout_s: Optional[float] = None) -
         log.error("dependency call failed: %s: %s", type(exc).__name__, exc)
         count_database_error("actions")
         raise BusyError(str(exc)) from exc
+
+
+def withdrawal_sentence(snapshot: Any, policy: Policy) -> str:
+    """What the client may withdraw now, against the withdrawal line (a snapshot with debt):
+    the one sentence both the follow-up and the note under the withdrawal rule use."""
+    withdraw_line = line(policy, "margin_call.withdrawal_line")
+    most = finance.withdrawable(snapshot, policy)
+    if most <= 0:
+        return client_text.FOLLOW_CANNOT_WITHDRAW.format(ratio=ratio_pct(snapshot.ratio), line=withdraw_line)
+    return client_text.FOLLOW_CAN_WITHDRAW.format(ratio=ratio_pct(snapshot.ratio), line=withdraw_line, most=yuan(most))
 
 
 def say_busy(dispatcher: CollectingDispatcher, policy: Optional[Policy] = None) -> None:

@@ -19,7 +19,7 @@ from typing import Optional, Tuple
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import MARGIN_LINES, day, line, moment, ratio_pct, risk_reminder, yuan
+from actions.common import MARGIN_LINES, day, line, moment, ratio_pct, risk_reminder, withdrawal_sentence, yuan
 from actions.margin_status import ActionQueryMarginStatus
 from actions.personal import PersonalAction
 from actions.quota import NO_ACCOUNT as NO_QUOTA
@@ -112,23 +112,17 @@ def withdraw_max(record: ClientRecord, policy: Policy) -> str:
     if account is None:
         return NO_CREDIT_ACCOUNT
     snap = account.snapshot
-    withdraw_line = line(policy, "margin_call.withdrawal_line")
     most = finance.withdrawable(snap, policy)
     if snap.ratio is None:
         return client_text.FOLLOW_NO_DEBT_WITHDRAW.format(most=yuan(most))
-    lines = []
+    lines = [withdrawal_sentence(snap, policy)]
     if most <= 0:
-        lines.append(client_text.FOLLOW_CANNOT_WITHDRAW.format(ratio=ratio_pct(snap.ratio), line=withdraw_line))
         if account.open_call is not None:
             lines.append(
                 client_text.FOLLOW_CALL_STILL_OPEN.format(
                     deadline=moment(account.open_call.deadline), restore=line(policy, "margin_call.restore_to")
                 )
             )
-    else:
-        lines.append(
-            client_text.FOLLOW_CAN_WITHDRAW.format(ratio=ratio_pct(snap.ratio), line=withdraw_line, most=yuan(most))
-        )
     if account.as_of is not None:
         lines.append(client_text.FOLLOW_AS_OF.format(at=moment(account.as_of)))
     lines.append(risk_reminder(policy))

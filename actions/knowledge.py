@@ -17,12 +17,12 @@ from actions.common import (
     note_unanswered,
     run_blocking,
     verified_client_id,
+    withdrawal_sentence,
 )
 from actions.estimate import estimate, figures_wanted, previous_estimate, side_named, topic_side
 from actions.service import ADVICE_REFUSAL, hand_off
 from actions.whatif import FOLLOWUP_ACTION, followup_of
-from core import finance
-from core.formatting import line, moment, ratio_pct, yuan
+from core.formatting import line, moment
 from core.knowledge import context
 from core.knowledge.model import Entry, Hit
 from core.policy import Policy, get_policy
@@ -91,12 +91,7 @@ CALL_TOPICS = frozenset({"margincall_deadline", "margincall_trigger", "margincal
 def _withdrawable(record: ClientRecord, policy: Policy) -> str:
     if record.account is None or record.account.snapshot.ratio is None:
         return ""
-    snap = record.account.snapshot
-    most = finance.withdrawable(snap, policy)
-    withdraw_line = line(policy, "margin_call.withdrawal_line")
-    if most <= 0:
-        return client_text.WITHDRAWABLE_NONE.format(ratio=ratio_pct(snap.ratio), line=withdraw_line)
-    return client_text.WITHDRAWABLE_MOST.format(ratio=ratio_pct(snap.ratio), cash=yuan(most), line=withdraw_line)
+    return withdrawal_sentence(record.account.snapshot, policy)
 
 
 def _open_call(record: ClientRecord, policy: Policy) -> str:

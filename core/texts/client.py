@@ -62,9 +62,6 @@ NEXT_TOPICS = "那您可能想问的是以下哪个问题？也可以输入“�
 NOTHING_LEFT = "抱歉没能答到您想问的。为您转接人工客服，您也可以换个说法再问我。"
 LECTURES_HEAD = "近期投教讲座："
 LECTURE_LINE = "· {day} {title}（{place}）"
-# "最多能取多少" from a verified client: {ratio} theirs, {line} the policy's withdrawal line
-WITHDRAWABLE_NONE = "按您当前的数据，维持担保比例{ratio}，未高于提取线{line}，暂不能提取。"
-WITHDRAWABLE_MOST = "按您当前的数据，维持担保比例{ratio}，最多可提取现金约{cash}（提取后比例须不低于提取线{line}）。"
 
 # -- stated-figure estimates (actions/estimate.py) ---------------------------------------
 # Every figure is a format argument from core/policy or the client's own numbers; each
