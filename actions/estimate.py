@@ -483,8 +483,14 @@ def _line_figures(policy: Policy) -> Dict[str, Any]:
     }
 
 
-def stated_ratio(policy: Policy, ratio: Decimal) -> Estimate:
-    """A maintenance ratio the client states (a fraction, 1.2 = 120%): its zone and what follows."""
+STATED_RATIOS = (Decimal("0.5"), Decimal("10"))  # outside these a percentage is no maintenance ratio
+
+
+def stated_ratio(policy: Policy, ratio: Decimal) -> Optional[Estimate]:
+    """A maintenance ratio the client states (a fraction, 1.2 = 120%): its zone and what
+    follows; None when the figure cannot be one."""
+    if not STATED_RATIOS[0] <= ratio <= STATED_RATIOS[1]:
+        return None
     zone = finance.zone(ratio, policy)
     fmt = _line_figures(policy)
     text = client_text.EST_STATED_RATIO.format(
@@ -684,9 +690,9 @@ def _fresh(t: str, f: Figures, policy: Policy) -> Optional[Estimate]:
         and _RATIO_NOW.search(t)
         and not _RATIO_LINE.search(t)
     ):
-        ratio = f.percents[0] / 100  # "比例掉到120%了怎么办": that ratio's zone
-        if Decimal("0.5") <= ratio <= Decimal("10"):
-            return stated_ratio(policy, ratio)
+        found = stated_ratio(policy, f.percents[0] / 100)  # "比例掉到120%了怎么办": that ratio's zone
+        if found is not None:
+            return found
     if _OPEN.search(t) or _ASK.search(t):
         age = f.age if f.age is not None and 0 < f.age < 130 else None
         months = f.months if f.months is not None and _EXPERIENCE.search(t) and not f.amounts else None
@@ -777,7 +783,7 @@ def _follow_up(t: str, f: Figures, previous: Mapping[str, Any], policy: Policy) 
         return capacity(policy, base, ratio, haircut) if base is not None else None
     if kind == "stated_ratio":  # "那125%呢": another ratio
         ratio = f.percents[0] / 100 if len(f.percents) == 1 and not f.amounts else None
-        return stated_ratio(policy, ratio) if ratio is not None and Decimal("0.5") <= ratio <= 10 else None
+        return stated_ratio(policy, ratio) if ratio is not None else None
     if kind == "account":
         return _account_follow_up(t, f, previous, policy, amount)
     return None

@@ -40,6 +40,7 @@ from actions.whatif import FOLLOWUP_ACTION, SLOT_STATE, State, followup_of, user
 from core.knowledge.context import (
     asks_compliance,
     asks_how_determined,
+    asks_to_compute,
     is_elliptical,
     is_fragment,
     is_vague,
@@ -154,7 +155,8 @@ class PersonalAction(BaseAction):
             if found is not None:
                 dispatcher.utter_message(text=found.text, json_message={"estimate": found.kind, "faq_id": found.topic})
                 return context_events(tracker, [found.topic], [], text) + found.events()
-            rule = computable_rule(current().knowledge.rank(text, k=3), text)
+            # (ranked only for a calculation request: most lookups before a login are not one)
+            rule = computable_rule(current().knowledge.rank(text, k=3), text) if asks_to_compute(text) else None
             if rule is not None:  # "帮我算下利息": the rule and its figures, no login needed
                 send_entry(dispatcher, current().knowledge, rule)
                 ask_for_figures(dispatcher, text, rule.id)
