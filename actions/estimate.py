@@ -47,6 +47,8 @@ _WEEKS = re.compile(rf"({SMALL})\s*(?:(?:个)?(?:星期|礼拜|周)|weeks?(?![a-
 _MONTHS = re.compile(rf"({SMALL}|半)\s*(?:个\s*月|months?(?![a-z]))|(半)\s*年")
 _YEARS = re.compile(rf"(?<!\d)({SMALL})\s*年(?!化|利率|费率|内|前|以前)")
 _AGE = re.compile(rf"({SMALL})\s*(?:周岁|岁)")
+# an age said without 岁 ("我今年六十八了", "年纪70")
+_AGE_SAID = re.compile(rf"(?:今年|年纪|年龄|岁数)(?:是|有|已经|都)?\s*({SMALL})(?![\d万千元%个天月年周分])")
 _SCORE = re.compile(rf"({SMALL})\s*分(?!之|钟|行|红)")
 _BARE = re.compile(r"(?<![\d.a-z])\d+(?:\.\d+)?(?![\d.])")
 _INDEX_BEFORE = re.compile(r"(?:沪深|中证|上证|深证|创业板|科创|h|sh|sz|bj)\s*$")
@@ -54,6 +56,7 @@ _CODE = re.compile(r"(?<![a-z])c([1-5])(?!\d)")
 
 # roles of an amount in an account ("现金10万 股票市值110万 融资欠50万"): the nearest word
 _ROLES = (
+    ("line", re.compile(r"授信|额度")),
     ("net", re.compile(r"净资产")),
     ("total", re.compile(r"总资产|资产总额|资产合计|总共|资产")),
     ("debt", re.compile(r"负债|欠|借了|借款|融资|融券|贷款|debt")),
@@ -99,6 +102,14 @@ _WITHDRAW = re.compile(r"取|提取|转出|拿出|提现|出金|攞")
 _AFTER_WITHDRAW = re.compile(r"取完|取了以后|取之后|取出后|取后|提取后|提完|提取之后|转出后|攞完|取出来后|取出以后")
 _FALL = re.compile(r"跌|下挫|缩水|爆仓|(?:会|被|就|才|要).{0,2}(?:追保|平仓|强平)")
 _RATIO = re.compile(r"比例|维持担保|担保比")
+# how much to put in to be safe again ("要存多少钱进去才够", "补多少才不用追保")
+_RESTORE = re.compile(
+    r"(?:存|转|补|追加|加|放|打|入)(?:多少|几多|多)(?:钱|现金|资金)?(?:进去|进来|入)?(?:才|就)?(?:够|行|可以|安全|不用|解除|恢复)"
+    r"|(?:补|追加|补足|补到|恢复到?|回到).{0,6}(?:150%|多少)|补多少|要补|追加多少|存多少|转入多少"
+)
+# what is left of a line after what is used ("用了100万 还有多少可以用")
+_USED = re.compile(r"用了|已用|用掉|花了|已经借|借了|融了")
+_LEFT = re.compile(r"还有|还剩|剩下|剩余|剩|可用|还能|仲有")
 # a ratio the client says theirs is now ("比例掉到120%了", "我比例只有125%"), not a line
 # asked about ("低于130%会怎样") nor a move ("跌10%")
 _RATIO_NOW = re.compile(
@@ -156,6 +167,8 @@ def _blank(text: str, start: int, end: int) -> str:
 def _role(segment: str, nearest_last: bool) -> Optional[str]:
     found: List[Tuple[int, int, str]] = []
     for rank, (role, pattern) in enumerate(_ROLES):
+        if role == "line" and not nearest_last:
+            continue  # "授信100万" is a line; "800万 额度多少" asks for one
         for m in pattern.finditer(segment):
             found.append((m.end() if nearest_last else -m.start(), -rank, role))
     return max(found)[2] if found else None
@@ -215,6 +228,10 @@ def read_figures(t: str, entities: Sequence[Mapping[str, Any]], policy: Policy) 
     for m in _AGE.finditer(work):
         f.age = f.age if f.age is not None else _small(m.group(1))
         work = _blank(work, m.start(), m.end())
+    m = _AGE_SAID.search(work) if f.age is None else None
+    if m:
+        f.age = _small(m.group(1))
+        work = _blank(work, m.start(1), m.end(1))
     for m in _SCORE.finditer(work):
         f.score = f.score if f.score is not None else _small(m.group(1))
         work = _blank(work, m.start(), m.end())
@@ -413,6 +430,14 @@ def credit_line(policy: Policy, tier_code: str, net_assets: Decimal) -> Estimate
     return Estimate(text, "risk_tier_credit_strategy", "line", figures)
 
 
+def line_left(policy: Policy, line: Decimal, used: Decimal) -> Estimate:
+    """What is left of a credit line after what the client says is used (可用额度)."""
+    text = LABEL + client_text.EST_LINE_LEFT.format(
+        line=yuan(line), used=yuan(used), left=yuan(max(Decimal(0), line - used)), reminder=risk_reminder(policy)
+    )
+    return Estimate(text, "quota_available", "line_left", {"line": plain(line), "used": plain(used)})
+
+
 def capacity(policy: Policy, collateral: Decimal, ratio: Optional[Decimal], haircut: Optional[str] = None) -> Estimate:
     minimum = policy.dec("margin.min_margin_ratio")
     used = minimum if ratio is None else ratio
@@ -555,7 +580,22 @@ def account(
         )
     )
     topic = "margincall_maintenance_ratio"
-    if aspect == "fall" and move is not None:
+    if aspect == "restore":  # "要存多少钱进去才够": back to the restore line
+        topic = "margincall_deadline"
+        target = policy.dec("margin_call.restore_to")
+        if ratio >= target:
+            parts.append(client_text.EST_RESTORE_ALREADY.format(restore=fmt["restore"]))
+        else:
+            parts.append(
+                client_text.EST_RESTORE.format(
+                    restore=fmt["restore"],
+                    cash=yuan(finance.cash_to_restore(snap, target)),
+                    repay=yuan(finance.repayment_to_restore(snap, target)),
+                    debt=yuan(debt),
+                    assets=yuan(snap.total_assets),
+                )
+            )
+    elif aspect == "fall" and move is not None:
         after = finance.after_price_move(snap, -abs(move))
         parts.append(
             client_text.EST_ACCOUNT_MOVE.format(
@@ -638,6 +678,8 @@ def _dec(value: Any) -> Optional[Decimal]:
 
 
 def _aspect(t: str) -> Optional[str]:
+    if _RESTORE.search(t):
+        return "restore"
     if _AFTER_WITHDRAW.search(t):
         return "after"
     if _WITHDRAW.search(t):
@@ -659,8 +701,12 @@ def _valid_days(days: Optional[int]) -> bool:
 
 def _fresh(t: str, f: Figures, policy: Policy) -> Optional[Estimate]:
     """An estimate the message asks for on its own."""
-    amount = f.first(None, "cash", "total", "stocks", "net", "debt") if f.amounts else None
+    amount = f.first(None, "cash", "total", "stocks", "net", "debt", "line") if f.amounts else None
     roles = f.by_role()
+    if "line" in roles and _USED.search(t) and _LEFT.search(t):  # "授信100w 融资用了40w 还剩多少"
+        used = [v for v, r in f.amounts if r in (None, "debt")]
+        if used and all(_valid_amount(v) for v in used):
+            return line_left(policy, roles["line"], sum(used, Decimal(0)))
     if _valid_amount(amount) and amount is not None:
         if _valid_days(f.days) and f.days is not None and _PENALTY.search(t):
             return penalty(policy, amount, f.days)
@@ -708,33 +754,62 @@ MISSING_MAX_CHARS = 12  # a short message after an interest rule is its figure (
 _BORROW = re.compile(r"借|融资|融券|用了|使用")
 
 
+def _partial(kind: str, topic: str, ask: str, figures: Mapping[str, Any]) -> Estimate:
+    """An estimate with part of its figures: a question for the rest (what was given is
+    kept in the slot for the next message)."""
+    return Estimate(ask, topic, kind, {k: v for k, v in figures.items() if v is not None})
+
+
 def _missing(
     previous: Mapping[str, Any], kind: str, amount: Optional[Decimal], days: Optional[int], side: Any
 ) -> Estimate:
-    """An interest or penalty estimate with one of its two figures: a question for the other
-    (the figure given is kept for the next message)."""
+    """An interest or penalty estimate with one of its two figures: a question for the other."""
     if amount is None:
         ask = client_text.EST_NEED_AMOUNT
     else:
         ask = client_text.EST_NEED_DAYS_LATE if kind == "penalty" else client_text.EST_NEED_DAYS
     figures = {"amount": plain(amount) if amount is not None else None, "days": days, "side": side}
     topic = str(previous.get("topic") or ("interest_calculation" if kind == "interest" else "interest_overdue_penalty"))
-    return Estimate(ask, topic, kind, {k: v for k, v in figures.items() if v is not None})
+    return _partial(kind, topic, ask, figures)
+
+
+def _line_follow_up(
+    t: str, f: Figures, previous: Mapping[str, Any], policy: Policy, amount: Optional[Decimal]
+) -> Optional[Estimate]:
+    """A credit-line estimate's next figure: the tier or the net assets (the other is asked
+    for while missing), or what is used of the line ("用了100万 还有多少")."""
+    tier, assets = f.tier or previous.get("tier"), _dec(previous.get("assets"))
+    topic = "risk_tier_credit_strategy"
+    if amount is not None and tier and assets is not None and _USED.search(t) and _LEFT.search(t):
+        found = line_left(policy, finance.line_cap(policy, str(tier), assets), amount)
+        return Estimate(found.text, found.topic, "line", {"tier": tier, "assets": plain(assets)})
+    if f.tier is None and amount is None:
+        return None
+    if f.tier is None and not (len(t) <= MISSING_MAX_CHARS or f.first("net", "total")):
+        return None  # an amount in a longer message about something else
+    assets = amount if amount is not None else assets
+    if tier and assets is not None:
+        return credit_line(policy, str(tier), assets)
+    if tier:
+        name = policy.tier(str(tier))["name"]
+        return _partial("line", topic, client_text.EST_NEED_NET_ASSETS.format(have=name), {"tier": tier})
+    assert assets is not None
+    return _partial("line", topic, client_text.EST_NEED_TIER.format(have=yuan(assets)), {"assets": plain(assets)})
 
 
 def _follow_up(t: str, f: Figures, previous: Mapping[str, Any], policy: Policy) -> Optional[Estimate]:
     """The last estimate with what this message changes; None when it changes nothing
     that estimate uses."""
     kind = previous.get("kind")
-    amount = f.first(None, "cash", "total", "stocks", "net", "debt")
+    amount = f.first(None, "cash", "total", "stocks", "net", "debt", "line")
     amount = amount if _valid_amount(amount) else None
     days = f.days if _valid_days(f.days) else None
     if kind in ("interest", "penalty"):
         if kind == "interest" and _PENALTY.search(t) and amount is None:
             return None  # "那罚息呢", "逾期呢": the penalty rule, not this loan's interest
         side = f.side if kind == "interest" and f.side != previous.get("side") else None
-        if side and amount is None and days is None and _RATE.search(t):
-            return None  # "融券利率呢": the rate itself, a knowledge answer
+        if side and amount is None and days is None and (_RATE.search(t) or len(t) > MISSING_MAX_CHARS):
+            return None  # "融券利率呢": the rate itself, a knowledge answer; a longer message is its own
         if amount is None and days is None and side is None:
             return None
         base = _dec(previous.get("amount"))
@@ -749,19 +824,18 @@ def _follow_up(t: str, f: Figures, previous: Mapping[str, Any], policy: Policy) 
             return penalty(policy, new_amount, int(new_days))
         lending = (side or previous.get("side")) == "lending"
         return interest(policy, new_amount, int(new_days), lending)
-    if kind in ("line", "eligibility") and f.tier and (kind == "line" or previous.get("assets")):
+    if kind == "eligibility" and f.tier and previous.get("assets"):
         assets = amount or _dec(previous.get("assets"))
         return credit_line(policy, f.tier, assets) if assets is not None else None
     if kind == "line":
-        if amount is None or not previous.get("tier"):
-            return None
-        return credit_line(policy, str(previous.get("tier")), amount)
+        return _line_follow_up(t, f, previous, policy, amount)
     if kind == "eligibility":
         age = f.age
         if age is None and previous.get("age") is not None and len(f.bare) == 1 and not f.amounts:
             age = f.bare[0]  # "那我爸 69 呢"
         age = age if age is not None and 0 < age < 130 else None
-        months = f.months if f.months is not None and not f.amounts else None
+        experience = _EXPERIENCE.search(t) or previous.get("months") is not None
+        months = f.months if f.months is not None and not f.amounts and experience else None  # not "再过两年"
         score = f.score if f.score is not None and 0 <= f.score <= 100 else None
         added = None
         assets = None
@@ -808,8 +882,18 @@ def _account_follow_up(
     if not changed and aspect is None and take is None:
         return None
     debt = figures["debt"]
-    if debt is None:
-        return None
+    kept = {k: _s(v) for k, v in figures.items()} | {"aspect": aspect or previous.get("aspect")}
+    has_assets = any(figures[k] is not None for k in ("cash", "stocks", "total"))
+    topic = "margincall_maintenance_ratio"
+    if debt is None:  # "现金5万元，股票85万元": and the debt?
+        if not changed:
+            return None
+        have = client_text.EST_LIST_SEP.join(
+            f"{name}{yuan(figures[k])}" for k, name in _ASSET_NAMES if figures[k] is not None
+        )
+        return _partial("account", topic, client_text.EST_NEED_DEBT.format(have=have), kept)
+    if not has_assets:  # "欠了60万": and the assets?
+        return _partial("account", topic, client_text.EST_NEED_ASSETS.format(have=yuan(debt)), kept)
     return account(
         policy,
         debt,
@@ -820,6 +904,9 @@ def _account_follow_up(
         take=take,
         move=move,
     )
+
+
+_ASSET_NAMES = (("cash", "现金"), ("stocks", "证券市值"), ("total", "总资产"))
 
 
 def previous_estimate(tracker: Tracker, context_ids: Sequence[str]) -> Optional[Dict[str, Any]]:

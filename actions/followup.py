@@ -52,6 +52,7 @@ NEAREST = {
     "figure_deadline": "margin_status",
     "figure_quota": "quota",
     "figure_tier": "risk_tier",
+    "interest_available": "quota",
 }
 NO_CREDIT_ACCOUNT = client_text.FOLLOW_NO_CREDIT_ACCOUNT
 NOT_UNDERSTOOD = client_text.FOLLOW_NOT_UNDERSTOOD.format(fall=fmt_pct(Decimal("0.1")))
@@ -151,6 +152,27 @@ def vip(record: ClientRecord, policy: Policy) -> str:
     return client_text.FOLLOW_NO_VIP.format(threshold=threshold)
 
 
+def interest_available(record: ClientRecord, policy: Policy, days: int) -> str:
+    """The interest on the whole available quota financed for `days` (blocked or suspended
+    financing is said first)."""
+    account = record.account
+    if account is None:
+        return NO_QUOTA
+    available = finance.available_quota(account.credit_line, account.snapshot)
+    rate = policy.dec("interest.financing_annual_rate")
+    basis = int(policy.get("interest.day_count_basis"))
+    due = finance.interest_for(available, days, rate, basis)
+    lines = [
+        client_text.FOLLOW_INTEREST_AVAILABLE.format(
+            available=yuan(available), days=days, due=yuan(due), rate=fmt_pct(rate), basis=basis
+        )
+    ]
+    if account.open_call is not None or assessment_expired(record, policy):
+        lines.insert(0, can_finance(record, policy).rsplit("\n", 1)[0])  # why it cannot be used now
+    lines.append(risk_reminder(policy))
+    return "\n".join(lines)
+
+
 def _line_name(target: Decimal, policy: Policy) -> str:
     for key, name in MARGIN_LINES:
         if policy.dec(f"margin_call.{key}") * 100 == target:
@@ -234,6 +256,7 @@ class ActionPersonalFollowup(PersonalAction):
             "withdraw_max": lambda: withdraw_max(record, policy),
             "assessment": lambda: assessment(record, policy),
             "vip": lambda: vip(record, policy),
+            "interest_available": lambda: interest_available(record, policy, int(figure or 0)),
             "confirm": lambda: confirm(
                 record, policy, state_of(tracker), latest.get("text") or "", latest.get("entities") or []
             ),

@@ -401,7 +401,10 @@ class Turn:
                 return
         if ctx.menu and not ctx.ids and (elliptical or context.is_fragment(question)):
             # "费用" (menu) → "融资的": none of the options, but clear with the menu's question
-            resolved = context.follow_up(self.rank, self.service.entries, question, [], previous_question=ctx.question)
+            # (read with the likeliest option: "比例快不够了" (menu) → "不处理会怎样": what follows the warning)
+            resolved = context.follow_up(
+                self.rank, self.service.entries, question, self.entries(ctx.menu[:1]), previous_question=ctx.question
+            )
             if resolved.kind == "answer":
                 await self.answer(resolved.best.entry, question=question)
                 return

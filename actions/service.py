@@ -9,11 +9,13 @@ from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import BaseAction, BusyError, moment, run_blocking, verified_client_id
+from actions.estimate import estimate, previous_estimate
 from actions.whatif import FOLLOWUP_ACTION, followup_of
 from core import clock
 from core.knowledge.context import (
     asks_compliance,
     asks_hours,
+    asks_to_compute,
     declines_human,
     is_elliptical,
     menu_choice,
@@ -31,6 +33,16 @@ HANDOFF_FAILED = client_text.HANDOFF_FAILED
 HANDOFF_CLOSED = client_text.HANDOFF_CLOSED
 
 
+def states_figures(tracker: Tracker, text: str) -> bool:
+    """Figures for an estimate ("只用40天呢" after one): no request for advice. (A question
+    the knowledge base answers is not enough: "推荐个票 融资买啥好" scores on 标的证券.)"""
+    from actions.knowledge import Context  # (actions.knowledge imports this module)
+
+    entities = (tracker.latest_message or {}).get("entities") or []
+    previous = previous_estimate(tracker, Context.from_tracker(tracker).ids)
+    return estimate(text, entities, get_policy(), previous) is not None
+
+
 class ActionRefuseAdvice(BaseAction):
     NAME = "action_refuse_advice"
 
@@ -39,10 +51,14 @@ class ActionRefuseAdvice(BaseAction):
     ) -> List[Dict[str, Any]]:
         policy = get_policy()
         text = (tracker.latest_message or {}).get("text") or ""
-        if not asks_compliance(text) and followup_of(tracker, policy) is not None:
+        if not asks_compliance(text):
             # the classifier's guess, not a recognised request for advice: "几时到期" right
-            # after the client's own risk tier is a follow-up on it
-            return [FollowupAction(FOLLOWUP_ACTION)]
+            # after the client's own risk tier is a follow-up on it; "只用40天呢" after an
+            # estimate is its figures
+            if followup_of(tracker, policy) is not None:
+                return [FollowupAction(FOLLOWUP_ACTION)]
+            if states_figures(tracker, text):
+                return [FollowupAction("action_answer_faq")]
         dispatcher.utter_message(text=f"{ADVICE_REFUSAL}\n{policy.get('texts.risk_reminder')}")
         return []
 
@@ -69,7 +85,9 @@ class ActionHandoff(BaseAction):
         text = (tracker.latest_message or {}).get("text") or ""
         menu = [str(i) for i in tracker.get_slot("last_menu") or []]
         follows = bool(tracker.get_slot("last_faq_ids")) and is_elliptical(text) and not names_a_person(text)
-        if declines_human(text) or menu_choice(text, menu) or follows:
+        # "帮我算下利息", "有没有给投资者办讲座呀": a question that names no person is answered
+        question = not names_a_person(text) and (asks_to_compute(text) or service.decide(text).kind == "answer")
+        if declines_human(text) or menu_choice(text, menu) or follows or question:
             return [FollowupAction("action_answer_faq")]  # "不用转人工，你就说…", "the 2nd one pls", "给几天"
         await hand_off(dispatcher, tracker, staff_text.HANDOFF_REASON_REQUESTED)
         return []

@@ -27,6 +27,7 @@ from actions.estimate import estimate
 from actions.personal import PersonalAction
 from actions.whatif import ALL, ANSWERS, FIGURE_KINDS, GOALS, PCT_KINDS, figure_in, followup_of, kind_in, read_move
 from core import finance
+from core.formatting import moment
 from core.policy import Policy, fmt_pct, fmt_wan, get_policy, plain
 from core.text import normalize
 from core.texts import client as client_text
@@ -268,6 +269,7 @@ def call_first(account: Account, policy: Policy) -> List[str]:
             ratio=ratio_pct(account.snapshot.ratio),
             call=line(policy, "margin_call.call_line"),
             restore=line(policy, "margin_call.restore_to"),
+            deadline=moment(account.open_call.deadline),
         )
     ]
 

@@ -29,7 +29,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from rasa_sdk import Tracker
 
 from actions.common import verified_client_id
-from actions.estimate import estimate
+from actions.estimate import estimate, read_figures
 from core.policy import Policy, plain
 from core.text import normalize
 from core.values import cn_number
@@ -40,7 +40,7 @@ ALL = "all"  # figure: the whole available quota / withdrawable amount / debt
 PCT_KINDS = ("fall", "rise")
 GOALS = ("goal_cash", "goal_repay", "goal_sell")
 MOVES = ("fall", "rise", "finance", "cash", "collateral", "repay", "withdraw", "sell_repay", *GOALS)
-ANSWERS = ("can_finance", "withdraw_max", "assessment", "vip", "confirm")
+ANSWERS = ("can_finance", "withdraw_max", "assessment", "vip", "confirm", "interest_available")
 # another figure of the same account, named in a short follow-up ("总的呢", "担保比例呢",
 # "最晚啥时候"): answered by that figure's own lookup (actions/followup.py); first match wins
 FIGURES = (
@@ -142,8 +142,11 @@ _CAN_FINANCE = re.compile(
     _CAN + r".{0,6}(?:融资|融券|再融|借钱|借|加仓|开仓|卖空|用(?:吗|不|嘛|么|啊|呀|得|这|额度|$|\?|？))"
     r"|能用|用得了|用唔用得|可以用"
 )
+# the interest on what is left of the client's own line ("用完剩下的额度融资30天 利息多少")
+_AVAILABLE_INTEREST = re.compile(r"(?:剩下|剩余|可用|全部|所有|余下)的?(?:额度|授信)|额度(?:全部|都)?用完")
 _KNOWLEDGE = re.compile(
     r"能开|开通|开两融|哪些|哪只|哪个|什么股票|啥股票|利率|利息|费率|条件|流程|怎么开|开户|区别|是什么|什么是"
+    r"|结息|罚息|展期|合约|折算|标的|讲座|销户"
 )
 _WITHDRAW_Q = re.compile(
     r"(?:can|最多|能不能|能否|可不可以|可唔可以|可以|能|可|还能|几多|多少|how much).{0,6}"
@@ -322,6 +325,10 @@ def read_followup(
         return None
     if kind in GOALS:
         return kind, figure
+    if _AVAILABLE_INTEREST.search(t) and re.search(r"利息|息|费用|多少钱", t):
+        days = read_figures(t, entities, policy).days
+        if days is not None and 0 < days <= 3650:
+            return "interest_available", str(days)
     if _KNOWLEDGE.search(t):
         return None
     shown = state.kind if state is not None else ""

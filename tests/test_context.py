@@ -251,6 +251,37 @@ def test_hours_without_hand_off():
     assert not any((m.get("custom") or {}).get("handoff") for m in out)
 
 
+def test_a_calculation_request_read_as_a_hand_off_is_answered():
+    out, events = run(ActionHandoff(), tracker("罚息帮我算算", intent="request_human"))
+    assert not out and events[0]["name"] == "action_answer_faq"
+    out, events = run(ActionHandoff(), tracker("你们平时有没有给投资者办讲座呀 我想去听听", intent="request_human"))
+    assert not out and events[0]["name"] == "action_answer_faq"
+    out, _ = run(ActionHandoff(), tracker("帮我算下利息 还是转人工吧", intent="request_human"))
+    assert any((m.get("custom") or {}).get("handoff") for m in out)
+
+
+def test_figures_the_classifier_took_for_advice_are_estimated():
+    from actions.service import ActionRefuseAdvice
+
+    slots = {"last_faq_ids": ["interest_calculation"], "context_client": "anonymous"}
+    slots["last_estimate"] = {"kind": "interest", "topic": "interest_calculation", "amount": "300000", "days": 60}
+    _, events = run(ActionRefuseAdvice(), tracker("只用40天呢", slots, intent="ask_investment_advice"))
+    assert events[0]["name"] == "action_answer_faq"
+    # the knowledge base scores these on 标的证券, but they ask for a pick: refused
+    for text in ("帮我分析一下000001", "推荐个票 融资买啥好", "which stock should I short", "咁推介隻股票畀我啦"):
+        out, _ = run(ActionRefuseAdvice(), tracker(text, slots, intent="ask_investment_advice"))
+        assert "风险提示" in text_of(out), text
+
+
+def test_a_term_the_last_answer_mentions_is_still_a_new_topic(service):
+    # the warning-line answer mentions 追保; "追保的呢" asks for the call rule, not the warning again
+    warning = service.get("margincall_warning_line")
+    resolved = context.follow_up(
+        rank_of(service), service.entries, "追保的呢", [warning], previous_question="警戒线是多少"
+    )
+    assert resolved.kind == "answer" and resolved.best.faq_id == "margincall_trigger"
+
+
 # -- stated figures ---------------------------------------------------------------------
 def amount(v):
     return {"entity": "amount", "value": str(v)}

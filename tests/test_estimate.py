@@ -293,7 +293,8 @@ def test_figures_after_a_rule_s_knowledge_answer_start_an_estimate(policy):
     # a fragment without the rule's figures stays with the knowledge base
     assert after("interest_financing_rate", "那融券呢") is None
     assert after("margin_collateral_haircut", "ETF呢") is None
-    assert after("risk_tier_credit_strategy", "那50万呢") is None  # no tier said yet
+    no_tier = after("risk_tier_credit_strategy", "那50万呢")  # no tier said yet: asked for, the assets kept
+    assert no_tier is not None and "风险等级" in no_tier.text and no_tier.state()["assets"] == "500000"
 
 
 @pytest.mark.parametrize(
@@ -357,6 +358,60 @@ def test_one_figure_of_two_is_kept_and_the_other_asked_for(policy):
     late = ask(policy, "30天", {"topic": "interest_overdue_penalty", "kind": "penalty"})
     assert late is not None and "金额" in late.text and late.state()["days"] == 30
     assert ask(policy, "我的授信额度有50万，能提高到多少呢？", after_rule) is None  # not about this loan
+
+
+def test_a_ratio_estimate_gathers_its_figures_over_several_messages(policy):
+    after_rule = {"topic": "margincall_maintenance_ratio", "kind": "account"}
+    assets = ask(policy, "现金8万 股票市值112万", after_rule)
+    assert assets is not None and "负债" in assets.text and "？" in assets.text
+    assert assets.state()["cash"] == "80000" and assets.state()["stocks"] == "1120000"
+    done = ask(policy, "融资欠了80万", assets.state())
+    ratio = finance.stated_snapshot(D(80000), D(1120000), D(800000)).ratio
+    assert done is not None and f"{(ratio * 100).normalize():f}%" in done.text and done.text.startswith(LABEL)
+    debt_first = ask(policy, "负债50万", after_rule)
+    assert debt_first is not None and "现金" in debt_first.text and debt_first.state()["debt"] == "500000"
+    assert "200%" in ask(policy, "股票一共100万", debt_first.state()).text
+    assert ask(policy, "我想了解一下追保", after_rule) is None  # no figure: the knowledge answer
+
+
+def test_cash_to_restore_a_stated_ratio(policy):
+    first = "我股票市值120万 没有现金 融资欠款100万 比例危险吗"
+    snap = finance.stated_snapshot(D(0), D(1200000), D(1000000))
+    target = policy.dec("margin_call.restore_to")
+    found = chain(policy, first, "那要补多少钱进去才够")
+    assert found is not None and found.topic == "margincall_deadline"
+    assert_estimate(
+        found, yuan(finance.cash_to_restore(snap, target)), yuan(finance.repayment_to_restore(snap, target))
+    )
+    safe = chain(policy, "现金50万 股票150万 负债50万 比例多少", "要存多少钱进去才够")
+    assert "不需要追加" in safe.text
+
+
+def test_a_line_estimate_asks_for_what_is_missing_and_what_is_left_of_it(policy):
+    after_rule = {"topic": "risk_tier_credit_strategy", "kind": "line"}
+    tier = ask(policy, "稳健型", after_rule)
+    assert tier is not None and "净资产" in tier.text and tier.state()["tier"] == "C2"
+    assert_estimate(ask(policy, "净资产150万", tier.state()), yuan(finance.line_cap(policy, "C2", D(1500000))))
+    assets = ask(policy, "净资产150万", after_rule)
+    assert assets is not None and "风险等级" in assets.text and assets.state()["assets"] == "1500000"
+    assert_estimate(ask(policy, "积极型", assets.state()), yuan(finance.line_cap(policy, "C5", D(1500000))))
+    line = finance.line_cap(policy, "C4", D(1800000))
+    left = chain(policy, "我是成长型 净资产180万 能批多少额度", "用了100万 还剩多少可以用")
+    assert left is not None and left.topic == "quota_available"
+    assert_estimate(left, yuan(line), yuan(line - D(1000000)))
+
+
+def test_what_is_left_of_a_stated_line(policy):
+    found = ask(policy, "授信100万 融资用了40万 融券用了15万 还剩多少能用")
+    assert found is not None and found.topic == "quota_available"
+    assert_estimate(found, yuan(D(1000000)), yuan(D(550000)), yuan(D(450000)))
+    assert ask(policy, "身家800万 积极型额度最多多少").kind == "line"  # an amount before 额度 is no line
+
+
+def test_an_age_said_without_the_word_for_years(policy):
+    found = ask(policy, "年纪有限制吗 我今年六十八了", {"kind": "eligibility", "topic": "eligibility_assets"})
+    assert found is not None and found.topic == "eligibility_age" and "68岁" in found.text
+    assert "months" not in found.figures  # "再过两年" style durations are no trading experience
 
 
 def test_a_calculation_request_needs_no_login_and_keeps_to_the_side_named():

@@ -189,6 +189,18 @@ def test_withdrawable_amount_or_why_not():
     assert "260.00%" in normal and "未高于提取线300%" in normal and "600,000" not in normal
 
 
+def test_interest_on_the_rest_of_the_own_quota():
+    available = Decimal(300000)  # C1001: line 800,000 − financing 500,000
+    due = finance.interest_for(available, 30, POLICY.dec("interest.financing_annual_rate"), 360)
+    state = State("quota", "C1001", 1)
+    _, events = run(ActionAnswerFaq(), tracker("如果用完剩下的额度融资30天 利息要多少", "C1001", state))
+    assert events == [{"event": "followup", "timestamp": None, "name": FOLLOWUP_ACTION}]
+    text, _ = run(ActionPersonalFollowup(), tracker("如果用完剩下的额度融资30天 利息要多少", "C1001", state))
+    assert yuan(available) in text and yuan(due) in text and "1,700" in text and "风险提示" in text
+    call, _ = run(ActionPersonalFollowup(), tracker("剩余额度融资10天利息多少", "C1003", State("quota", "C1003", 1)))
+    assert "暂停新的融资买入" in call  # said before the figure while a margin call is open
+
+
 def test_assessment_expiry_and_vip_from_the_record():
     expiry, _ = run(ActionPersonalFollowup(), tracker("几时到期", "C1001", State("risk_tier", "C1001", 1)))
     assert "2028年3月1日" in expiry

@@ -52,18 +52,33 @@ _FILLER = re.compile(
 # "不是这个" / "不对" / "都不是" / "算了" at the start; what follows is the real question
 _DENIAL = re.compile(
     r"^(?:(?:哎呀|哎|唉|啊|呃|嗯|额|sorry|不好意思|抱歉)[，,。.！!\s]*)*"
-    r"(?:我?(?:说错了|打错了|搞错了|问错了)|不是这个意思|不是这个问题|不是这个|不是这些|不是这样|都不是|全都不是|不是的|不是|不对不对|不对|错了|"
+    r"(?:我?(?:说错了|打错了|搞错了|问错了|问岔了|说岔了|问反了|弄错了|写错了|看错了)|不是这个意思|不是这个问题|不是这个|不是这些|不是这样|都不是|全都不是|不是的|不是|不对不对|不对|错了|"
     r"答非所问|没有我要的|没有我想问的|不是我要问的|不是我想问的|不是我要的|算了|no|nope)"
     r"(?:啊|呀|哦|吧|呢)?[，,。.！!\s]*"
 )
 _CORRECTION_LEAD = re.compile(
-    r"^(?:我(?:是)?(?:想)?(?:要)?问的?是|我说的是|我是说|我指的是|我想问|我要问|是问|问的是|应该是|i mean)[，,:：\s]*"
+    r"^(?:我(?:其实|本来|刚才)?(?:是)?(?:想)?(?:要)?问的?是|我(?:其实|本来)?是?想问"
+    r"|我说的是|我是说|我指的是|我想问|我要问|是问|问的是|应该是|i mean)[，,:：\s]*"
 )
 # a message made of a denial alone ("不是这个", "都不是", "不对啊")
 _ONLY_DENIAL = re.compile(r"^[，,。.！!？?\s]*$")
 
 # elliptical: leans on what was said before
-_ELLIPSIS_START = ("那", "那么", "还有", "然后", "另外", "那如果", "如果是", "换成", "要是")
+_ELLIPSIS_START = (
+    "那",
+    "那么",
+    "还有",
+    "然后",
+    "另外",
+    "那如果",
+    "如果是",
+    "换成",
+    "要是",
+    "万一",
+    "假如",
+    "不处理",
+    "不管",
+)
 _ELLIPSIS_END = ("呢", "的呢", "那个呢", "咧", "嘞")
 _DEICTIC = re.compile(r"这个|那个|这样|那样|它|这种|那种|这条|上面|刚才|刚刚|前面|这里")
 
@@ -83,6 +98,10 @@ _COMPLIANCE = re.compile(
     r"|保证(?!金).{0,12}(?:cover|覆盖|盖过|跑赢|赚回|回报|return)|(?:return|回报|收益).{0,8}保证"
     # market timing: "现在加杠杆入货啱唔啱时机", "是不是抄底的好时机"
     r"|(?:好|对|合适|适合|啱|正确)(?:不啱|唔啱|不对|不合适)?的?时机|时机.{0,4}(?:对|好|合适|啱|到了|成熟)"
+    # a loss or gain asked to be ruled out or promised: "会不会亏光", "肯定能赚吗"
+    r"|推荐(?:个|一个|几个|只|一只|几只)?(?:票|股)|哪只股票.{0,8}(?:适合|应该|值得|short|long)"
+    r"|(?:all in|梭哈|满仓干|加满杠杆|满杠杆).{0,24}(?:稳|行|可以|好|能赚|yes or no)"
+    r"|会不会(?:亏|赔|血本无归)|(?:一定|肯定|铁定)(?:能|会)?(?:赚|盈利|不亏|不会亏)"
     r"|guarantee"
 )
 # "人工几点有人", "晚上也在吗": the hours, not a hand-off
@@ -231,7 +250,9 @@ def asks_compliance(text: str) -> bool:
 
 
 # a request to work something out: "帮我算下利息", "算一算", "計下", "估算一下", "calculate"
-_COMPUTE = re.compile(r"帮我算|帮忙算|算一下|算下|算一算|算算|计算|计下|估算|测算|估一下|calculate|work out")
+_COMPUTE = re.compile(
+    r"帮我算|帮忙算|给我算|算一下|算下|算一算|算算|计算|计下|估算|测算|估一下|calc|calculate|work out"
+)
 
 
 # how a figure or decision is arrived at: the rule behind it, not the client's figure again
@@ -359,7 +380,10 @@ def follow_up(
     successors = {links[p.id][0] for p in previous[:1] if links.get(p.id)}
     repeated = {p.id for p in previous}
     # "融券的呢" after the repayment answer, which covers 融券 too: the same topic, its other half
-    covered = {p.id for p in previous if len(content) >= 2 and content in _norm(p.answer)}
+    # (only a contrast's other half: "追保的呢" after the warning line, which mentions 追保, is the next topic)
+    half = re.sub(r"的$", "", content)
+    halves = {w for pair in _CONTRASTS for w in pair}
+    covered = {p.id for p in previous if half in halves and half in _norm(p.answer)}
     excluded = set(exclude)
     by_id = {e.id: e for e in entries}
     scored = []

@@ -79,6 +79,11 @@ EST_ASK_ACCOUNT = (
 EST_NEED_DAYS = "好的，金额记下了。请问大概使用多少天？告诉我天数，我帮您估算。"
 EST_NEED_DAYS_LATE = "好的，金额记下了。请问逾期多少天？告诉我天数，我帮您估算。"
 EST_NEED_AMOUNT = "好的，天数记下了。请问金额是多少？告诉我金额，我帮您估算。"
+# a credit-line or maintenance-ratio estimate with part of its figures ({have}: what was said)
+EST_NEED_NET_ASSETS = "好的，按{have}。请问您的净资产大概是多少？告诉我金额，我帮您估算授信额度。"
+EST_NEED_TIER = "好的，净资产{have}记下了。请问您的风险等级是哪一级（稳健型、平衡型、成长型或积极型）？"
+EST_NEED_DEBT = "好的，{have}记下了。请问负债（融资欠款和融券市值）一共是多少？告诉我金额，我帮您算维持担保比例。"
+EST_NEED_ASSETS = "好的，负债{have}记下了。请问账户里的现金和证券市值各是多少？告诉我金额，我帮您算维持担保比例。"
 ESTIMATE_LABEL = "按您提供的数字估算（不是您账户的实际数据，以营业部审核和交易系统为准）："
 EST_LIST_SEP = "、"
 EST_CLAUSE_SEP = "，"
@@ -127,6 +132,11 @@ EST_LINE = (
     "净资产{assets}，估算授信额度最高约{line}{capped}。实际额度以审批为准。\n{reminder}"
 )
 EST_LINE_CAPPED = "（已到该等级的绝对上限）"
+# what is left of a stated line after what the client says is used
+EST_LINE_LEFT = (
+    "授信额度{line}，已用{used}，剩余可用额度约{left}（可用额度 = 授信额度 − 已用融资 − 已用融券）。"
+    "实际可用额度以交易系统为准，新的融资还受维持担保比例等条件约束。\n{reminder}"
+)
 # financing capacity: the collateral's names (rendered by the policy) and the reply
 HAIRCUT_CASH = "现金"
 HAIRCUT_GOVERNMENT_BOND = "国债"
@@ -177,6 +187,11 @@ EST_TAKE_TOO_MUCH = "低于提取线{withdraw}，不能这样提取"
 EST_NO_WITHDRAWAL = "比例未高于提取线{withdraw}，暂不能提取现金或证券"
 EST_MOST = "按提取线{withdraw}，最多可提取现金或证券约{most}（{total} − {withdraw} × {debt}）"
 EST_AFTER = "取完以后比例为{ratio}（{left} ÷ {debt}），正好在提取线上"
+EST_RESTORE = (
+    "要回到{restore}，约需追加现金{cash}（{restore} × {debt} − {assets}），"
+    "或用账户外的资金直接还款约{repay}（{debt} − {assets} ÷ {restore}）"
+)
+EST_RESTORE_ALREADY = "比例已在{restore}以上，不需要追加担保品"
 EST_ACCOUNT = "{parts}。按规定，维持担保比例 =（现金 + 证券市值）÷（融资负债 + 融券市值 + 应付利息费用）。\n{reminder}"
 
 # -- personal lookups: shared ------------------------------------------------------------
@@ -352,7 +367,7 @@ SIM_ALL_REPAY = "（还清融资负债）"
 SIM_GOAL_MOVE = "{move}使比例回到{target}%"
 SIM_CALL_FIRST = (
     "请先注意：您目前有一笔未了结的追保通知，维持担保比例{ratio}已低于追保线{call}，"
-    "须在截止前恢复到{restore}以上；期间暂停新的融资买入和融券卖出。"
+    "须在{deadline}前恢复到{restore}以上；期间暂停新的融资买入和融券卖出。"
 )
 SIM_NO_DEBT = "您的信用账户目前没有负债，不涉及维持担保比例。"
 SIM_GOAL_MET = "您当前的维持担保比例{ratio}，已不低于{goal}，无需追加担保物或还款。"
@@ -404,6 +419,10 @@ FOLLOW_NO_DEBT_WITHDRAW = "您的信用账户目前没有负债，不受提取�
 FOLLOW_CANNOT_WITHDRAW = (
     "按您当前的数据，维持担保比例{ratio}，未高于提取线{line}，"
     "暂不能提取现金或证券；比例高于{line}时，超出部分才可提取（提取后比例须不低于{line}）。"
+)
+FOLLOW_INTEREST_AVAILABLE = (
+    "按您当前的可用额度{available}全部用于融资、使用{days}天估算，利息约{due}"
+    "（{available} × 年利率{rate} ÷ {basis} × {days}天）；利息只按实际使用的金额和天数计算。"
 )
 FOLLOW_CALL_STILL_OPEN = "您目前还有一笔未了结的追保通知，须在{deadline}前将比例恢复到{restore}以上。"
 FOLLOW_CAN_WITHDRAW = (
