@@ -26,6 +26,7 @@ from rasa_sdk.events import SlotSet
 
 from core import finance
 from core.formatting import risk_reminder, yuan
+from core.knowledge.context import split_denial
 from core.policy import Policy, fmt_pct, fmt_wan, plain
 from core.text import normalize
 from core.texts import client as client_text
@@ -83,7 +84,7 @@ HAIRCUT_NAMES = {  # templates: Policy.render fills the index name and the P/E b
 # -- what is asked ------------------------------------------------------------------------
 _INTEREST = re.compile(r"利息|息|费用|费|收多少|多少钱|几多钱|几钱|成本|要俾|要给|付多少|交多少")
 _RATE = re.compile(r"利率|费率|年化|rate")
-_PENALTY = re.compile(r"罚|逾期|滞纳|过期")
+_PENALTY = re.compile(r"罚|逾期|滞纳|过期|拖欠|拖了|没交|未交|欠.{0,6}利息")
 _OPEN = re.compile(
     r"开通|开户|开两融|开融资|能开|可以开|开吗|开得了|开唔开|开到|够不够|够吗|够唔够|够未|符合|门槛|达标|"
     r"可以吗|行吗|行不|得唔得|得不得|可唔可以|能做两融|能办|能不能做|资格|条件"
@@ -98,7 +99,7 @@ _ASK = re.compile(r"多少|几多|几|比例|吗|呢|\?|？|咋|怎么|会不会
 _EXPERIENCE = re.compile(r"炒股|交易|经验|入市|开户|做股票|买股票|玩股票")
 _TEST = re.compile(r"测试|考试|考|测验")
 _MORE = re.compile(r"再(?:存|转|加|入|放|投|买)|追加|多存|多转|加上|另外存|又存|再来")
-_WITHDRAW = re.compile(r"取|提取|转出|拿出|提现|出金|攞")
+_WITHDRAW = re.compile(r"取|提取|转出|拿出|提现|出金|攞|提(?:多少|几多)|能提|可以提|提出来")
 _AFTER_WITHDRAW = re.compile(r"取完|取了以后|取之后|取出后|取后|提取后|提完|提取之后|转出后|攞完|取出来后|取出以后")
 _FALL = re.compile(r"跌|下挫|缩水|爆仓|(?:会|被|就|才|要).{0,2}(?:追保|平仓|强平)")
 _RATIO = re.compile(r"比例|维持担保|担保比")
@@ -266,8 +267,13 @@ def read_figures(t: str, entities: Sequence[Mapping[str, Any]], policy: Policy) 
     return f
 
 
+_NOT_SIDE = re.compile(r"(?:不是|不要|而不是|并非)(?:问)?(?:的)?(融资|融券)")
+
+
 def side_named(t: str) -> Optional[str]:
-    """financing | lending, when the (normalised) text names only one of them."""
+    """financing | lending, when the (normalised) text names only one of them ("我是想问融资，
+    不是融券": the one not denied)."""
+    t = _NOT_SIDE.sub("", t)
     lending, financing = "融券" in t, "融资" in t
     return "lending" if lending and not financing else "financing" if financing and not lending else None
 
@@ -750,6 +756,8 @@ def _fresh(t: str, f: Figures, policy: Policy) -> Optional[Estimate]:
     return None
 
 
+_LEANS = re.compile(r"那|要是|如果|假如|万一|换成|改成")  # a message that starts by leaning on the last one
+SIDE_MAX_CHARS = 8  # "那融券呢", "我是想问融资": the other side of the same estimate
 MISSING_MAX_CHARS = 12  # a short message after an interest rule is its figure ("借的是72万")
 _BORROW = re.compile(r"借|融资|融券|用了|使用")
 
@@ -808,7 +816,13 @@ def _follow_up(t: str, f: Figures, previous: Mapping[str, Any], policy: Policy) 
         if kind == "interest" and _PENALTY.search(t) and amount is None:
             return None  # "那罚息呢", "逾期呢": the penalty rule, not this loan's interest
         side = f.side if kind == "interest" and f.side != previous.get("side") else None
-        if side and amount is None and days is None and (_RATE.search(t) or len(t) > MISSING_MAX_CHARS):
+        said = split_denial(t)[1] or t  # ("讲错了，我是想问融资，不是融券": what is asked after the denial)
+        if (
+            side
+            and amount is None
+            and days is None
+            and (_RATE.search(t) or len(_NOT_SIDE.sub("", said)) > SIDE_MAX_CHARS)
+        ):
             return None  # "融券利率呢": the rate itself, a knowledge answer; a longer message is its own
         if amount is None and days is None and side is None:
             return None
@@ -949,6 +963,9 @@ def estimate(
         return None
     f = read_figures(t, entities, policy)
     fresh = _fresh(t, f, policy)
+    if previous and fresh is not None and fresh.kind != previous.get("kind") and _LEANS.match(t):
+        # "那要是我净资产涨到300万，是不是就能借150万" after a credit line: that line again
+        return _follow_up(t, f, previous, policy) or fresh
     if fresh is not None or not previous:
         return fresh
     return _follow_up(t, f, previous, policy)

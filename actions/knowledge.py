@@ -15,6 +15,7 @@ from actions.common import (
     BusyError,
     entity_values,
     note_unanswered,
+    ratio_pct,
     run_blocking,
     verified_client_id,
     withdrawal_sentence,
@@ -98,8 +99,11 @@ def _open_call(record: ClientRecord, policy: Policy) -> str:
     call = record.account.open_call if record.account is not None else None
     if call is None:
         return ""
-    return client_text.FOLLOW_CALL_STILL_OPEN.format(
-        deadline=moment(call.deadline), restore=line(policy, "margin_call.restore_to")
+    return client_text.OWN_CALL_NOTE.format(
+        ratio=ratio_pct(record.account.snapshot.ratio) if record.account is not None else "",
+        call=line(policy, "margin_call.call_line"),
+        deadline=moment(call.deadline),
+        restore=line(policy, "margin_call.restore_to"),
     )
 
 
@@ -435,7 +439,7 @@ class Turn:
         if not ctx.ids and (vague or fragment):
             # a fragment with no context ("利率", "这个多少", "最晚啥时候"): answered only when one
             # topic clearly owns it, else the likeliest topics are offered
-            if not (decision.kind == "answer" and self.clear_alone(decision)):
+            if not (decision.kind == "answer" and self.clear_alone(decision, question)):
                 hits = [h for h in decision.hits if h.score > 0] or self.popular()
                 self.menu(hits, question)
                 await unanswered(self.dispatcher, self.tracker, "clarify", hits)
@@ -460,11 +464,8 @@ class Turn:
             self.dispatcher, self.tracker, "fallback" if mode != "out_of_scope" else "out_of_scope", decision.hits
         )
 
-    @staticmethod
-    def clear_alone(decision: Any) -> bool:
-        """A fragment without context is answered only when one topic clearly owns it."""
-        second = decision.hits[1].score if len(decision.hits) > 1 else 0.0
-        return decision.best.score >= VAGUE_ANSWER and second < VAGUE_RUNNER_UP * decision.best.score
+    def clear_alone(self, decision: Any, text: str) -> bool:
+        return clear_alone(self.service, decision, text)
 
     def popular(self) -> List[Hit]:
         """The topics clients ask about most, for a question that names none."""
@@ -479,6 +480,19 @@ class Turn:
 NEW_TOPIC_MIN_SCORE = 0.5
 VAGUE_ANSWER = 0.4  # a fragment with no context: answered at this score…
 VAGUE_RUNNER_UP = 0.17  # …when the next topic scores under this share of it
+
+
+def clear_alone(service: Any, decision: Any, text: str) -> bool:
+    """A bare term without context is answered only when one topic clearly owns it: it
+    leads the ranking by far and no other entry uses the term ("警戒线"; not "平仓", which
+    five answers use, nor "保证金", the margin ratio's and the haircut's). Otherwise the
+    likeliest topics are offered."""
+    second = decision.hits[1].score if len(decision.hits) > 1 else 0.0
+    if not (decision.best.score >= VAGUE_ANSWER and second < VAGUE_RUNNER_UP * decision.best.score):
+        return False
+    term = context.strip_fillers(text)
+    users = [e for e in service.entries if term in normalize(e.question) or term in normalize(e.answer)]
+    return len(users) <= 1
 
 
 class ActionAnswerFaq(BaseAction):

@@ -30,6 +30,7 @@ from actions.knowledge import (
     Context,
     Turn,
     ask_for_figures,
+    clear_alone,
     computable_rule,
     context_events,
     send_clarify,
@@ -74,7 +75,7 @@ def related_rule(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dic
     service = current().knowledge
     text = (tracker.latest_message or {}).get("text") or ""
     decision = service.decide(text)
-    if decision.kind == "answer" and is_fragment(text) and not Turn.clear_alone(decision):
+    if decision.kind == "answer" and is_fragment(text) and not clear_alone(service, decision, text):
         decision = type(decision)("clarify", decision.hits)  # "测评": which of its topics?
     if decision.kind == "answer":
         send_entry(dispatcher, service, decision.hits[0].entry)

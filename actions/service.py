@@ -18,6 +18,7 @@ from core.knowledge.context import (
     asks_to_compute,
     declines_human,
     is_elliptical,
+    mentions_picks,
     menu_choice,
     names_a_person,
 )
@@ -54,10 +55,12 @@ class ActionRefuseAdvice(BaseAction):
         if not asks_compliance(text):
             # the classifier's guess, not a recognised request for advice: "几时到期" right
             # after the client's own risk tier is a follow-up on it; "只用40天呢" after an
-            # estimate is its figures
+            # estimate is its figures; "那些ST股又怎么算" names no pick and has a clear answer
             if followup_of(tracker, policy) is not None:
                 return [FollowupAction(FOLLOWUP_ACTION)]
-            if states_figures(tracker, text):
+            if states_figures(tracker, text) or (
+                not mentions_picks(text) and current().knowledge.decide(text).kind == "answer"
+            ):
                 return [FollowupAction("action_answer_faq")]
         dispatcher.utter_message(text=f"{ADVICE_REFUSAL}\n{policy.get('texts.risk_reminder')}")
         return []

@@ -123,6 +123,8 @@ def check_figure(kind: str, figure: str) -> Optional[str]:
         if unit != "pct" or not Decimal(100) < value <= MAX_TARGET:
             return RANGE_TARGET
         return None
+    if unit == "to" and kind not in PCT_KINDS:
+        return NEEDS_AMOUNT
     if unit == "pct":
         if kind not in (*PCT_KINDS, "sell_repay"):
             return NEEDS_AMOUNT
@@ -200,7 +202,16 @@ def amount_of(kind: str, figure: str, account: Account) -> Decimal:
     value = Decimal(raw)
     if unit == "pct" and kind == "sell_repay":
         return finance.money(snap.securities_value * value / 100)
+    if unit == "to":  # assets falling or rising to `value`: the change in market value
+        return max(Decimal(0), (snap.total_assets - value) if kind == "fall" else (value - snap.total_assets))
     return value
+
+
+def resolved_amount(kind: str, figure: str, account: Account) -> Optional[Decimal]:
+    """The yuan amount of a figure that depends on the account ("全部", "一半", "跌到100万"), else None."""
+    if figure == ALL or kind == "sell_repay" or figure.startswith("to:"):
+        return amount_of(kind, figure, account)
+    return None
 
 
 def apply_move(
@@ -210,7 +221,7 @@ def apply_move(
     unit, _, raw = figure.partition(":")
     value = amount if amount is not None else Decimal(raw)
     if kind in PCT_KINDS:
-        if unit == "amt":  # "跌了20万": a fall of that much market value
+        if unit in ("amt", "to"):  # "跌了20万": a fall of that much market value
             sec = snapshot.securities_value
             value = (value / sec * 100) if sec > 0 else Decimal(0)
         return finance.after_price_move(snapshot, value if kind == "rise" else -value)
@@ -249,6 +260,9 @@ def figure_text(kind: str, figure: str, amount: Optional[Decimal] = None) -> str
             "repay": client_text.SIM_ALL_REPAY,
         }
         return KIND_TEXT[kind] + yuan(amount) + whole.get(kind, "")
+    if unit == "to":
+        level = client_text.SIM_LEVEL_FALL if kind == "fall" else client_text.SIM_LEVEL_RISE
+        return level.format(level=yuan(Decimal(raw)), change=KIND_TEXT[kind] + yuan(amount or Decimal(0)))
     return KIND_TEXT[kind] + (yuan(Decimal(raw)) if unit == "amt" else f"{raw}%")
 
 
@@ -256,7 +270,7 @@ def move_text(record: ClientRecord, kind: str, figure: str) -> str:
     """ "卖出50%的持仓（约1,500,000元）并用所得偿还融资负债", "追加现金使比例回到150%"."""
     if kind in GOALS:
         return client_text.SIM_GOAL_MOVE.format(move=KIND_TEXT[kind], target=figure.partition(":")[2])
-    amount = amount_of(kind, figure, record.account) if (figure == ALL or kind == "sell_repay") else None
+    amount = resolved_amount(kind, figure, record.account)
     return figure_text(kind, figure, amount)
 
 
@@ -327,7 +341,7 @@ def outcome(record: ClientRecord, policy: Policy, kind: str, figure: str) -> fin
         return record.account.snapshot
     if kind in GOALS:
         return goal_lines(record, policy, kind, figure)[1]
-    amount = amount_of(kind, figure, record.account) if (figure == ALL or kind == "sell_repay") else None
+    amount = resolved_amount(kind, figure, record.account)
     return apply_move(record.account.snapshot, kind, figure, amount)
 
 
@@ -345,7 +359,7 @@ def simulation(record: ClientRecord, policy: Policy, kind: str, figure: str) -> 
         body, after = goal_lines(record, policy, kind, figure)
         lines += body
     else:
-        amount = amount_of(kind, figure, account) if (figure == ALL or kind == "sell_repay") else None
+        amount = resolved_amount(kind, figure, account)
         after = apply_move(before, kind, figure, amount)
         lines += [
             client_text.SIM_IF.format(move=figure_text(kind, figure, amount)),

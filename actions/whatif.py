@@ -87,6 +87,8 @@ _IN = r"(?:进去|进来|进|入去|入嚟|入来|入)"
 _SECURITIES = r"(?:股票|证券|债券|国债|基金|etf|担保物|担保品)"
 _AMOUNT_Q = re.compile(r"多少|几多|几钱|多钱|how much")
 _HALF = re.compile(r"一半|腰斩|对半|半仓")
+# an amount the assets fall or rise to, not by ("总资产跌到100w"): figure "to:1000000"
+_TO_LEVEL = re.compile(r"(?:跌|降|掉|缩水|涨|升|变|回)(?:到|至|成)(?:了)?\s*$|(?:只剩|剩下|剩)(?:了)?\s*$")
 _TENTHS = re.compile(r"([一二两三四五六七八九]|[1-9])\s*成")
 _POINTS = re.compile(r"([0-9]+(?:\.[0-9]+)?|[零一二两三四五六七八九十百]+)\s*(?:个百分点|个点|点)")
 _ALL = re.compile(r"全部|全用|用完|用光|用满|用尽|用足|用掉|满额|全额|全取|全提|全还|清空|all\b")
@@ -141,6 +143,7 @@ _CAN = _alt(
 _CAN_FINANCE = re.compile(
     _CAN + r".{0,6}(?:融资|融券|再融|借钱|借|加仓|开仓|卖空|用(?:吗|不|嘛|么|啊|呀|得|这|额度|$|\?|？))"
     r"|能用|用得了|用唔用得|可以用"
+    r"|(?:再融资|再融|融资|借钱|加仓).{0,8}(?:可不可以|可以吗|行吗|行不行|能吗|行不|得不得)"
 )
 # the interest on what is left of the client's own line ("用完剩下的额度融资30天 利息多少")
 _AVAILABLE_INTEREST = re.compile(r"(?:剩下|剩余|可用|全部|所有|余下)的?(?:额度|授信)|额度(?:全部|都)?用完")
@@ -248,7 +251,9 @@ def figure_in(text: str, entities: List[Dict[str, Any]]) -> Optional[str]:
         return f"pct:{plain(pct)}"
     amount = _entity(entities, "amount")
     if amount is not None:
-        return f"amt:{plain(amount)}"
+        start = next((int(e.get("start") or 0) for e in entities if e.get("entity") == "amount"), 0)
+        level = _TO_LEVEL.search(normalize(text[:start])) if start else None
+        return f"{'to' if level else 'amt'}:{plain(amount)}"
     return ALL if _ALL.search(t) else None
 
 

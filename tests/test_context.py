@@ -267,6 +267,9 @@ def test_figures_the_classifier_took_for_advice_are_estimated():
     slots["last_estimate"] = {"kind": "interest", "topic": "interest_calculation", "amount": "300000", "days": 60}
     _, events = run(ActionRefuseAdvice(), tracker("只用40天呢", slots, intent="ask_investment_advice"))
     assert events[0]["name"] == "action_answer_faq"
+    for text in ("那炒股要炒多久才能开两融", "ST股的折算率怎么算"):  # no pick named, a clear answer
+        _, events = run(ActionRefuseAdvice(), tracker(text, intent="ask_investment_advice"))
+        assert events and events[0]["name"] == "action_answer_faq", text
     # the knowledge base scores these on 标的证券, but they ask for a pick: refused
     for text in ("帮我分析一下000001", "推荐个票 融资买啥好", "which stock should I short", "咁推介隻股票畀我啦"):
         out, _ = run(ActionRefuseAdvice(), tracker(text, slots, intent="ask_investment_advice"))
@@ -450,8 +453,11 @@ def test_topic_terms_are_told_from_small_talk(service):
 
 
 def test_a_term_read_as_small_talk_is_answered_as_a_question():
-    out, events = run(ActionConverse(), tracker("展期", intent="affirm"))
-    assert faq_of(out) == "contract_renewal"
+    out, events = run(ActionConverse(), tracker("警戒线", intent="affirm"))
+    assert faq_of(out) == "margincall_warning_line"  # one topic owns the term: answered
+    for term in ("展期", "平仓", "保证金"):  # terms several entries use: which of them?
+        out, _ = run(ActionConverse(), tracker(term, intent="affirm"))
+        assert out[0].get("buttons") and not faq_of(out), term
     out, events = run(ActionConverse(), tracker("期限", intent="affirm"))
     assert out[0].get("buttons") and slots_after(events).get("last_menu")  # several topics own it: a menu
 

@@ -414,6 +414,18 @@ def test_an_age_said_without_the_word_for_years(policy):
     assert "months" not in found.figures  # "再过两年" style durations are no trading experience
 
 
+def test_a_correction_of_the_side_and_other_wordings(policy):
+    first = "融券30万用20天要多少钱"
+    financing = chain(policy, first, "不好意思讲错了，我是想问融资，不是融券")
+    assert_estimate(financing, yuan(fin(policy, 300000, 20)))
+    unpaid = ask(policy, "结息后欠了2万利息没交 拖了15天")
+    assert unpaid is not None and unpaid.kind == "penalty"
+    most = ask(policy, "假设资产330w, 负债100w, 没有融券, 最多能提多少出来")
+    assert_estimate(most, yuan(finance.excess_over_line(D(3300000), D(1000000), D(3))))
+    line = chain(policy, "我是稳健型 净资产150万 能批多少额度", "那要是以后我净资产涨到300万了，是不是就能借150万了呀")
+    assert line.kind == "line" and yuan(finance.line_cap(policy, "C2", D(3000000))) in line.text
+
+
 def test_a_calculation_request_needs_no_login_and_keeps_to_the_side_named():
     from actions.simulate import ActionSimulateMargin
     from tests.test_context import faq_of, run, text_of

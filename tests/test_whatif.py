@@ -201,6 +201,27 @@ def test_interest_on_the_rest_of_the_own_quota():
     assert "暂停新的融资买入" in call  # said before the figure while a margin call is open
 
 
+def located(text: str, said: str, value: int) -> List[Dict[str, Any]]:
+    start = text.index(said)
+    return [{"entity": "amount", "value": str(value), "start": start, "end": start + len(said)}]
+
+
+def test_assets_falling_to_a_level_not_by_it():
+    asked = "if 我总资产跌到100w, 负债不变, 比例会变成多少"
+    assert read_move(asked, located(asked, "100w", 1000000), POLICY) == ("fall", "to:1000000")
+    assert read_move("如果持仓跌了20万", located("如果持仓跌了20万", "20万", 200000), POLICY) == ("fall", "amt:200000")
+    record_snap = snapshot("C1001")  # 1,300,000 of assets on 500,000 of debt
+    follow = "要是总资产跌到100w呢"
+    state = State("what_if", "C1001", 1)
+    text, _ = run(ActionPersonalFollowup(), tracker(follow, "C1001", state, located(follow, "100w", 1000000)))
+    assert "200.00%" in text and yuan(record_snap.total_assets - Decimal(1000000)) in text
+
+
+def test_a_wish_for_more_financing_while_the_assessment_has_expired():
+    text, _ = run(ActionPersonalFollowup(), tracker("我想再融资买多些，可不可以？", "C1004"))
+    assert "过期" in text and "测评" in text
+
+
 def test_assessment_expiry_and_vip_from_the_record():
     expiry, _ = run(ActionPersonalFollowup(), tracker("几时到期", "C1001", State("risk_tier", "C1001", 1)))
     assert "2028年3月1日" in expiry

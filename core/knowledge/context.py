@@ -46,13 +46,14 @@ _EN_CHOICE = re.compile(r"^(?:the\s*)?(first|1st|second|2nd|third|3rd|last)(?:\s
 # "第二个吧，谢谢您", "2 pls": the politeness around a choice
 _POLITE = re.compile(r"(?:谢谢您|谢谢你|谢谢|多谢|麻烦了|麻烦您|thanks|thank you|thx|please|pls|plz)$")
 _FILLER = re.compile(
-    r"[，,。.！!？?、~～\s]+|^(?:那么|那|还有|然后|再问一下|再问|另外|请问|那请问)|(?:呢|吗|啊|呀|的呢|嘞|咧)$"
+    r"[，,。.！!？?、~～\s]+|^(?:那么|那|还有|然后|再问一下|再问|另外|请问|那请问|麻烦再问下|再问下|就)"
+    r"|(?:呢|吗|啊|呀|的呢|嘞|咧|啦|喇|哈|哦|吧)$"
 )
 
 # "不是这个" / "不对" / "都不是" / "算了" at the start; what follows is the real question
 _DENIAL = re.compile(
     r"^(?:(?:哎呀|哎|唉|啊|呃|嗯|额|sorry|不好意思|抱歉)[，,。.！!\s]*)*"
-    r"(?:我?(?:说错了|打错了|搞错了|问错了|问岔了|说岔了|问反了|弄错了|写错了|看错了)|不是这个意思|不是这个问题|不是这个|不是这些|不是这样|都不是|全都不是|不是的|不是|不对不对|不对|错了|"
+    r"(?:我?(?:说错了|讲错了|打错了|搞错了|问错了|问岔了|说岔了|问反了|弄错了|写错了|看错了)|不是这个意思|不是这个问题|不是这个|不是这些|不是这样|都不是|全都不是|不是的|不是|不对不对|不对|错了|"
     r"答非所问|没有我要的|没有我想问的|不是我要问的|不是我想问的|不是我要的|算了|no|nope)"
     r"(?:啊|呀|哦|吧|呢)?[，,。.！!\s]*"
 )
@@ -103,6 +104,12 @@ _COMPLIANCE = re.compile(
     r"|(?:all in|梭哈|满仓干|加满杠杆|满杠杆).{0,24}(?:稳|行|可以|好|能赚|yes or no)"
     r"|会不会(?:亏|赔|血本无归)|(?:一定|肯定|铁定)(?:能|会)?(?:赚|盈利|不亏|不会亏)"
     r"|guarantee"
+)
+# what a request for a pick or a market call is made of: a message without any of these
+# that the knowledge base clearly answers is a question, whatever the classifier guessed
+# ("那炒股要炒多久才行", "那些ST股又怎么算")
+_PICK_WORDS = re.compile(
+    r"推荐|荐|哪只|哪个股|什么股|啥股|哪几只|选股|挑|分析|走势|行情|涨|跌|时机|抄底|赚|收益|回报|稳|代码|ticker|建议|值得|适合"
 )
 # "人工几点有人", "晚上也在吗": the hours, not a hand-off
 _HOURS = re.compile(
@@ -243,6 +250,10 @@ def line_terms(text: str, lines: Dict[str, float]) -> List[str]:
     for m in re.finditer(r"(?<![\d.])(\d{2,3})(?:\s*%|\s*个点)?(?![\d.]|\s*(?:万|元|天|日|岁|分|w))", _norm(text)):
         named |= {name for name, pct in lines.items() if float(m.group(1)) == pct}
     return sorted(named)
+
+
+def mentions_picks(text: str) -> bool:
+    return bool(_PICK_WORDS.search(_norm(text)))
 
 
 def asks_compliance(text: str) -> bool:

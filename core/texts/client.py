@@ -342,6 +342,8 @@ SIM_ZONE_WARNING = "低于警戒线{warning}，会收到预警通知"
 SIM_ZONE_CALL = "低于追保线{call}，将触发追保"
 SIM_ZONE_LIQUIDATION = "低于即时平仓线{liq}，可能被立即强制平仓"
 SIM_KIND_FALL = "持仓市值下跌"
+SIM_LEVEL_FALL = "资产总值跌到{level}（{change}，负债不变）"
+SIM_LEVEL_RISE = "资产总值涨到{level}（{change}，负债不变）"
 SIM_KIND_RISE = "持仓市值上涨"
 SIM_KIND_FINANCE = "再融资买入"
 SIM_KIND_CASH = "追加现金"
@@ -423,6 +425,10 @@ FOLLOW_CANNOT_WITHDRAW = (
 FOLLOW_INTEREST_AVAILABLE = (
     "按您当前的可用额度{available}全部用于融资、使用{days}天估算，利息约{due}"
     "（{available} × 年利率{rate} ÷ {basis} × {days}天）；利息只按实际使用的金额和天数计算。"
+)
+OWN_CALL_NOTE = (
+    "您目前有一笔未了结的追保通知：当前维持担保比例{ratio}，低于追保线{call}，"
+    "须在{deadline}前将比例恢复到{restore}以上。"
 )
 FOLLOW_CALL_STILL_OPEN = "您目前还有一笔未了结的追保通知，须在{deadline}前将比例恢复到{restore}以上。"
 FOLLOW_CAN_WITHDRAW = (

@@ -32,6 +32,9 @@ class Thresholds:
     related: float = 0.15  # runner-ups this close to an answer are offered as buttons
     short_chars: int = 3  # a bare term ("额度") names an area, not a question:
     short_margin: float = 0.15  # ...answer it only when one topic clearly leads
+    long_chars: int = 20  # a long message (a story around the question) scores low on every topic:
+    long_answer: float = 0.2  # ...answered at this score when the top topic scores
+    long_lead: float = 1.8  # ...this many times the runner-up
 
 
 @dataclass(frozen=True)
@@ -162,7 +165,11 @@ class KnowledgeService:
             return Decision("none", hits[:k])
         lead = hits[0].score - (hits[1].score if len(hits) > 1 else 0.0)
         margin = t.short_margin if len(text) <= t.short_chars else t.margin
-        if hits[0].score >= t.answer and lead >= margin:
+        runner_up = hits[1].score if len(hits) > 1 else 0.0
+        clear_in_long = (
+            len(text) >= t.long_chars and hits[0].score >= t.long_answer and hits[0].score >= t.long_lead * runner_up
+        )
+        if (hits[0].score >= t.answer and lead >= margin) or clear_in_long:
             related = [h for h in hits[1:3] if hits[0].score - h.score <= t.related]
             return Decision("answer", hits[:k], related)
         return Decision("clarify", hits[:k])
