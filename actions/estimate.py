@@ -757,6 +757,7 @@ def _fresh(t: str, f: Figures, policy: Policy) -> Optional[Estimate]:
 
 
 _LEANS = re.compile(r"那|要是|如果|假如|万一|换成|改成")  # a message that starts by leaning on the last one
+_SAME = re.compile(r"same|一样|同样|不变|照旧|也是")  # "融券呢, same amount same days"
 SIDE_MAX_CHARS = 8  # "那融券呢", "我是想问融资": the other side of the same estimate
 MISSING_MAX_CHARS = 12  # a short message after an interest rule is its figure ("借的是72万")
 _BORROW = re.compile(r"借|融资|融券|用了|使用")
@@ -817,12 +818,8 @@ def _follow_up(t: str, f: Figures, previous: Mapping[str, Any], policy: Policy) 
             return None  # "那罚息呢", "逾期呢": the penalty rule, not this loan's interest
         side = f.side if kind == "interest" and f.side != previous.get("side") else None
         said = split_denial(t)[1] or t  # ("讲错了，我是想问融资，不是融券": what is asked after the denial)
-        if (
-            side
-            and amount is None
-            and days is None
-            and (_RATE.search(t) or len(_NOT_SIDE.sub("", said)) > SIDE_MAX_CHARS)
-        ):
+        longer = len(_NOT_SIDE.sub("", said)) > SIDE_MAX_CHARS and not _SAME.search(t)
+        if side and amount is None and days is None and (_RATE.search(t) or longer):
             return None  # "融券利率呢": the rate itself, a knowledge answer; a longer message is its own
         if amount is None and days is None and side is None:
             return None

@@ -555,6 +555,7 @@ def test_picking_a_stock_is_refused():
 def test_a_line_named_by_its_number():
     lines = {"警戒线": 150.0, "追保线": 130.0, "即时平仓线": 110.0, "提取线": 300.0}
     assert context.line_terms("维保跌破130了咋整", lines) == ["追保线"]
+    assert context.line_terms("普通股票呢 不是沪深300成分的那种", lines) == []  # an index, not the 300% line
     assert context.line_terms("到了110%会怎样", lines) == ["即时平仓线"]
     assert context.line_terms("借130万30天", lines) == [] and context.line_terms("跌15%", lines) == []
     out, _ = run(ActionOutOfScope(), tracker("比例跌破130咋整"))

@@ -127,6 +127,8 @@ _VAGUE_WORDS = re.compile(
 )
 
 _CONTRASTS = (("融资", "融券"), ("买入", "卖出"), ("利率", "费率"))
+# the margin lines: "警戒线是多少" + "追保的呢" asks the same of the call line
+_LINE_CONTRASTS = (("警戒", "追保"), ("警戒", "平仓"), ("追保", "平仓"), ("追保", "提取"), ("警戒", "提取"))
 
 
 def _norm(text: str) -> str:
@@ -247,7 +249,12 @@ def line_terms(text: str, lines: Dict[str, float]) -> List[str]:
     """The lines a bare number names ("跌破130咋整" → 追保线): `lines` maps a line's name to
     its percentage (from policy.yml)."""
     named = set()
-    for m in re.finditer(r"(?<![\d.])(\d{2,3})(?:\s*%|\s*个点)?(?![\d.]|\s*(?:万|元|天|日|岁|分|w))", _norm(text)):
+    # (not an index's number: "沪深300成分股")
+    pattern = (
+        r"(?<![\d.])(?<!沪深)(?<!中证)(?<!上证)(?<!hs)(?<!csi)(\d{2,3})(?:\s*%|\s*个点)?"
+        r"(?![\d.]|\s*(?:万|元|天|日|岁|分|w))"
+    )
+    for m in re.finditer(pattern, _norm(text)):
         named |= {name for name, pct in lines.items() if float(m.group(1)) == pct}
     return sorted(named)
 
@@ -262,7 +269,7 @@ def asks_compliance(text: str) -> bool:
 
 # a request to work something out: "帮我算下利息", "算一算", "計下", "估算一下", "calculate"
 _COMPUTE = re.compile(
-    r"帮我算|帮忙算|给我算|算一下|算下|算一算|算算|计算|计下|估算|测算|估一下|calc|calculate|work out"
+    r"帮我算|帮忙算|给我算|算一下|算下|算一算|算算|算个|算一个|算笔|计算|计下|估算|测算|估一下|calc|calculate|work out"
 )
 
 
@@ -324,7 +331,7 @@ def contrast(question: str, follow: str) -> str:
     """The previous question with the term the follow-up swaps in ("融资利率是多少" + "融券" →
     "融券利率是多少")."""
     q = _norm(question)
-    for a, b in _CONTRASTS:
+    for a, b in (*_CONTRASTS, *_LINE_CONTRASTS):
         for old, new in ((a, b), (b, a)):
             if new in follow and old not in follow and old in q:
                 q = q.replace(old, new)
