@@ -917,7 +917,11 @@ def _account_follow_up(
     )
 
 
-_ASSET_NAMES = (("cash", "现金"), ("stocks", "证券市值"), ("total", "总资产"))
+_ASSET_NAMES = (
+    ("cash", client_text.EST_NAME_CASH),
+    ("stocks", client_text.EST_NAME_STOCKS),
+    ("total", client_text.EST_NAME_TOTAL),
+)
 
 
 def previous_estimate(tracker: Tracker, context_ids: Sequence[str]) -> Optional[Dict[str, Any]]:
@@ -966,6 +970,16 @@ def estimate(
     if fresh is not None or not previous:
         return fresh
     return _follow_up(t, f, previous, policy)
+
+
+def goal_request(text: str, policy: Policy) -> Optional[Estimate]:
+    """ "要补多少钱才能回到150%" before any login and without figures: the figures it needs are
+    asked for (the next message's are estimated against the restore line)."""
+    t = normalize(text)
+    if not _RESTORE.search(t) or read_figures(t, [], policy).amounts:
+        return None
+    ask = client_text.EST_ASK_RESTORE.format(restore=fmt_pct(policy.get("margin_call.restore_to")))
+    return _partial("account", "margincall_deadline", ask, {"aspect": "restore"})
 
 
 # what to ask for, by estimate kind, when a calculation request states no figures

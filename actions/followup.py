@@ -13,6 +13,7 @@ fresh through the audited lookup (actions/personal.py) for the verified client o
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from typing import Optional, Tuple
 
@@ -20,6 +21,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import MARGIN_LINES, day, line, moment, ratio_pct, risk_reminder, withdrawal_sentence, yuan
+from actions.eligibility import check_rules
 from actions.margin_status import ActionQueryMarginStatus
 from actions.personal import PersonalAction
 from actions.quota import NO_ACCOUNT as NO_QUOTA
@@ -32,7 +34,7 @@ from core.policy import Policy, fmt_pct, fmt_wan, get_policy, plain
 from core.text import normalize
 from core.texts import client as client_text
 from services.restrictions import assessment_expired
-from storage.repository import ClientRecord
+from storage.repository import Assessment, ClientRecord
 
 # another figure of the account, named in a short follow-up: that figure's own lookup answers
 FIGURE_ACTIONS = {
@@ -173,6 +175,22 @@ def interest_available(record: ClientRecord, policy: Policy, days: int) -> str:
     return "\n".join(lines)
 
 
+def retier(record: ClientRecord, policy: Policy, tier_code: str) -> str:
+    """The opening rules checked as if the client were re-assessed as `tier_code` today."""
+    tier = policy.tier(tier_code)
+    again = replace(record, assessment=Assessment(tier_code, clock.today()))
+    failed = [r for r in check_rules(again, policy, clock.today()) if not r.passed]
+    if tier_code in policy.get("eligibility.excluded_tiers"):
+        head = client_text.RETIER_EXCLUDED.format(name=tier["name"], code=tier["code"])
+    elif failed:
+        head = client_text.RETIER_STILL_SHORT.format(name=tier["name"], code=tier["code"])
+    else:
+        head = client_text.RETIER_ELIGIBLE.format(name=tier["name"], code=tier["code"])
+    lines = [head] + [client_text.RETIER_RULE.format(rule=r.rule, detail=r.detail) for r in failed]
+    lines += [client_text.RETIER_NOTE, risk_reminder(policy)]
+    return "\n".join(lines)
+
+
 def _line_name(target: Decimal, policy: Policy) -> str:
     for key, name in MARGIN_LINES:
         if policy.dec(f"margin_call.{key}") * 100 == target:
@@ -255,6 +273,7 @@ class ActionPersonalFollowup(PersonalAction):
             "can_finance": lambda: can_finance(record, policy),
             "withdraw_max": lambda: withdraw_max(record, policy),
             "assessment": lambda: assessment(record, policy),
+            "retier": lambda: retier(record, policy, str(figure)),
             "vip": lambda: vip(record, policy),
             "interest_available": lambda: interest_available(record, policy, int(figure or 0)),
             "confirm": lambda: confirm(

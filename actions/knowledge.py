@@ -20,7 +20,7 @@ from actions.common import (
     verified_client_id,
     withdrawal_sentence,
 )
-from actions.estimate import estimate, figures_wanted, previous_estimate, side_named, topic_side
+from actions.estimate import estimate, figures_wanted, goal_request, previous_estimate, side_named, topic_side
 from actions.service import ADVICE_REFUSAL, hand_off
 from actions.whatif import FOLLOWUP_ACTION, followup_of
 from core.formatting import line, moment
@@ -272,6 +272,8 @@ class Turn:
     # -- replies ------------------------------------------------------------------
     async def answer(self, entry: Entry, related: Sequence[Hit] = (), question: str = "") -> None:
         send_entry(self.dispatcher, self.service, entry, related)
+        if context.asks_about_loss(self.text):  # "会不会亏光": the risks, and no one can promise otherwise
+            self.dispatcher.utter_message(text=client_text.NO_LOSS_GUARANTEE)
         ask_for_figures(self.dispatcher, self.text, entry.id)
         self.events = context_events(self.tracker, [entry.id], [], question or self.text)
         if entry.id == LECTURES_TOPIC:
@@ -315,6 +317,8 @@ class Turn:
             return self.events
         entities = (self.tracker.latest_message or {}).get("entities") or []
         found = estimate(text, entities, self.service.policy, previous_estimate(self.tracker, ctx.ids))
+        if found is None and verified_client_id(self.tracker) is None:
+            found = goal_request(text, self.service.policy)
         if found is not None:
             self.dispatcher.utter_message(text=found.text, json_message={"estimate": found.kind, "faq_id": found.topic})
             self.events = context_events(self.tracker, [found.topic], [], text) + found.events()

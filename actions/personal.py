@@ -25,7 +25,7 @@ from actions.common import (
     say_busy,
     verified_client_id,
 )
-from actions.estimate import estimate, previous_estimate
+from actions.estimate import estimate, goal_request, previous_estimate
 from actions.knowledge import (
     Context,
     Turn,
@@ -152,7 +152,8 @@ class PersonalAction(BaseAction):
         if client_id is None:
             # figures the client states need no login: the same rules, labelled as an estimate
             entities = (tracker.latest_message or {}).get("entities") or []
-            found = estimate(text, entities, policy, previous_estimate(tracker, Context.from_tracker(tracker).ids))
+            previous = previous_estimate(tracker, Context.from_tracker(tracker).ids)
+            found = estimate(text, entities, policy, previous) or goal_request(text, policy)
             if found is not None:
                 dispatcher.utter_message(text=found.text, json_message={"estimate": found.kind, "faq_id": found.topic})
                 return context_events(tracker, [found.topic], [], text) + found.events()
@@ -168,6 +169,10 @@ class PersonalAction(BaseAction):
             )
             # the general rule behind the question is still worth answering
             return related_rule(dispatcher, tracker)
+        stated = estimate(text, (tracker.latest_message or {}).get("entities") or [], policy)
+        if stated is not None and self.LOOKUP != "what_if":  # "30万全用了 一个月利息多少": their figures
+            dispatcher.utter_message(text=stated.text, json_message={"estimate": stated.kind, "faq_id": stated.topic})
+            return context_events(tracker, [stated.topic], [], text) + stated.events()
         try:
             record = await run_blocking(lambda: lookup(client_id, self.name(), self.audit_detail(tracker)))
         except BusyError:

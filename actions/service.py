@@ -13,6 +13,7 @@ from actions.estimate import estimate, previous_estimate
 from actions.whatif import FOLLOWUP_ACTION, followup_of
 from core import clock
 from core.knowledge.context import (
+    asks_about_loss,
     asks_compliance,
     asks_hours,
     asks_to_compute,
@@ -58,9 +59,10 @@ class ActionRefuseAdvice(BaseAction):
             # estimate is its figures; "那些ST股又怎么算" names no pick and has a clear answer
             if followup_of(tracker, policy) is not None:
                 return [FollowupAction(FOLLOWUP_ACTION)]
-            if states_figures(tracker, text) or (
-                not mentions_picks(text) and current().knowledge.decide(text).kind == "answer"
-            ):
+            question = not mentions_picks(text) and (
+                asks_about_loss(text) or current().knowledge.decide(text).kind == "answer"
+            )
+            if states_figures(tracker, text) or question:
                 return [FollowupAction("action_answer_faq")]
         dispatcher.utter_message(text=f"{ADVICE_REFUSAL}\n{policy.get('texts.risk_reminder')}")
         return []

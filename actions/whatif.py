@@ -40,7 +40,7 @@ ALL = "all"  # figure: the whole available quota / withdrawable amount / debt
 PCT_KINDS = ("fall", "rise")
 GOALS = ("goal_cash", "goal_repay", "goal_sell")
 MOVES = ("fall", "rise", "finance", "cash", "collateral", "repay", "withdraw", "sell_repay", *GOALS)
-ANSWERS = ("can_finance", "withdraw_max", "assessment", "vip", "confirm", "interest_available")
+ANSWERS = ("can_finance", "withdraw_max", "assessment", "vip", "confirm", "interest_available", "retier")
 # another figure of the same account, named in a short follow-up ("总的呢", "担保比例呢",
 # "最晚啥时候"): answered by that figure's own lookup (actions/followup.py); first match wins
 FIGURES = (
@@ -160,6 +160,7 @@ _WITHDRAW_Q = re.compile(
 )
 _VIP = re.compile(r"专属经理|客户经理|服务经理|理财经理|vip|贵宾|专属客服|专人|经理")
 _ASSESS = re.compile(r"测评|风险等级|评估|问卷|风测")
+_OPEN_Q = re.compile(r"能开|可以开|开得了|开通|就能|就可以|够格|符合")
 _EXPIRY = re.compile(r"有效期|到期|过期|失效|几时到|什么时候到|啥时候到|用到|有效")
 _CONFIRM = re.compile(r"吧|吗|么|嘛|对吧|是不是|是吗|对不对|够了|够不够|够吗|没问题|安全|就|咯|啦|未|没事|ok")
 _SAFE = re.compile(r"安全|够了|没事|没问题|解除|脱离|不会被|不用追|过关")
@@ -334,9 +335,12 @@ def read_followup(
         days = read_figures(t, entities, policy).days
         if days is not None and 0 < days <= 3650:
             return "interest_available", str(days)
+    shown = state.kind if state is not None else ""
+    tier = read_figures(t, entities, policy).tier
+    if tier and _OPEN_Q.search(t) and (shown in ("eligibility", "risk_tier") or own):
+        return "retier", tier  # "那我重新测个稳健型是不是就能开了": the rules with that tier
     if _KNOWLEDGE.search(t):
         return None
-    shown = state.kind if state is not None else ""
     if kind is None and recent and shown in ("what_if", "margin_status") and _CONFIRM.search(t):
         if target_in(text, entities, policy) is not None or _SAFE.search(t):
             return "confirm", None  # "那就超过150%了吧": the figure just shown against that line

@@ -426,6 +426,25 @@ def test_a_correction_of_the_side_and_other_wordings(policy):
     assert line.kind == "line" and yuan(finance.line_cap(policy, "C2", D(3000000))) in line.text
 
 
+def test_how_much_to_restore_before_any_figure_or_login(policy):
+    from actions.estimate import goal_request
+
+    asked = goal_request("我要补多少钱才能回到150%啊 好急", policy)
+    assert asked is not None and "现金" in asked.text and "负债" in asked.text and asked.state()["aspect"] == "restore"
+    snap = finance.stated_snapshot(D(0), D(800000), D(600000))
+    done = ask(policy, "股票市值80万 没有现金 负债60万", asked.state())
+    assert_estimate(done, yuan(finance.cash_to_restore(snap, policy.dec("margin_call.restore_to"))))
+    assert goal_request("现金10万 股票80万 负债60万 补多少才够", policy) is None  # figures given: an estimate
+
+
+def test_a_verified_client_s_stated_figures_are_estimated():
+    from tests.test_context import run, text_of
+    from tests.test_context import tracker as context_tracker
+
+    out, _ = run(ActionQueryQuota(), context_tracker("30万全用了 整一个月利息多少", client_id="C1001"))
+    assert "1,700" in text_of(out) and LABEL in text_of(out)
+
+
 def test_a_calculation_request_needs_no_login_and_keeps_to_the_side_named():
     from actions.simulate import ActionSimulateMargin
     from tests.test_context import faq_of, run, text_of

@@ -222,6 +222,16 @@ def test_a_wish_for_more_financing_while_the_assessment_has_expired():
     assert "过期" in text and "测评" in text
 
 
+def test_the_opening_rules_with_another_tier():
+    text, _ = run(
+        ActionPersonalFollowup(),
+        tracker("那我重新测个稳健型是不是就能开了呀", "C1002", State("eligibility", "C1002", 1)),
+    )
+    assert "稳健型（C2）" in text and "280,000元" in text and "50万" in text and "如实" in text
+    excluded, _ = run(ActionPersonalFollowup(), tracker("测成保守型能开吗", "C1002", State("eligibility", "C1002", 1)))
+    assert "不能开通" in excluded
+
+
 def test_assessment_expiry_and_vip_from_the_record():
     expiry, _ = run(ActionPersonalFollowup(), tracker("几时到期", "C1001", State("risk_tier", "C1001", 1)))
     assert "2028年3月1日" in expiry

@@ -59,7 +59,7 @@ _DENIAL = re.compile(
 )
 _CORRECTION_LEAD = re.compile(
     r"^(?:我(?:其实|本来|刚才)?(?:是)?(?:想)?(?:要)?问的?是|我(?:其实|本来)?是?想问"
-    r"|我说的是|我是说|我指的是|我想问|我要问|是问|问的是|应该是|i mean)[，,:：\s]*"
+    r"|我说的是|我是说|我指的是|我想问|我要问|是问|问的是|应该是|是(?!不是)|i mean)[，,:：\s]*"
 )
 # a message made of a denial alone ("不是这个", "都不是", "不对啊")
 _ONLY_DENIAL = re.compile(r"^[，,。.！!？?\s]*$")
@@ -91,8 +91,8 @@ _COMPLIANCE = re.compile(
     r"|(?:哪只|哪个|什么|几只|啥)(?:股票|股).{0,6}(?:好|会涨|能涨|能买|可以买|值得)|(?:买|融资买|融券卖).{0,4}哪只"
     r"|(?:买|选|挑|推荐|融资买|干)(?:点|个)?(?:啥|什么|哪个|哪只|哪些|哪几只)(?:股票|股|票)"
     r"|(?:挑|选|推荐|荐|指点)(?:一|几|两|个|一下|一个)?只?(?:好)?(?:股票|个股|好股|牛股|票子)"
-    r"|(?:明天|下周|后市|大盘|行情|股价).{0,6}(?:会涨|能涨|会跌|涨吗|跌吗|涨不涨|跌不跌|怎么走|走势)"
-    r"|会不会(?:涨|跌|大涨|大跌)(?:啊|呢|吧|吗)?(?:$|[，,。.！!？?\s])|涨还是跌|准话|打包票|拍胸脯"
+    r"|(?:明天|下周|后市|大盘|行情|股价).{0,6}(?:会涨|能涨|会跌|涨吗|跌吗|涨不涨|跌不跌|怎么走|走势|反弹)"
+    r"|会不会(?:涨|跌|大涨|大跌|反弹)(?:啊|呢|吧|吗|呀)?(?:$|[，,。.！!？?\s])|涨还是跌|准话|打包票|拍胸脯"
     r"|(?:亏|赔|损失|亏损|爆仓|平仓).{0,8}(?:你们|公司|券商|证券).{0,3}(?:赔|负责|承担|兜底|补偿|管)"
     r"|(?:你们|公司|券商).{0,4}(?:赔吗|赔不赔|会赔|兜底|包赔|负责赔)|亏了.{0,6}赔"
     r"|收益.{0,4}(?:有保障|保障|有保证|稳不稳|稳吗|稳定吗)|(?:保障|确保).{0,4}(?:收益|赚钱|不亏)"
@@ -102,7 +102,11 @@ _COMPLIANCE = re.compile(
     # a loss or gain asked to be ruled out or promised: "会不会亏光", "肯定能赚吗"
     r"|推荐(?:个|一个|几个|只|一只|几只)?(?:票|股)|哪只股票.{0,8}(?:适合|应该|值得|short|long)"
     r"|(?:all in|梭哈|满仓干|加满杠杆|满杠杆).{0,24}(?:稳|行|可以|好|能赚|yes or no)"
-    r"|会不会(?:亏|赔|血本无归)|(?:一定|肯定|铁定)(?:能|会)?(?:赚|盈利|不亏|不会亏)"
+    r"|(?:一定|肯定|铁定)(?:能|会)?(?:赚|盈利|不亏|不会亏)"
+    # how much it will earn: no figure can be promised ("借50万买一年大概能赚多少")
+    r"|(?:能|可以|大概|会|可)赚(?:多少|几多)|赚(?:多少|几多)钱|(?:收益|回报)(?:率)?(?:有|是|能有)?(?:多少|几多)"
+    # a trading decision to make for the client ("补仓还是平仓好")
+    r"|(?:补仓|加仓|减仓|平仓|卖掉|卖出|买入|持有|割肉|止损|清仓|拿着).{0,6}还是.{0,10}好"
     r"|guarantee"
 )
 # what a request for a pick or a market call is made of: a message without any of these
@@ -257,6 +261,14 @@ def line_terms(text: str, lines: Dict[str, float]) -> List[str]:
     for m in re.finditer(pattern, _norm(text)):
         named |= {name for name, pct in lines.items() if float(m.group(1)) == pct}
     return sorted(named)
+
+
+# whether it may lose: the risks, and that no one can promise it will not ("会不会亏光")
+_LOSS = re.compile(r"会不会(?:亏|赔|血本无归)|会亏(?:吗|不|嘛)|亏光|亏完|亏本|亏得比|赔光|血本无归|倒欠")
+
+
+def asks_about_loss(text: str) -> bool:
+    return bool(_LOSS.search(_norm(text)))
 
 
 def mentions_picks(text: str) -> bool:

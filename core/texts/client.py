@@ -59,6 +59,7 @@ OUT_OF_SCOPE = (
 )
 CLARIFY = "您是想了解以下哪个问题？请点选，或换个说法再问我："
 NEXT_TOPICS = "那您可能想问的是以下哪个问题？也可以输入“人工”联系人工客服："
+NO_LOSS_GUARANTEE = "两融的盈亏取决于市场，示例证券不保证收益，也无法保证不亏损，亏损可能超过本金，请量力而行。"
 NOTHING_LEFT = "抱歉没能答到您想问的。为您转接人工客服，您也可以换个说法再问我。"
 LECTURES_HEAD = "近期投教讲座："
 LECTURE_LINE = "· {day} {title}（{place}）"
@@ -75,6 +76,10 @@ EST_ASK_CAPACITY = "如需估算，请告诉我担保品的市值或现金金额
 EST_ASK_ACCOUNT = (
     "如需估算，请告诉我现金、证券市值和负债各是多少，我按上面的规则帮您算；登录后也可以直接问我“我的维持担保比例”。"
 )
+EST_ASK_RESTORE = (
+    "要算回到{restore}需要补多少，请告诉我账户里的现金、证券市值和负债各是多少，我按规则帮您估算；"
+    "登录后也可以直接问我“我要补多少才能回到{restore}”，按您的账户计算。"
+)
 # an interest or penalty estimate with one figure of two: the other, please
 EST_NEED_DAYS = "好的，金额记下了。请问大概使用多少天？告诉我天数，我帮您估算。"
 EST_NEED_DAYS_LATE = "好的，金额记下了。请问逾期多少天？告诉我天数，我帮您估算。"
@@ -82,6 +87,9 @@ EST_NEED_AMOUNT = "好的，天数记下了。请问金额是多少？告诉我�
 # a credit-line or maintenance-ratio estimate with part of its figures ({have}: what was said)
 EST_NEED_NET_ASSETS = "好的，按{have}。请问您的净资产大概是多少？告诉我金额，我帮您估算授信额度。"
 EST_NEED_TIER = "好的，净资产{have}记下了。请问您的风险等级是哪一级（稳健型、平衡型、成长型或积极型）？"
+EST_NAME_CASH = "现金"
+EST_NAME_STOCKS = "证券市值"
+EST_NAME_TOTAL = "总资产"
 EST_NEED_DEBT = "好的，{have}记下了。请问负债（融资欠款和融券市值）一共是多少？告诉我金额，我帮您算维持担保比例。"
 EST_NEED_ASSETS = "好的，负债{have}记下了。请问账户里的现金和证券市值各是多少？告诉我金额，我帮您算维持担保比例。"
 ESTIMATE_LABEL = "按您提供的数字估算（不是您账户的实际数据，以营业部审核和交易系统为准）："
@@ -430,6 +438,12 @@ OWN_CALL_NOTE = (
     "您目前有一笔未了结的追保通知：当前维持担保比例{ratio}，低于追保线{call}，"
     "须在{deadline}前将比例恢复到{restore}以上。"
 )
+# the opening rules as if the client were re-assessed with another tier
+RETIER_EXCLUDED = "按规定，{name}（{code}）客户不能开通融资融券。"
+RETIER_STILL_SHORT = "若重新测评为{name}（{code}），风险等级这一条满足，但仍有以下条件未满足："
+RETIER_ELIGIBLE = "若重新测评为{name}（{code}），按您目前的资料，其余开通条件均已满足。"
+RETIER_RULE = "· {rule}：{detail}"
+RETIER_NOTE = "风险测评须如实作答，等级以测评结果为准，不能为开通两融而选择等级。"
 FOLLOW_CALL_STILL_OPEN = "您目前还有一笔未了结的追保通知，须在{deadline}前将比例恢复到{restore}以上。"
 FOLLOW_CAN_WITHDRAW = (
     "按您当前的数据，维持担保比例{ratio}，高于提取线{line}，最多可提取现金约{most}（提取后比例须不低于{line}）。"
