@@ -108,6 +108,7 @@ _RESTORE = re.compile(
     r"(?:存|转|补|追加|加|放|打|入)(?:多少|几多|多)(?:钱|现金|资金)?(?:进去|进来|入)?(?:才|就)?(?:够|行|可以|安全|不用|解除|恢复)"
     r"|(?:补|追加|补足|补到|恢复到?|回到).{0,6}(?:150%|多少)|补多少|要补|追加多少|存多少|转入多少"
 )
+_HOW_MUCH = re.compile(r"多少|几多|how much")
 # what is left of a line after what is used ("用了100万 还有多少可以用")
 _USED = re.compile(r"用了|已用|用掉|花了|已经借|借了|融了")
 _LEFT = re.compile(r"还有|还剩|剩下|剩余|剩|可用|还能|仲有")
@@ -976,7 +977,7 @@ def goal_request(text: str, policy: Policy) -> Optional[Estimate]:
     """ "要补多少钱才能回到150%" before any login and without figures: the figures it needs are
     asked for (the next message's are estimated against the restore line)."""
     t = normalize(text)
-    if not _RESTORE.search(t) or read_figures(t, [], policy).amounts:
+    if not (_RESTORE.search(t) and _HOW_MUCH.search(t)) or read_figures(t, [], policy).amounts:
         return None
     ask = client_text.EST_ASK_RESTORE.format(restore=fmt_pct(policy.get("margin_call.restore_to")))
     return _partial("account", "margincall_deadline", ask, {"aspect": "restore"})

@@ -160,6 +160,33 @@ def test_stated_figure_follow_ups_reuse_the_figures(servers, policy):
     assert "估算" not in c.say("那结息日是哪天").text
 
 
+def test_an_estimate_gathers_its_figures_over_several_messages(servers, policy):
+    c = Conversation(servers)
+    asked = c.say("帮我算一下担保比例好吗")
+    assert "请告诉我" in asked.text
+    assert "负债" in c.say("现金5万元，股票85万元").text  # kept, and the debt asked for
+    done = c.say("融资欠了60万")
+    assert "150%" in done.text and "估算" in done.text
+    restore = c.say("那要补多少钱进去才够")
+    assert "150%" in restore.text
+
+    c = Conversation(servers)
+    c.say("帮我算下可以批多少额度")
+    assert "净资产" in c.say("平衡型").text
+    line = c.say("净资产250万")
+    assert yuan(finance.line_cap(policy, "C3", Decimal(2500000))) in line.text
+    left = c.say("用了100万 还剩多少可以用")
+    assert yuan(finance.line_cap(policy, "C3", Decimal(2500000)) - Decimal(1000000)) in left.text
+
+    # whichever way the classifier reads the request, the figures are kept for the next message
+    c = Conversation(servers)
+    first = c.say("罚息给我算一下")
+    assert "罚息" in first.text and "抱歉" not in first.text
+    c.say("结息后没还的利息1.2万")
+    daily = policy.dec("interest.overdue_daily_penalty")
+    assert yuan(finance.overdue_penalty(Decimal(12000), 5, daily)) in c.say("拖了5天").text
+
+
 def test_what_if_form_asks_then_simulates(servers, database_url, policy):
     c = Conversation(servers, "C1001")
     ask = c.say("帮我模拟一下跌了会怎样")

@@ -44,6 +44,7 @@ _ESTIMATE_READS = (
 _ESTIMATE_ASKS = (
     "_BORROW",
     "_RESTORE",
+    "_HOW_MUCH",
     "_USED",
     "_LEFT",
     "_NOT_SIDE",
