@@ -351,6 +351,9 @@ class Turn:
         the next-likeliest topics, then a person."""
         ctx = self.ctx
         shown = set(ctx.ids) | set(ctx.menu)
+        if rest and context.names_a_person(rest) and not context.asks_hours(rest):  # "算了 叫个人来"
+            await hand_off(self.dispatcher, self.tracker, staff_text.HANDOFF_REASON_REQUESTED)
+            return
         if rest:  # "不是，我问的是…": only the answer just given is ruled out, a menu's options may be named
             shown = set(ctx.ids)
             previous = self.entries(ctx.ids)
@@ -439,7 +442,8 @@ class Turn:
                 await unanswered(self.dispatcher, self.tracker, "clarify", resolved.hits)
                 return
         vague = context.is_vague(question)
-        fragment = context.is_fragment(question) and context.mentions_topic(question, self.service.vocabulary)
+        term = context.bare_term(question)
+        fragment = context.is_term_question(question) and context.mentions_topic(term, self.service.vocabulary)
         if not ctx.ids and (vague or fragment):
             # a fragment with no context ("利率", "这个多少", "最晚啥时候"): answered only when one
             # topic clearly owns it, else the likeliest topics are offered
@@ -484,6 +488,7 @@ class Turn:
 NEW_TOPIC_MIN_SCORE = 0.5
 VAGUE_ANSWER = 0.4  # a fragment with no context: answered at this score…
 VAGUE_RUNNER_UP = 0.17  # …when the next topic scores under this share of it
+TERM_RUNNER_UP = 0.35  # (a term asked for its value: "期限是多久" is two topics', "追保线多少" one's)
 
 
 def clear_alone(service: Any, decision: Any, text: str) -> bool:
@@ -492,8 +497,12 @@ def clear_alone(service: Any, decision: Any, text: str) -> bool:
     five answers use, nor "保证金", the margin ratio's and the haircut's). Otherwise the
     likeliest topics are offered."""
     second = decision.hits[1].score if len(decision.hits) > 1 else 0.0
-    if not (decision.best.score >= VAGUE_ANSWER and second < VAGUE_RUNNER_UP * decision.best.score):
+    bare = context.is_fragment(text)  # else a term asked for its value ("追保线多少", "两融是啥")
+    runner_up = VAGUE_RUNNER_UP if bare else TERM_RUNNER_UP
+    if not (decision.best.score >= VAGUE_ANSWER and second < runner_up * decision.best.score):
         return False
+    if not bare:
+        return True  # the ranking decides
     term = context.strip_fillers(text)
     users = [e for e in service.entries if term in normalize(e.question) or term in normalize(e.answer)]
     return len(users) <= 1

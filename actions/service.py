@@ -35,13 +35,11 @@ HANDOFF_FAILED = client_text.HANDOFF_FAILED
 HANDOFF_CLOSED = client_text.HANDOFF_CLOSED
 
 
-def states_figures(tracker: Tracker, text: str) -> bool:
+def states_figures(tracker: Tracker, text: str, context_ids: List[str]) -> bool:
     """Figures for an estimate ("只用40天呢" after one): no request for advice. (A question
     the knowledge base answers is not enough: "推荐个票 融资买啥好" scores on 标的证券.)"""
-    from actions.knowledge import Context  # (actions.knowledge imports this module)
-
     entities = (tracker.latest_message or {}).get("entities") or []
-    previous = previous_estimate(tracker, Context.from_tracker(tracker).ids)
+    previous = previous_estimate(tracker, context_ids)
     return estimate(text, entities, get_policy(), previous) is not None
 
 
@@ -51,8 +49,11 @@ class ActionRefuseAdvice(BaseAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
+        from actions.knowledge import Context  # (actions.knowledge imports this module)
+
         policy = get_policy()
         text = (tracker.latest_message or {}).get("text") or ""
+        ids = Context.from_tracker(tracker).ids
         if not asks_compliance(text):
             # the classifier's guess, not a recognised request for advice: "几时到期" right
             # after the client's own risk tier is a follow-up on it; "只用40天呢" after an
@@ -60,9 +61,11 @@ class ActionRefuseAdvice(BaseAction):
             if followup_of(tracker, policy) is not None:
                 return [FollowupAction(FOLLOWUP_ACTION)]
             question = not mentions_picks(text) and (
-                asks_about_loss(text) or current().knowledge.decide(text).kind == "answer"
+                asks_about_loss(text)
+                or bool(ids)  # ("过了期没还会怎样" after the interest rules)
+                or current().knowledge.decide(text).kind == "answer"
             )
-            if states_figures(tracker, text) or question:
+            if states_figures(tracker, text, ids) or question:
                 return [FollowupAction("action_answer_faq")]
         dispatcher.utter_message(text=f"{ADVICE_REFUSAL}\n{policy.get('texts.risk_reminder')}")
         return []

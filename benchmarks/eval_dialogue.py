@@ -32,7 +32,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 import yaml
 
@@ -526,16 +526,22 @@ DEMO_NOW = "2026-11-26T10:00:00+08:00"
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default=DEFAULT_URL)
-    parser.add_argument("--file", type=Path, default=DEFAULT_FILE)
+    parser.add_argument(
+        "--file", type=Path, action="append", help="a set to play (repeatable; default tests/eval/dialogue_dev.yml)"
+    )
     parser.add_argument("--start", action="store_true", help="start the assistant first (see start_assistant)")
     parser.add_argument("--pattern", action="append", choices=PATTERNS, help="only these patterns")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
     parser.add_argument("--verbose", "-v", action="store_true", help="list the failing turns")
     parser.add_argument("--json", type=Path, help="also write the report as JSON here")
     args = parser.parse_args(argv)
-    conversations = load_conversations(args.file)
-    if args.pattern:
-        conversations = [c for c in conversations if c.get("pattern") in args.pattern]
+    files: List[Path] = args.file or [DEFAULT_FILE]
+    sets = []
+    for path in files:
+        conversations = load_conversations(path)
+        if args.pattern:
+            conversations = [c for c in conversations if c.get("pattern") in args.pattern]
+        sets.append((path, conversations))
     if args.start:  # this assistant as `make run` starts it, on free ports and a fresh demo database
         import tempfile
 
@@ -546,23 +552,29 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             servers, url = latency.start_assistant(Path(tmp), env)
             os.environ[SECRET_ENV] = env[SECRET_ENV]
             try:
-                return _evaluate(args, conversations, url)
+                return _evaluate_all(args, sets, url)
             finally:
                 for server in reversed(servers):
                     server.stop()
-    return _evaluate(args, conversations, args.url)
+    return _evaluate_all(args, sets, args.url)
 
 
-def _evaluate(args: argparse.Namespace, conversations: List[Dict[str, Any]], url: str) -> int:
-    args.url = url
-    if not reachable(args.url):
-        print(f"No assistant answers on {args.url}; start it first (make run).", file=sys.stderr)
+def _evaluate_all(args: argparse.Namespace, sets: List[Tuple[Path, List[Dict[str, Any]]]], url: str) -> int:
+    if not reachable(url):
+        print(f"No assistant answers on {url}; start it first (make run).", file=sys.stderr)
         return 2
-    report = run(args.url, conversations, timeout=args.timeout)
+    for path, conversations in sets:
+        if len(sets) > 1:
+            print()
+        _evaluate(args, path, conversations, url)
+    return 0
+
+
+def _evaluate(args: argparse.Namespace, path: Path, conversations: List[Dict[str, Any]], url: str) -> None:
+    report = run(url, conversations, timeout=args.timeout)
     n_turns = len(report.turns)
     print(
-        f"Dialogue evaluation, {args.file.name}: {len(conversations)} conversations, {n_turns} turns, "
-        f"{report.seconds:.1f}s"
+        f"Dialogue evaluation, {path.name}: {len(conversations)} conversations, {n_turns} turns, {report.seconds:.1f}s"
     )
     print(report.table())
     if report.errors:
@@ -571,8 +583,8 @@ def _evaluate(args: argparse.Namespace, conversations: List[Dict[str, Any]], url
         print(f"\nFailing turns ({len(report.failures)}):")
         print("\n".join(report.failure_lines()))
     if args.json:
-        args.json.write_text(json.dumps(report.as_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
-    return 0
+        out = args.json if len(args.file or []) <= 1 else args.json.with_name(f"{args.json.stem}-{path.stem}.json")
+        out.write_text(json.dumps(report.as_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
 
 
 if __name__ == "__main__":

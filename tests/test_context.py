@@ -276,6 +276,29 @@ def test_figures_the_classifier_took_for_advice_are_estimated():
         assert "风险提示" in text_of(out), text
 
 
+def test_a_term_asked_for_its_value_is_a_bare_term():
+    assert context.bare_term("期限係幾耐") == "期限" and context.is_term_question("利率是多少")
+    assert not context.is_term_question("融资利率是多少") and not context.is_term_question("追保了怎么办")
+    out, _ = run(ActionAnswerFaq(), tracker("期限是多久"))
+    assert out[0].get("buttons") and not faq_of(out)  # the contract's term or the margin call's?
+    for text, topic in (("融资利率是多少", "interest_financing_rate"), ("追保线多少", "margincall_trigger")):
+        out, _ = run(ActionAnswerFaq(), tracker(text))
+        assert faq_of(out) == topic, text  # one topic clearly leads
+
+
+def test_a_follow_up_the_classifier_took_for_advice_is_answered_in_context():
+    from actions.service import ActionRefuseAdvice
+
+    slots = {"last_faq_ids": ["interest_settlement"], "context_client": "anonymous"}
+    _, events = run(ActionRefuseAdvice(), tracker("过了期没还会怎样", slots, intent="ask_investment_advice"))
+    assert events and events[0]["name"] == "action_answer_faq"
+    for text in ("那买哪个好", "咁你覺得邊隻會升？"):
+        out, _ = run(ActionRefuseAdvice(), tracker(text, slots, intent="ask_investment_advice"))
+        assert "风险提示" in text_of(out), text
+    out, _ = run(ActionConverse(), tracker("算了 叫个人来", slots, intent="deny"))
+    assert any((m.get("custom") or {}).get("handoff") for m in out)
+
+
 def test_a_term_the_last_answer_mentions_is_still_a_new_topic(service):
     # the warning-line answer mentions 追保; "追保的呢" asks for the call rule, not the warning again
     warning = service.get("margincall_warning_line")

@@ -15,9 +15,9 @@ from benchmarks import eval_dialogue as ev
 ROOT = Path(__file__).resolve().parent.parent
 DEV_FILE = ROOT / "tests" / "eval" / "dialogue_dev.yml"
 FRESH_FILE = ROOT / "tests" / "eval" / "dialogue_fresh.yml"
-BLIND_FILES = [ROOT / "tests" / "eval" / f"dialogue_blind{n}.yml" for n in ("", "2", "3", "4", "5", "6")]
+BLIND_FILES = [ROOT / "tests" / "eval" / f"dialogue_blind{n}.yml" for n in ("", "2", "3", "4", "5", "6", "7", "8")]
 # file → (least conversations, least per pattern, least context turns, most turns per conversation)
-EVAL_FILES = {DEV_FILE: (110, 8, 60, 5), FRESH_FILE: (60, 6, 40, 4), **{f: (40, 4, 25, 4) for f in BLIND_FILES}}
+EVAL_FILES = {DEV_FILE: (110, 8, 60, 5), FRESH_FILE: (60, 6, 40, 4), **{f: (40, 4, 25, 5) for f in BLIND_FILES}}
 AUTHORS = {"A", "B", "C", "D", "E"}
 TURN_KEYS = {"user", "expect", "context"}
 CONVERSATION_KEYS = {"id", "pattern", "author", "client", "turns"}
@@ -92,7 +92,7 @@ def test_schema(eval_file: Path, conversations: List[Dict[str, Any]], known_faq_
         cid = conv["id"]
         assert set(conv) <= CONVERSATION_KEYS, f"{cid}: unknown keys {set(conv) - CONVERSATION_KEYS}"
         assert conv["pattern"] in ev.PATTERNS, cid
-        assert re.fullmatch(rf"{conv['pattern']}-\d{{3}}", cid), f"{cid}: id should be <pattern>-NNN"
+        assert re.fullmatch(rf"{conv['pattern']}-[a-z0-9]{{3}}", cid), f"{cid}: id should be <pattern>-NNN"
         assert conv["author"] in AUTHORS, cid
         if "client" in conv:
             assert conv["client"] in ev.CLIENTS, cid

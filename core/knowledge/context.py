@@ -113,7 +113,7 @@ _COMPLIANCE = re.compile(
 # that the knowledge base clearly answers is a question, whatever the classifier guessed
 # ("那炒股要炒多久才行", "那些ST股又怎么算")
 _PICK_WORDS = re.compile(
-    r"推荐|荐|哪只|哪个股|什么股|啥股|哪几只|选股|挑|分析|走势|行情|涨|跌|时机|抄底|赚|收益|回报|稳|代码|ticker|建议|值得|适合"
+    r"推荐|荐|哪只|哪个股|哪个好|买哪|选哪|什么股|啥股|哪几只|选股|升|觉得|看好|预测|判断|挑|分析|走势|行情|涨|跌|时机|抄底|赚|收益|回报|稳|代码|ticker|建议|值得|适合"
 )
 # "人工几点有人", "晚上也在吗": the hours, not a hand-off
 _HOURS = re.compile(
@@ -212,6 +212,21 @@ FRAGMENT_CHARS = 3  # "利率", "期限", "比例呢": a term, not yet a questio
 def is_fragment(text: str) -> bool:
     """A bare term or two ("利率", "担保呢"), short of a question."""
     return 0 < len(strip_fillers(text)) <= FRAGMENT_CHARS
+
+
+# asking only for a term's value or meaning ("期限是多久", "利率是多少"), not what to do
+_VALUE_ASK = re.compile(r"(?:是|有|系)?(?:多久|多长时间|多长|多少|几多|几耐|什么|啥|几天|几个月|怎样)$")
+
+
+def bare_term(text: str) -> str:
+    """The term a fragment or a question about a term's value names ("期限是多久" → "期限")."""
+    content = strip_fillers(text)
+    return _VALUE_ASK.sub("", content) or content
+
+
+def is_term_question(text: str) -> bool:
+    """A bare term, or a bare term asked for its value: which of its topics is meant?"""
+    return 0 < len(bare_term(text)) <= FRAGMENT_CHARS
 
 
 def mentions_topic(text: str, vocabulary: Iterable[str]) -> bool:
