@@ -109,6 +109,7 @@ _RESTORE = re.compile(
     r"|(?:补|追加|补足|补到|恢复到?|回到).{0,6}(?:150%|多少)|补多少|要补|追加多少|存多少|转入多少"
 )
 _HOW_MUCH = re.compile(r"多少|几多|how much")
+_MORE_USED = re.compile(r"再|又|多")  # "再融20w": on top of what is used
 # what is left of a line after what is used ("用了100万 还有多少可以用")
 _USED = re.compile(r"用了|已用|用掉|花了|已经借|借了|融了")
 _LEFT = re.compile(r"还有|还剩|剩下|剩余|剩|可用|还能|仲有")
@@ -719,6 +720,20 @@ def _fresh(t: str, f: Figures, policy: Policy) -> Optional[Estimate]:
             return penalty(policy, amount, f.days)
         if _valid_days(f.days) and f.days is not None and _INTEREST.search(t):
             return interest(policy, amount, f.days, lending=f.side == "lending")
+        if f.days is None and _INTEREST.search(t) and _BORROW.search(t) and set(roles) <= {"debt"}:
+            # "借36w利息多少": the days, please (the amount is kept)
+            kind = "penalty" if _PENALTY.search(t) else "interest"
+            return _missing({}, kind, amount, None, f.side or "financing")
+        if (
+            "debt" in roles
+            and len(f.percents) == 1
+            and _RATIO.search(t)
+            and not {"cash", "stocks", "total"} & set(roles)
+        ):
+            ratio = f.percents[0] / 100  # "比例350%，负债80万，最多可以取多少": the assets are ratio × debt
+            if STATED_RATIOS[0] <= ratio <= STATED_RATIOS[1]:
+                total = finance.money(ratio * roles["debt"])
+                return account(policy, roles["debt"], total=total, aspect=_aspect(t) or "ratio")
         if "debt" in roles and ({"cash", "stocks", "total"} & set(roles)) and _ASK.search(t):
             return account(
                 policy,
@@ -841,6 +856,11 @@ def _follow_up(t: str, f: Figures, previous: Mapping[str, Any], policy: Policy) 
         return credit_line(policy, f.tier, assets) if assets is not None else None
     if kind == "line":
         return _line_follow_up(t, f, previous, policy, amount)
+    if kind == "line_left" and amount is not None:  # "再融20w呢": that much more used
+        line, used = _dec(previous.get("line")), _dec(previous.get("used")) or Decimal(0)
+        if line is None:
+            return None
+        return line_left(policy, line, used + amount if _MORE_USED.search(t) else amount)
     if kind == "eligibility":
         age = f.age
         if age is None and previous.get("age") is not None and len(f.bare) == 1 and not f.amounts:
@@ -891,6 +911,12 @@ def _account_follow_up(
     if aspect in ("withdraw", "after") and take is None and previous.get("take") and aspect == "after":
         take = _dec(previous.get("take"))
     move = f.percents[0] if f.percents and aspect == "fall" else None
+    level = f.percents[0] / 100 if len(f.percents) == 1 and not f.amounts and _RATIO_NOW.search(t) else None
+    if level is not None and figures["debt"] is not None and STATED_RATIOS[0] <= level <= STATED_RATIOS[1]:
+        # "如果跌到280%呢": the same debt at that ratio
+        figures.update(cash=None, stocks=None, total=finance.money(level * figures["debt"]))
+        changed, move = True, None
+        aspect = aspect if aspect != "fall" else None
     if not changed and aspect is None and take is None:
         return None
     debt = figures["debt"]

@@ -55,6 +55,7 @@ NEAREST = {
     "figure_quota": "quota",
     "figure_tier": "risk_tier",
     "interest_available": "quota",
+    "interest_debt": "quota",
 }
 NO_CREDIT_ACCOUNT = client_text.FOLLOW_NO_CREDIT_ACCOUNT
 NOT_UNDERSTOOD = client_text.FOLLOW_NOT_UNDERSTOOD.format(fall=fmt_pct(Decimal("0.1")))
@@ -154,22 +155,20 @@ def vip(record: ClientRecord, policy: Policy) -> str:
     return client_text.FOLLOW_NO_VIP.format(threshold=threshold)
 
 
-def interest_available(record: ClientRecord, policy: Policy, days: int) -> str:
+def interest_available(record: ClientRecord, policy: Policy, days: int, on_debt: bool = False) -> str:
     """The interest on the whole available quota financed for `days` (blocked or suspended
-    financing is said first)."""
+    financing is said first), or, `on_debt`, on the financing debt they hold now."""
     account = record.account
     if account is None:
         return NO_QUOTA
-    available = finance.available_quota(account.credit_line, account.snapshot)
+    snap = account.snapshot
+    base = snap.financing_debt if on_debt else finance.available_quota(account.credit_line, snap)
     rate = policy.dec("interest.financing_annual_rate")
     basis = int(policy.get("interest.day_count_basis"))
-    due = finance.interest_for(available, days, rate, basis)
-    lines = [
-        client_text.FOLLOW_INTEREST_AVAILABLE.format(
-            available=yuan(available), days=days, due=yuan(due), rate=fmt_pct(rate), basis=basis
-        )
-    ]
-    if account.open_call is not None or assessment_expired(record, policy):
+    due = finance.interest_for(base, days, rate, basis)
+    text = client_text.FOLLOW_INTEREST_DEBT if on_debt else client_text.FOLLOW_INTEREST_AVAILABLE
+    lines = [text.format(available=yuan(base), days=days, due=yuan(due), rate=fmt_pct(rate), basis=basis)]
+    if not on_debt and (account.open_call is not None or assessment_expired(record, policy)):
         lines.insert(0, can_finance(record, policy).rsplit("\n", 1)[0])  # why it cannot be used now
     lines.append(risk_reminder(policy))
     return "\n".join(lines)
@@ -276,6 +275,7 @@ class ActionPersonalFollowup(PersonalAction):
             "retier": lambda: retier(record, policy, str(figure)),
             "vip": lambda: vip(record, policy),
             "interest_available": lambda: interest_available(record, policy, int(figure or 0)),
+            "interest_debt": lambda: interest_available(record, policy, int(figure or 0), on_debt=True),
             "confirm": lambda: confirm(
                 record, policy, state_of(tracker), latest.get("text") or "", latest.get("entities") or []
             ),

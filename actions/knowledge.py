@@ -291,6 +291,23 @@ class Turn:
         if asks_about_liquidation("", entry.id) and await in_margin_call(self.tracker):
             await hand_off(self.dispatcher, self.tracker, LIQUIDATION_HANDOFF)
 
+    async def several(self, question: str) -> bool:
+        """Two or three questions in one message, each clearly answered on its own: all the
+        answers (the conversation's context is all of their topics)."""
+        parts = context.clauses(question)
+        if not 2 <= len(parts) <= MAX_CLAUSES:
+            return False
+        decisions = [self.service.decide(p) for p in parts]
+        if any(d.kind != "answer" for d in decisions):
+            return False
+        entries = list({d.best.faq_id: d.best.entry for d in decisions}.values())
+        if len(entries) < 2:
+            return False
+        for entry in entries:
+            send_entry(self.dispatcher, self.service, entry)
+        self.events = context_events(self.tracker, [e.id for e in entries], [], question)
+        return True
+
     def menu(self, hits: Sequence[Hit], question: str, text: str = CLARIFY) -> None:
         hits = list(hits)[:3]
         self.dispatcher.utter_message(text=text, buttons=[faq_button(h.entry) for h in hits])
@@ -419,6 +436,8 @@ class Turn:
             if resolved.kind == "answer":
                 await self.answer(resolved.best.entry, question=question)
                 return
+        if decision.kind != "answer" and not ctx.ids and await self.several(question):
+            return
         computable = computable_rule(decision.hits, question) if decision.kind != "answer" else None
         if computable is not None:  # "帮我算下利息": several interest rules, and one to estimate with
             await self.answer(computable, question=question)
@@ -488,6 +507,7 @@ class Turn:
 NEW_TOPIC_MIN_SCORE = 0.5
 VAGUE_ANSWER = 0.4  # a fragment with no context: answered at this score…
 VAGUE_RUNNER_UP = 0.17  # …when the next topic scores under this share of it
+MAX_CLAUSES = 3  # a message asking more is offered the likeliest topics instead
 TERM_RUNNER_UP = 0.35  # (a term asked for its value: "期限是多久" is two topics', "追保线多少" one's)
 
 

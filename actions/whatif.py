@@ -40,7 +40,16 @@ ALL = "all"  # figure: the whole available quota / withdrawable amount / debt
 PCT_KINDS = ("fall", "rise")
 GOALS = ("goal_cash", "goal_repay", "goal_sell")
 MOVES = ("fall", "rise", "finance", "cash", "collateral", "repay", "withdraw", "sell_repay", *GOALS)
-ANSWERS = ("can_finance", "withdraw_max", "assessment", "vip", "confirm", "interest_available", "retier")
+ANSWERS = (
+    "can_finance",
+    "withdraw_max",
+    "assessment",
+    "vip",
+    "confirm",
+    "interest_available",
+    "interest_debt",
+    "retier",
+)
 # another figure of the same account, named in a short follow-up ("总的呢", "担保比例呢",
 # "最晚啥时候"): answered by that figure's own lookup (actions/followup.py); first match wins
 FIGURES = (
@@ -147,6 +156,16 @@ _CAN_FINANCE = re.compile(
 )
 # the interest on what is left of the client's own line ("用完剩下的额度融资30天 利息多少")
 _AVAILABLE_INTEREST = re.compile(r"(?:剩下|剩余|可用|全部|所有|余下)的?(?:额度|授信)|额度(?:全部|都)?用完")
+_OWN_DEBT = re.compile(r"我(?:现在|目前|而家)?(?:的|嘅)?(?:融资)?(?:负债|欠款|借款)|我(?:现在)?(?:欠|借)的")
+_CANNOT_FINANCE = re.compile(r"(?:融资|融券)?买不进|融不了|借不了|买不了|用不了额度|不能融资|融资不了|下不了单")
+# a verified client asking for one of their own figures in a longer message
+_ASKS_OWN = re.compile(r"多少|几多|几时|什么时候|啥时候|最晚|最迟|截止|哪天|什么情况|怎么样了|咋样了")
+OWN_FIGURES = (
+    ("figure_ratio", re.compile(r"担保比例|维持比例|担保比|ratio")),
+    ("figure_deadline", re.compile(r"最晚|最迟|截止|deadline|什么时候之前|几时之前|哪天之前")),
+    ("figure_quota", re.compile(r"授信|额度|quota")),
+    ("figure_tier", re.compile(r"风险等级|测评结果|tier")),
+)
 _KNOWLEDGE = re.compile(
     r"能开|开通|开两融|哪些|哪只|哪个|什么股票|啥股票|利率|利息|费率|条件|流程|怎么开|开户|区别|是什么|什么是"
     r"|结息|罚息|展期|合约|折算|标的|讲座|销户"
@@ -327,14 +346,16 @@ def read_followup(
     kind, figure = read_move(text, entities, policy)
     # "额度全部用掉比例会咋样": a move with its figure, asked about the ratio, is about their own account
     own = _SELF.search(t) is not None or (kind is not None and figure is not None and _RATIO.search(t) is not None)
-    if not (recent or own):
+    if not (recent or own or _CANNOT_FINANCE.search(t)):
         return None
     if kind in GOALS:
         return kind, figure
-    if _AVAILABLE_INTEREST.search(t) and re.search(r"利息|息|费用|多少钱", t):
+    if (_AVAILABLE_INTEREST.search(t) or _OWN_DEBT.search(t)) and re.search(r"利息|息|费用|多少钱", t):
         days = read_figures(t, entities, policy).days
         if days is not None and 0 < days <= 3650:
-            return "interest_available", str(days)
+            return ("interest_available" if _AVAILABLE_INTEREST.search(t) else "interest_debt"), str(days)
+    if _CANNOT_FINANCE.search(t):  # "融资买不进去 咋回事": what blocks it on their account
+        return "can_finance", None
     shown = state.kind if state is not None else ""
     tier = read_figures(t, entities, policy).tier
     if tier and _OPEN_Q.search(t) and (shown in ("eligibility", "risk_tier") or own):
@@ -362,6 +383,9 @@ def read_followup(
             return "assessment", None
     if recent and not own and len(t) <= FIGURE_MAX_CHARS:  # ("我的额度多少" is a question of its own)
         return next(((name, None) for name, pattern in FIGURES if pattern.search(t)), None)
+    if (own or recent) and len(t) > FIGURE_MAX_CHARS and _ASKS_OWN.search(t) and not _KNOWLEDGE.search(t):
+        # "请问我这个账户现在的担保比例是多少呀？昨天营业部…", "那我最晚要在什么时候之前弄好": their figure
+        return next(((name, None) for name, pattern in OWN_FIGURES if pattern.search(t)), None)
     return None
 
 

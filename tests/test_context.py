@@ -299,6 +299,15 @@ def test_a_follow_up_the_classifier_took_for_advice_is_answered_in_context():
     assert any((m.get("custom") or {}).get("handoff") for m in out)
 
 
+def test_two_questions_in_one_message_get_both_answers():
+    out, events = run(ActionAnswerFaq(), tracker("融资利率多少 啥时候结息"))
+    ids = [m["custom"]["faq_id"] for m in out if (m.get("custom") or {}).get("faq_id")]
+    assert ids == ["interest_financing_rate", "interest_settlement"]
+    assert slots_after(events)["last_faq_ids"] == ids
+    out, _ = run(ActionAnswerFaq(), tracker("请问追保线是多少 昨天营业部给我打了电话"))  # a story, not a question
+    assert len([m for m in out if (m.get("custom") or {}).get("faq_id")]) <= 1
+
+
 def test_a_term_the_last_answer_mentions_is_still_a_new_topic(service):
     # the warning-line answer mentions 追保; "追保的呢" asks for the call rule, not the warning again
     warning = service.get("margincall_warning_line")

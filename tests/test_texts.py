@@ -45,6 +45,7 @@ _ESTIMATE_ASKS = (
     "_BORROW",
     "_RESTORE",
     "_HOW_MUCH",
+    "_MORE_USED",
     "_USED",
     "_LEFT",
     "_NOT_SIDE",

@@ -232,6 +232,16 @@ def test_the_opening_rules_with_another_tier():
     assert "不能开通" in excluded
 
 
+def test_own_figures_asked_in_a_longer_message():
+    long = "您好，请问一下我这个账户现在的担保比例是多少呀？昨天营业部的小姑娘给我打了电话"
+    assert read_followup(long, [], None, False, POLICY) == ("figure_ratio", None)
+    then = "那我最晚要在什么时候之前弄好呀？"
+    assert read_followup(then, [], State("margin_status", "C1003", 1), True, POLICY) == ("figure_deadline", None)
+    assert read_followup("融资买不进去 咋回事", [], None, False, POLICY) == ("can_finance", None)
+    debt, _ = run(ActionPersonalFollowup(), tracker("我而家嘅融資負債計90日利息要幾多", "C1001"))
+    assert "500,000元" in debt and "8,500" in debt
+
+
 def test_assessment_expiry_and_vip_from_the_record():
     expiry, _ = run(ActionPersonalFollowup(), tracker("几时到期", "C1001", State("risk_tier", "C1001", 1)))
     assert "2028年3月1日" in expiry

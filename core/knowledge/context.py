@@ -46,7 +46,7 @@ _EN_CHOICE = re.compile(r"^(?:the\s*)?(first|1st|second|2nd|third|3rd|last)(?:\s
 # "第二个吧，谢谢您", "2 pls": the politeness around a choice
 _POLITE = re.compile(r"(?:谢谢您|谢谢你|谢谢|多谢|麻烦了|麻烦您|thanks|thank you|thx|please|pls|plz)$")
 _FILLER = re.compile(
-    r"[，,。.！!？?、~～\s]+|^(?:那么|那|还有|然后|再问一下|再问|另外|请问|那请问|麻烦再问下|再问下|就)"
+    r"[，,。.！!？?、~～\s]+|^(?:那么|那|还有|然后|再问一下|再问|另外|请问|那请问|麻烦再问下|再问下|就|麻烦您|麻烦你|劳驾)"
     r"|(?:呢|吗|啊|呀|的呢|嘞|咧|啦|喇|哈|哦|吧)$"
 )
 
@@ -207,6 +207,15 @@ def is_vague(text: str) -> bool:
 
 
 FRAGMENT_CHARS = 3  # "利率", "期限", "比例呢": a term, not yet a question
+
+
+_CLAUSES = re.compile(r"[，,。；;？?！!\s]+|(?:还有|另外|以及|顺便问下|顺便问一下|再问下)")
+CLAUSE_CHARS = 4  # a clause this long can be a question of its own ("啥时候结息")
+
+
+def clauses(text: str) -> List[str]:
+    """The separate questions of a message that asks two things ("融资利率多少 啥时候结息")."""
+    return [c for c in _CLAUSES.split(_norm(text)) if len(c) >= CLAUSE_CHARS]
 
 
 def is_fragment(text: str) -> bool:

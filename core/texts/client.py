@@ -444,6 +444,10 @@ RETIER_STILL_SHORT = "若重新测评为{name}（{code}），风险等级这一�
 RETIER_ELIGIBLE = "若重新测评为{name}（{code}），按您目前的资料，其余开通条件均已满足。"
 RETIER_RULE = "· {rule}：{detail}"
 RETIER_NOTE = "风险测评须如实作答，等级以测评结果为准，不能为开通两融而选择等级。"
+FOLLOW_INTEREST_DEBT = (
+    "按您当前的融资负债{available}再使用{days}天估算，利息约{due}"
+    "（{available} × 年利率{rate} ÷ {basis} × {days}天）；提前还款次日起停止计息。"
+)
 FOLLOW_CALL_STILL_OPEN = "您目前还有一笔未了结的追保通知，须在{deadline}前将比例恢复到{restore}以上。"
 FOLLOW_CAN_WITHDRAW = (
     "按您当前的数据，维持担保比例{ratio}，高于提取线{line}，最多可提取现金约{most}（提取后比例须不低于{line}）。"
