@@ -24,10 +24,12 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import BaseAction, entity_values, line, ratio_pct, risk_reminder, verified_client_id, yuan
 from actions.estimate import estimate
+from actions.knowledge import Turn
 from actions.personal import PersonalAction
 from actions.whatif import ALL, ANSWERS, FIGURE_KINDS, GOALS, PCT_KINDS, figure_in, followup_of, kind_in, read_move
 from core import finance
 from core.formatting import moment
+from core.knowledge.context import asks_what_if_not
 from core.policy import Policy, fmt_pct, fmt_wan, get_policy, plain
 from core.text import normalize
 from core.texts import client as client_text
@@ -404,6 +406,13 @@ def limits(record: ClientRecord, policy: Policy, kind: str, figure: str, amount:
     return lines
 
 
+def no_move_asked(text: str, entities: List[Dict[str, Any]], policy: Policy) -> bool:
+    """A question about what follows if the client does not act ("要是来不及会怎么样"), with no
+    move or figure to simulate: the knowledge answer, not the form."""
+    kind, figure = read_move(text, entities, policy)
+    return kind is None and figure is None and asks_what_if_not(text)
+
+
 class ValidateSimulateForm(FormValidationAction):
     """Reads the move and its figure from each message while the form is open."""
 
@@ -441,6 +450,8 @@ class ValidateSimulateForm(FormValidationAction):
         if tracker.get_slot("requested_slot") is None:  # the request that opens the form
             if verified_client_id(tracker) is None or estimate(text, entities, policy) is not None:
                 return {SLOT_FIGURE: NO_FIGURE}  # the simulation action answers (login, or the estimate)
+            if no_move_asked(text, entities, policy):
+                return {SLOT_FIGURE: NO_FIGURE}  # "要是来不及会怎么样": the rule answers it
             follow = followup_of(tracker, policy)
             if follow is not None:  # about the state just shown: answered without asking
                 return {SLOT_FIGURE: NO_FIGURE if follow[0] in ANSWERS else follow[1]}
@@ -507,6 +518,9 @@ class ActionSimulateMargin(PersonalAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
+        text = (tracker.latest_message or {}).get("text") or ""
+        if no_move_asked(text, (tracker.latest_message or {}).get("entities") or [], get_policy()):
+            return [*(await Turn(dispatcher, tracker).run("faq")), *self.RESET]
         return [*(await super().run(dispatcher, tracker, domain)), *self.RESET]
 
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, record: ClientRecord, policy: Policy) -> None:

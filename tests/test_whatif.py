@@ -14,7 +14,7 @@ from actions.followup import ActionPersonalFollowup
 from actions.knowledge import ActionAnswerFaq
 from actions.quota import ActionQueryQuota
 from actions.service import ActionHandoff
-from actions.simulate import ActionSimulateMargin, ValidateSimulateForm
+from actions.simulate import NO_FIGURE, ActionSimulateMargin, ValidateSimulateForm
 from actions.whatif import FOLLOWUP_ACTION, State, read_followup, read_move
 from core import finance
 from core.formatting import ratio_pct, yuan
@@ -240,6 +240,17 @@ def test_own_figures_asked_in_a_longer_message():
     assert read_followup("融资买不进去 咋回事", [], None, False, POLICY) == ("can_finance", None)
     debt, _ = run(ActionPersonalFollowup(), tracker("我而家嘅融資負債計90日利息要幾多", "C1001"))
     assert "500,000元" in debt and "8,500" in debt
+
+
+def test_what_follows_if_the_client_does_not_act_is_the_rule_not_a_simulation():
+    slots = {"last_faq_ids": ["margincall_deadline"], "context_client": "C1003"}
+    t = tracker("要是来不及会怎么样呢", "C1003", intent="simulate_margin", slots=slots)
+    extracted = asyncio.run(ValidateSimulateForm().extract_sim_figure(CollectingDispatcher(), t, {}))
+    assert list(extracted.values()) == [NO_FIGURE]  # the form ends at once
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionSimulateMargin().run(dispatcher, t, {}))
+    faqs = [m["custom"]["faq_id"] for m in dispatcher.messages if (m.get("custom") or {}).get("faq_id")]
+    assert faqs and faqs[0] == "margincall_forced_liquidation"
 
 
 def test_assessment_expiry_and_vip_from_the_record():

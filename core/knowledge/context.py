@@ -321,7 +321,12 @@ def asks_how_determined(text: str) -> bool:
 
 
 def asks_to_compute(text: str) -> bool:
-    return bool(_COMPUTE.search(_norm(text)))
+    return bool(_COMPUTE.search(_norm(text).replace(" ", "")))  # ("帮我 calc 一下")
+
+
+def asks_what_if_not(text: str) -> bool:
+    """What happens if they do not act ("要是来不及会怎么样"): a rule's consequence, no simulation."""
+    return bool(_NEXT_STEP.search(_norm(text))) and bool(re.search(r"怎样|怎么样|咋样|会如何|后果|会点", _norm(text)))
 
 
 def asks_hours(text: str) -> bool:
@@ -401,6 +406,13 @@ class ContextWeights:
     margin: float = 0.04  # ...and lead over the runner-up
 
 
+# a follow-up asking what comes after the answer just given ("再往下跌呢", "来不及会怎样")
+_NEXT_STEP = re.compile(
+    r"再往下|再跌|继续跌|接着|然后呢|之后呢|再不|还不|来不及|补不上|没补|不补|不处理|不管|没还|不还"
+)
+NEXT_STEP_FACTOR = 3.0
+
+
 def follow_up(
     rank: Rank,
     entries: Sequence[Entry],
@@ -440,19 +452,20 @@ def follow_up(
     covered = {p.id for p in previous if half in halves and half in _norm(p.answer)}
     excluded = set(exclude)
     by_id = {e.id: e for e in entries}
+    onward = NEXT_STEP_FACTOR if _NEXT_STEP.search(content) else 1.0  # "再往下跌会怎样": the thread's next step
     scored = []
     for faq_id, entry in by_id.items():
         if faq_id in excluded:
             continue
         s = weights.alone * alone.get(faq_id, 0.0) + weights.together * together.get(faq_id, alone.get(faq_id, 0.0))
         if faq_id in successors:
-            s += weights.successor
+            s += weights.successor * onward
         elif faq_id in near:
             s += weights.neighbour
         if faq_id in covered:
             s += weights.covered
         elif faq_id in repeated and not swapped:
-            s -= weights.repeat
+            s -= weights.repeat * onward
         scored.append(Hit(entry=entry, score=round(s, 4), parts={"context": 1.0}))
     scored.sort(key=lambda h: -h.score)
     top = scored[:3]
