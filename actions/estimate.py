@@ -43,6 +43,9 @@ _DATE = re.compile(r"\d{4}\s*[年\-/.]\s*\d{1,2}\s*[月\-/.]\s*\d{1,2}\s*[日号
 _AMOUNT = re.compile(rf"({NUM})\s*(亿元|亿|万元|万块|万|千元|千块|千|元|块钱|块|w|k)(?![a-z])")
 _GROUPED = re.compile(r"(?<![\d.])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d%])")
 _PERCENT = re.compile(rf"({NUM})\s*%|百分之({NUM})")
+_TENTHS = re.compile(
+    r"(?<![\d零〇一二两三四五六七八九十])([一二两三四五六七八九\d])\s*成(?!本|交|功|立|员|为|熟|年|人|绩)"
+)  # 一成 = 10%
 _DAYS = re.compile(rf"({SMALL})\s*(?:个?\s*(?:自然日|交易日|天|日)(?!均|利率|费率|万分)|days?(?![a-z]))")
 _WEEKS = re.compile(rf"({SMALL})\s*(?:(?:个)?(?:星期|礼拜|周)|weeks?(?![a-z]))")
 _MONTHS = re.compile(rf"({SMALL}|半)\s*(?:个\s*月|months?(?![a-z]))|(半)\s*年")
@@ -210,6 +213,11 @@ def read_figures(t: str, entities: Sequence[Mapping[str, Any]], policy: Policy) 
         value = _num(m.group(1) or m.group(2))
         if value is not None:
             f.percents.append(value)
+        work = _blank(work, m.start(), m.end())
+    for m in _TENTHS.finditer(work):
+        value = _num(m.group(1))
+        if value is not None:
+            f.percents.append(value * 10)
         work = _blank(work, m.start(), m.end())
     for pattern, factor in ((_DAYS, 1), (_WEEKS, 7)):
         for m in pattern.finditer(work):

@@ -56,6 +56,7 @@ NEAREST = {
     "figure_tier": "risk_tier",
     "interest_available": "quota",
     "interest_debt": "quota",
+    "line_cut": "quota",
 }
 NO_CREDIT_ACCOUNT = client_text.FOLLOW_NO_CREDIT_ACCOUNT
 NOT_UNDERSTOOD = client_text.FOLLOW_NOT_UNDERSTOOD.format(fall=fmt_pct(Decimal("0.1")))
@@ -174,6 +175,26 @@ def interest_available(record: ClientRecord, policy: Policy, days: int, on_debt:
     return "\n".join(lines)
 
 
+def line_cut(record: ClientRecord, policy: Policy) -> str:
+    """The client's line after the largest market cut the policy allows, and what is left of it."""
+    account = record.account
+    if account is None:
+        return NO_QUOTA
+    cut = policy.dec("quota.max_market_cut")
+    after = finance.money(account.credit_line * (1 - cut))
+    left = finance.available_quota(after, account.snapshot)
+    text = client_text.FOLLOW_LINE_CUT.format(
+        index=policy.get("quota.market_cut_trigger_index"),
+        fall=fmt_pct(policy.get("quota.market_cut_trigger_index_fall")),
+        cut=fmt_pct(cut),
+        line=yuan(account.credit_line),
+        after=yuan(after),
+        used=yuan(account.snapshot.financing_debt + account.snapshot.short_value),
+        left=yuan(left),
+    )
+    return "\n".join([text, risk_reminder(policy)])
+
+
 def retier(record: ClientRecord, policy: Policy, tier_code: str) -> str:
     """The opening rules checked as if the client were re-assessed as `tier_code` today."""
     tier = policy.tier(tier_code)
@@ -273,6 +294,7 @@ class ActionPersonalFollowup(PersonalAction):
             "withdraw_max": lambda: withdraw_max(record, policy),
             "assessment": lambda: assessment(record, policy),
             "retier": lambda: retier(record, policy, str(figure)),
+            "line_cut": lambda: line_cut(record, policy),
             "vip": lambda: vip(record, policy),
             "interest_available": lambda: interest_available(record, policy, int(figure or 0)),
             "interest_debt": lambda: interest_available(record, policy, int(figure or 0), on_debt=True),

@@ -455,6 +455,8 @@ class ValidateSimulateForm(FormValidationAction):
             follow = followup_of(tracker, policy)
             if follow is not None:  # about the state just shown: answered without asking
                 return {SLOT_FIGURE: NO_FIGURE if follow[0] in ANSWERS else follow[1]}
+        if no_move_asked(text, entities, policy):
+            return {SLOT_FIGURE: NO_FIGURE}  # "那要是我不补呢，会怎么样": the form ends and the rule answers
         _, figure = read_move(text, entities, policy)
         # nothing for the simulation in this message (another question): extract nothing,
         # so the form rejects and the question is answered by its own rule

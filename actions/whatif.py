@@ -49,6 +49,7 @@ ANSWERS = (
     "interest_available",
     "interest_debt",
     "retier",
+    "line_cut",
 )
 # another figure of the same account, named in a short follow-up ("总的呢", "担保比例呢",
 # "最晚啥时候"): answered by that figure's own lookup (actions/followup.py); first match wins
@@ -157,7 +158,14 @@ _CAN_FINANCE = re.compile(
 # the interest on what is left of the client's own line ("用完剩下的额度融资30天 利息多少")
 _AVAILABLE_INTEREST = re.compile(r"(?:剩下|剩余|可用|全部|所有|余下)的?(?:额度|授信)|额度(?:全部|都)?用完")
 _OWN_DEBT = re.compile(r"我(?:现在|目前|而家)?(?:的|嘅)?(?:融资)?(?:负债|欠款|借款)|我(?:现在)?(?:欠|借)的")
-_CANNOT_FINANCE = re.compile(r"(?:融资|融券)?买不进|融不了|借不了|买不了|用不了额度|不能融资|融资不了|下不了单")
+_CANNOT_FINANCE = re.compile(
+    r"(?:融资|融券)?买不进|融不了|借不了|买不了|用不了额度|不能融资|融资不了|下不了单"
+    r"|(?:融资|融券).{0,6}(?:disabled|点不了|点了没反应|没反应|灰色|按钮灰|无法买入|不能买入)"
+)
+# the line after a market cut ("万一大跌额度被砍 我最少还剩多少额度")
+_LINE_CUT = re.compile(
+    r"(?:被砍|砍额度|被下调|下调|被调低|调低|被降|降额).{0,12}(?:最少|最低|还剩|剩多少|剩下|会变成|变成多少)"
+)
 # a verified client asking for one of their own figures in a longer message
 _ASKS_OWN = re.compile(r"多少|几多|几时|什么时候|啥时候|最晚|最迟|截止|哪天|什么情况|怎么样了|咋样了")
 OWN_FIGURES = (
@@ -356,6 +364,8 @@ def read_followup(
             return ("interest_available" if _AVAILABLE_INTEREST.search(t) else "interest_debt"), str(days)
     if _CANNOT_FINANCE.search(t):  # "融资买不进去 咋回事": what blocks it on their account
         return "can_finance", None
+    if _LINE_CUT.search(t):
+        return "line_cut", None
     shown = state.kind if state is not None else ""
     tier = read_figures(t, entities, policy).tier
     if tier and _OPEN_Q.search(t) and (shown in ("eligibility", "risk_tier") or own):

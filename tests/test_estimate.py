@@ -445,6 +445,14 @@ def test_a_verified_client_s_stated_figures_are_estimated():
     assert "1,700" in text_of(out) and LABEL in text_of(out)
 
 
+def test_a_fall_in_tenths(policy):
+    first = "现金20万 股票120万 负债100万 比例多少"
+    after = finance.after_price_move(finance.stated_snapshot(D(200000), D(1200000), D(1000000)), D(-10))
+    moved = chain(policy, first, "明天股票再跌一成呢")
+    assert f"{(after.ratio * 100).quantize(D('0.01')).normalize():f}%" in moved.text  # 128%
+    assert ask(policy, "成本一成不变 三成仓位") is None
+
+
 def test_a_calculation_request_needs_no_login_and_keeps_to_the_side_named():
     from actions.simulate import ActionSimulateMargin
     from tests.test_context import faq_of, run, text_of

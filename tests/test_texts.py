@@ -37,6 +37,7 @@ _ESTIMATE_READS = (
     "_AGE",
     "_SCORE",
     "_AGE_SAID",
+    "_TENTHS",
     "_INDEX_BEFORE",
     "_num",
     "_SEPARATOR",

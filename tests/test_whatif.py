@@ -253,6 +253,16 @@ def test_what_follows_if_the_client_does_not_act_is_the_rule_not_a_simulation():
     assert faqs and faqs[0] == "margincall_forced_liquidation"
 
 
+def test_the_line_after_the_largest_market_cut():
+    cut = POLICY.dec("quota.max_market_cut")
+    text, _ = run(
+        ActionPersonalFollowup(), tracker("万一大跌额度被砍 我最少还剩多少额度", "C1001", State("quota", "C1001", 1))
+    )
+    after = Decimal(800000) * (1 - cut)
+    assert yuan(after) in text and "560,000" in text and yuan(after - Decimal(500000)) in text
+    assert read_followup("为啥子融资买入一直disabled 点了没反应", [], None, False, POLICY) == ("can_finance", None)
+
+
 def test_assessment_expiry_and_vip_from_the_record():
     expiry, _ = run(ActionPersonalFollowup(), tracker("几时到期", "C1001", State("risk_tier", "C1001", 1)))
     assert "2028年3月1日" in expiry

@@ -448,6 +448,10 @@ FOLLOW_INTEREST_DEBT = (
     "按您当前的融资负债{available}再使用{days}天估算，利息约{due}"
     "（{available} × 年利率{rate} ÷ {basis} × {days}天）；提前还款次日起停止计息。"
 )
+FOLLOW_LINE_CUT = (
+    "按规定，{index}单日下跌超过{fall}等市场剧烈波动时，授信额度最多可下调{cut}："
+    "您的授信额度{line}最多下调至约{after}；按已用额度{used}计，届时可用额度约{left}。实际调整以公司通知为准。"
+)
 FOLLOW_CALL_STILL_OPEN = "您目前还有一笔未了结的追保通知，须在{deadline}前将比例恢复到{restore}以上。"
 FOLLOW_CAN_WITHDRAW = (
     "按您当前的数据，维持担保比例{ratio}，高于提取线{line}，最多可提取现金约{most}（提取后比例须不低于{line}）。"
