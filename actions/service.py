@@ -15,6 +15,7 @@ from core import clock
 from core.knowledge.context import (
     asks_about_loss,
     asks_compliance,
+    asks_for_person,
     asks_hours,
     asks_to_compute,
     declines_human,
@@ -22,6 +23,7 @@ from core.knowledge.context import (
     mentions_picks,
     menu_choice,
     names_a_person,
+    pick_by_words,
 )
 from core.policy import get_policy
 from core.texts import client as client_text
@@ -95,7 +97,10 @@ class ActionHandoff(BaseAction):
         follows = bool(tracker.get_slot("last_faq_ids")) and is_elliptical(text) and not names_a_person(text)
         # "帮我算下利息", "有没有给投资者办讲座呀": a question that names no person is answered
         question = not names_a_person(text) and (asks_to_compute(text) or service.decide(text).kind == "answer")
-        if declines_human(text) or menu_choice(text, menu) or follows or question:
+        rank = lambda q, k: service.rank(q, k=k)  # noqa: E731
+        # "客服的" after a menu that offers the service hours (not "转人工": a request for a person)
+        picked = bool(menu) and not asks_for_person(text) and pick_by_words(rank, text, menu) is not None
+        if declines_human(text) or menu_choice(text, menu) or follows or question or picked:
             return [FollowupAction("action_answer_faq")]  # "不用转人工，你就说…", "the 2nd one pls", "给几天"
         await hand_off(dispatcher, tracker, staff_text.HANDOFF_REASON_REQUESTED)
         return []

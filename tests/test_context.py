@@ -246,9 +246,15 @@ def test_compliance_in_any_turn():
 
 
 def test_hours_without_hand_off():
-    out, _ = run(ActionHandoff(), tracker("人工几点有人", intent="request_human"))
-    assert faq_of(out) == "service_hours" and "08:30" in text_of(out)
-    assert not any((m.get("custom") or {}).get("handoff") for m in out)
+    for text in ("人工几点有人", "你们客服电话", "请问你们人工客服的电话是多少呀 一般什么时间有人接"):
+        out, _ = run(ActionHandoff(), tracker(text, intent="request_human"))
+        assert faq_of(out) == "service_hours" and "08:30" in text_of(out), text
+        assert not any((m.get("custom") or {}).get("handoff") for m in out)
+    menu = {"last_menu": ["service_hours", "interest_settlement"], "context_client": "anonymous"}
+    _, events = run(ActionHandoff(), tracker("客服的", menu, intent="request_human"))
+    assert events and events[0]["name"] == "action_answer_faq"  # the option it names
+    out, _ = run(ActionHandoff(), tracker("转人工", menu, intent="request_human"))
+    assert any((m.get("custom") or {}).get("handoff") for m in out)
 
 
 def test_a_calculation_request_read_as_a_hand_off_is_answered():

@@ -122,6 +122,9 @@ _HOURS = re.compile(
     r"|(?:你们|营业厅|公司).{0,4}(?:几点|什么时候|啥时候)(?:上班|下班|开门|关门|营业)"
     r"|(?:助手|机器人|智能客服|你们?).{0,8}(?:晚上|夜里|半夜|凌晨|周末|节假日|假期|24小时|全天|随时).{0,4}(?:在|有|能|可以|服务|回复)"
     r"|(?:晚上|夜里|半夜|凌晨|周末|节假日).{0,6}(?:在吗|在不在|有人吗|能问|可以问|能用|服务吗|有人工)"
+    # the number to call: the hours answer carries the hotline ("你们客服电话", "打电话也可以吗")
+    r"|(?:电话|热线|号码|联系方式)(?:号码)?(?:是|是多少|多少|几号|是什么|是啥|啥)"
+    r"|(?:客服|人工)的?(?:电话|热线)(?:号码)?(?:呢|吗|啊|呀)?$|打电话(?:是不是|也|可不可以|可以|行)"
 )
 # what a vague question is made of when it names no topic ("这个多少", "最晚啥时候", "多久")
 _VAGUE_WORDS = re.compile(
@@ -262,6 +265,14 @@ def names_a_person(text: str) -> bool:
     """Whether the message asks for anyone ("转人工", "找客服", "投诉"): a hand-off the NLU read
     into "给几天" right after a topic is a follow-up instead."""
     return bool(_PERSON.search(_norm(text)))
+
+
+_PERSON_REQUEST = re.compile(r"转|找|接|叫|要|联系|帮我|来个|给我|麻烦")
+
+
+def asks_for_person(text: str) -> bool:
+    """A request to be put through ("转人工", "叫个人来"), not a person named in a question."""
+    return names_a_person(text) and bool(_PERSON_REQUEST.search(_norm(text)))
 
 
 def declines_human(text: str) -> bool:
