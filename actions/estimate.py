@@ -753,7 +753,8 @@ def _fresh(t: str, f: Figures, policy: Policy) -> Optional[Estimate]:
                 move=f.percents[0] if f.percents and _FALL.search(t) else None,
             )
         assets = roles.get("net") or roles.get("total") or f.first(None, "cash", "stocks")
-        if f.tier and (_LINE.search(t) or _CAPACITY.search(t)) and assets is not None:
+        stated_line = "net" in roles and not _OPEN.search(t)  # "我是稳健型，净资产六十万左右": the line they may get
+        if f.tier and (_LINE.search(t) or _CAPACITY.search(t) or stated_line) and assets is not None:
             return credit_line(policy, f.tier, assets)
         if (_CAPACITY.search(t) or (f.haircut and _COLLATERAL_VALUE.search(t))) and not _INTEREST.search(t):
             return capacity(policy, amount, f.percents[0] / 100 if f.percents else None, f.haircut)

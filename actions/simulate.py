@@ -409,8 +409,8 @@ def limits(record: ClientRecord, policy: Policy, kind: str, figure: str, amount:
 def no_move_asked(text: str, entities: List[Dict[str, Any]], policy: Policy) -> bool:
     """A question about what follows if the client does not act ("要是来不及会怎么样"), with no
     move or figure to simulate: the knowledge answer, not the form."""
-    kind, figure = read_move(text, entities, policy)
-    return kind is None and figure is None and asks_what_if_not(text)
+    _, figure = read_move(text, entities, policy)  # ("不补" is no cash move)
+    return figure is None and asks_what_if_not(text)
 
 
 class ValidateSimulateForm(FormValidationAction):

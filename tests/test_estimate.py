@@ -145,6 +145,12 @@ def test_line_by_tier_name_or_code_and_other_tiers_after(policy):
     )
 
 
+def test_a_tier_and_net_assets_stated_alone_are_a_line(policy):
+    found = ask(policy, "我测出来是稳健型的，净资产六十万左右")
+    assert_estimate(found, yuan(finance.line_cap(policy, "C2", D(600000))))
+    assert ask(policy, "我是稳健型 净资产60万 能开两融吗").kind == "eligibility"
+
+
 def test_line_from_an_eligibility_estimate_and_a_tier(policy):
     found = chain(policy, "我有200万资产可以开户吗", "平衡型能批多少额度呢")
     assert found.kind == "line" and yuan(finance.line_cap(policy, "C3", D(2000000))) in found.text

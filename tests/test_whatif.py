@@ -251,6 +251,10 @@ def test_what_follows_if_the_client_does_not_act_is_the_rule_not_a_simulation():
     asyncio.run(ActionSimulateMargin().run(dispatcher, t, {}))
     faqs = [m["custom"]["faq_id"] for m in dispatcher.messages if (m.get("custom") or {}).get("faq_id")]
     assert faqs and faqs[0] == "margincall_forced_liquidation"
+    t = tracker("那要是我不补呢，会怎么样呀", "C1003", intent="simulate_margin", slots=slots)
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionSimulateMargin().run(dispatcher, t, {}))
+    assert any((m.get("custom") or {}).get("faq_id") for m in dispatcher.messages)  # not the form's question
 
 
 def test_the_line_after_the_largest_market_cut():
