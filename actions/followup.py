@@ -57,6 +57,7 @@ NEAREST = {
     "interest_available": "quota",
     "interest_debt": "quota",
     "line_cut": "quota",
+    "if_not": "margin_status",
 }
 NO_CREDIT_ACCOUNT = client_text.FOLLOW_NO_CREDIT_ACCOUNT
 NOT_UNDERSTOOD = client_text.FOLLOW_NOT_UNDERSTOOD.format(fall=fmt_pct(Decimal("0.1")))
@@ -195,6 +196,23 @@ def line_cut(record: ClientRecord, policy: Policy) -> str:
     return "\n".join([text, risk_reminder(policy)])
 
 
+def if_not(record: ClientRecord, policy: Policy) -> str:
+    """What follows if the ratio is not restored in time: forced liquidation, with the client's
+    own deadline while a margin call is open."""
+    call = record.account.open_call if record.account is not None else None
+    figures = {
+        "restore": line(policy, "margin_call.restore_to"),
+        "liq": line(policy, "margin_call.immediate_liquidation_line"),
+        "call": line(policy, "margin_call.call_line"),
+        "days": policy.get("margin_call.deadline_trading_days"),
+    }
+    if call is not None:
+        text = client_text.FOLLOW_IF_NOT_CALL.format(deadline=moment(call.deadline), **figures)
+    else:
+        text = client_text.FOLLOW_IF_NOT.format(**figures)
+    return "\n".join([text, risk_reminder(policy)])
+
+
 def retier(record: ClientRecord, policy: Policy, tier_code: str) -> str:
     """The opening rules checked as if the client were re-assessed as `tier_code` today."""
     tier = policy.tier(tier_code)
@@ -295,6 +313,7 @@ class ActionPersonalFollowup(PersonalAction):
             "assessment": lambda: assessment(record, policy),
             "retier": lambda: retier(record, policy, str(figure)),
             "line_cut": lambda: line_cut(record, policy),
+            "if_not": lambda: if_not(record, policy),
             "vip": lambda: vip(record, policy),
             "interest_available": lambda: interest_available(record, policy, int(figure or 0)),
             "interest_debt": lambda: interest_available(record, policy, int(figure or 0), on_debt=True),

@@ -96,7 +96,11 @@ class ActionHandoff(BaseAction):
         menu = [str(i) for i in tracker.get_slot("last_menu") or []]
         follows = bool(tracker.get_slot("last_faq_ids")) and is_elliptical(text) and not names_a_person(text)
         # "帮我算下利息", "有没有给投资者办讲座呀": a question that names no person is answered
-        question = not names_a_person(text) and (asks_to_compute(text) or service.decide(text).kind == "answer")
+        ids = [str(i) for i in tracker.get_slot("last_faq_ids") or []]
+        # (with a topic just answered, a message that names no person continues it: "按天咋算的 formula给一下")
+        question = not names_a_person(text) and (
+            asks_to_compute(text) or bool(ids) or service.decide(text).kind == "answer"
+        )
         rank = lambda q, k: service.rank(q, k=k)  # noqa: E731
         # "客服的" after a menu that offers the service hours (not "转人工": a request for a person)
         picked = bool(menu) and not asks_for_person(text) and pick_by_words(rank, text, menu) is not None

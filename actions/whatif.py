@@ -30,6 +30,7 @@ from rasa_sdk import Tracker
 
 from actions.common import verified_client_id
 from actions.estimate import estimate, read_figures
+from core.knowledge.context import asks_what_if_not
 from core.policy import Policy, plain
 from core.text import normalize
 from core.values import cn_number
@@ -50,6 +51,7 @@ ANSWERS = (
     "interest_debt",
     "retier",
     "line_cut",
+    "if_not",
 )
 # another figure of the same account, named in a short follow-up ("总的呢", "担保比例呢",
 # "最晚啥时候"): answered by that figure's own lookup (actions/followup.py); first match wins
@@ -367,6 +369,8 @@ def read_followup(
     if _LINE_CUT.search(t):
         return "line_cut", None
     shown = state.kind if state is not None else ""
+    if asks_what_if_not(t) and figure is None and recent and shown in ("margin_status", "what_if", "quota"):
+        return "if_not", None  # "要是来不及会怎么样": what follows on their account
     tier = read_figures(t, entities, policy).tier
     if tier and _OPEN_Q.search(t) and (shown in ("eligibility", "risk_tier") or own):
         return "retier", tier  # "那我重新测个稳健型是不是就能开了": the rules with that tier

@@ -267,6 +267,13 @@ def test_the_line_after_the_largest_market_cut():
     assert read_followup("为啥子融资买入一直disabled 点了没反应", [], None, False, POLICY) == ("can_finance", None)
 
 
+def test_what_follows_on_the_account_if_the_ratio_is_not_restored():
+    state = State("margin_status", "C1003", 1)
+    assert read_followup("要是来不及会怎么样呢", [], state, True, POLICY) == ("if_not", None)
+    text, _ = run(ActionPersonalFollowup(), tracker("那要是我不补呢，会怎么样呀", "C1003", state))
+    assert "强制平仓" in text and "2026年11月27日" in text and "110%" in text
+
+
 def test_assessment_expiry_and_vip_from_the_record():
     expiry, _ = run(ActionPersonalFollowup(), tracker("几时到期", "C1001", State("risk_tier", "C1001", 1)))
     assert "2028年3月1日" in expiry

@@ -113,7 +113,8 @@ _COMPLIANCE = re.compile(
 # that the knowledge base clearly answers is a question, whatever the classifier guessed
 # ("那炒股要炒多久才行", "那些ST股又怎么算")
 _PICK_WORDS = re.compile(
-    r"推荐|荐|哪只|哪个股|哪个好|买哪|选哪|什么股|啥股|哪几只|选股|升|觉得|看好|预测|判断|挑|分析|走势|行情|涨|跌|时机|抄底|赚|收益|回报|稳|代码|ticker|建议|值得|适合"
+    r"推荐|荐|哪只|哪个股|哪个好|买哪|选哪|什么股|啥股|哪几只|选股|会升|升吗|觉得|看好|预测|判断|挑|分析|走势|行情"
+    r"|会涨|会跌|涨吗|跌吗|涨不涨|跌不跌|反弹|时机|抄底|赚|收益|回报|稳|代码|ticker|建议|值得|适合"
 )
 # "人工几点有人", "晚上也在吗": the hours, not a hand-off
 _HOURS = re.compile(

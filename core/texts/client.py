@@ -452,6 +452,14 @@ FOLLOW_LINE_CUT = (
     "按规定，{index}单日下跌超过{fall}等市场剧烈波动时，授信额度最多可下调{cut}："
     "您的授信额度{line}最多下调至约{after}；按已用额度{used}计，届时可用额度约{left}。实际调整以公司通知为准。"
 )
+FOLLOW_IF_NOT_CALL = (
+    "如果在{deadline}前未能把维持担保比例恢复到{restore}以上，示例证券将从下一个交易日起对您的账户强制平仓；"
+    "比例一旦低于{liq}，可能立即强制平仓。平仓后仍不足以清偿的部分，您仍需偿还。"
+)
+FOLLOW_IF_NOT = (
+    "维持担保比例收盘低于{call}时需追保，须在T+{days}日收盘前恢复到{restore}以上；逾期未恢复将被强制平仓，"
+    "比例低于{liq}时可能立即强制平仓。"
+)
 FOLLOW_CALL_STILL_OPEN = "您目前还有一笔未了结的追保通知，须在{deadline}前将比例恢复到{restore}以上。"
 FOLLOW_CAN_WITHDRAW = (
     "按您当前的数据，维持担保比例{ratio}，高于提取线{line}，最多可提取现金约{most}（提取后比例须不低于{line}）。"
