@@ -685,12 +685,17 @@ def account(
 
 # -- deciding -----------------------------------------------------------------------------
 def _dec(value: Any) -> Optional[Decimal]:
+    """A figure kept in the slot, or None when it is not one (a finite amount a plan may have)."""
     if value is None:
         return None
     try:
-        return Decimal(str(value))
+        number = Decimal(str(value))
     except (InvalidOperation, ValueError):
         return None
+    return number if number.is_finite() and abs(number) <= SLOT_FIGURE_MAX else None
+
+
+SLOT_FIGURE_MAX = Decimal("1e12")
 
 
 def _aspect(t: str) -> Optional[str]:
@@ -960,6 +965,28 @@ _ASSET_NAMES = (
 )
 
 
+_KEPT_WORDS = ("kind", "topic", "side", "aspect")
+_KEPT_AMOUNTS = ("amount", "debt", "cash", "stocks", "total", "assets", "take", "ratio", "line", "used")
+_KEPT_COUNTS = {"days": 3650, "age": 130, "months": 1200, "score": 100}
+
+
+def kept_figures(previous: Mapping[str, Any], policy: Policy) -> Dict[str, Any]:
+    """The last estimate's slot value with only well-formed figures (a slot written by an older
+    version, or by hand through the tracker store, cannot break the next estimate)."""
+    out: Dict[str, Any] = {k: previous[k] for k in _KEPT_WORDS if isinstance(previous.get(k), str)}
+    for key in _KEPT_AMOUNTS:
+        value = _dec(previous.get(key))
+        if value is not None and value >= 0:
+            out[key] = plain(value)
+    for key, most in _KEPT_COUNTS.items():
+        value = previous.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= most:
+            out[key] = value
+    if previous.get("tier") in policy.tier_codes():
+        out["tier"] = previous["tier"]
+    return out
+
+
 def previous_estimate(tracker: Tracker, context_ids: Sequence[str]) -> Optional[Dict[str, Any]]:
     """The last estimate of this conversation, while it is still what the conversation is
     about: the context (reset on a new identity) still holds its topic."""
@@ -998,6 +1025,7 @@ def estimate(
     t = normalize(text)
     if not t:
         return None
+    previous = kept_figures(previous, policy) if previous else None
     f = read_figures(t, entities, policy)
     fresh = _fresh(t, f, policy)
     if previous and fresh is not None and fresh.kind != previous.get("kind") and _LEANS.match(t):

@@ -459,6 +459,21 @@ def test_a_fall_in_tenths(policy):
     assert ask(policy, "成本一成不变 三成仓位") is None
 
 
+@pytest.mark.parametrize(
+    "previous",
+    [
+        {"kind": "interest", "topic": "interest_calculation", "amount": "1e400"},
+        {"kind": "account", "topic": "margincall_maintenance_ratio", "debt": "abc", "total": "NaN"},
+        {"kind": "line", "topic": "risk_tier_credit_strategy", "tier": "C9", "assets": "5"},
+        {"kind": "penalty", "amount": "-5", "days": "x"},
+        {"kind": 5, "tier": ["x"], "days": True},
+    ],
+)
+def test_a_malformed_slot_never_breaks_the_next_estimate(policy, previous):
+    for text in ("比例350%负债80万最多取多少", "净资产100万", "20天", "总资产跌到50万", "借10万30天利息多少"):
+        ask(policy, text, previous)  # no exception; the well-formed figures only are used
+
+
 def test_a_calculation_request_needs_no_login_and_keeps_to_the_side_named():
     from actions.simulate import ActionSimulateMargin
     from tests.test_context import faq_of, run, text_of
