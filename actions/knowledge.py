@@ -291,7 +291,7 @@ class Turn:
         if asks_about_liquidation("", entry.id) and await in_margin_call(self.tracker):
             await hand_off(self.dispatcher, self.tracker, LIQUIDATION_HANDOFF)
 
-    async def several(self, question: str) -> bool:
+    def several(self, question: str) -> bool:
         """Two or three questions in one message, each clearly answered on its own: all the
         answers (the conversation's context is all of their topics)."""
         parts = context.clauses(question)
@@ -436,7 +436,7 @@ class Turn:
             if resolved.kind == "answer":
                 await self.answer(resolved.best.entry, question=question)
                 return
-        if decision.kind != "answer" and not ctx.ids and await self.several(question):
+        if decision.kind != "answer" and not ctx.ids and self.several(question):
             return
         computable = computable_rule(decision.hits, question) if decision.kind != "answer" else None
         if computable is not None:  # "帮我算下利息": several interest rules, and one to estimate with
@@ -466,7 +466,7 @@ class Turn:
         if not ctx.ids and (vague or fragment):
             # a fragment with no context ("利率", "这个多少", "最晚啥时候"): answered only when one
             # topic clearly owns it, else the likeliest topics are offered
-            if not (decision.kind == "answer" and self.clear_alone(decision, question)):
+            if not (decision.kind == "answer" and clear_alone(self.service, decision, question)):
                 hits = [h for h in decision.hits if h.score > 0] or self.popular()
                 self.menu(hits, question)
                 await unanswered(self.dispatcher, self.tracker, "clarify", hits)
@@ -490,9 +490,6 @@ class Turn:
         await unanswered(
             self.dispatcher, self.tracker, "fallback" if mode != "out_of_scope" else "out_of_scope", decision.hits
         )
-
-    def clear_alone(self, decision: Any, text: str) -> bool:
-        return clear_alone(self.service, decision, text)
 
     def popular(self) -> List[Hit]:
         """The topics clients ask about most, for a question that names none."""

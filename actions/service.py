@@ -19,7 +19,6 @@ from core.knowledge.context import (
     asks_hours,
     asks_to_compute,
     declines_human,
-    is_elliptical,
     mentions_picks,
     menu_choice,
     names_a_person,
@@ -94,17 +93,15 @@ class ActionHandoff(BaseAction):
             return [FollowupAction(FOLLOWUP_ACTION)]
         text = (tracker.latest_message or {}).get("text") or ""
         menu = [str(i) for i in tracker.get_slot("last_menu") or []]
-        follows = bool(tracker.get_slot("last_faq_ids")) and is_elliptical(text) and not names_a_person(text)
-        # "帮我算下利息", "有没有给投资者办讲座呀": a question that names no person is answered
-        ids = [str(i) for i in tracker.get_slot("last_faq_ids") or []]
-        # (with a topic just answered, a message that names no person continues it: "按天咋算的 formula给一下")
+        # "帮我算下利息", "有没有给投资者办讲座呀", and with a topic just answered "给几天" or
+        # "按天咋算的 formula给一下": a message that names no person is a question
         question = not names_a_person(text) and (
-            asks_to_compute(text) or bool(ids) or service.decide(text).kind == "answer"
+            asks_to_compute(text) or bool(tracker.get_slot("last_faq_ids")) or service.decide(text).kind == "answer"
         )
         rank = lambda q, k: service.rank(q, k=k)  # noqa: E731
         # "客服的" after a menu that offers the service hours (not "转人工": a request for a person)
         picked = bool(menu) and not asks_for_person(text) and pick_by_words(rank, text, menu) is not None
-        if declines_human(text) or menu_choice(text, menu) or follows or question or picked:
+        if declines_human(text) or menu_choice(text, menu) or question or picked:
             return [FollowupAction("action_answer_faq")]  # "不用转人工，你就说…", "the 2nd one pls", "给几天"
         await hand_off(dispatcher, tracker, staff_text.HANDOFF_REASON_REQUESTED)
         return []
