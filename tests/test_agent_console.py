@@ -18,6 +18,7 @@ def widget_texts(driver, css=".lr-msg"):
 def client_says(driver, text):
     box = driver.find_element(By.CSS_SELECTOR, ".lr-input")
     box.send_keys(text)
+    wait(driver, lambda d: box.get_attribute("value") == text)  # every key delivered before Enter
     box.send_keys(Keys.ENTER)
 
 
@@ -60,7 +61,8 @@ def test_handoff_take_reply_close(pages, servers, tmp_path, policy):
         assert f"恢复{fmt_pct(policy.get('margin_call.restore_to'))}需追加现金" in facts
         ARTIFACTS.mkdir(exist_ok=True)
         agent.find_element(By.ID, "client").screenshot(str(ARTIFACTS / "agent-client-figures.png"))
-        assert "我要转人工客服" in agent.find_element(By.ID, "transcript").text
+        # the transcript's content, not its visible part (the box scrolls to its latest line)
+        wait(agent, lambda d: "我要转人工客服" in d.find_element(By.ID, "transcript").get_attribute("textContent"))
         agent.find_element(By.ID, "take").click()
         wait(agent, lambda d: "已接入" in d.find_element(By.ID, "message").text)
         wait(client, lambda d: any("已接入" in t for t in widget_texts(d)))

@@ -25,6 +25,7 @@ def texts(driver, css):
 def client_says(driver, text):
     box = driver.find_element(By.CSS_SELECTOR, ".lr-input")
     box.send_keys(text)
+    wait(driver, lambda d: box.get_attribute("value") == text)  # every key delivered before Enter
     box.send_keys(Keys.ENTER)
 
 
