@@ -200,7 +200,14 @@
         hs.appendChild(el("li", (h.flagged ? "⚠ " : "") + shanghai(h.at) + " " + h.actor + " " + (T.steps[h.action] || T.historyActions[h.action] || h.action) + (h.version ? " v" + h.version : "") +
           (h.action === "reject" && h.diff ? "：" + h.diff : "")));
       });
-    }).catch(function (err) { say(err.message, true); }).then(function () { busy--; });
+      return true;
+    }).catch(function (err) { say(err.message, true); return false; }).then(function (ok) { busy--; return ok; });
+  }
+  /* After a change: the list and the entry read back, then the message, so that the message
+     never shows before the buttons and versions it speaks of. */
+  function reopenSaying(faqId, message) {
+    loadEntries();
+    return openEntry(faqId, true).then(function (ok) { if (ok) say(message); });
   }
   /* Server times (UTC ISO) as Beijing time. */
   function shanghai(iso) {
@@ -252,29 +259,26 @@
     api("PUT", "/editor/entries/" + encodeURIComponent(id), { content: formContent(), lock: current && !current.isNew ? current.lock : null })
       .then(function (d) {
         showProblems(d.problems);
-        say(t("saved", { version: d.version }) + (d.problems.some(function (p) { return p.level === "error"; }) ? T.savedWithErrors : ""));
-        current = { faq_id: id, lock: d.lock, isNew: false }; loadEntries(); return openEntry(id, true);
+        current = { faq_id: id, lock: d.lock, isNew: false };
+        return reopenSaying(id, t("saved", { version: d.version }) + (d.problems.some(function (p) { return p.level === "error"; }) ? T.savedWithErrors : ""));
       }).catch(function (err) { say(err.message, true); }).then(function () { busy--; });
   });
   function decide(id, decision) {
     api("POST", "/editor/requests/" + id + "/" + decision, {}).then(function (d) {
-      say(decision === "approve" ? t("approved", { version: d.version ? t("approvedVersion", { version: d.version }) : "" }) : T.declined);
-      loadEntries(); openEntry(current.faq_id, true);
+      return reopenSaying(current.faq_id, decision === "approve" ? t("approved", { version: d.version ? t("approvedVersion", { version: d.version }) : "" }) : T.declined);
     }).catch(function (err) { say(err.message, true); });
   }
   function step(name, body) {
     if (!current || !current.faq_id) return;
     if (name === "publish" || name === "retire" || name === "rollback") {  // needs another reviewer's approval
       api("POST", "/editor/entries/" + encodeURIComponent(current.faq_id) + "/request", Object.assign({ action: name }, body || {})).then(function () {
-        say(t("requested", { action: T.changeActions[name] }));
-        openEntry(current.faq_id, true);
+        return reopenSaying(current.faq_id, t("requested", { action: T.changeActions[name] }));
       }).catch(function (err) { say(err.message, true); });
       return;
     }
     busy++;
     api("POST", "/editor/entries/" + encodeURIComponent(current.faq_id) + "/" + name, body || {}).then(function (d) {
-      say(T.done[name] + (d.version ? "（v" + d.version + "）" : ""));
-      loadEntries(); return openEntry(current.faq_id, true);
+      return reopenSaying(current.faq_id, T.done[name] + (d.version ? "（v" + d.version + "）" : ""));
     }).catch(function (err) { say(err.message, true); }).then(function () { busy--; });
   }
   Array.prototype.forEach.call(document.querySelectorAll("[data-step]"), function (b) {
