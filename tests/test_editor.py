@@ -78,9 +78,8 @@ def test_publish_through_the_page_goes_live_within_5_seconds(pages, servers, tmp
         wait(driver, lambda d: "400-000-0000" in d.find_element(By.ID, "preview").text)  # live preview
         driver.find_element(By.CSS_SELECTOR, "#editor button[type=submit]").click()
         wait(driver, lambda d: "已保存" in d.find_element(By.ID, "message").text)
-        # the message comes first; the buttons follow once the saved entry is read back
-        submit = wait(driver, lambda d: next(iter(d.find_elements(By.CSS_SELECTOR, "[data-step=submit]:not([hidden])")), None))
-        submit.click()
+        # the message shows once the saved entry is read back, with its buttons
+        driver.find_element(By.CSS_SELECTOR, "[data-step=submit]").click()
         wait(driver, lambda d: "已提交审核" in d.find_element(By.ID, "message").text)
         assert not driver.find_element(By.CSS_SELECTOR, "[data-step=approve]").is_displayed()  # never for an editor
         ARTIFACTS.mkdir(exist_ok=True)

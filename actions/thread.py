@@ -1,0 +1,49 @@
+"""The conversation's knowledge thread: the Rasa slots that knowledge answers keep (the
+topics just answered, the menu offered, the question behind them) and whose they are.
+They end with Rasa's session and whenever the identity changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Sequence
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+
+from actions.common import verified_client_id
+
+SLOT_IDS = "last_faq_ids"  # faq ids of the last answer
+SLOT_MENU = "last_menu"  # faq ids of the last menu offered
+SLOT_QUESTION = "last_question"  # the question behind that answer or menu
+SLOT_CLIENT = "context_client"  # who the context belongs to: a new identity starts afresh
+ANON = "anonymous"  # the owner of a logged-out conversation
+
+
+@dataclass
+class Context:
+    ids: List[str] = field(default_factory=list)
+    menu: List[str] = field(default_factory=list)
+    question: str = ""
+
+    @classmethod
+    def from_tracker(cls, tracker: Tracker) -> Context:
+        owner = tracker.get_slot(SLOT_CLIENT)
+        if owner is not None and owner != (verified_client_id(tracker) or ANON):
+            return cls()  # the identity changed: the earlier conversation is not this client's
+        return cls(
+            ids=[str(i) for i in tracker.get_slot(SLOT_IDS) or []],
+            menu=[str(i) for i in tracker.get_slot(SLOT_MENU) or []],
+            question=str(tracker.get_slot(SLOT_QUESTION) or ""),
+        )
+
+
+def context_events(tracker: Tracker, ids: Sequence[str], menu: Sequence[str], question: str) -> List[Dict[str, Any]]:
+    """The slots of the knowledge thread after this turn; a slot that keeps its value is not
+    set again (every event stays in the tracker, and Rasa re-reads them all each turn)."""
+    wanted = {
+        SLOT_IDS: list(ids) or None,
+        SLOT_MENU: list(menu) or None,
+        SLOT_QUESTION: question or None,
+        SLOT_CLIENT: verified_client_id(tracker) or ANON,
+    }
+    return [SlotSet(slot, value) for slot, value in wanted.items() if tracker.get_slot(slot) != value]
