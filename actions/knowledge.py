@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import (
@@ -22,6 +21,7 @@ from actions.common import (
 )
 from actions.estimate import estimate, figures_wanted, goal_request, previous_estimate, side_named, topic_side
 from actions.service import ADVICE_REFUSAL, hand_off
+from actions.thread import Context, context_events
 from actions.whatif import FOLLOWUP_ACTION, followup_of
 from core.formatting import line, moment
 from core.knowledge import context
@@ -172,12 +172,6 @@ async def unanswered(dispatcher: CollectingDispatcher, tracker: Tracker, outcome
         await hand_off(dispatcher, tracker, staff_text.HANDOFF_REASON_UNANSWERED)
 
 
-# -- conversation context (Rasa slots, set by these actions; ends with the session) ----
-SLOT_IDS = "last_faq_ids"  # faq ids of the last answer
-SLOT_MENU = "last_menu"  # faq ids of the last menu offered
-SLOT_QUESTION = "last_question"  # the question behind that answer or menu
-SLOT_CLIENT = "context_client"  # who the context belongs to: a new identity starts afresh
-ANON = "anonymous"
 HOURS_TOPIC = "service_hours"
 SMALLTALK_MODES = ("affirm", "thank", "goodbye", "greet")
 _QUESTION_MARKS = (
@@ -198,36 +192,6 @@ _QUESTION_MARKS = (
     "是否",
     "要不要",
 )
-
-
-@dataclass
-class Context:
-    ids: List[str] = field(default_factory=list)
-    menu: List[str] = field(default_factory=list)
-    question: str = ""
-
-    @classmethod
-    def from_tracker(cls, tracker: Tracker) -> Context:
-        owner = tracker.get_slot(SLOT_CLIENT)
-        if owner is not None and owner != (verified_client_id(tracker) or ANON):
-            return cls()  # the identity changed: the earlier conversation is not this client's
-        return cls(
-            ids=[str(i) for i in tracker.get_slot(SLOT_IDS) or []],
-            menu=[str(i) for i in tracker.get_slot(SLOT_MENU) or []],
-            question=str(tracker.get_slot(SLOT_QUESTION) or ""),
-        )
-
-
-def context_events(tracker: Tracker, ids: Sequence[str], menu: Sequence[str], question: str) -> List[Dict[str, Any]]:
-    """The slots of the knowledge thread after this turn; a slot that keeps its value is not
-    set again (every event stays in the tracker, and Rasa re-reads them all each turn)."""
-    wanted = {
-        SLOT_IDS: list(ids) or None,
-        SLOT_MENU: list(menu) or None,
-        SLOT_QUESTION: question or None,
-        SLOT_CLIENT: verified_client_id(tracker) or ANON,
-    }
-    return [SlotSet(slot, value) for slot, value in wanted.items() if tracker.get_slot(slot) != value]
 
 
 def ask_for_figures(dispatcher: CollectingDispatcher, text: str, topic: str) -> None:

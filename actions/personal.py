@@ -26,17 +26,9 @@ from actions.common import (
     verified_client_id,
 )
 from actions.estimate import estimate, goal_request, previous_estimate
-from actions.knowledge import (
-    Context,
-    Turn,
-    ask_for_figures,
-    clear_alone,
-    computable_rule,
-    context_events,
-    send_clarify,
-    send_entry,
-)
+from actions.knowledge import Turn, ask_for_figures, clear_alone, computable_rule, send_clarify, send_entry
 from actions.service import ADVICE_REFUSAL, hand_off
+from actions.thread import Context, context_events
 from actions.whatif import FOLLOWUP_ACTION, SLOT_STATE, State, followup_of, user_turns
 from core.knowledge.context import (
     asks_compliance,

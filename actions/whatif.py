@@ -10,6 +10,7 @@ A request is a *move* and its *figure*:
     finance                   "再融资20万", "全用完"                     amt:200000 | all
     cash / collateral         "转10万现金进去", "存30w入去"              amt:100000
     repay / withdraw          "还款5万", "取100w", "全部取出"            amt:… | all
+    repay_new                 "从外面转20万进来还款" (new money, not the account's cash)
     sell_repay                "卖掉一半股票来还钱"                       pct:50 | amt:…
     goal_cash / goal_repay /  "要转多少才够150%", "还多少才能回到150"     pct:150 (the target line)
     goal_sell
@@ -40,7 +41,7 @@ FOLLOWUP_ACTION = "action_personal_followup"
 ALL = "all"  # figure: the whole available quota / withdrawable amount / debt
 PCT_KINDS = ("fall", "rise")
 GOALS = ("goal_cash", "goal_repay", "goal_sell")
-MOVES = ("fall", "rise", "finance", "cash", "collateral", "repay", "withdraw", "sell_repay", *GOALS)
+MOVES = ("fall", "rise", "finance", "cash", "collateral", "repay", "repay_new", "withdraw", "sell_repay", *GOALS)
 ANSWERS = (
     "can_finance",
     "withdraw_max",
@@ -94,6 +95,8 @@ _REPAY = _alt(
     "还[0-9一二两三四五六七八九十几多]",
     "还一半",
 )
+# money from outside the credit account ("从外面转20万进来", "自己掏10万出来")
+_OUTSIDE = _alt("从外面|外面|外部|场外|银行|自己掏|另外拿|额外拿|掏", r"转[^出]{0,8}(?:进来|进去|入)")
 _SELL = r"(?:卖掉|卖出|卖了|卖|沽|抛掉|抛|减仓|清仓|清掉|清了|平掉|变卖|变现)"
 _IN = r"(?:进去|进来|进|入去|入嚟|入来|入)"
 _SECURITIES = r"(?:股票|证券|债券|国债|基金|etf|担保物|担保品)"
@@ -119,6 +122,7 @@ _RESTORE_WORDS = re.compile(r"解除|补足|补够|恢复|达标|脱离|不被�
 
 KIND_PATTERNS: List[Tuple[str, re.Pattern[str]]] = [
     ("sell_repay", re.compile(_SELL + r".{0,12}" + _REPAY)),
+    ("repay_new", re.compile(_OUTSIDE + r".{0,12}" + _REPAY)),
     ("repay", re.compile(_REPAY)),
     ("withdraw", re.compile(_TAKE + r"|(?:转|拿|提)[^进入]{0,8}(?:出来|出去|出嚟|出)")),
     (
@@ -360,8 +364,9 @@ def read_followup(
         return None
     if kind in GOALS:
         return kind, figure
+    stated = read_figures(t, entities, policy)
     if (_AVAILABLE_INTEREST.search(t) or _OWN_DEBT.search(t)) and re.search(r"利息|息|费用|多少钱", t):
-        days = read_figures(t, entities, policy).days
+        days = stated.days
         if days is not None and 0 < days <= 3650:
             return ("interest_available" if _AVAILABLE_INTEREST.search(t) else "interest_debt"), str(days)
     if _CANNOT_FINANCE.search(t):  # "融资买不进去 咋回事": what blocks it on their account
@@ -371,7 +376,7 @@ def read_followup(
     shown = state.kind if state is not None else ""
     if asks_what_if_not(t) and figure is None and recent and shown in ("margin_status", "what_if", "quota"):
         return "if_not", None  # "要是来不及会怎么样": what follows on their account
-    tier = read_figures(t, entities, policy).tier
+    tier = stated.tier
     if tier and _OPEN_Q.search(t) and (shown in ("eligibility", "risk_tier") or own):
         return "retier", tier  # "那我重新测个稳健型是不是就能开了": the rules with that tier
     if _KNOWLEDGE.search(t):
