@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import BaseAction, BusyError, moment, run_blocking, verified_client_id
 from actions.estimate import estimate, previous_estimate
+from actions.thread import Context, context_events
 from actions.whatif import FOLLOWUP_ACTION, followup_of
 from core import clock
 from core.knowledge.context import (
@@ -50,8 +51,6 @@ class ActionRefuseAdvice(BaseAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
-        from actions.knowledge import Context  # (actions.knowledge imports this module)
-
         policy = get_policy()
         text = (tracker.latest_message or {}).get("text") or ""
         ids = Context.from_tracker(tracker).ids
@@ -69,7 +68,10 @@ class ActionRefuseAdvice(BaseAction):
             if states_figures(tracker, text, ids) or question:
                 return [FollowupAction("action_answer_faq")]
         dispatcher.utter_message(text=f"{ADVICE_REFUSAL}\n{policy.get('texts.risk_reminder')}")
-        return []
+        # the topic the request was about stays the thread's ("保证补进去以后不再亏" → "那要是我不补呢")
+        decision = current().knowledge.decide(text)
+        topic = [decision.hits[0].faq_id] if decision.kind == "answer" and not mentions_picks(text) else []
+        return context_events(tracker, topic, [], text if topic else "")
 
 
 class ActionHandoff(BaseAction):

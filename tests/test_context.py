@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.estimate import estimate
 from actions.knowledge import ActionAnswerFaq, ActionConverse, ActionOutOfScope
 from actions.quota import ActionQueryQuota
-from actions.service import ActionHandoff
+from actions.service import ActionHandoff, ActionRefuseAdvice
 from actions.simulate import ActionSimulateMargin, ValidateSimulateForm, figure_in, kind_in
 from core import finance
 from core.knowledge import context
@@ -243,6 +243,17 @@ def test_compliance_in_any_turn():
     ):
         out, _ = run(action, tracker("那你保证我不亏行不", slots, intent=intent))
         assert "不能" in text_of(out) and "风险提示" in text_of(out)
+
+
+def test_a_refused_request_keeps_its_topic_for_the_next_question():
+    out, events = run(
+        ActionRefuseAdvice(),
+        tracker("我被追保了，你们能不能保证我补进去以后就不会再亏了", intent="ask_investment_advice"),
+    )
+    assert "风险提示" in text_of(out)
+    assert slots_after(events).get("last_faq_ids") == ["margincall_trigger"]
+    out, events = run(ActionRefuseAdvice(), tracker("推荐只股票吧 融资买哪只好", intent="ask_investment_advice"))
+    assert "风险提示" in text_of(out) and not slots_after(events).get("last_faq_ids")  # a pick names no topic
 
 
 def test_hours_without_hand_off():
