@@ -69,7 +69,7 @@ _ROLES = (
 )
 _HAIRCUTS = (
     ("st_or_bad_pe", re.compile(r"(?<![a-z])st|市盈率.{0,3}(?:负|300)|亏损股")),
-    ("csi300", re.compile(r"沪深\s*300|hs\s*300|成分股|成份股")),
+    ("csi300", re.compile(r"沪深\s*(?:300|三百)|hs\s*300|成分股|成份股")),
     ("etf", re.compile(r"etf")),
     ("government_bond", re.compile(r"国债")),
     ("other_stock", re.compile(r"股票|个股|其他股|普通股|股")),
@@ -94,7 +94,7 @@ _OPEN = re.compile(
 )
 _LINE = re.compile(r"批|授信|额度|给多少|能给|上限|最多给")
 _COLLATERAL_VALUE = re.compile(
-    r"折算(?:成|为|后|下来)?(?:多少|几多)|能抵多少|抵多少|算多少保证金|当多少保证金|值多少保证金"
+    r"折算(?:成|为|后|下来)?(?:多少|几多)|能抵多少|抵多少|算多少保证金|当多少保证金|值多少保证金|算多少担保"
 )
 _CAPACITY = re.compile(r"能融|融多少|可以融|借多少|能借|可借|可融|能买多少|买多少|融得|融几多|借几多")
 _HAS_MONEY = re.compile(r"我有|有|资产|存了|手上|账户里|身家")
@@ -138,6 +138,7 @@ class Figures:
     tier: Optional[str] = None
     haircut: Optional[str] = None
     side: Optional[str] = None  # financing | lending, when only one is named
+    kinds: List[Optional[str]] = field(default_factory=list)  # each amount's collateral kind, if named
 
     def first(self, *roles: Optional[str]) -> Optional[Decimal]:
         return next((v for v, r in self.amounts if r in roles), None)
@@ -183,16 +184,30 @@ def _role(segment: str, nearest_last: bool) -> Optional[str]:
 _SEPARATOR = re.compile(r"[,，;；。、\s和及与跟]|还有|以及|另外|然后")
 
 
-def _assign_roles(text: str, spans: List[Tuple[int, int, Decimal]]) -> List[Tuple[Decimal, Optional[str]]]:
-    """Each amount's role from the words just before it, back to a separator ("现金10万"),
-    else from those just after it ("10万现金")."""
+def _neighbours(text: str, spans: List[Tuple[int, int, Decimal]]) -> List[Tuple[Decimal, str, str]]:
+    """Each amount with the words just before it, back to a separator, and just after it."""
     spans = sorted(spans)
-    out: List[Tuple[Decimal, Optional[str]]] = []
+    out: List[Tuple[Decimal, str, str]] = []
     for i, (start, end, value) in enumerate(spans):
         before = _SEPARATOR.split(text[(spans[i - 1][1] if i else 0) : start].rstrip())[-1]
         after = _SEPARATOR.split(text[end : (spans[i + 1][0] if i + 1 < len(spans) else len(text))].lstrip())[0]
-        out.append((value, _role(before, True) or _role(after, False)))
+        out.append((value, before, after))
     return out
+
+
+def _assign_roles(text: str, spans: List[Tuple[int, int, Decimal]]) -> List[Tuple[Decimal, Optional[str]]]:
+    """Each amount's role from the words just before it ("现金10万"), else from those just
+    after it ("10万现金")."""
+    return [(value, _role(before, True) or _role(after, False)) for value, before, after in _neighbours(text, spans)]
+
+
+def _kind(segment: str) -> Optional[str]:
+    return next((name for name, pattern in _HAIRCUTS if pattern.search(segment)), None)
+
+
+def _assign_kinds(text: str, spans: List[Tuple[int, int, Decimal]]) -> List[Optional[str]]:
+    """Each amount's collateral kind, named next to it ("国债20万", "100万沪深300的股票")."""
+    return [_kind(before) or _kind(after) for _, before, after in _neighbours(text, spans)]
 
 
 def read_figures(t: str, entities: Sequence[Mapping[str, Any]], policy: Policy) -> Figures:
@@ -263,6 +278,7 @@ def read_figures(t: str, entities: Sequence[Mapping[str, Any]], policy: Policy) 
                 except (InvalidOperation, ValueError, TypeError):
                     continue
     f.amounts = _assign_roles(t, spans)
+    f.kinds = _assign_kinds(t, spans)
     tiers = [str(e.get("value")) for e in entities if e.get("entity") == "risk_tier"]
     named = [(t.find(str(x["name"])), str(x["code"])) for x in policy.get("risk_tiers.tiers") if str(x["name"]) in t]
     code = _CODE.search(t)
@@ -272,7 +288,7 @@ def read_figures(t: str, entities: Sequence[Mapping[str, Any]], policy: Policy) 
         f.tier = f"C{code.group(1)}"
     elif tiers and tiers[0] in policy.tier_codes():
         f.tier = tiers[0]
-    f.haircut = next((name for name, pattern in _HAIRCUTS if pattern.search(t)), None)
+    f.haircut = _kind(t)
     f.side = side_named(t)
     return f
 
@@ -454,13 +470,17 @@ def line_left(policy: Policy, line: Decimal, used: Decimal) -> Estimate:
     return Estimate(text, "quota_available", "line_left", {"line": plain(line), "used": plain(used)})
 
 
-def capacity(policy: Policy, collateral: Decimal, ratio: Optional[Decimal], haircut: Optional[str] = None) -> Estimate:
+def _margin_ratio(policy: Policy, ratio: Optional[Decimal]) -> Tuple[Decimal, str]:
+    """The margin ratio an estimate uses (the policy's minimum when none or a lower one is
+    stated), and the note that says so."""
     minimum = policy.dec("margin.min_margin_ratio")
-    used = minimum if ratio is None else ratio
-    note = ""
-    if used < minimum:
-        note = client_text.EST_CAP_MINIMUM.format(minimum=fmt_pct(minimum))
-        used = minimum
+    if ratio is not None and ratio < minimum:
+        return minimum, client_text.EST_CAP_MINIMUM.format(minimum=fmt_pct(minimum))
+    return (minimum if ratio is None else ratio), ""
+
+
+def capacity(policy: Policy, collateral: Decimal, ratio: Optional[Decimal], haircut: Optional[str] = None) -> Estimate:
+    used, note = _margin_ratio(policy, ratio)
     kind = haircut if haircut in HAIRCUT_NAMES else "cash"
     rate = Decimal(str(policy.get(f"margin.haircuts.{kind}")))
     amount = finance.financing_capacity(collateral, used, rate)
@@ -492,6 +512,68 @@ def capacity(policy: Policy, collateral: Decimal, ratio: Optional[Decimal], hair
     return Estimate(
         text, "margin_initial_ratio" if kind == "cash" else "margin_collateral_haircut", "capacity", figures
     )
+
+
+def mixed_capacity(policy: Policy, parts: Sequence[Tuple[Decimal, str]], ratio: Optional[Decimal]) -> Estimate:
+    """Financing on collateral of several kinds ("国债20万，再加100万沪深300的股票"): each
+    part at its haircut, the sum over the margin ratio."""
+    used, note = _margin_ratio(policy, ratio)
+    shown, total = [], Decimal(0)
+    for collateral, kind in parts:
+        rate = Decimal(str(policy.get(f"margin.haircuts.{kind}")))
+        value = finance.money(collateral * rate)
+        total += value
+        template = client_text.EST_CAP_PART_CASH if kind == "cash" else client_text.EST_CAP_PART
+        shown.append(
+            template.format(
+                collateral=yuan(collateral),
+                name=policy.render(HAIRCUT_NAMES[kind]),
+                up_to=client_text.EST_CAP_UP_TO if kind in ("etf", "csi300", "other_stock") else "",
+                rate=fmt_pct(rate),
+                value=yuan(value),
+            )
+        )
+    text = LABEL + client_text.EST_CAPACITY.format(
+        note=note,
+        basis=client_text.EST_CAP_PARTS_BASIS.format(parts="、".join(shown), value=yuan(total)),
+        used=fmt_pct(used),
+        amount=yuan(finance.financing_capacity(total, used)),
+        formula=client_text.EST_CAP_PARTS_FORMULA,
+        tail=client_text.EST_CAP_TAIL,
+        reminder=risk_reminder(policy),
+    )
+    figures = {"parts": ",".join(f"{plain(c)}:{k}" for c, k in parts), "ratio": _s(ratio)}
+    return Estimate(text, "margin_collateral_haircut", "capacity", figures)
+
+
+def collateral_parts(f: Figures) -> Optional[List[Tuple[Decimal, str]]]:
+    """The collateral a message lists by kind, when it states two or more amounts and each
+    has its kind named (or is plainly cash or stocks)."""
+    if len(f.amounts) < 2 or len(f.kinds) != len(f.amounts):
+        return None
+    parts: List[Tuple[Decimal, str]] = []
+    for (value, role), kind in zip(f.amounts, f.kinds):
+        if role not in (None, "cash", "stocks"):
+            return None  # a debt, a line or a total is not one more piece of collateral
+        kind = kind or {"cash": "cash", "stocks": "other_stock"}.get(role or "")
+        if kind is None or not _valid_amount(value):
+            return None
+        parts.append((value, kind))
+    return parts
+
+
+def _read_parts(value: Any) -> Optional[List[Tuple[Decimal, str]]]:
+    """The parts kept in the slot ("200000:government_bond,…"), or None when malformed."""
+    if not isinstance(value, str) or not value:
+        return None
+    parts: List[Tuple[Decimal, str]] = []
+    for item in value.split(",")[:10]:
+        amount, _, kind = item.partition(":")
+        number = _dec(amount)
+        if kind not in HAIRCUT_NAMES or not _valid_amount(number) or number is None:
+            return None
+        parts.append((number, kind))
+    return parts
 
 
 ZONES = {
@@ -762,7 +844,9 @@ def _fresh(t: str, f: Figures, policy: Policy) -> Optional[Estimate]:
         if f.tier and (_LINE.search(t) or _CAPACITY.search(t) or stated_line) and assets is not None:
             return credit_line(policy, f.tier, assets)
         if (_CAPACITY.search(t) or (f.haircut and _COLLATERAL_VALUE.search(t))) and not _INTEREST.search(t):
-            return capacity(policy, amount, f.percents[0] / 100 if f.percents else None, f.haircut)
+            ratio = f.percents[0] / 100 if f.percents else None
+            parts = collateral_parts(f)
+            return mixed_capacity(policy, parts, ratio) if parts else capacity(policy, amount, ratio, f.haircut)
         if _OPEN.search(t) and _HAS_MONEY.search(t) and not _LINE.search(t):
             return eligibility(policy, assets=assets or amount)
     if (
@@ -899,6 +983,11 @@ def _follow_up(t: str, f: Figures, previous: Mapping[str, Any], policy: Policy) 
         haircut = f.haircut or previous.get("haircut")
         if amount is None and not f.percents and not f.haircut:
             return None
+        parts = collateral_parts(f) or (
+            _read_parts(previous.get("parts")) if amount is None and not f.haircut else None
+        )
+        if parts:  # "那保证金比例120%呢" after collateral of several kinds: the same parts
+            return mixed_capacity(policy, parts, ratio)
         base = amount or _dec(previous.get("amount"))
         return capacity(policy, base, ratio, haircut) if base is not None else None
     if kind == "stated_ratio":  # "那125%呢": another ratio
@@ -965,7 +1054,7 @@ _ASSET_NAMES = (
 )
 
 
-_KEPT_WORDS = ("kind", "topic", "side", "aspect")
+_KEPT_WORDS = ("kind", "topic", "side", "aspect", "parts")
 _KEPT_AMOUNTS = ("amount", "debt", "cash", "stocks", "total", "assets", "take", "ratio", "line", "used")
 _KEPT_COUNTS = {"days": 3650, "age": 130, "months": 1200, "score": 100}
 

@@ -196,6 +196,21 @@ def test_capacity_on_cash_then_on_other_collateral(policy):
     assert_estimate(bonds, yuan(finance.financing_capacity(D(200000), D(1), D(str(hair["government_bond"])))))
 
 
+def test_capacity_on_collateral_of_several_kinds(policy):
+    hair = {k: D(str(v)) for k, v in policy.get("margin.haircuts").items()}
+    found = ask(policy, "那我有国债二十万，再加上一百万沪深三百的股票，最多能算多少担保品呀")
+    value = finance.money(D(200000) * hair["government_bond"] + D(1000000) * hair["csi300"])
+    assert value == D(890000)
+    assert_estimate(found, yuan(value), fmt_pct(hair["government_bond"]), fmt_pct(hair["csi300"]))
+    both = ask(policy, "我有50万现金和100万股票能融多少")
+    assert_estimate(both, yuan(D(500000) + finance.money(D(1000000) * hair["other_stock"])))
+    # the same parts at another margin ratio
+    higher = chain(policy, "我有50万现金和100万股票能融多少", "那保证金比例120%呢")
+    assert_estimate(higher, yuan(finance.financing_capacity(D(1150000), D("1.2"))))
+    # a debt is not one more piece of collateral
+    assert ask(policy, "负债50万 现金10万 股票120万 比例多少").kind == "account"
+
+
 def test_capacity_never_below_the_minimum_margin_ratio(policy):
     found = ask(policy, "保证金比例50%的话10万能融多少")
     assert "不得低于" in found.text and yuan(D(100000)) in found.text
