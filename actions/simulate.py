@@ -62,6 +62,7 @@ KIND_TEXT = {
     "cash": client_text.SIM_KIND_CASH,
     "collateral": client_text.SIM_KIND_COLLATERAL,
     "repay": client_text.SIM_KIND_REPAY,
+    "repay_new": client_text.SIM_KIND_REPAY_NEW,
     "withdraw": client_text.SIM_KIND_WITHDRAW,
     "sell_repay": client_text.SIM_KIND_SELL_REPAY,
     "goal_cash": client_text.SIM_KIND_CASH,
@@ -78,7 +79,7 @@ NEEDS_FIGURE = client_text.SIM_NEEDS_FIGURE.format(
 )
 NEEDS_AMOUNT = client_text.SIM_NEEDS_AMOUNT.format(amount=client_text.SIM_WAN.format(count=20))
 CANCEL = re.compile(r"^(?:算了|不算了|不用了|不测了|取消|退出|不要了|先不了|不需要了|没事了)")
-ALL_KINDS = ("finance", "withdraw", "repay", "sell_repay")  # moves that take "全部"
+ALL_KINDS = ("finance", "withdraw", "repay", "repay_new", "sell_repay")  # moves that take "全部"
 
 
 def _first_decimal(values: List) -> Optional[Decimal]:
@@ -197,7 +198,7 @@ def amount_of(kind: str, figure: str, account: Account) -> Decimal:
             return finance.available_quota(account.credit_line, snap)
         if kind == "withdraw":
             return snap.cash
-        if kind == "repay":
+        if kind in ("repay", "repay_new"):
             return snap.financing_debt
         return snap.securities_value
     unit, _, raw = figure.partition(":")
@@ -236,7 +237,9 @@ def apply_move(
         return finance.Snapshot(
             snapshot.cash, [*snapshot.holdings, added], snapshot.financing_debt, snapshot.shorts, snapshot.accrued
         )
-    if kind == "repay":
+    if kind == "repay":  # 直接还款 draws on the credit account's cash
+        return finance.after_cash_repayment(snapshot, value)
+    if kind == "repay_new":
         return finance.after_repayment(snapshot, value)
     if kind == "withdraw":
         return finance.after_deposit(snapshot, -value)
@@ -260,6 +263,7 @@ def figure_text(kind: str, figure: str, amount: Optional[Decimal] = None) -> str
             "finance": client_text.SIM_ALL_FINANCE,
             "withdraw": client_text.SIM_ALL_WITHDRAW,
             "repay": client_text.SIM_ALL_REPAY,
+            "repay_new": client_text.SIM_ALL_REPAY,
         }
         return KIND_TEXT[kind] + yuan(amount) + whole.get(kind, "")
     if unit == "to":
@@ -401,7 +405,7 @@ def limits(record: ClientRecord, policy: Policy, kind: str, figure: str, amount:
             lines.append(client_text.SIM_WITHDRAW_OVER.format(line=withdraw_line, most=yuan(most), amount=yuan(amount)))
         else:
             lines.append(client_text.SIM_WITHDRAW_OK.format(most=yuan(most), line=withdraw_line))
-    if kind in ("repay", "sell_repay") and amount is not None and amount > before.financing_debt:
+    if kind in ("repay", "repay_new", "sell_repay") and amount is not None and amount > before.financing_debt:
         lines.append(client_text.SIM_REPAY_OVER_DEBT.format(debt=yuan(before.financing_debt)))
     return lines
 

@@ -143,6 +143,16 @@ def after_repayment(snapshot: Snapshot, amount: Decimal) -> Snapshot:
     return replace(snapshot, financing_debt=max(ZERO, snapshot.financing_debt - amount))
 
 
+def after_cash_repayment(snapshot: Snapshot, amount: Decimal) -> Snapshot:
+    """直接还款 from the credit account's cash, what the trading system draws on; a shortfall
+    is transferred in first. Cash falls by what it covers, the financing debt by the amount
+    (never below 0)."""
+    repaid = min(max(ZERO, amount), snapshot.financing_debt)
+    return replace(
+        snapshot, cash=snapshot.cash - min(repaid, snapshot.cash), financing_debt=snapshot.financing_debt - repaid
+    )
+
+
 def after_deposit(snapshot: Snapshot, amount: Decimal) -> Snapshot:
     """Cash added to the credit account as collateral (negative: cash taken out)."""
     return replace(snapshot, cash=snapshot.cash + amount)

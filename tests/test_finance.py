@@ -115,6 +115,17 @@ def test_stated_snapshot_counts_securities_as_ordinary_stocks():
     assert finance.stated_snapshot(D("5"), D("0"), D("0")).holdings == []
 
 
+def test_cash_repayment_draws_on_the_account_cash_new_money_does_not():
+    # C1001: cash 100,000 + securities 1,200,000, debt 500,000 (260%)
+    assert finance.after_cash_repayment(C1001, D(100000)).ratio == D(3)  # 1,200,000 / 400,000
+    assert finance.after_repayment(C1001, D(100000)).ratio == D("3.25")  # 1,300,000 / 400,000
+    # more than the account's cash: the rest is transferred in first
+    short = finance.after_cash_repayment(C1001, D(300000))
+    assert short.cash == 0 and short.financing_debt == D(200000)
+    # never more than the debt
+    assert finance.after_cash_repayment(C1001, D(9000000)).financing_debt == 0
+
+
 def test_sell_to_repay_half_of_the_holdings_c1003():
     # sell 1,500,000 of 3,000,000 held; the proceeds repay financing: 1,700,000 / 1,000,000 = 170%
     after = finance.after_sale_repaying(C1003, D(1500000))
