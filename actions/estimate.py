@@ -30,7 +30,7 @@ from core.knowledge.context import split_denial
 from core.policy import Policy, fmt_pct, fmt_wan, plain
 from core.text import normalize
 from core.texts import client as client_text
-from core.values import cn_number, parse_amount
+from core.values import AMOUNT_UNIT, cn_number, parse_amount
 
 LABEL = client_text.ESTIMATE_LABEL
 SLOT = "last_estimate"  # {"kind": …, "topic": faq id, figures as strings}
@@ -40,13 +40,15 @@ _CN = "零〇一二两三四五六七八九十百千万亿"
 NUM = rf"(?:\d[\d,]*(?:\.\d+)?|[{_CN}][{_CN}点]*)"
 SMALL = r"(?:\d{1,4}|[零〇一二两三四五六七八九十百]+)"  # days, months, ages, scores
 _DATE = re.compile(r"\d{4}\s*[年\-/.]\s*\d{1,2}\s*[月\-/.]\s*\d{1,2}\s*[日号]?|(?<!\d)\d{1,2}\s*月\s*\d{1,2}\s*[日号]")
-_AMOUNT = re.compile(rf"({NUM})\s*(亿元|亿|万元|万块|万|千元|千块|千|元|块钱|块|w|k)(?![a-z])")
+_AMOUNT = re.compile(rf"({NUM})\s*个?\s*({AMOUNT_UNIT})(?![a-z])")
 _GROUPED = re.compile(r"(?<![\d.])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d%])")
 _PERCENT = re.compile(rf"({NUM})\s*%|百分之({NUM})")
 _TENTHS = re.compile(
-    r"(?<![\d零〇一二两三四五六七八九十])([一二两三四五六七八九\d])\s*成(?!本|交|功|立|员|为|熟|年|人|绩)"
-)  # 一成 = 10%
-_DAYS = re.compile(rf"({SMALL})\s*(?:个?\s*(?:自然日|交易日|天|日)(?!均|利率|费率|万分)|days?(?![a-z]))")
+    r"(?<![\d零〇一二两三四五六七八九十])([一二两三四五六七八九\d])\s*成(半)?(?!本|交|功|立|员|为|熟|年|人|绩)"
+)  # 一成 = 10%, 一成半 = 15%
+_DAYS = re.compile(
+    rf"(?<![哪几每某同当])({SMALL})\s*(?:个?\s*(?:自然日|交易日|天|日)(?!均|利率|费率|万分)|days?(?![a-z]))"
+)
 _WEEKS = re.compile(rf"({SMALL})\s*(?:(?:个)?(?:星期|礼拜|周)|weeks?(?![a-z]))")
 _MONTHS = re.compile(rf"({SMALL}|半)\s*(?:个\s*月|months?(?![a-z]))|(半)\s*年")
 _YEARS = re.compile(rf"(?<!\d)({SMALL})\s*年(?!化|利率|费率|内|前|以前)")
@@ -106,6 +108,7 @@ _WITHDRAW = re.compile(r"取|提取|转出|拿出|提现|出金|攞|提(?:多少
 _AFTER_WITHDRAW = re.compile(r"取完|取了以后|取之后|取出后|取后|提取后|提完|提取之后|转出后|攞完|取出来后|取出以后")
 _FALL = re.compile(r"跌|下挫|缩水|爆仓|(?:会|被|就|才|要).{0,2}(?:追保|平仓|强平)")
 _RATIO = re.compile(r"比例|维持担保|担保比")
+_HOW_FAR = re.compile(r"跌多少|跌几|跌到多少|多少.{0,6}(?:追保|平仓|强平)|几个点|几多")  # the fall to a line asked
 # how much to put in to be safe again ("要存多少钱进去才够", "补多少才不用追保")
 _RESTORE = re.compile(
     r"(?:存|转|补|追加|加|放|打|入)(?:多少|几多|多)(?:钱|现金|资金)?(?:进去|进来|入)?(?:才|就)?(?:够|行|可以|安全|不用|解除|恢复)"
@@ -219,7 +222,7 @@ def read_figures(t: str, entities: Sequence[Mapping[str, Any]], policy: Policy) 
         if any(s < m.end() and m.start() < e for s, e, _ in spans):
             continue
         raw = m.group(0).replace(" ", "")
-        value = parse_amount(raw[:-1]) * 1000 if raw.endswith("k") and parse_amount(raw[:-1]) else parse_amount(raw)
+        value = parse_amount(raw)
         if value is not None and value > 0:
             spans.append((m.start(), m.end(), value))
     for s, e, _ in spans:
@@ -232,7 +235,7 @@ def read_figures(t: str, entities: Sequence[Mapping[str, Any]], policy: Policy) 
     for m in _TENTHS.finditer(work):
         value = _num(m.group(1))
         if value is not None:
-            f.percents.append(value * 10)
+            f.percents.append(value * 10 + (5 if m.group(2) else 0))
         work = _blank(work, m.start(), m.end())
     for pattern, factor in ((_DAYS, 1), (_WEEKS, 7)):
         for m in pattern.finditer(work):
@@ -631,10 +634,12 @@ def account(
     aspect: str = "ratio",
     take: Optional[Decimal] = None,
     move: Optional[Decimal] = None,
+    ask_fall: bool = False,
 ) -> Estimate:
     """维持担保比例 from stated assets and debt, and what was asked about it: a fall to the
     call / liquidation line, the amount above the withdrawal line, or the ratio after a
-    withdrawal (`take`, else the most allowed) or a price move (`move` percent)."""
+    withdrawal (`take`, else the most allowed) or a price move (`move` percent). With
+    `ask_fall` ("要是跌了会咋样"), the fall to simulate is asked for as well."""
     lines = {k: policy.dec(f"margin_call.{k}") for k in ("warning_line", "call_line", "immediate_liquidation_line")}
     withdraw_line = policy.dec("margin_call.withdrawal_line")
     if cash is None and stocks is None:
@@ -724,6 +729,8 @@ def account(
             parts.append(
                 client_text.EST_FALLS.format(falls=client_text.EST_CLAUSE_SEP.join(falls), note=note, call=fmt["call"])
             )
+        if ask_fall:
+            parts.append(client_text.EST_ASK_FALL)
     elif aspect in ("withdraw", "after"):
         topic = "margincall_withdrawal"
         most = finance.excess_over_line(snap.total_assets, debt, withdraw_line)
@@ -838,6 +845,7 @@ def _fresh(t: str, f: Figures, policy: Policy) -> Optional[Estimate]:
                 roles.get("total"),
                 _aspect(t) or "ratio",
                 move=f.percents[0] if f.percents and _FALL.search(t) else None,
+                ask_fall=bool(_FALL.search(t)) and not f.percents and not _HOW_FAR.search(t),
             )
         assets = roles.get("net") or roles.get("total") or f.first(None, "cash", "stocks")
         stated_line = "net" in roles and not _OPEN.search(t)  # "我是稳健型，净资产六十万左右": the line they may get

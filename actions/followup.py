@@ -150,6 +150,21 @@ def assessment(record: ClientRecord, policy: Policy) -> str:
     return head + "\n" + client_text.FOLLOW_ASSESSMENT_VALID.format(retake=RETAKE)
 
 
+def why_line(record: ClientRecord, policy: Policy) -> str:
+    """How the client's line was set: the strategy of their risk tier."""
+    if record.assessment is None:
+        return client_text.FOLLOW_WHY_LINE_NO_TIER
+    tier = policy.tier(record.assessment.tier)
+    return client_text.FOLLOW_WHY_LINE.format(
+        name=tier["name"],
+        code=tier["code"],
+        multiple=plain(Decimal(str(tier["line_multiple"]))),
+        cap=fmt_wan(tier["line_cap"]),
+        cut=fmt_pct(policy.get("quota.max_market_cut")),
+        reminder=risk_reminder(policy),
+    )
+
+
 def vip(record: ClientRecord, policy: Policy) -> str:
     threshold = fmt_wan(policy.get("risk_tiers.vip_min_net_assets"))
     if record.vip_manager:
@@ -315,6 +330,7 @@ class ActionPersonalFollowup(PersonalAction):
             "line_cut": lambda: line_cut(record, policy),
             "if_not": lambda: if_not(record, policy),
             "vip": lambda: vip(record, policy),
+            "why_line": lambda: why_line(record, policy),
             "interest_available": lambda: interest_available(record, policy, int(figure or 0)),
             "interest_debt": lambda: interest_available(record, policy, int(figure or 0), on_debt=True),
             "confirm": lambda: confirm(

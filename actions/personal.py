@@ -29,7 +29,16 @@ from actions.estimate import estimate, goal_request, previous_estimate
 from actions.knowledge import Turn, ask_for_figures, clear_alone, computable_rule, send_clarify, send_entry
 from actions.service import ADVICE_REFUSAL, hand_off
 from actions.thread import Context, context_events
-from actions.whatif import FOLLOWUP_ACTION, SLOT_STATE, State, followup_of, user_turns
+from actions.whatif import (
+    FOLLOWUP_ACTION,
+    SIM_FORM,
+    SIMULATE,
+    SLOT_SIM_KIND,
+    SLOT_STATE,
+    State,
+    followup_of,
+    user_turns,
+)
 from core.knowledge.context import (
     asks_compliance,
     asks_how_determined,
@@ -136,9 +145,11 @@ class PersonalAction(BaseAction):
             dispatcher.utter_message(text=f"{ADVICE_REFUSAL}\n{policy.get('texts.risk_reminder')}")
             return []
         follow = followup_of(tracker, policy)
+        if follow is not None and follow[0] == SIMULATE and tracker.active_loop_name != SIM_FORM:
+            return [SlotSet(SLOT_SIM_KIND, follow[1]), FollowupAction(SIM_FORM)]  # the form asks for the figure
         if follow is not None and self.routes(follow[0]):  # about the state just shown
             return [FollowupAction(FOLLOWUP_ACTION)]
-        if continues_knowledge(tracker, text):  # "deadline 呢", "第二个" read as a lookup
+        if follow is None and continues_knowledge(tracker, text):  # "deadline 呢", "第二个" read as a lookup
             return await Turn(dispatcher, tracker).run("faq")
         client_id = verified_client_id(tracker)
         if client_id is None:

@@ -22,11 +22,35 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import BaseAction, entity_values, line, ratio_pct, risk_reminder, verified_client_id, yuan
+from actions.common import (
+    BaseAction,
+    BusyError,
+    entity_values,
+    line,
+    ratio_pct,
+    risk_reminder,
+    run_blocking,
+    verified_client_id,
+    yuan,
+)
 from actions.estimate import estimate
 from actions.knowledge import Turn
-from actions.personal import PersonalAction
-from actions.whatif import ALL, ANSWERS, FIGURE_KINDS, GOALS, PCT_KINDS, figure_in, followup_of, kind_in, read_move
+from actions.personal import PersonalAction, lookup
+from actions.whatif import (
+    ALL,
+    ANSWERS,
+    FIGURE_KINDS,
+    GOALS,
+    PCT_KINDS,
+    SIM_FORM,
+    SIMULATE,
+    SLOT_SIM_FIGURE,
+    SLOT_SIM_KIND,
+    figure_in,
+    followup_of,
+    kind_in,
+    read_move,
+)
 from core import finance
 from core.formatting import moment
 from core.knowledge.context import asks_what_if_not
@@ -43,8 +67,8 @@ MAX_AMOUNT = Decimal("1000000000")  # one billion yuan: anything above is a typo
 MAX_TARGET = Decimal("1000")  # a goal above 1000% is a typo
 RISE_WORDS = ("涨", "上升", "升")
 FALL_WORDS = ("跌",)
-SLOT_KIND = "sim_kind"
-SLOT_FIGURE = "sim_figure"
+SLOT_KIND = SLOT_SIM_KIND
+SLOT_FIGURE = SLOT_SIM_FIGURE
 NO_FIGURE = "skip"  # figure slot value when the form should end at once (not logged in, an estimate, a follow-up)
 LABEL = client_text.SIM_LABEL
 ZONE_TEXT = {
@@ -435,6 +459,8 @@ class ValidateSimulateForm(FormValidationAction):
         kind, figure = read_move(text, latest.get("entities") or [], policy)
         if tracker.get_slot("requested_slot") is None:  # the request that opens the form
             follow = followup_of(tracker, policy)
+            if follow is not None and follow[0] == SIMULATE:  # "补点钱比例能到多少": that move
+                return {SLOT_KIND: follow[1]}
             if follow is not None and follow[0] not in ANSWERS:
                 return {SLOT_KIND: follow[0]}
             return {SLOT_KIND: kind or tracker.get_slot(SLOT_KIND) or "fall"}
@@ -457,6 +483,8 @@ class ValidateSimulateForm(FormValidationAction):
             if no_move_asked(text, entities, policy):
                 return {SLOT_FIGURE: NO_FIGURE}  # "要是来不及会怎么样": the rule answers it
             follow = followup_of(tracker, policy)
+            if follow is not None and follow[0] == SIMULATE:
+                return {}  # a move without its figure: asked for
             if follow is not None:  # about the state just shown: answered without asking
                 return {SLOT_FIGURE: NO_FIGURE if follow[0] in ANSWERS else follow[1]}
         if no_move_asked(text, entities, policy):
@@ -482,6 +510,49 @@ class ValidateSimulateForm(FormValidationAction):
             dispatcher.utter_message(text=client_text.SIM_PROBLEM.format(problem=problem))
             return {SLOT_FIGURE: None}
         return {SLOT_FIGURE: slot_value}
+
+
+def opened_this_turn(tracker: Tracker) -> bool:
+    """Whether the simulation form was activated after the latest user message."""
+    events = list(tracker.events or [])
+    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=-1)
+    return any(e.get("event") == "active_loop" and e.get("name") == SIM_FORM for e in events[last_user + 1 :])
+
+
+class ActionAskSimFigure(BaseAction):
+    """The form's question for the figure, for the move asked about ("转多少现金？"); a verified
+    client in a margin call hears that first, and a withdrawal's asker how much may be taken."""
+
+    NAME = "action_ask_sim_figure"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
+        policy = get_policy()
+        kind = tracker.get_slot(SLOT_KIND) or "fall"
+        text = (tracker.latest_message or {}).get("text") or ""
+        named = kind != "fall" or kind_in(text) == "fall"  # (a fall is also the default move)
+        lines: List[str] = []
+        client_id = verified_client_id(tracker)
+        if client_id is not None and opened_this_turn(tracker):
+            try:
+                record = await run_blocking(lambda: lookup(client_id, self.name(), f"what-if ask {kind}"))
+            except BusyError:
+                record = None
+            if record is not None and record.account is not None:
+                lines += call_first(record.account, policy)
+                if kind == "withdraw":
+                    most = finance.withdrawable(record.account.snapshot, policy)
+                    lines.append(
+                        client_text.SIM_ASK_WITHDRAW_MOST.format(
+                            most=yuan(most), line=line(policy, "margin_call.withdrawal_line")
+                        )
+                    )
+        lines.append(
+            client_text.SIM_ASK_MOVE.get(kind, client_text.SIM_ASK_FIGURE) if named else client_text.SIM_ASK_FIGURE
+        )
+        dispatcher.utter_message(text=" ".join(lines))
+        return []
 
 
 class ActionLeaveSimulation(BaseAction):

@@ -15,6 +15,9 @@ A request is a *move* and its *figure*:
     goal_cash / goal_repay /  "要转多少才够150%", "还多少才能回到150"     pct:150 (the target line)
     goal_sell
 
+A move without its figure that asks what it would do ("补点钱比例能到多少", "要是行情涨了我比例
+能到多少") is ("simulate", move): the simulation form asks for the figure.
+
 A follow-up on the state just shown (the `last_lookup` slot, see `State`) is one of the moves
 above, or: can_finance ("那我现在还能融资买吗"), withdraw_max ("最多能取多少"), assessment
 ("有效期到什么时候", "过期了会怎样"), vip ("我有专属经理不"), confirm ("那就超过150%了吧").
@@ -41,8 +44,13 @@ FOLLOWUP_ACTION = "action_personal_followup"
 ALL = "all"  # figure: the whole available quota / withdrawable amount / debt
 PCT_KINDS = ("fall", "rise")
 GOALS = ("goal_cash", "goal_repay", "goal_sell")
+SIMULATE = "simulate"  # a move without its figure: ("simulate", move)
+SIM_FORM = "simulate_form"
+SLOT_SIM_KIND = "sim_kind"
+SLOT_SIM_FIGURE = "sim_figure"
 MOVES = ("fall", "rise", "finance", "cash", "collateral", "repay", "repay_new", "withdraw", "sell_repay", *GOALS)
 ANSWERS = (
+    "why_line",
     "can_finance",
     "withdraw_max",
     "assessment",
@@ -95,6 +103,7 @@ _REPAY = _alt(
     "还[0-9一二两三四五六七八九十几多]",
     "还一半",
 )
+_CASH_REPAY = re.compile(r"直接还|现金还|用现金|拿现金|用钱还")
 # money from outside the credit account ("从外面转20万进来", "自己掏10万出来")
 _OUTSIDE = _alt("从外面|外面|外部|场外|银行|自己掏|另外拿|额外拿|掏", r"转[^出]{0,8}(?:进来|进去|入)")
 _SELL = r"(?:卖掉|卖出|卖了|卖|沽|抛掉|抛|减仓|清仓|清掉|清了|平掉|变卖|变现)"
@@ -104,7 +113,7 @@ _AMOUNT_Q = re.compile(r"多少|几多|几钱|多钱|how much")
 _HALF = re.compile(r"一半|腰斩|对半|半仓")
 # an amount the assets fall or rise to, not by ("总资产跌到100w"): figure "to:1000000"
 _TO_LEVEL = re.compile(r"(?:跌|降|掉|缩水|涨|升|变|回)(?:到|至|成)(?:了)?\s*$|(?:只剩|剩下|剩)(?:了)?\s*$")
-_TENTHS = re.compile(r"([一二两三四五六七八九]|[1-9])\s*成")
+_TENTHS = re.compile(r"([一二两三四五六七八九]|[1-9])\s*成(半)?")  # 一成半 = 15%
 _POINTS = re.compile(r"([0-9]+(?:\.[0-9]+)?|[零一二两三四五六七八九十百]+)\s*(?:个百分点|个点|点)")
 _ALL = re.compile(r"全部|全用|用完|用光|用满|用尽|用足|用掉|满额|全额|全取|全提|全还|清空|all\b")
 _ALL_QUOTA = re.compile(r"用完|用光|用满|用尽|用足|用掉|满额|全用|全部用")
@@ -117,6 +126,15 @@ _LINE_NAMES = (
     ("平仓线", "margin_call.immediate_liquidation_line"),
     ("提取线", "margin_call.withdrawal_line"),
 )
+# the resulting ratio asked for ("比例能到多少", "ratio会变多少", "个比例係幾多"), not an amount
+_OUTCOME_Q = re.compile(
+    r"(?:能|会|可以|可)(?:到|回到|变成|变为|升到|涨到|变|是|係)(?:多少|几多|几)|(?:回到|变成|变为|升到|涨到|变到)(?:多少|几多)"
+    r"|(?:比例|ratio|维持担保)\s*(?:会|能)"  # ("我现在ratio多少" asks the ratio as it is)
+    r"|(?:之后|之後|以后|以後|完|后).{0,8}(?:比例|ratio)"
+    r"|会(?:怎样|怎么样|咋样|如何)|模拟|测算|算下|算一下|计下|计算一下|帮我算|快算"
+)
+# an amount asked for ("补多少才够", "要存多少钱"): a goal
+_AMOUNT_ASKED = re.compile(r"(?:补|存|转|追加|还|还款|卖|要|需要|得|入)(?:多少|几多)|多少钱|几多钱|几钱")
 _GOAL = re.compile(r"才|先|够|回到|恢复|达到|超过|高于|解除|补足|补够|达标|脱离")
 _RESTORE_WORDS = re.compile(r"解除|补足|补够|恢复|达标|脱离|不被追|不用追|出追保")
 
@@ -199,6 +217,7 @@ _CONFIRM = re.compile(r"吧|吗|么|嘛|对吧|是不是|是吗|对不对|够了
 _SAFE = re.compile(r"安全|够了|没事|没问题|解除|脱离|不会被|不用追|过关")
 _RATIO = re.compile(r"比例|ratio|担保比")
 _HUMAN = re.compile(r"人工|转接|真人|客服电话")
+_WHY = re.compile(r"为什么|为啥|为何|凭什么|怎么来的|咋来的|怎么定的|怎么算的|咋算的|依据|why")
 
 
 @dataclass(frozen=True)
@@ -219,6 +238,10 @@ class State:
     def sim_move(self) -> Optional[Tuple[str, str]]:
         kind, _, figure = (self.sim or "").partition(" ")
         return (kind, figure) if kind in MOVES and figure else None
+
+
+def shown_kind(state: Optional[State]) -> str:
+    return state.kind if state is not None else ""
 
 
 def user_turns(tracker: Tracker) -> int:
@@ -278,9 +301,10 @@ def figure_in(text: str, entities: List[Dict[str, Any]]) -> Optional[str]:
         elif _HALF.search(t):
             pct = Decimal(50)
         elif _TENTHS.search(t):
-            digit = _TENTHS.search(t).group(1)  # type: ignore[union-attr]
+            found = _TENTHS.search(t)
+            digit = found.group(1)  # type: ignore[union-attr]
             tenths = Decimal(digit) if digit.isdigit() else cn_number(digit)
-            pct = None if tenths is None else tenths * 10
+            pct = None if tenths is None else tenths * 10 + (5 if found.group(2) else 0)  # type: ignore[union-attr]
     if pct is not None:
         return f"pct:{plain(pct)}"
     amount = _entity(entities, "amount")
@@ -316,6 +340,8 @@ def goal_in(text: str, entities: List[Dict[str, Any]], policy: Policy) -> Option
     if figure is not None and figure != ALL and (target is None or figure != f"pct:{plain(target)}"):
         return None  # "卖掉一半…比例会回到多少": the move has its figure; the ratio is the question
     restore = _RESTORE_WORDS.search(t) is not None
+    if target is None and not restore and _OUTCOME_Q.search(t) and not _AMOUNT_ASKED.search(t):
+        return None  # "补点钱能回到多少": the ratio after a move, whose figure is asked for
     if target is None and not (restore or _GOAL.search(t) or re.search(r"补|追加", t)):
         return None  # "还能借多少": a quota question, not a goal
     if re.search(_SELL, t):
@@ -358,17 +384,33 @@ def read_followup(
     if not t or _HUMAN.search(t):
         return None
     kind, figure = read_move(text, entities, policy)
-    # "额度全部用掉比例会咋样": a move with its figure, asked about the ratio, is about their own account
-    own = _SELF.search(t) is not None or (kind is not None and figure is not None and _RATIO.search(t) is not None)
+    # about the client's own account: a move with its figure asked about the ratio ("额度全部用掉
+    # 比例会咋样"), or what a move without its figure would do ("补点钱能回到多少")
+    outcome = (
+        kind in MOVES
+        and figure is None
+        and bool(_OUTCOME_Q.search(t))
+        and not (asks_what_if_not(t) or _KNOWLEDGE.search(t))
+        and (kind != "finance" or _RATIO.search(t) is not None)  # ("融资…会怎样" is often a rule question)
+    )
+    own = (
+        _SELF.search(t) is not None
+        or (kind is not None and figure is not None and _RATIO.search(t) is not None)
+        or outcome
+    )
     if not (recent or own or _CANNOT_FINANCE.search(t)):
         return None
     if kind in GOALS:
         return kind, figure
+    if outcome:
+        return SIMULATE, kind  # the form asks for the figure (with a margin call said first)
     stated = read_figures(t, entities, policy)
     if (_AVAILABLE_INTEREST.search(t) or _OWN_DEBT.search(t)) and re.search(r"利息|息|费用|多少钱", t):
         days = stated.days
         if days is not None and 0 < days <= 3650:
             return ("interest_available" if _AVAILABLE_INTEREST.search(t) else "interest_debt"), str(days)
+    if recent and shown_kind(state) == "quota" and _WHY.search(t) and len(t) <= FIGURE_MAX_CHARS:
+        return "why_line", None  # "为什么是这个数呢": how their line was set
     if _CANNOT_FINANCE.search(t):  # "融资买不进去 咋回事": what blocks it on their account
         return "can_finance", None
     if _LINE_CUT.search(t):
@@ -385,6 +427,8 @@ def read_followup(
         if target_in(text, entities, policy) is not None or _SAFE.search(t):
             return "confirm", None  # "那就超过150%了吧": the figure just shown against that line
     last = state.sim_move if state is not None else None
+    if kind == "repay" and last is not None and last[0] in ("sell_repay", "goal_sell") and not _CASH_REPAY.search(t):
+        kind = "sell_repay"  # "还110万" right after selling to repay: that many securities sold
     if figure is not None:
         if kind is None and recent and last is not None:  # "那20万呢": the last move, a new figure
             kind = None if (last[0] in PCT_KINDS and figure == ALL) else last[0]

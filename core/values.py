@@ -52,9 +52,10 @@ def cn_number(text: str) -> Optional[Decimal]:
     return Decimal(total + section + (digit or 0))
 
 
-_MULTIPLIERS = [
+_MULTIPLIERS = [  # longest first: "百万" before "万"
     ("亿元", 100_000_000),
     ("亿", 100_000_000),
+    ("百万", 1_000_000),
     ("万元", 10_000),
     ("万块", 10_000),
     ("万", 10_000),
@@ -65,7 +66,12 @@ _MULTIPLIERS = [
     ("元", 1),
     ("块钱", 1),
     ("块", 1),
+    ("k", 1000),
+    ("m", 1_000_000),
 ]
+# the units an amount ends with, for the NLU's entity rule and the estimator's reading
+# ("30w", "0.3百万", "300k", "1m", "60个w"); the one list parse_amount reads
+AMOUNT_UNIT = "(?:" + "|".join(suffix for suffix, _ in _MULTIPLIERS) + ")"
 
 
 def parse_amount(text: str) -> Optional[Decimal]:
@@ -73,7 +79,7 @@ def parse_amount(text: str) -> Optional[Decimal]:
     multiplier = 1
     for suffix, factor in _MULTIPLIERS:
         if raw.endswith(suffix):
-            raw, multiplier = raw[: -len(suffix)], factor
+            raw, multiplier = raw[: -len(suffix)].removesuffix("个"), factor  # "60个w", "两个亿"
             break
     number = cn_number(raw)
     if number is None:
@@ -88,6 +94,9 @@ def parse_percent(text: str) -> Optional[Decimal]:
         return cn_number(raw[:-1])
     if raw.startswith("百分之"):
         return cn_number(raw[3:])
+    if raw.endswith("成半"):  # 一成半 = 15%
+        n = cn_number(raw[:-2])
+        return None if n is None else n * 10 + 5
     if raw.endswith("成"):
         n = cn_number(raw[:-1])
         return None if n is None else n * 10

@@ -31,6 +31,7 @@ export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" TF_CPP_MIN_LOG_LEVEL=3 RASA_
 
 # 2. blank Chinese spaCy pipeline with the entity rules
 if [ ! -f var/spacy_zh/config.cfg ] || [ bot/nlu/spacy_pipeline.py -nt var/spacy_zh/config.cfg ] \
+   || [ core/values.py -nt var/spacy_zh/config.cfg ] \
    || [ knowledge/lexicon/stocks.yml -nt var/spacy_zh/config.cfg ]; then
   log "building the spaCy rule pipeline (var/spacy_zh)"
   .venv/bin/python -m bot.nlu.spacy_pipeline build var/spacy_zh >/dev/null

@@ -14,7 +14,7 @@ from actions.followup import ActionPersonalFollowup
 from actions.knowledge import ActionAnswerFaq
 from actions.quota import ActionQueryQuota
 from actions.service import ActionHandoff
-from actions.simulate import NO_FIGURE, ActionSimulateMargin, ValidateSimulateForm
+from actions.simulate import NO_FIGURE, ActionAskSimFigure, ActionSimulateMargin, ValidateSimulateForm
 from actions.whatif import FOLLOWUP_ACTION, State, read_followup, read_move
 from core import finance
 from core.formatting import ratio_pct, yuan
@@ -285,6 +285,70 @@ def test_assessment_expiry_and_vip_from_the_record():
     assert "陈静" in manager and not any("handoff" in str(e) for e in events)
     none, _ = run(ActionPersonalFollowup(), tracker("有没有VIP经理服务我", "C1001", State("quota", "C1001", 1)))
     assert "没有专属服务经理" in none and "1000万" in none
+
+
+def test_a_goal_in_a_knowledge_thread_is_answered_by_the_follow_up_action_itself():
+    # "那…呢" with a knowledge topic in context is also an elliptical knowledge follow-up: the
+    # follow-up action answers it (it once handed the turn back and forth until Rasa stopped)
+    slots = {"last_faq_ids": ["margincall_withdrawal"], "context_client": "C1003"}
+    state = State("margin_status", "C1003", 1)
+    text, events = run(ActionPersonalFollowup(), tracker("那卖多少股票还款才能回到150", "C1003", state, slots=slots))
+    assert "1,100,000" in text and not [e for e in events if e.get("event") == "followup"]
+    # without its figure the move is asked for, by the simulation form
+    _, events = run(ActionPersonalFollowup(), tracker("那卖券还款呢 比例能回到多少", "C1003", state, slots=slots))
+    assert [e.get("name") for e in events if e.get("event") == "followup"] == ["simulate_form"]
+    assert any(e.get("name") == "sim_kind" and e.get("value") == "sell_repay" for e in events)
+    # then "还110万": that much sold to repay, back to 150%
+    sold = State("what_if", "C1003", 2, "goal_sell pct:150")
+    after, _ = run(ActionPersonalFollowup(), tracker("还110万", "C1003", sold, amt(1100000)))
+    assert "150.00%" in after
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("补点钱能回到多少", ("simulate", "cash")),
+        ("要是行情涨了 我比例能到多少", ("simulate", "rise")),
+        ("想先还一部分融资 ratio 会变多少", ("simulate", "repay")),
+        ("我想攞啲錢出嚟用，幫我計下攞完之後個比例係幾多", ("simulate", "withdraw")),
+        ("我想再融点钱 算下比例会咋样", ("simulate", "finance")),
+        ("融资利率是多少", None),  # a rule, never the form
+        ("融资买入会怎样", None),
+        ("那要是我不补呢，会怎么样呀", None),  # what follows if they do not act
+        ("我要补多少才能回到150", ("goal_cash", "pct:150")),  # the amount asked: a goal
+    ],
+)
+def test_a_move_without_its_figure_opens_the_form(text, expected):
+    assert read_followup(text, [], None, False, POLICY) == expected
+
+
+def test_the_form_asks_for_the_move_named_and_says_a_margin_call_first():
+    def asking(client_id, kind, text):
+        t = tracker(text, client_id, slots={"sim_kind": kind, "requested_slot": "sim_figure"})
+        t.events.append({"event": "active_loop", "name": "simulate_form"})  # opened this turn
+        return run(ActionAskSimFigure(), t)[0]
+
+    called = asking("C1003", "cash", "补点钱能回到多少")
+    assert called.index("追保") < called.index("转入多少现金") and called.endswith("说“算了”可退出测算。")
+    most = asking("C1004", "withdraw", "我想攞啲錢出嚟用，幫我計下攞完之後個比例係幾多")
+    assert "600,000" in most and "？" in most and "追保" not in most
+    plain_ask = asking("C1001", "fall", "帮我模拟一下")  # the default move: every example
+    assert "再融资20万" in plain_ask
+
+
+def test_a_stated_account_and_a_fall_without_its_size_asks_for_it():
+    from actions.estimate import estimate
+
+    found = estimate("我现金10w 股票90w 负债50w 要是跌了会咋样", [], POLICY)
+    assert "200%" in found.text and "请告诉我按下跌多少测算" in found.text
+    moved = estimate("跌20%", [], POLICY, {**found.figures, "kind": found.kind, "topic": found.topic})
+    assert "164%" in moved.text
+    assert "请告诉我" not in estimate("我现金10w 股票90w 负债50w 跌多少会追保", [], POLICY).text
+
+
+def test_why_the_line_is_what_it_is():
+    text, _ = run(ActionPersonalFollowup(), tracker("为什么是这个数呢？", "C1001", State("quota", "C1001", 1)))
+    assert "平衡型（C3）" in text and "300万" in text and "风险提示" in text
 
 
 def test_goal_seeking_cash_repayment_and_sale_c1003():

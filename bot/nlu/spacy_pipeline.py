@@ -24,6 +24,7 @@ from spacy.util import filter_spans
 
 from core.policy import get_policy
 from core.settings import LEXICON_DIR, VAR_DIR
+from core.values import AMOUNT_UNIT
 
 DEFAULT_PATH = VAR_DIR / "spacy_zh"
 CN_NUM = "零〇一二两三四五六七八九十百千万亿点"
@@ -34,10 +35,11 @@ PATTERNS: Dict[str, List[str]] = {
     "percent": [
         rf"{NUM}\s*%",
         rf"百分之{NUM}",
-        r"(?<![\u4e00-\u9fff])[一二两三四五六七八九]成(?![长交本功员立为果熟])|(?<=[跌涨降亏少缩])[一二两三四五六七八九]成(?![长交本功员立为果熟])",
+        r"(?<![\u4e00-\u9fff])[一二两三四五六七八九]成半?(?![长交本功员立为果熟])"
+        r"|(?<=[跌涨降亏少缩])[一二两三四五六七八九]成半?(?![长交本功员立为果熟])",
     ],
     "amount": [
-        rf"{NUM}\s*(?:亿元|亿|万元|万块|万|千元|千块|元|块钱|块|w)(?![a-z])",
+        rf"{NUM}\s*个?\s*{AMOUNT_UNIT}(?![a-z])",
         r"(?<![\d.])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d%])",
     ],
     "date": [
