@@ -65,7 +65,7 @@ _ROLES = (
     ("line", re.compile(r"授信|额度")),
     ("net", re.compile(r"净资产")),
     ("total", re.compile(r"总资产|资产总额|资产合计|总共|资产")),
-    ("debt", re.compile(r"负债|欠|借了|借款|融资|融券|贷款|debt")),
+    ("debt", re.compile(r"负债|欠|借了|借咗|借款|融资|融券|融咗|融了|贷款|debt")),
     ("stocks", re.compile(r"股票|市值|持仓|证券|担保品|股")),
     ("cash", re.compile(r"现金|资金|余额|存款|cash")),
 )

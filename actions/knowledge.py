@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from rasa_sdk import Tracker
@@ -21,7 +22,7 @@ from actions.common import (
 )
 from actions.estimate import estimate, figures_wanted, goal_request, previous_estimate, side_named, topic_side
 from actions.service import ADVICE_REFUSAL, hand_off
-from actions.thread import Context, context_events
+from actions.thread import Context, context_events, offered
 from actions.whatif import FOLLOWUP_ACTION, followup_of
 from core.formatting import line, moment
 from core.knowledge import context
@@ -191,6 +192,11 @@ _QUESTION_MARKS = (
     "可不可以",
     "是否",
     "要不要",
+    "想问",  # "您好 我想问问测评的事情": a greeting with a question after it
+    "问问",
+    "请教",
+    "咨询",
+    "想了解",
 )
 
 
@@ -304,7 +310,7 @@ class Turn:
             self.dispatcher.utter_message(text=found.text, json_message={"estimate": found.kind, "faq_id": found.topic})
             self.events = context_events(self.tracker, [found.topic], [], text) + found.events()
             return self.events
-        chosen = context.menu_choice(text, ctx.menu)
+        chosen = context.menu_choice(text, offered(self.tracker, ctx))
         if chosen and self.service.get(chosen):
             await self.answer(self.service.get(chosen), question=ctx.question)
             return self.events
@@ -426,7 +432,9 @@ class Turn:
                 return
         vague = context.is_vague(question)
         term = context.bare_term(question)
-        fragment = context.is_term_question(question) and context.mentions_topic(term, self.service.vocabulary)
+        fragment = context.is_term_question(question) and (
+            context.mentions_topic(term, self.service.vocabulary) or bool(_COST_TERM.fullmatch(normalize(term)))
+        )
         if not ctx.ids and (vague or fragment):
             # a fragment with no context ("利率", "这个多少", "最晚啥时候"): answered only when one
             # topic clearly owns it, else the likeliest topics are offered
@@ -469,6 +477,7 @@ NEW_TOPIC_MIN_SCORE = 0.5
 VAGUE_ANSWER = 0.4  # a fragment with no context: answered at this score…
 VAGUE_RUNNER_UP = 0.17  # …when the next topic scores under this share of it
 MAX_CLAUSES = 3  # a message asking more is offered the likeliest topics instead
+_COST_TERM = re.compile(r"(?:年)?(?:利率|费率|收费|费用|利息|成本)")  # both sides have one
 TERM_RUNNER_UP = 0.35  # (a term asked for its value: "期限是多久" is two topics', "追保线多少" one's)
 
 
@@ -483,7 +492,9 @@ def clear_alone(service: Any, decision: Any, text: str) -> bool:
     if not (decision.best.score >= VAGUE_ANSWER and second < runner_up * decision.best.score):
         return False
     if not bare:
-        return True  # the ranking decides
+        # a cost asked for without its side ("利率多少", "收費幾多呀"): financing's or lending's?
+        t = normalize(text)
+        return not (_COST_TERM.fullmatch(context.bare_term(t)) and side_named(t) is None)
     term = context.strip_fillers(text)
     users = [e for e in service.entries if term in normalize(e.question) or term in normalize(e.answer)]
     return len(users) <= 1

@@ -28,7 +28,7 @@ from actions.common import (
 from actions.estimate import estimate, goal_request, previous_estimate
 from actions.knowledge import Turn, ask_for_figures, clear_alone, computable_rule, send_clarify, send_entry
 from actions.service import ADVICE_REFUSAL, hand_off
-from actions.thread import Context, context_events
+from actions.thread import Context, context_events, offered
 from actions.whatif import (
     FOLLOWUP_ACTION,
     SIM_FORM,
@@ -95,7 +95,8 @@ def continues_knowledge(tracker: Tracker, text: str) -> bool:
     """A fragment that continues the knowledge thread (a menu choice, or an elliptical
     follow-up that says nothing about the client's own account)."""
     ctx = Context.from_tracker(tracker)
-    if menu_choice(text, ctx.menu) or asks_how_determined(text):  # ("我这个额度是按什么定出来的": the rule)
+    # a choice among the topics just offered, or how a figure is set ("我这个额度是按什么定出来的": the rule)
+    if menu_choice(text, offered(tracker, ctx)) or asks_how_determined(text):
         return True
     own = any(w in text.lower() for w in SELF_WORDS)
     if verified_client_id(tracker) is None and not own and is_vague(text):

@@ -4,6 +4,7 @@ They end with Rasa's session and whenever the identity changes."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Sequence
 
@@ -47,3 +48,29 @@ def context_events(tracker: Tracker, ids: Sequence[str], menu: Sequence[str], qu
         SLOT_CLIENT: verified_client_id(tracker) or ANON,
     }
     return [SlotSet(slot, value) for slot, value in wanted.items() if tracker.get_slot(slot) != value]
+
+
+_FAQ_PAYLOAD = re.compile(r'"faq_id"\s*:\s*"([A-Za-z0-9_]+)"')
+
+
+def last_buttons(tracker: Tracker) -> List[str]:
+    """The faq ids of the topic buttons the previous reply offered (a menu, or an answer's
+    "您可能还想了解"), in order: "最后那个" picks among them."""
+    events = list(tracker.events or [])
+    users = [i for i, e in enumerate(events) if e.get("event") == "user"]
+    if not users:
+        return []
+    start = users[-2] + 1 if len(users) > 1 else 0
+    ids: List[str] = []
+    for e in events[start : users[-1]]:
+        if e.get("event") == "bot":
+            for button in (e.get("data") or {}).get("buttons") or []:
+                m = _FAQ_PAYLOAD.search(str(button.get("payload") or ""))
+                if m and m.group(1) not in ids:
+                    ids.append(m.group(1))
+    return ids
+
+
+def offered(tracker: Tracker, ctx: Context) -> List[str]:
+    """What an ordinal picks from: the menu offered, else the previous reply's topic buttons."""
+    return ctx.menu or last_buttons(tracker)

@@ -133,6 +133,8 @@ _OUTCOME_Q = re.compile(
     r"|(?:之后|之後|以后|以後|完|后).{0,8}(?:比例|ratio)"
     r"|会(?:怎样|怎么样|咋样|如何)|模拟|测算|算下|算一下|计下|计算一下|帮我算|快算"
 )
+# a line crossed ("跌破追保线会怎样", "跌到130会怎样"): the rule for it, not a simulation
+_PAST_A_LINE = re.compile(r"线|跌破|低于|跌到|跌至|高于|超过|不足|以下|以上")
 # an amount asked for ("补多少才够", "要存多少钱"): a goal
 _AMOUNT_ASKED = re.compile(r"(?:补|存|转|追加|还|还款|卖|要|需要|得|入)(?:多少|几多)|多少钱|几多钱|几钱")
 _GOAL = re.compile(r"才|先|够|回到|恢复|达到|超过|高于|解除|补足|补够|达标|脱离")
@@ -390,7 +392,7 @@ def read_followup(
         kind in MOVES
         and figure is None
         and bool(_OUTCOME_Q.search(t))
-        and not (asks_what_if_not(t) or _KNOWLEDGE.search(t))
+        and not (asks_what_if_not(t) or _KNOWLEDGE.search(t) or _PAST_A_LINE.search(t))
         and (kind != "finance" or _RATIO.search(t) is not None)  # ("融资…会怎样" is often a rule question)
     )
     own = (

@@ -256,6 +256,27 @@ def test_a_refused_request_keeps_its_topic_for_the_next_question():
     assert "风险提示" in text_of(out) and not slots_after(events).get("last_faq_ids")  # a pick names no topic
 
 
+def test_an_ordinal_picks_among_the_topics_an_answer_offered():
+    first, _ = run(ActionAnswerFaq(), tracker("请问那个比例是怎么回事呀？"))
+    related = [b["payload"] for b in first[0].get("buttons") or []]
+    assert related, "the answer offers related topics"
+    t = tracker("最后那个吧", {"last_faq_ids": [faq_of(first)], "context_client": "anonymous"})
+    t.events[:] = [
+        {"event": "user", "text": "请问那个比例是怎么回事呀？"},
+        {"event": "bot", "text": first[0]["text"], "data": {"buttons": first[0]["buttons"]}},
+        {"event": "user", "text": "最后那个吧"},
+    ]
+    out, _ = run(ActionAnswerFaq(), t)
+    assert f'"faq_id": "{faq_of(out)}"' in related[-1]
+
+
+@pytest.mark.parametrize("text", ["利率幾多呀", "收費幾多呀", "费用是多少", "利率多少"])
+def test_a_cost_asked_without_its_side_gets_a_menu(text):
+    out, _ = run(ActionAnswerFaq(), tracker(text))
+    assert out[0].get("buttons") and not faq_of(out), text
+    assert faq_of(run(ActionAnswerFaq(), tracker("融券费率多少"))[0]) == "interest_lending_rate"
+
+
 def test_hours_without_hand_off():
     for text in ("人工几点有人", "你们客服电话", "请问你们人工客服的电话是多少呀 一般什么时间有人接"):
         out, _ = run(ActionHandoff(), tracker(text, intent="request_human"))

@@ -82,6 +82,8 @@ _ELLIPSIS_START = (
 )
 _ELLIPSIS_END = ("呢", "的呢", "那个呢", "咧", "嘞")
 _DEICTIC = re.compile(r"这个|那个|这样|那样|它|这种|那种|这条|上面|刚才|刚刚|前面|这里")
+# "周末也有人接吗", "节假日也算利息吗": the same question for another case
+_ALSO = re.compile(r"^.{1,6}?(?:也|都)(?:有|能|可以|可|行|要|会|算|收|是|一样)")
 
 # compliance: guarantees, promised returns, compensation for losses, market calls and
 # stock picks — refused in any turn, in any phrasing
@@ -198,7 +200,7 @@ def is_elliptical(text: str) -> bool:
         return False
     if bare.startswith(_ELLIPSIS_START) or bare.endswith(_ELLIPSIS_END):
         return True
-    if _DEICTIC.search(bare):
+    if _DEICTIC.search(bare) or (_ALSO.search(bare) and len(bare) <= 12):
         return True
     return len(strip_fillers(bare)) <= 5
 
