@@ -42,7 +42,13 @@ SMALL = r"(?:\d{1,4}|[零〇一二两三四五六七八九十百]+)"  # days, mo
 _DATE = re.compile(r"\d{4}\s*[年\-/.]\s*\d{1,2}\s*[月\-/.]\s*\d{1,2}\s*[日号]?|(?<!\d)\d{1,2}\s*月\s*\d{1,2}\s*[日号]")
 _AMOUNT = re.compile(rf"({NUM})\s*个?\s*({AMOUNT_UNIT})(?![a-z])")
 _GROUPED = re.compile(r"(?<![\d.])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d%])")
-_PERCENT = re.compile(rf"({NUM})\s*%|百分之({NUM})")
+_PERCENT = re.compile(rf"({NUM})\s*%|百分之({NUM})|({NUM})\s*个(?:百分)?点")
+# "资产140个 欠100个": spoken 个 for 万, read only in a message about money
+_GE_AMOUNT = re.compile(
+    r"(?<![\d.])(\d{1,5}(?:\.\d+)?)\s*个(?!\s*(?:月|天|日|交易日|工作日|星期|礼拜|点|百分点|人|小时|季度|年|问题|条件|w|万|亿|千|k))"
+)
+_MONEY_WORDS = re.compile(r"资产|欠|负债|融资|融了|现金|股票|市值|借|还|存|取|担保|保证金")
+_HALF_FALL = re.compile(r"一半|腰斩|对半")
 _TENTHS = re.compile(
     r"(?<![\d零〇一二两三四五六七八九十])([一二两三四五六七八九\d])\s*成(半)?(?!本|交|功|立|员|为|熟|年|人|绩)"
 )  # 一成 = 10%, 一成半 = 15%
@@ -225,10 +231,14 @@ def read_figures(t: str, entities: Sequence[Mapping[str, Any]], policy: Policy) 
         value = parse_amount(raw)
         if value is not None and value > 0:
             spans.append((m.start(), m.end(), value))
+    if _MONEY_WORDS.search(work):
+        for m in _GE_AMOUNT.finditer(work):
+            if not any(s < m.end() and m.start() < e for s, e, _ in spans):
+                spans.append((m.start(), m.end(), Decimal(m.group(1)) * 10000))
     for s, e, _ in spans:
         work = _blank(work, s, e)
     for m in _PERCENT.finditer(work):
-        value = _num(m.group(1) or m.group(2))
+        value = _num(m.group(1) or m.group(2) or m.group(3))
         if value is not None:
             f.percents.append(value)
         work = _blank(work, m.start(), m.end())
@@ -237,6 +247,8 @@ def read_figures(t: str, entities: Sequence[Mapping[str, Any]], policy: Policy) 
         if value is not None:
             f.percents.append(value * 10 + (5 if m.group(2) else 0))
         work = _blank(work, m.start(), m.end())
+    if not f.percents and _FALL.search(work) and _HALF_FALL.search(work):
+        f.percents.append(Decimal(50))  # "跌一半呢"
     for pattern, factor in ((_DAYS, 1), (_WEEKS, 7)):
         for m in pattern.finditer(work):
             n = _small(m.group(1))

@@ -218,8 +218,12 @@ def computable_rule(hits: Sequence[Hit], text: str) -> Optional[Entry]:
     return next((e for e in rules if side is None or topic_side(e.id) in (None, side)), None)
 
 
+_HOW_COMPUTED = re.compile(r"(?:怎么|咋|按啥|按什么|如何|怎样|点样)(?:算|计算|计)|公式|formula|算法")
+_ASKS_BY_ENDING = re.compile(r"(?:不|没|没有|未|否)[？?。.!！\s]*$")  # "能再提点额不"
+
+
 def looks_like_question(text: str) -> bool:
-    return any(m in text for m in _QUESTION_MARKS)
+    return any(m in text for m in _QUESTION_MARKS) or bool(_ASKS_BY_ENDING.search(text.strip()))
 
 
 class Turn:
@@ -314,6 +318,11 @@ class Turn:
         if chosen and self.service.get(chosen):
             await self.answer(self.service.get(chosen), question=ctx.question)
             return self.events
+        shown = self.service.get(ctx.ids[0]) if len(ctx.ids) == 1 else None
+        if shown is not None and figures_wanted(shown.id) and _HOW_COMPUTED.search(normalize(text)):
+            if context.is_elliptical(text):  # "按啥算的" after an estimate: that rule
+                await self.answer(shown, question=ctx.question)
+                return self.events
         denied, rest = context.split_denial(text)
         if denied and (ctx.ids or ctx.menu):
             await self.correction(rest)
@@ -433,7 +442,7 @@ class Turn:
         vague = context.is_vague(question)
         term = context.bare_term(question)
         fragment = context.is_term_question(question) and (
-            context.mentions_topic(term, self.service.vocabulary) or bool(_COST_TERM.fullmatch(normalize(term)))
+            context.mentions_topic(term, self.service.vocabulary) or bool(_SHARED_TERM.fullmatch(normalize(term)))
         )
         if not ctx.ids and (vague or fragment):
             # a fragment with no context ("利率", "这个多少", "最晚啥时候"): answered only when one
@@ -446,6 +455,10 @@ class Turn:
         if decision.kind == "answer" and (mode != "out_of_scope" or self.new_topic(decision) or elliptical):
             await note_unanswered(self.tracker, "answered", decision.hits)  # counted for 提问最多的主题 and the rates
             await self.answer(decision.best.entry, decision.related)
+            return
+        stated = value_answer(decision, question) if mode not in ("out_of_scope", "clarify") else None
+        if stated is not None:  # "融资利息多少": the entry that states it, not the one that explains it
+            await self.answer(stated.entry, decision.hits[1:3])
             return
         best = decision.best
         if mode == "out_of_scope":  # only a fragment that clearly names our topics ("利率")
@@ -477,8 +490,29 @@ NEW_TOPIC_MIN_SCORE = 0.5
 VAGUE_ANSWER = 0.4  # a fragment with no context: answered at this score…
 VAGUE_RUNNER_UP = 0.17  # …when the next topic scores under this share of it
 MAX_CLAUSES = 3  # a message asking more is offered the likeliest topics instead
-_COST_TERM = re.compile(r"(?:年)?(?:利率|费率|收费|费用|利息|成本)")  # both sides have one
+# terms several topics share, asked without a qualifier ("利率多少": financing's or lending's?
+# "比例多少": the margin ratio or the maintenance ratio?)
+_SHARED_TERM = re.compile(r"(?:年)?(?:利率|费率|收费|费用|利息|成本)|比例|期限")
 TERM_RUNNER_UP = 0.35  # (a term asked for its value: "期限是多久" is two topics', "追保线多少" one's)
+
+
+VALUE_MIN = 0.4  # the least score of an entry that states the value asked for
+_VALUE_Q = re.compile(r"(?:多少|几多|几何)(?:钱)?$")
+_HOW_Q = re.compile(r"怎么|如何|咋|怎样|点样|为什么|为啥")
+
+
+def value_answer(decision: Any, question: str) -> Optional[Hit]:
+    """A value asked for ("融资利息多少") between an entry that states a value ("融资利率是
+    多少？") and one that explains a method ("融资利息怎么计算？"): the one that states it."""
+    if decision.kind != "clarify" or len(decision.hits) < 2:
+        return None
+    q = context.strip_fillers(question)
+    if not _VALUE_Q.search(q) or _HOW_Q.search(q):
+        return None
+    top, second = decision.hits[0], decision.hits[1]
+    if top.score >= VALUE_MIN and "多少" in top.entry.question and "多少" not in second.entry.question:
+        return top
+    return None
 
 
 def clear_alone(service: Any, decision: Any, text: str) -> bool:
@@ -492,9 +526,9 @@ def clear_alone(service: Any, decision: Any, text: str) -> bool:
     if not (decision.best.score >= VAGUE_ANSWER and second < runner_up * decision.best.score):
         return False
     if not bare:
-        # a cost asked for without its side ("利率多少", "收費幾多呀"): financing's or lending's?
+        # a shared term asked for without its qualifier ("利率多少", "收費幾多呀", "那个比例是多少")
         t = normalize(text)
-        return not (_COST_TERM.fullmatch(context.bare_term(t)) and side_named(t) is None)
+        return not (_SHARED_TERM.fullmatch(context.bare_term(t)) and side_named(t) is None)
     term = context.strip_fillers(text)
     users = [e for e in service.entries if term in normalize(e.question) or term in normalize(e.answer)]
     return len(users) <= 1

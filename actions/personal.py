@@ -89,6 +89,18 @@ def related_rule(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dic
 
 
 SELF_WORDS = ("我", "本人", "俺", "my ", "mine")
+# topics no client record answers: a clear question on one is a knowledge question
+GENERAL_TOPICS = ("interest_", "contract_", "service_", "account_", "trading_", "basics_")
+GENERAL_SCORE = 0.45
+
+
+def general_question(text: str) -> bool:
+    decision = current().knowledge.decide(text)
+    return (
+        decision.kind == "answer"
+        and decision.best.score >= GENERAL_SCORE
+        and decision.best.faq_id.startswith(GENERAL_TOPICS)
+    )
 
 
 def continues_knowledge(tracker: Tracker, text: str) -> bool:
@@ -98,6 +110,8 @@ def continues_knowledge(tracker: Tracker, text: str) -> bool:
     # a choice among the topics just offered, or how a figure is set ("我这个额度是按什么定出来的": the rule)
     if menu_choice(text, offered(tracker, ctx)) or asks_how_determined(text):
         return True
+    if not any(w in text.lower() for w in SELF_WORDS) and general_question(text):
+        return True  # "ok 融资利率多少来着" read as a lookup: a rule no record answers
     own = any(w in text.lower() for w in SELF_WORDS)
     if verified_client_id(tracker) is None and not own and is_vague(text):
         return True  # "多少钱" before any login: the likeliest topics, not a login prompt

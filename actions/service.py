@@ -60,10 +60,13 @@ class ActionRefuseAdvice(BaseAction):
             # estimate is its figures; "那些ST股又怎么算" names no pick and has a clear answer
             if followup_of(tracker, policy) is not None:
                 return [FollowupAction(FOLLOWUP_ACTION)]
-            question = not mentions_picks(text) and (
+            entities = (tracker.latest_message or {}).get("entities") or []
+            names_a_stock = any(e.get("entity") in ("stock_name", "stock_code") for e in entities)  # "茅台能不能上"
+            question = not (mentions_picks(text) or names_a_stock) and (
                 asks_about_loss(text)
                 or bool(ids)  # ("过了期没还会怎样" after the interest rules)
-                or current().knowledge.decide(text).kind == "answer"
+                # "凭啥把我股票平了", "刚收到 margin call 短信了 what should i do": a topic, answered or offered
+                or current().knowledge.decide(text).kind in ("answer", "clarify")
             )
             if states_figures(tracker, text, ids) or question:
                 return [FollowupAction("action_answer_faq")]

@@ -46,6 +46,7 @@ from actions.whatif import (
     SIMULATE,
     SLOT_SIM_FIGURE,
     SLOT_SIM_KIND,
+    bare_figure,
     figure_in,
     followup_of,
     kind_in,
@@ -490,6 +491,7 @@ class ValidateSimulateForm(FormValidationAction):
         if no_move_asked(text, entities, policy):
             return {SLOT_FIGURE: NO_FIGURE}  # "那要是我不补呢，会怎么样": the form ends and the rule answers
         _, figure = read_move(text, entities, policy)
+        figure = figure or bare_figure(text, tracker.get_slot(SLOT_KIND))  # "那40呢", "还10个"
         # nothing for the simulation in this message (another question): extract nothing,
         # so the form rejects and the question is answered by its own rule
         return {SLOT_FIGURE: figure} if figure else {}

@@ -102,6 +102,7 @@ _REPAY = _alt(
     "[要来去先直接再都共]还",
     "还[0-9一二两三四五六七八九十几多]",
     "还一半",
+    "还(?:吧|啦|了)?$",  # "卖50个还"
 )
 _CASH_REPAY = re.compile(r"直接还|现金还|用现金|拿现金|用钱还")
 # money from outside the credit account ("从外面转20万进来", "自己掏10万出来")
@@ -130,11 +131,11 @@ _LINE_NAMES = (
 _OUTCOME_Q = re.compile(
     r"(?:能|会|可以|可)(?:到|回到|变成|变为|升到|涨到|变|是|係)(?:多少|几多|几)|(?:回到|变成|变为|升到|涨到|变到)(?:多少|几多)"
     r"|(?:比例|ratio|维持担保)\s*(?:会|能)"  # ("我现在ratio多少" asks the ratio as it is)
-    r"|(?:之后|之後|以后|以後|完|后).{0,8}(?:比例|ratio)"
+    r"|(?:之后|之後|以后|以後|完|后).{0,8}(?:比例|ratio)|恢复到?(?:多少|几多)"
     r"|会(?:怎样|怎么样|咋样|如何)|模拟|测算|算下|算一下|计下|计算一下|帮我算|快算"
 )
 # a line crossed ("跌破追保线会怎样", "跌到130会怎样"): the rule for it, not a simulation
-_PAST_A_LINE = re.compile(r"线|跌破|低于|跌到|跌至|高于|超过|不足|以下|以上")
+_PAST_A_LINE = re.compile(r"线|跌破|低于|跌到|跌至|高于|超过|不足|以下|以上|追保|平仓|强平|预警")
 # an amount asked for ("补多少才够", "要存多少钱"): a goal
 _AMOUNT_ASKED = re.compile(r"(?:补|存|转|追加|还|还款|卖|要|需要|得|入)(?:多少|几多)|多少钱|几多钱|几钱")
 _GOAL = re.compile(r"才|先|够|回到|恢复|达到|超过|高于|解除|补足|补够|达标|脱离")
@@ -164,12 +165,12 @@ KIND_PATTERNS: List[Tuple[str, re.Pattern[str]]] = [
         re.compile(
             r"(?:转|存|打|汇|放|拿|充|入|补|加)[^出]{0,8}"
             + _IN
-            + r"|追加|存入|入金|存钱|存|补钱|加钱|补|现金|cash|充值"
+            + r"|追加|存入|入金|存钱|存|补钱|加钱|补|现金|cash|充值|(?:^|[^收流])入(?=\s*[0-9一二两三四五六七八九十])"
         ),
     ),
     ("finance", re.compile(r"再融资|融资|借|加杠杆|杠杆|买入|加仓|融|" + _ALL_QUOTA.pattern)),
-    ("rise", re.compile(r"上涨|涨|上升|反弹|升")),
-    ("fall", re.compile(r"下跌|跌|亏|缩水|腰斩|回撤|暴跌|降|跌穿")),
+    ("rise", re.compile(r"上涨|涨|上升|反弹|升|(?:^|\s)\+\s*\d")),
+    ("fall", re.compile(r"下跌|跌|亏|缩水|腰斩|回撤|暴跌|降|跌穿|(?:^|\s)[-−]\s*\d")),
 ]
 _CAN = _alt(
     "can|能不能|能否|可不可以|可唔可以|可以|可否|可|能|还能|还可以|点先可以",
@@ -182,10 +183,12 @@ _CAN_FINANCE = re.compile(
     r"|(?:再融资|再融|融资|借钱|加仓).{0,8}(?:可不可以|可以吗|行吗|行不行|能吗|行不|得不得)"
 )
 # the interest on what is left of the client's own line ("用完剩下的额度融资30天 利息多少")
-_AVAILABLE_INTEREST = re.compile(r"(?:剩下|剩余|可用|全部|所有|余下)的?(?:额度|授信)|额度(?:全部|都)?用完")
+_AVAILABLE_INTEREST = re.compile(
+    r"(?:剩下|剩余|可用|全部|所有|余下)的?(?:额度|授信)|额度(?:全部|都)?用完|(?:全部|额度)?用(?:晒|哂|光|满)"
+)
 _OWN_DEBT = re.compile(r"我(?:现在|目前|而家)?(?:的|嘅)?(?:融资)?(?:负债|欠款|借款)|我(?:现在)?(?:欠|借)的")
 _CANNOT_FINANCE = re.compile(
-    r"(?:融资|融券)?买不进|融不了|借不了|买不了|用不了额度|不能融资|融资不了|下不了单"
+    r"(?:融资|融券)?买不进|融不了|借不了|买不了|用不了额度|不能融资|融资不了|下不了单|(?:融资|融券|买入).{0,4}(?:整不了|弄不了)"
     r"|(?:融资|融券).{0,6}(?:disabled|点不了|点了没反应|没反应|灰色|按钮灰|无法买入|不能买入)"
 )
 # the line after a market cut ("万一大跌额度被砍 我最少还剩多少额度")
@@ -214,7 +217,7 @@ _WITHDRAW_Q = re.compile(
 _VIP = re.compile(r"专属经理|客户经理|服务经理|理财经理|vip|贵宾|专属客服|专人|经理")
 _ASSESS = re.compile(r"测评|风险等级|评估|问卷|风测")
 _OPEN_Q = re.compile(r"能开|可以开|开得了|开通|就能|就可以|够格|符合")
-_EXPIRY = re.compile(r"有效期|到期|过期|失效|几时到|什么时候到|啥时候到|用到|有效")
+_EXPIRY = re.compile(r"有效期|到期|过期|过了期|过咗期|失效|几时到|什么时候到|啥时候到|用到|有效|expire|expiry|valid")
 _CONFIRM = re.compile(r"吧|吗|么|嘛|对吧|是不是|是吗|对不对|够了|够不够|够吗|没问题|安全|就|咯|啦|未|没事|ok")
 _SAFE = re.compile(r"安全|够了|没事|没问题|解除|脱离|不会被|不用追|过关")
 _RATIO = re.compile(r"比例|ratio|担保比")
@@ -317,6 +320,25 @@ def figure_in(text: str, entities: List[Dict[str, Any]]) -> Optional[str]:
     return ALL if _ALL.search(t) else None
 
 
+_BARE_NUMBER = re.compile(r"(?<![\d.])(\d{1,4}(?:\.\d+)?)\s*(个)?(?![\d.%])")
+
+
+def bare_figure(text: str, kind: Optional[str]) -> Optional[str]:
+    """A figure without its unit, read for the move asked about: "那40呢" after a fall is 40%;
+    "还10个" is 10万 (spoken "个" for 万 in amounts). None when unclear."""
+    t = normalize(text)
+    numbers = _BARE_NUMBER.findall(t)
+    if len(numbers) != 1 or kind is None:
+        return None
+    raw, ge = numbers[0]
+    value = Decimal(raw)
+    if kind in PCT_KINDS:
+        return f"pct:{plain(value)}" if not ge and 0 < value <= 100 else None
+    if kind in MOVES and kind not in GOALS and ge and 0 < value <= 100000:
+        return f"amt:{plain(value * 10000)}"
+    return None
+
+
 def target_in(text: str, entities: List[Dict[str, Any]], policy: Policy) -> Optional[Decimal]:
     """The line a goal names, in percent: "150%", "回到150", "警戒线以上"; None if none is named."""
     t = normalize(text)
@@ -342,7 +364,7 @@ def goal_in(text: str, entities: List[Dict[str, Any]], policy: Policy) -> Option
     if figure is not None and figure != ALL and (target is None or figure != f"pct:{plain(target)}"):
         return None  # "卖掉一半…比例会回到多少": the move has its figure; the ratio is the question
     restore = _RESTORE_WORDS.search(t) is not None
-    if target is None and not restore and _OUTCOME_Q.search(t) and not _AMOUNT_ASKED.search(t):
+    if target is None and _OUTCOME_Q.search(t) and not _AMOUNT_ASKED.search(t):
         return None  # "补点钱能回到多少": the ratio after a move, whose figure is asked for
     if target is None and not (restore or _GOAL.search(t) or re.search(r"补|追加", t)):
         return None  # "还能借多少": a quota question, not a goal
@@ -400,7 +422,7 @@ def read_followup(
         or (kind is not None and figure is not None and _RATIO.search(t) is not None)
         or outcome
     )
-    if not (recent or own or _CANNOT_FINANCE.search(t)):
+    if not (recent or own or _CANNOT_FINANCE.search(t) or _CAN_FINANCE.search(t)):
         return None
     if kind in GOALS:
         return kind, figure
@@ -429,6 +451,8 @@ def read_followup(
         if target_in(text, entities, policy) is not None or _SAFE.search(t):
             return "confirm", None  # "那就超过150%了吧": the figure just shown against that line
     last = state.sim_move if state is not None else None
+    if figure is None and recent and last is not None:
+        figure = bare_figure(text, kind or last[0])  # "那40呢", "还10个"
     if kind == "repay" and last is not None and last[0] in ("sell_repay", "goal_sell") and not _CASH_REPAY.search(t):
         kind = "sell_repay"  # "还110万" right after selling to repay: that many securities sold
     if figure is not None:
