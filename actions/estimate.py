@@ -49,6 +49,7 @@ _GE_AMOUNT = re.compile(
 )
 _MONEY_WORDS = re.compile(r"资产|欠|负债|融资|融了|现金|股票|市值|借|还|存|取|担保|保证金")
 _HALF_FALL = re.compile(r"一半|腰斩|对半")
+_OTHER_WAY = re.compile(r"(?:卖|还|转|存|补).{0,8}(?:多少|几多)")
 _TENTHS = re.compile(
     r"(?<![\d零〇一二两三四五六七八九十])([一二两三四五六七八九\d])\s*成(半)?(?!本|交|功|立|员|为|熟|年|人|绩)"
 )  # 一成 = 10%, 一成半 = 15%
@@ -710,6 +711,9 @@ def account(
                     assets=yuan(snap.total_assets),
                 )
             )
+            sale = finance.sale_to_restore(snap, target)
+            if sale is not None:
+                parts.append(client_text.EST_RESTORE_SALE.format(sale=yuan(sale), restore=fmt["restore"]))
     elif aspect == "fall" and move is not None:
         after = finance.after_price_move(snap, -abs(move))
         parts.append(
@@ -1023,6 +1027,8 @@ def _account_follow_up(
 ) -> Optional[Estimate]:
     figures = {k: _dec(previous.get(k)) for k in ("debt", "cash", "stocks", "total")}
     aspect = _aspect(t)
+    if aspect is None and previous.get("aspect") == "restore" and _OTHER_WAY.search(t):
+        aspect = "restore"  # "不补钱 卖券还款的话要卖多少": the same goal, each way of reaching it
     roles = f.by_role()
     changed = False
     for role in ("debt", "cash", "stocks", "total"):

@@ -435,11 +435,18 @@ def limits(record: ClientRecord, policy: Policy, kind: str, figure: str, amount:
     return lines
 
 
+_LINE_ASKED = re.compile(
+    r"(?:到|掉到|跌到|低于|跌破|降到)(?:多少|几多|几)(?:%|个点)?.{0,6}(?:追保|平仓|强平|预警)"
+    r"|多少.{0,4}(?:就|会|才).{0,4}(?:追保|平仓|强平|预警)|(?:追保|平仓|警戒|预警|提取)线(?:是)?(?:多少|几多)"
+)
+
+
 def no_move_asked(text: str, entities: List[Dict[str, Any]], policy: Policy) -> bool:
-    """A question about what follows if the client does not act ("要是来不及会怎么样"), with no
-    move or figure to simulate: the knowledge answer, not the form."""
+    """A question about what follows if the client does not act ("要是来不及会怎么样"), or
+    about where a line lies ("比例掉到多少就会被追保"), with no move or figure to simulate:
+    the knowledge answer, not the form."""
     _, figure = read_move(text, entities, policy)  # ("不补" is no cash move)
-    return figure is None and asks_what_if_not(text)
+    return figure is None and (asks_what_if_not(text) or bool(_LINE_ASKED.search(normalize(text))))
 
 
 class ValidateSimulateForm(FormValidationAction):
@@ -465,6 +472,7 @@ class ValidateSimulateForm(FormValidationAction):
             if follow is not None and follow[0] not in ANSWERS:
                 return {SLOT_KIND: follow[0]}
             return {SLOT_KIND: kind or tracker.get_slot(SLOT_KIND) or "fall"}
+        figure = figure or bare_figure(text, kind)  # ("还10个": 10万 repaid)
         if kind and figure and not CANCEL.match(normalize(text)):
             return {SLOT_KIND: kind}
         return {}
@@ -490,8 +498,8 @@ class ValidateSimulateForm(FormValidationAction):
                 return {SLOT_FIGURE: NO_FIGURE if follow[0] in ANSWERS else follow[1]}
         if no_move_asked(text, entities, policy):
             return {SLOT_FIGURE: NO_FIGURE}  # "那要是我不补呢，会怎么样": the form ends and the rule answers
-        _, figure = read_move(text, entities, policy)
-        figure = figure or bare_figure(text, tracker.get_slot(SLOT_KIND))  # "那40呢", "还10个"
+        kind, figure = read_move(text, entities, policy)
+        figure = figure or bare_figure(text, kind or tracker.get_slot(SLOT_KIND))  # "那40呢", "还10个"
         # nothing for the simulation in this message (another question): extract nothing,
         # so the form rejects and the question is answered by its own rule
         return {SLOT_FIGURE: figure} if figure else {}

@@ -196,6 +196,19 @@ def test_capacity_on_cash_then_on_other_collateral(policy):
     assert_estimate(bonds, yuan(finance.financing_capacity(D(200000), D(1), D(str(hair["government_bond"])))))
 
 
+def test_restoring_the_ratio_each_way_and_spoken_amounts(policy):
+    found = ask(policy, "资产120w 负债100w 补多少钱能回150")
+    snap = finance.stated_snapshot(D(0), D(1200000), D(1000000))
+    sale = finance.sale_to_restore(snap, D("1.5"))
+    assert sale == D(600000)
+    assert_estimate(found, "300,000", yuan(sale))
+    assert_estimate(chain(policy, "资产120w 负债100w 补多少钱能回150", "不补钱 卖券还款的话要卖多少"), yuan(sale))
+    assert "140%" in ask(policy, "资产140个 融资欠100个 维保多少").text  # 个 = 万 when money is talked of
+    moved = chain(policy, "我现金20万 股票100万 负债50万 比例多少", "那要是股票跌了15个点呢")
+    assert "210%" in moved.text
+    assert "140%" in chain(policy, "我现金20万 股票100万 负债50万 比例多少", "跌一半呢").text
+
+
 def test_capacity_on_collateral_of_several_kinds(policy):
     hair = {k: D(str(v)) for k, v in policy.get("margin.haircuts").items()}
     found = ask(policy, "那我有国债二十万，再加上一百万沪深三百的股票，最多能算多少担保品呀")

@@ -204,6 +204,7 @@ EST_RESTORE = (
     "要回到{restore}，约需追加现金{cash}（{restore} × {debt} − {assets}），"
     "或用账户外的资金直接还款约{repay}（{debt} − {assets} ÷ {restore}）"
 )
+EST_RESTORE_SALE = "或卖券还款约{sale}（卖出证券、所得偿还融资：（资产 − 卖出额）÷（负债 − 卖出额）= {restore}）"
 EST_RESTORE_ALREADY = "比例已在{restore}以上，不需要追加担保品"
 EST_ACCOUNT = "{parts}。按规定，维持担保比例 =（现金 + 证券市值）÷（融资负债 + 融券市值 + 应付利息费用）。\n{reminder}"
 
