@@ -40,7 +40,7 @@ _CN = "零〇一二两三四五六七八九十百千万亿"
 NUM = rf"(?:\d[\d,]*(?:\.\d+)?|[{_CN}][{_CN}点]*)"
 SMALL = r"(?:\d{1,4}|[零〇一二两三四五六七八九十百]+)"  # days, months, ages, scores
 _DATE = re.compile(r"\d{4}\s*[年\-/.]\s*\d{1,2}\s*[月\-/.]\s*\d{1,2}\s*[日号]?|(?<!\d)\d{1,2}\s*月\s*\d{1,2}\s*[日号]")
-_AMOUNT = re.compile(rf"({NUM})\s*个?\s*({AMOUNT_UNIT})(?![a-z])")
+_AMOUNT = re.compile(rf"({NUM})\s*个?\s*({AMOUNT_UNIT})")
 _GROUPED = re.compile(r"(?<![\d.])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d%])")
 _PERCENT = re.compile(rf"({NUM})\s*%|百分之({NUM})|({NUM})\s*个(?:百分)?点")
 # "资产140个 欠100个": spoken 个 for 万, read only in a message about money
@@ -49,6 +49,7 @@ _GE_AMOUNT = re.compile(
 )
 _MONEY_WORDS = re.compile(r"资产|欠|负债|融资|融了|现金|股票|市值|借|还|存|取|担保|保证金")
 _HALF_FALL = re.compile(r"一半|腰斩|对半")
+_LINE_WHERE = re.compile(r"(?:跌到|掉到|低于|降到)(?:多少|几多)")
 _OTHER_WAY = re.compile(r"(?:卖|还|转|存|补).{0,8}(?:多少|几多)")
 _TENTHS = re.compile(
     r"(?<![\d零〇一二两三四五六七八九十])([一二两三四五六七八九\d])\s*成(半)?(?!本|交|功|立|员|为|熟|年|人|绩)"
@@ -103,7 +104,7 @@ _OPEN = re.compile(
 )
 _LINE = re.compile(r"批|授信|额度|给多少|能给|上限|最多给")
 _COLLATERAL_VALUE = re.compile(
-    r"折算(?:成|为|后|下来)?(?:多少|几多)|能抵多少|抵多少|算多少保证金|当多少保证金|值多少保证金|算多少担保"
+    r"折算(?:成|为|后|下来)?(?:多少|几多)|折算.{0,4}值(?:多少|几多)|能抵多少|抵多少|算多少保证金|当多少保证金|值多少保证金|算多少担保"
 )
 _CAPACITY = re.compile(r"能融|融多少|可以融|借多少|能借|可借|可融|能买多少|买多少|融得|融几多|借几多")
 _HAS_MONEY = re.compile(r"我有|有|资产|存了|手上|账户里|身家")
@@ -191,7 +192,7 @@ def _role(segment: str, nearest_last: bool) -> Optional[str]:
     return max(found)[2] if found else None
 
 
-_SEPARATOR = re.compile(r"[,，;；。、\s和及与跟]|还有|以及|另外|然后")
+_SEPARATOR = re.compile(r"[,，;；。、\s和及与跟同]|还有|以及|另外|然后")
 
 
 def _neighbours(text: str, spans: List[Tuple[int, int, Decimal]]) -> List[Tuple[Decimal, str, str]]:
@@ -309,7 +310,7 @@ def read_figures(t: str, entities: Sequence[Mapping[str, Any]], policy: Policy) 
     return f
 
 
-_NOT_SIDE = re.compile(r"(?:不是|不要|而不是|并非)(?:问)?(?:的)?(融资|融券)")
+_NOT_SIDE = re.compile(r"(?:不是|不要|而不是|并非|not)\s*(?:问)?(?:的)?(融资|融券)")
 
 
 def side_named(t: str) -> Optional[str]:
@@ -1040,6 +1041,8 @@ def _account_follow_up(
     if aspect in ("withdraw", "after") and take is None and previous.get("take") and aspect == "after":
         take = _dec(previous.get("take"))
     move = f.percents[0] if f.percents and aspect == "fall" else None
+    if move is None and (aspect or previous.get("aspect")) == "fall" and not f.percents:
+        move = _dec(previous.get("move"))  # the fall asked about before the figures came
     level = f.percents[0] / 100 if len(f.percents) == 1 and not f.amounts and _RATIO_NOW.search(t) else None
     if level is not None and figures["debt"] is not None and STATED_RATIOS[0] <= level <= STATED_RATIOS[1]:
         # "如果跌到280%呢": the same debt at that ratio
@@ -1081,7 +1084,7 @@ _ASSET_NAMES = (
 
 
 _KEPT_WORDS = ("kind", "topic", "side", "aspect", "parts")
-_KEPT_AMOUNTS = ("amount", "debt", "cash", "stocks", "total", "assets", "take", "ratio", "line", "used")
+_KEPT_AMOUNTS = ("amount", "debt", "cash", "stocks", "total", "assets", "take", "ratio", "line", "used", "move")
 _KEPT_COUNTS = {"days": 3650, "age": 130, "months": 1200, "score": 100}
 
 
@@ -1153,10 +1156,18 @@ def estimate(
 
 def goal_request(text: str, policy: Policy) -> Optional[Estimate]:
     """ "要补多少钱才能回到150%" before any login and without figures: the figures it needs are
-    asked for (the next message's are estimated against the restore line)."""
+    asked for (the next message's are estimated against the restore line). "要是股票跌20% 我维持
+    担保比例变多少" likewise: the account's figures, for that fall."""
     t = normalize(text)
+    f = read_figures(t, [], policy)
+    if not f.amounts and len(f.percents) == 1 and _FALL.search(t) and _RATIO.search(t) and 0 < f.percents[0] < 100:
+        move = plain(f.percents[0])
+        ask = client_text.EST_ASK_ACCOUNT_MOVE.format(move=move)
+        return _partial("account", "margincall_maintenance_ratio", ask, {"aspect": "fall", "move": move})
     if not (_RESTORE.search(t) and _HOW_MUCH.search(t)) or read_figures(t, [], policy).amounts:
         return None
+    if _LINE_WHERE.search(t):
+        return None  # "跌到多少要补钱的那个比例": where the call line lies, a rule
     ask = client_text.EST_ASK_RESTORE.format(restore=fmt_pct(policy.get("margin_call.restore_to")))
     return _partial("account", "margincall_deadline", ask, {"aspect": "restore"})
 

@@ -20,9 +20,10 @@ from actions.common import (
     verified_client_id,
     withdrawal_sentence,
 )
+from actions.estimate import SLOT as ESTIMATE_SLOT
 from actions.estimate import estimate, figures_wanted, goal_request, previous_estimate, side_named, topic_side
 from actions.service import ADVICE_REFUSAL, hand_off
-from actions.thread import Context, context_events, offered
+from actions.thread import Context, context_events, last_action, offered
 from actions.whatif import FOLLOWUP_ACTION, followup_of
 from core.formatting import line, moment
 from core.knowledge import context
@@ -218,6 +219,7 @@ def computable_rule(hits: Sequence[Hit], text: str) -> Optional[Entry]:
     return next((e for e in rules if side is None or topic_side(e.id) in (None, side)), None)
 
 
+_PUSHBACK = re.compile(r"why not|为什么不|为啥不|凭什么不|咋不|怎么不|不是券商|你们不是|就不能|通融|就一次|说说嘛|透露")
 _HOW_COMPUTED = re.compile(r"(?:怎么|咋|按啥|按什么|如何|怎样|点样)(?:算|计算|计)|公式|formula|算法")
 _ASKS_BY_ENDING = re.compile(r"(?:不|没|没有|未|否)[？?。.!！\s]*$")  # "能再提点额不"
 
@@ -314,12 +316,17 @@ class Turn:
             self.dispatcher.utter_message(text=found.text, json_message={"estimate": found.kind, "faq_id": found.topic})
             self.events = context_events(self.tracker, [found.topic], [], text) + found.events()
             return self.events
+        if last_action(self.tracker) == "action_refuse_advice" and _PUSHBACK.search(normalize(text)):
+            self.refuse()  # "why not? 你们不是券商吗": the same answer, whatever the phrasing
+            return self.events
         chosen = context.menu_choice(text, offered(self.tracker, ctx))
         if chosen and self.service.get(chosen):
             await self.answer(self.service.get(chosen), question=ctx.question)
             return self.events
-        shown = self.service.get(ctx.ids[0]) if len(ctx.ids) == 1 else None
-        if shown is not None and figures_wanted(shown.id) and _HOW_COMPUTED.search(normalize(text)):
+        last = self.tracker.get_slot(ESTIMATE_SLOT)
+        estimated = last.get("topic") if isinstance(last, dict) and len(ctx.ids) == 1 else None
+        shown = self.service.get(ctx.ids[0]) if estimated and estimated == ctx.ids[0] else None
+        if shown is not None and _HOW_COMPUTED.search(normalize(text)):
             if context.is_elliptical(text):  # "按啥算的" after an estimate: that rule
                 await self.answer(shown, question=ctx.question)
                 return self.events

@@ -54,7 +54,7 @@ from actions.whatif import (
 )
 from core import finance
 from core.formatting import moment
-from core.knowledge.context import asks_what_if_not
+from core.knowledge.context import asks_compliance, asks_what_if_not
 from core.policy import Policy, fmt_pct, fmt_wan, get_policy, plain
 from core.text import normalize
 from core.texts import client as client_text
@@ -489,6 +489,8 @@ class ValidateSimulateForm(FormValidationAction):
         if tracker.get_slot("requested_slot") is None:  # the request that opens the form
             if verified_client_id(tracker) is None or estimate(text, entities, policy) is not None:
                 return {SLOT_FIGURE: NO_FIGURE}  # the simulation action answers (login, or the estimate)
+            if asks_compliance(text):  # "会不会被强平呀，您能不能给我保证一下": refused, not simulated
+                return {SLOT_FIGURE: NO_FIGURE}
             if no_move_asked(text, entities, policy):
                 return {SLOT_FIGURE: NO_FIGURE}  # "要是来不及会怎么样": the rule answers it
             follow = followup_of(tracker, policy)

@@ -74,3 +74,12 @@ def last_buttons(tracker: Tracker) -> List[str]:
 def offered(tracker: Tracker, ctx: Context) -> List[str]:
     """What an ordinal picks from: the menu offered, else the previous reply's topic buttons."""
     return ctx.menu or last_buttons(tracker)
+
+
+def last_action(tracker: Tracker) -> str:
+    """The last action the assistant ran before the latest message ("" when none)."""
+    events = list(tracker.events or [])
+    users = [i for i, e in enumerate(events) if e.get("event") == "user"]
+    before = events[: users[-1]] if users else events
+    names = [e.get("name") for e in before if e.get("event") == "action" and e.get("name") != "action_listen"]
+    return str(names[-1]) if names else ""

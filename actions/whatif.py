@@ -135,10 +135,14 @@ _OUTCOME_Q = re.compile(
     r"|(?:之后|之後|以后|以後|完|后).{0,8}(?:比例|ratio)|恢复到?(?:多少|几多)"
     r"|会(?:怎样|怎么样|咋样|如何)|模拟|测算|算下|算一下|计下|计算一下|帮我算|快算"
 )
+# the sale asked for ("卖股票来还呢，要卖多少"): how much to sell to be safe again
+_SELL_ASKED = re.compile(r"(?:要|需要|得|该)?卖(?:多少|几多)")
 # a line crossed ("跌破追保线会怎样", "跌到130会怎样"): the rule for it, not a simulation
 _PAST_A_LINE = re.compile(r"线|跌破|低于|跌到|跌至|高于|超过|不足|以下|以上|追保|平仓|强平|预警")
 # an amount asked for ("补多少才够", "要存多少钱"): a goal
-_AMOUNT_ASKED = re.compile(r"(?:补|存|转|追加|还|还款|卖|要|需要|得|入)(?:多少|几多)|多少钱|几多钱|几钱")
+_AMOUNT_ASKED = re.compile(
+    r"(?:补|存|转|追加|卖|入|还款)(?:多少|几多)|(?:要|需要|得|该)(?:还|卖|存|补|转)?(?:多少|几多)|多少钱|几多钱|几钱"
+)
 _GOAL = re.compile(r"才|先|够|回到|恢复|达到|超过|高于|解除|补足|补够|达标|脱离")
 _RESTORE_WORDS = re.compile(r"解除|补足|补够|恢复|达标|脱离|不被追|不用追|出追保")
 
@@ -223,6 +227,7 @@ _CONFIRM = re.compile(r"吧|吗|么|嘛|对吧|是不是|是吗|对不对|够了
 _SAFE = re.compile(r"安全|够了|没事|没问题|解除|脱离|不会被|不用追|过关")
 _RATIO = re.compile(r"比例|ratio|担保比")
 _HUMAN = re.compile(r"人工|转接|真人|客服电话")
+_THIS_FIGURE = re.compile(r"这个数|这数|这么多|这么少|这么高|这么低|这么点|这个额度|只有|才|多少")
 _WHY = re.compile(r"为什么|为啥|为何|凭什么|怎么来的|咋来的|怎么定的|怎么算的|咋算的|依据|why")
 
 
@@ -367,7 +372,7 @@ def goal_in(text: str, entities: List[Dict[str, Any]], policy: Policy) -> Option
     restore = _RESTORE_WORDS.search(t) is not None
     if target is None and _OUTCOME_Q.search(t) and not _AMOUNT_ASKED.search(t):
         return None  # "补点钱能回到多少": the ratio after a move, whose figure is asked for
-    if target is None and not (restore or _GOAL.search(t) or re.search(r"补|追加", t)):
+    if target is None and not (restore or _GOAL.search(t) or re.search(r"补|追加", t) or _SELL_ASKED.search(t)):
         return None  # "还能借多少": a quota question, not a goal
     if re.search(_SELL, t):
         kind = "goal_sell"
@@ -411,8 +416,10 @@ def read_followup(
     kind, figure = read_move(text, entities, policy)
     # about the client's own account: a move with its figure asked about the ratio ("额度全部用掉
     # 比例会咋样"), or what a move without its figure would do ("补点钱能回到多少")
+    tier_named = any(str(x["name"]) in t for x in policy.get("risk_tiers.tiers"))  # "升到成長型會變幾多"
     outcome = (
-        kind in MOVES
+        not tier_named
+        and kind in MOVES
         and figure is None
         and bool(_OUTCOME_Q.search(t))
         and not (asks_what_if_not(t) or _KNOWLEDGE.search(t) or _PAST_A_LINE.search(t))
@@ -434,10 +441,10 @@ def read_followup(
         days = stated.days
         if days is not None and 0 < days <= 3650:
             return ("interest_available" if _AVAILABLE_INTEREST.search(t) else "interest_debt"), str(days)
-    if recent and shown_kind(state) == "quota" and _WHY.search(t) and len(t) <= FIGURE_MAX_CHARS:
-        return "why_line", None  # "为什么是这个数呢": how their line was set
     if _CANNOT_FINANCE.search(t):  # "融资买不进去 咋回事": what blocks it on their account
         return "can_finance", None
+    if recent and shown_kind(state) == "quota" and _WHY.search(t) and _THIS_FIGURE.search(t) and len(t) <= 14:
+        return "why_line", None  # "为什么是这个数呢": how their line was set
     if _LINE_CUT.search(t):
         return "line_cut", None
     shown = state.kind if state is not None else ""

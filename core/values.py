@@ -71,7 +71,8 @@ _MULTIPLIERS = [  # longest first: "百万" before "万"
 ]
 # the units an amount ends with, for the NLU's entity rule and the estimator's reading
 # ("30w", "0.3百万", "300k", "1m", "60个w"); the one list parse_amount reads
-AMOUNT_UNIT = "(?:" + "|".join(suffix for suffix, _ in _MULTIPLIERS) + ")"
+# (a latin unit is no unit inside a word: "5km", "3min"; "50万etf" is 50万)
+AMOUNT_UNIT = "(?:" + "|".join(s if not s.isascii() else s + "(?![a-z])" for s, _ in _MULTIPLIERS) + ")"
 
 
 def parse_amount(text: str) -> Optional[Decimal]:

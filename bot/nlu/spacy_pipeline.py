@@ -39,7 +39,7 @@ PATTERNS: Dict[str, List[str]] = {
         r"|(?<=[跌涨降亏少缩])[一二两三四五六七八九]成半?(?![长交本功员立为果熟])",
     ],
     "amount": [
-        rf"{NUM}\s*个?\s*{AMOUNT_UNIT}(?![a-z])",
+        rf"{NUM}\s*个?\s*{AMOUNT_UNIT}",
         r"(?<![\d.])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d%])",
     ],
     "date": [
