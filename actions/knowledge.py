@@ -331,6 +331,7 @@ class Turn:
                 await self.answer(shown, question=ctx.question)
                 return self.events
         denied, rest = context.split_denial(text)
+        rest = context.without_negated_side(rest) or rest
         if denied and (ctx.ids or ctx.menu):
             await self.correction(rest)
             return self.events

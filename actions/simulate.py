@@ -446,7 +446,9 @@ def no_move_asked(text: str, entities: List[Dict[str, Any]], policy: Policy) -> 
     about where a line lies ("比例掉到多少就会被追保"), with no move or figure to simulate:
     the knowledge answer, not the form."""
     _, figure = read_move(text, entities, policy)  # ("不补" is no cash move)
-    return figure is None and (asks_what_if_not(text) or bool(_LINE_ASKED.search(normalize(text))))
+    t = normalize(text)
+    tier_named = any(str(x["name"]) in t for x in policy.get("risk_tiers.tiers"))  # "我升到成長型會變幾多"
+    return figure is None and (asks_what_if_not(text) or bool(_LINE_ASKED.search(t)) or tier_named)
 
 
 class ValidateSimulateForm(FormValidationAction):

@@ -227,7 +227,9 @@ _CONFIRM = re.compile(r"吧|吗|么|嘛|对吧|是不是|是吗|对不对|够了
 _SAFE = re.compile(r"安全|够了|没事|没问题|解除|脱离|不会被|不用追|过关")
 _RATIO = re.compile(r"比例|ratio|担保比")
 _HUMAN = re.compile(r"人工|转接|真人|客服电话")
-_THIS_FIGURE = re.compile(r"这个数|这数|这么多|这么少|这么高|这么低|这么点|这个额度|只有|才|多少")
+_THIS_FIGURE = re.compile(
+    r"这个数|这数|这么多|这么少|这么高|这么低|这么点|这个额度|只有|才|多少|咁少|咁多|咁高|咁低|净系|淨係|\d+万"
+)
 _WHY = re.compile(r"为什么|为啥|为何|凭什么|怎么来的|咋来的|怎么定的|怎么算的|咋算的|依据|why")
 
 

@@ -277,6 +277,25 @@ def test_a_cost_asked_without_its_side_gets_a_menu(text):
     assert faq_of(run(ActionAnswerFaq(), tracker("融券费率多少"))[0]) == "interest_lending_rate"
 
 
+@pytest.mark.parametrize("text", ["wait 我搞错了, 是融资 not 融券", "不对，我问的是融资不是融券"])
+def test_a_correction_that_rules_a_side_out(text):
+    slots = {"last_faq_ids": ["interest_lending_rate"], "context_client": "anonymous", "last_question": "融券利率多少"}
+    out, _ = run(ActionAnswerFaq(), tracker(text, slots))
+    assert faq_of(out) == "interest_financing_rate"
+
+
+def test_a_pushback_right_after_a_refusal_is_refused_again():
+    t = tracker("why not? 你们不是券商吗", {"context_client": "anonymous"})
+    t.events[:] = [
+        {"event": "user", "text": "推荐只股票吧"},
+        {"event": "action", "name": "action_refuse_advice"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "why not? 你们不是券商吗"},
+    ]
+    out, _ = run(ActionAnswerFaq(), t)
+    assert "风险提示" in text_of(out) and not faq_of(out)
+
+
 def test_hours_without_hand_off():
     for text in ("人工几点有人", "你们客服电话", "请问你们人工客服的电话是多少呀 一般什么时间有人接"):
         out, _ = run(ActionHandoff(), tracker(text, intent="request_human"))

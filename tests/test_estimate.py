@@ -220,6 +220,8 @@ def test_capacity_on_collateral_of_several_kinds(policy):
     # the same parts at another margin ratio
     higher = chain(policy, "我有50万现金和100万股票能融多少", "那保证金比例120%呢")
     assert_estimate(higher, yuan(finance.financing_capacity(D(1150000), D("1.2"))))
+    etf = ask(policy, "我有50萬ETF同20萬國債放入去做擔保，折算之後值幾多")
+    assert_estimate(etf, yuan(D(640000)))  # 500,000 × 90% + 200,000 × 95%
     # a debt is not one more piece of collateral
     assert ask(policy, "负债50万 现金10万 股票120万 比例多少").kind == "account"
 

@@ -322,6 +322,26 @@ def test_a_move_without_its_figure_opens_the_form(text, expected):
     assert read_followup(text, [], None, False, POLICY) == expected
 
 
+def test_a_figure_without_its_unit_is_read_for_the_move():
+    fell = State("what_if", "C1001", 1, "fall pct:20")
+    assert read_followup("那40呢", [], fell, True, POLICY) == ("fall", "pct:40")
+    repaid = State("what_if", "C1001", 1, "repay amt:50000")
+    assert read_followup("还10个", [], repaid, True, POLICY) == ("repay", "amt:100000")  # 10个 = 10万
+    assert read_move("卖50个还", [], POLICY)[0] == "sell_repay"
+    assert read_move("假设整体 +20%", pct(20), POLICY) == ("rise", "pct:20")
+    assert read_move("入10萬", amt(100000), POLICY) == ("cash", "amt:100000")
+    assert read_followup("要是比例掉到多少就会被追保呢？", [], None, False, POLICY) is None  # the line, a rule
+    quota = State("quota", "C1001", 1)
+    assert read_followup("點解淨係得80萬咁少？", [], quota, True, POLICY) == ("why_line", None)
+    assert read_followup("why 我融资买入被拒了", [], quota, True, POLICY) != ("why_line", None)
+    assert read_followup("如果我升到成長型會變幾多", [], quota, True, POLICY) is None  # a tier, no market move
+
+
+def test_a_rule_asked_during_lookups_is_a_knowledge_answer():
+    text, _ = run(ActionQueryQuota(), tracker("ok 融资利率多少来着", "C1004", State("quota", "C1004", 1)))
+    assert "6.8%" in text and "20,000,000" not in text
+
+
 def test_the_form_asks_for_the_move_named_and_says_a_margin_call_first():
     def asking(client_id, kind, text):
         t = tracker(text, client_id, slots={"sim_kind": kind, "requested_slot": "sim_figure"})

@@ -53,7 +53,7 @@ _FILLER = re.compile(
 
 # "不是这个" / "不对" / "都不是" / "算了" at the start; what follows is the real question
 _DENIAL = re.compile(
-    r"^(?:(?:哎呀|哎|唉|啊|呃|嗯|额|sorry|不好意思|抱歉)[，,。.！!\s]*)*"
+    r"^(?:(?:哎呀|哎|唉|啊|呃|嗯|额|sorry|oops|wait|不好意思|抱歉)[，,。.！!\s]*)*"
     r"(?:我?(?:说错了|讲错了|打错了|搞错了|问错了|问岔了|说岔了|问反了|弄错了|写错了|看错了)|不是这个意思|不是这个问题|不是这个|不是这些|不是这样|都不是|全都不是|不是的|不是|不对不对|不对|错了|"
     r"答非所问|没有我要的|没有我想问的|不是我要问的|不是我想问的|不是我要的|算了|no|nope)"
     r"(?:啊|呀|哦|吧|呢)?[，,。.！!\s]*"
@@ -384,6 +384,14 @@ def neighbours(
             if other.id != faq_id and (other.category == entry.category or tags & set(other.tags)):
                 out.add(other.id)
     return {i for i in out if i in by_id} - set(ids)
+
+
+_NEGATED_SIDE = re.compile(r"[，,]?\s*(?:不是|而不是|并非|not)\s*(?:问)?(?:的)?(?:融资|融券)(?:的)?")
+
+
+def without_negated_side(text: str) -> str:
+    """ "是融资 not 融券" → "是融资": the side ruled out is no part of the question."""
+    return _NEGATED_SIDE.sub("", text).strip()
 
 
 def contrast(question: str, follow: str) -> str:
