@@ -747,7 +747,7 @@ def account(
                 client_text.EST_FALLS.format(falls=client_text.EST_CLAUSE_SEP.join(falls), note=note, call=fmt["call"])
             )
         if ask_fall:
-            parts.append(client_text.EST_ASK_FALL)
+            parts.append(client_text.EST_ASK_FALL.format(fall=fmt_pct(Decimal("0.2"))))
     elif aspect in ("withdraw", "after"):
         topic = "margincall_withdrawal"
         most = finance.excess_over_line(snap.total_assets, debt, withdraw_line)

@@ -518,7 +518,8 @@ def value_answer(decision: Any, question: str) -> Optional[Hit]:
     if not _VALUE_Q.search(q) or _HOW_Q.search(q):
         return None
     top, second = decision.hits[0], decision.hits[1]
-    if top.score >= VALUE_MIN and "多少" in top.entry.question and "多少" not in second.entry.question:
+    states = [bool(_VALUE_Q.search(h.entry.question.rstrip("？?"))) for h in (top, second)]
+    if top.score >= VALUE_MIN and states == [True, False]:
         return top
     return None
 

@@ -526,6 +526,27 @@ class ValidateSimulateForm(FormValidationAction):
         return {SLOT_FIGURE: slot_value}
 
 
+ASK_MOVE = {  # the form's question for the figure, by the move the client named
+    "fall": client_text.SIM_ASK_FALL,
+    "rise": client_text.SIM_ASK_RISE,
+    "finance": client_text.SIM_ASK_FINANCE,
+    "cash": client_text.SIM_ASK_CASH,
+    "collateral": client_text.SIM_ASK_COLLATERAL,
+    "repay": client_text.SIM_ASK_REPAY,
+    "repay_new": client_text.SIM_ASK_REPAY_NEW,
+    "withdraw": client_text.SIM_ASK_WITHDRAW,
+    "sell_repay": client_text.SIM_ASK_SELL_REPAY,
+}
+ASK_EXAMPLES = {  # example figures in those questions
+    "fall": fmt_pct(Decimal("0.15")),
+    "rise": fmt_pct(Decimal("0.1")),
+    "finance": fmt_wan(200000),
+    "cash": fmt_wan(100000),
+    "small": fmt_wan(50000),
+    "sell": fmt_wan(500000),
+}
+
+
 def opened_this_turn(tracker: Tracker) -> bool:
     """Whether the simulation form was activated after the latest user message."""
     events = list(tracker.events or [])
@@ -563,7 +584,9 @@ class ActionAskSimFigure(BaseAction):
                         )
                     )
         lines.append(
-            client_text.SIM_ASK_MOVE.get(kind, client_text.SIM_ASK_FIGURE) if named else client_text.SIM_ASK_FIGURE
+            (ASK_MOVE.get(kind, client_text.SIM_ASK_FIGURE) if named else client_text.SIM_ASK_FIGURE).format(
+                **ASK_EXAMPLES
+            )
         )
         dispatcher.utter_message(text=" ".join(lines))
         return []

@@ -41,6 +41,9 @@ _ESTIMATE_READS = (
     "_INDEX_BEFORE",
     "_num",
     "_SEPARATOR",
+    "_GE_AMOUNT",
+    "_MONEY_WORDS",
+    "_HALF_FALL",
 )
 _ESTIMATE_ASKS = (
     "_BORROW",
@@ -70,6 +73,9 @@ _ESTIMATE_ASKS = (
     "_AFTER_WITHDRAW",
     "_FALL",
     "_RATIO",
+    "_LINE_WHERE",
+    "_OTHER_WAY",
+    "_HOW_FAR",
 )
 # Chinese that is data, not text for people: (module, top-level name, or "*": the module) → why.
 DATA = {
@@ -94,6 +100,13 @@ DATA = {
     ("services/staff.py", "DEMO_STAFF"): "the demo staff accounts' names",
     ("actions/knowledge.py", "OWN_WORDS"): "words that make a withdrawal question about the client's own account",
     ("actions/knowledge.py", "_QUESTION_MARKS"): "words that make a message a question",
+    ("actions/knowledge.py", "_ASKS_BY_ENDING"): "endings that make a message a question (“能再提点额不”)",
+    ("actions/knowledge.py", "_PUSHBACK"): "words that push back on a refusal",
+    ("actions/knowledge.py", "_HOW_COMPUTED"): "words that ask how a figure was computed",
+    ("actions/knowledge.py", "_SHARED_TERM"): "terms several topics share (利率, 比例, 期限)",
+    ("actions/knowledge.py", "_VALUE_Q"): "words that ask for a value",
+    ("actions/knowledge.py", "_HOW_Q"): "words that ask how or why",
+    ("actions/simulate.py", "_LINE_ASKED"): "words that ask where a margin line lies",
     ("core/knowledge/context.py", "*"): "reads follow-ups, menu choices, denials, advice and hours questions",
     ("actions/estimate.py", "_ROLES"): "words that name an amount's role (cash, stocks, debt …)",
     ("actions/estimate.py", "_HAIRCUTS"): "words that name a kind of collateral",

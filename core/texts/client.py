@@ -192,7 +192,7 @@ EST_STATED_RATIO = (
     "登录后问我“我的维持担保比例”，可查看您账户的实际数值。\n{reminder}"
 )
 EST_ACCOUNT_MOVE = "若证券市值下跌{move}%，比例变为{ratio}，{zone}"
-EST_ASK_FALL = "想看具体跌幅下的比例，请告诉我按下跌多少测算（例如“跌20%”）"
+EST_ASK_FALL = "想看具体跌幅下的比例，请告诉我按下跌多少测算（例如“跌{fall}”）"
 EST_FALL_TO = "证券市值下跌约{fall}%触及{name}{line}"
 EST_BELOW_LINE = "已在{name}{line}以下"
 EST_FALL_ALL_STOCKS = "（按总资产全部为证券、负债不变计算）"
@@ -417,21 +417,20 @@ FOLLOW_WHY_LINE = (
 )
 FOLLOW_WHY_LINE_NO_TIER = "您的授信额度按风险等级对应的授信策略核定，目前查不到您的风险测评记录，请先完成风险测评。"
 SIM_ASK_FIGURE = (
-    "好的，帮您测算。请告诉我变动的幅度或金额，例如“跌15%”“15个点”“一半”，或“再融资20万”“追加现金10万”“还款5万”“取出5万”；"
-    "说“算了”可退出测算。"
+    "好的，帮您测算。请告诉我变动的幅度或金额，例如“跌{fall}”“15个点”“一半”，或“再融资{finance}”“追加现金{cash}”"
+    "“还款{small}”“取出{small}”；说“算了”可退出测算。"
 )
 _SIM_ASK_END = "说“算了”可退出测算。"
-SIM_ASK_MOVE = {  # the figure asked for, by the move the client named
-    "fall": "好的，帮您测算。请问按持仓下跌多少算？例如“跌15%”“15个点”“一半”；" + _SIM_ASK_END,
-    "rise": "好的，帮您测算。请问按持仓上涨多少算？例如“涨10%”“20个点”；" + _SIM_ASK_END,
-    "finance": "好的，帮您测算。请问打算再融资多少？例如“再融资20万”“额度全用完”；" + _SIM_ASK_END,
-    "cash": "好的，帮您测算。请问打算转入多少现金？例如“10万”；" + _SIM_ASK_END,
-    "collateral": "好的，帮您测算。请问打算转入多少市值的证券作担保？例如“20万”；" + _SIM_ASK_END,
-    "repay": "好的，帮您测算。请问打算还款多少？例如“还款5万”；" + _SIM_ASK_END,
-    "repay_new": "好的，帮您测算。请问打算从账户外转入多少来还款？例如“20万”；" + _SIM_ASK_END,
-    "withdraw": "好的，帮您测算。请问打算取出多少？例如“取出5万”；" + _SIM_ASK_END,
-    "sell_repay": "好的，帮您测算。请问打算卖出多少持仓来还款？例如“卖一半”“卖50万”；" + _SIM_ASK_END,
-}
+# the figure asked for, by the move the client named ({fall} … are filled with example figures)
+SIM_ASK_FALL = "好的，帮您测算。请问按持仓下跌多少算？例如“跌{fall}”“15个点”“一半”；" + _SIM_ASK_END
+SIM_ASK_RISE = "好的，帮您测算。请问按持仓上涨多少算？例如“涨{rise}”“20个点”；" + _SIM_ASK_END
+SIM_ASK_FINANCE = "好的，帮您测算。请问打算再融资多少？例如“再融资{finance}”“额度全用完”；" + _SIM_ASK_END
+SIM_ASK_CASH = "好的，帮您测算。请问打算转入多少现金？例如“{cash}”；" + _SIM_ASK_END
+SIM_ASK_COLLATERAL = "好的，帮您测算。请问打算转入多少市值的证券作担保？例如“{finance}”；" + _SIM_ASK_END
+SIM_ASK_REPAY = "好的，帮您测算。请问打算还款多少？例如“还款{small}”；" + _SIM_ASK_END
+SIM_ASK_REPAY_NEW = "好的，帮您测算。请问打算从账户外转入多少来还款？例如“{finance}”；" + _SIM_ASK_END
+SIM_ASK_WITHDRAW = "好的，帮您测算。请问打算取出多少？例如“取出{small}”；" + _SIM_ASK_END
+SIM_ASK_SELL_REPAY = "好的，帮您测算。请问打算卖出多少持仓来还款？例如“卖一半”“卖{sell}”；" + _SIM_ASK_END
 SIM_ASK_WITHDRAW_MOST = "按当前数据，最多可提取约{most}（提取后比例须不低于提取线{line}）。"
 SIM_LEFT = "好的，已退出测算。还有其他融资融券问题可以继续问我。"
 SIM_NO_ACCOUNT = "您目前没有信用账户，无法测算维持担保比例。"
