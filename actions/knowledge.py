@@ -6,7 +6,7 @@ import re
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import FollowupAction
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import (
@@ -24,7 +24,7 @@ from actions.estimate import SLOT as ESTIMATE_SLOT
 from actions.estimate import estimate, figures_wanted, goal_request, previous_estimate, side_named, topic_side
 from actions.service import ADVICE_REFUSAL, hand_off
 from actions.thread import Context, context_events, last_action, offered
-from actions.whatif import FOLLOWUP_ACTION, followup_of
+from actions.whatif import FOLLOWUP_ACTION, SLOT_STATE, State, followup_of, user_turns
 from core.formatting import line, moment
 from core.knowledge import context
 from core.knowledge.model import Entry, Hit
@@ -264,6 +264,10 @@ class Turn:
         note = await own_note(self.tracker, kind) if kind else ""
         if note and kind:
             self.dispatcher.utter_message(text=note, json_message={"personal": kind})
+            client_id = verified_client_id(self.tracker)
+            if kind == "open_call" and client_id:  # their call was shown: "几时之前要搞掂" follows it
+                state = State("margin_status", client_id, user_turns(self.tracker))
+                self.events.append(SlotSet(SLOT_STATE, state.as_slot()))
         if asks_about_liquidation("", entry.id) and await in_margin_call(self.tracker):
             await hand_off(self.dispatcher, self.tracker, LIQUIDATION_HANDOFF)
 

@@ -337,6 +337,15 @@ def test_a_figure_without_its_unit_is_read_for_the_move():
     assert read_followup("如果我升到成長型會變幾多", [], quota, True, POLICY) is None  # a tier, no market move
 
 
+def test_an_english_name_of_the_ratio_is_the_clients_ratio():
+    assert read_followup("check 下我的 margin status", [], None, False, POLICY) == ("figure_ratio", None)
+
+
+def test_a_margin_call_shown_with_a_rule_is_followed_up_as_the_account():
+    _, events = run(ActionAnswerFaq(), tracker("我而家係咪要追保", "C1003"))
+    assert (state_set(events) or {}).get("kind") == "margin_status"
+
+
 def test_a_rule_asked_during_lookups_is_a_knowledge_answer():
     text, _ = run(ActionQueryQuota(), tracker("ok 融资利率多少来着", "C1004", State("quota", "C1004", 1)))
     assert "6.8%" in text and "20,000,000" not in text
