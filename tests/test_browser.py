@@ -12,7 +12,7 @@ from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from tests.browser import ARTIFACTS, demo_login_and_open_chat, make_driver, wait
+from tests.browser import ARTIFACTS, demo_login_and_open_chat, make_driver, settle, wait
 from tests.conftest import ROOT, free_port, wait_http
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -26,7 +26,9 @@ def browser(tmp_path):
 
 
 def bot_texts(driver):
-    return [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".lr-bot")]
+    """The bot's messages, read in one step in the page: the widget may re-render its log
+    between finding the elements and reading them (a new conversation after a login)."""
+    return driver.execute_script("return Array.from(document.querySelectorAll('.lr-bot'), e => e.innerText)")
 
 
 def open_widget(driver, pages):
@@ -101,6 +103,7 @@ def test_a_login_after_the_socket_connected_starts_a_conversation_the_socket_hol
     browser.find_element(By.CSS_SELECTOR, "#demo-login button").click()
     wait(browser, lambda d: "C1001" in d.find_element(By.ID, "demo-status").text)
     browser.find_element(By.CSS_SELECTOR, ".lr-launcher").click()
+    settle(browser)  # the logged-in conversation's opening messages have arrived
     answer = ask(browser, "我还能融多少")
     assert any("300,000元" in a for a in answer)
 
