@@ -201,9 +201,7 @@ _LINE_CUT = re.compile(
     r"(?:被砍|砍额度|被下调|下调|被调低|调低|被降|降额).{0,12}(?:最少|最低|还剩|剩多少|剩下|会变成|变成多少)"
 )
 # a verified client asking for one of their own figures in a longer message
-_ASKS_OWN = re.compile(
-    r"多少|几多|几时|什么时候|啥时候|最晚|最迟|截止|哪天|什么情况|怎么样了|咋样了|check|查一下|查下|看下|看看"
-)
+_ASKS_OWN = re.compile(r"多少|几多|几时|什么时候|啥时候|最晚|最迟|截止|哪天|什么情况|怎么样了|咋样了|check")
 OWN_FIGURES = (
     ("figure_ratio", re.compile(r"担保比例|维持比例|担保比|ratio|margin\s*status|维保")),
     ("figure_deadline", re.compile(r"最晚|最迟|截止|deadline|什么时候之前|几时之前|哪天之前")),
