@@ -50,6 +50,7 @@ from actions.whatif import (
     figure_in,
     followup_of,
     kind_in,
+    names_a_tier,
     read_move,
 )
 from core import finance
@@ -447,8 +448,10 @@ def no_move_asked(text: str, entities: List[Dict[str, Any]], policy: Policy) -> 
     the knowledge answer, not the form."""
     _, figure = read_move(text, entities, policy)  # ("不补" is no cash move)
     t = normalize(text)
-    tier_named = any(str(x["name"]) in t for x in policy.get("risk_tiers.tiers"))  # "我升到成長型會變幾多"
-    return figure is None and (asks_what_if_not(text) or bool(_LINE_ASKED.search(t)) or tier_named)
+    asks_rules = (
+        asks_what_if_not(text) or bool(_LINE_ASKED.search(t)) or names_a_tier(t, policy)
+    )  # ("我升到成長型會變幾多")
+    return figure is None and asks_rules
 
 
 class ValidateSimulateForm(FormValidationAction):

@@ -253,6 +253,11 @@ class State:
         return (kind, figure) if kind in MOVES and figure else None
 
 
+def names_a_tier(t: str, policy: Policy) -> bool:
+    """Whether the (normalised) message names a risk tier ("成长型")."""
+    return any(str(x["name"]) in t for x in policy.get("risk_tiers.tiers"))
+
+
 def shown_kind(state: Optional[State]) -> str:
     return state.kind if state is not None else ""
 
@@ -418,9 +423,8 @@ def read_followup(
     kind, figure = read_move(text, entities, policy)
     # about the client's own account: a move with its figure asked about the ratio ("额度全部用掉
     # 比例会咋样"), or what a move without its figure would do ("补点钱能回到多少")
-    tier_named = any(str(x["name"]) in t for x in policy.get("risk_tiers.tiers"))  # "升到成長型會變幾多"
     outcome = (
-        not tier_named
+        not names_a_tier(t, policy)  # "升到成長型會變幾多": the line at that tier, no market move
         and kind in MOVES
         and figure is None
         and bool(_OUTCOME_Q.search(t))
