@@ -66,14 +66,16 @@ async def run_blocking(fn: Callable[[], T], timeout_s: Optional[float] = None) -
         raise BusyError(str(exc)) from exc
 
 
-def withdrawal_sentence(snapshot: Any, policy: Policy) -> str:
-    """What the client may withdraw now, against the withdrawal line (a snapshot with debt):
-    the one sentence both the follow-up and the note under the withdrawal rule use."""
+def withdrawal_sentence(snapshot: Any, policy: Policy, basis: str = client_text.FOLLOW_BASIS_NOW) -> str:
+    """What the client may withdraw now (or, `basis` FOLLOW_BASIS_AFTER, after a simulated
+    move), against the withdrawal line (a snapshot with debt): the one sentence both the
+    follow-up and the note under the withdrawal rule use."""
     withdraw_line = line(policy, "margin_call.withdrawal_line")
     most = finance.withdrawable(snapshot, policy)
+    ratio = ratio_pct(snapshot.ratio)
     if most <= 0:
-        return client_text.FOLLOW_CANNOT_WITHDRAW.format(ratio=ratio_pct(snapshot.ratio), line=withdraw_line)
-    return client_text.FOLLOW_CAN_WITHDRAW.format(ratio=ratio_pct(snapshot.ratio), line=withdraw_line, most=yuan(most))
+        return client_text.FOLLOW_CANNOT_WITHDRAW.format(basis=basis, ratio=ratio, line=withdraw_line)
+    return client_text.FOLLOW_CAN_WITHDRAW.format(basis=basis, ratio=ratio, line=withdraw_line, most=yuan(most))
 
 
 def say_busy(dispatcher: CollectingDispatcher, policy: Optional[Policy] = None) -> None:

@@ -35,15 +35,18 @@ def _age(birth: date, on: date) -> int:
 
 def check_rules(record: ClientRecord, policy: Policy, today: date) -> List[RuleResult]:
     e = lambda key: policy.get(f"eligibility.{key}")  # noqa: E731
+    minimum = policy.dec("eligibility.min_avg_daily_assets")
+    short = minimum - record.avg_daily_assets_20d
     results = [
         RuleResult(
             client_text.RULE_ASSETS,
-            record.avg_daily_assets_20d >= policy.dec("eligibility.min_avg_daily_assets"),
+            short <= 0,
             client_text.ELIG_ASSETS.format(
                 days=e("assets_window_trading_days"),
                 assets=yuan(record.avg_daily_assets_20d),
                 minimum=fmt_wan(e("min_avg_daily_assets")),
-            ),
+            )
+            + (client_text.ELIG_ASSETS_SHORT.format(short=yuan(short)) if short > 0 else ""),
         ),
     ]
     months = _months_between(record.trading_since, today)

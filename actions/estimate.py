@@ -24,6 +24,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
+from actions.thread import Context, last_action
 from core import finance
 from core.formatting import risk_reminder, yuan
 from core.knowledge.context import split_denial
@@ -1115,6 +1116,21 @@ def previous_estimate(tracker: Tracker, context_ids: Sequence[str]) -> Optional[
     # start an estimate of its kind
     topic = next((i for i in context_ids if i in TOPIC_KINDS), None)
     return {"topic": topic, **TOPIC_KINDS[topic]} if topic else None
+
+
+# the actions whose answers an estimate's next figure may follow (not a personal answer,
+# whose follow-ups "那20万呢" are that answer's own)
+KNOWLEDGE_ACTIONS = frozenset({"action_answer_faq", "action_clarify", "action_out_of_scope", "action_converse"})
+
+
+def estimate_in_turn(tracker: Tracker, policy: Policy) -> Optional[Estimate]:
+    """The estimate the latest message asks for, read with the conversation's last
+    estimate or rule when a knowledge answer came just before ("算下利息" → "30万 60天")."""
+    latest = tracker.latest_message or {}
+    previous = None
+    if last_action(tracker) in KNOWLEDGE_ACTIONS:
+        previous = previous_estimate(tracker, Context.from_tracker(tracker).ids)
+    return estimate(latest.get("text") or "", latest.get("entities") or [], policy, previous)
 
 
 TOPIC_KINDS: Dict[str, Dict[str, Any]] = {

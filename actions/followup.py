@@ -21,14 +21,25 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import MARGIN_LINES, day, line, moment, ratio_pct, risk_reminder, withdrawal_sentence, yuan
-from actions.eligibility import check_rules
+from actions.eligibility import ActionCheckEligibility, check_rules
+from actions.estimate import credit_line
 from actions.margin_status import ActionQueryMarginStatus
 from actions.personal import PersonalAction
 from actions.quota import NO_ACCOUNT as NO_QUOTA
 from actions.quota import ActionQueryQuota
 from actions.risk_tier import RETAKE, ActionQueryRiskTier
 from actions.simulate import LABEL, against_lines, move_text, outcome, simulation
-from actions.whatif import ANSWERS, FOLLOWUP_ACTION, MOVES, State, followup_of, state_of, target_in, user_turns
+from actions.whatif import (
+    ANSWERS,
+    FOLLOWUP_ACTION,
+    MOVES,
+    State,
+    followup_of,
+    just_shown,
+    state_of,
+    target_in,
+    user_turns,
+)
 from core import clock, finance
 from core.policy import Policy, fmt_pct, fmt_wan, get_policy, plain
 from core.text import normalize
@@ -42,6 +53,7 @@ FIGURE_ACTIONS = {
     "figure_deadline": ActionQueryMarginStatus,
     "figure_quota": ActionQueryQuota,
     "figure_tier": ActionQueryRiskTier,
+    "figure_eligibility": ActionCheckEligibility,
 }
 # the state a follow-up stands for when nothing was shown before it
 NEAREST = {
@@ -54,9 +66,13 @@ NEAREST = {
     "figure_deadline": "margin_status",
     "figure_quota": "quota",
     "figure_tier": "risk_tier",
+    "figure_eligibility": "eligibility",
     "interest_available": "quota",
     "interest_debt": "quota",
+    "interest_short": "quota",
+    "interest_move": "what_if",
     "line_cut": "quota",
+    "line_at": "risk_tier",
     "if_not": "margin_status",
 }
 NO_CREDIT_ACCOUNT = client_text.FOLLOW_NO_CREDIT_ACCOUNT
@@ -113,16 +129,22 @@ def can_finance(record: ClientRecord, policy: Policy) -> str:
     return "\n".join(lines)
 
 
-def withdraw_max(record: ClientRecord, policy: Policy) -> str:
+def withdraw_max(record: ClientRecord, policy: Policy, move: Optional[Tuple[str, str]] = None) -> str:
+    """What the client may withdraw now, or after the move just simulated ("and if I repay 1m"
+    → "then how much could I withdraw")."""
     account = record.account
     if account is None:
         return NO_CREDIT_ACCOUNT
-    snap = account.snapshot
+    snap = outcome(record, policy, *move) if move else account.snapshot
     most = finance.withdrawable(snap, policy)
     if snap.ratio is None:
         return client_text.FOLLOW_NO_DEBT_WITHDRAW.format(most=yuan(most))
-    lines = [withdrawal_sentence(snap, policy)]
-    if most <= 0:
+    basis = client_text.FOLLOW_BASIS_AFTER if move else client_text.FOLLOW_BASIS_NOW
+    lines = [withdrawal_sentence(snap, policy, basis)]
+    if move:
+        lines.insert(0, client_text.FOLLOW_AFTER_MOVE.format(move=move_text(record, *move)))
+        lines.append(LABEL)
+    elif most <= 0:
         if account.open_call is not None:
             lines.append(
                 client_text.FOLLOW_CALL_STILL_OPEN.format(
@@ -172,23 +194,55 @@ def vip(record: ClientRecord, policy: Policy) -> str:
     return client_text.FOLLOW_NO_VIP.format(threshold=threshold)
 
 
-def interest_available(record: ClientRecord, policy: Policy, days: int, on_debt: bool = False) -> str:
-    """The interest on the whole available quota financed for `days` (blocked or suspended
-    financing is said first), or, `on_debt`, on the financing debt they hold now."""
+INTEREST_TEXTS = {
+    "interest_available": client_text.FOLLOW_INTEREST_AVAILABLE,
+    "interest_debt": client_text.FOLLOW_INTEREST_DEBT,
+    "interest_short": client_text.FOLLOW_INTEREST_SHORT,
+    "interest_move": client_text.FOLLOW_INTEREST_MOVE,
+    "interest_saved": client_text.FOLLOW_INTEREST_SAVED,
+}
+
+
+def interest_on(
+    record: ClientRecord, policy: Policy, days: int, base: str, move: Optional[Tuple[str, str]] = None
+) -> str:
+    """The interest for `days` on what `base` names: the whole available quota financed (a
+    block or suspension said first), the financing debt or the short position they hold now,
+    or the sum of the move just simulated (for a repayment, the interest it saves)."""
     account = record.account
     if account is None:
         return NO_QUOTA
     snap = account.snapshot
-    base = snap.financing_debt if on_debt else finance.available_quota(account.credit_line, snap)
-    rate = policy.dec("interest.financing_annual_rate")
+    side = "interest.lending_annual_fee_rate" if base == "interest_short" else "interest.financing_annual_rate"
+    if base == "interest_move":
+        if move is None or not move[1].startswith("amt:"):
+            return NOT_UNDERSTOOD
+        amount = Decimal(move[1][4:])
+        base = "interest_saved" if move[0] != "finance" else base
+    elif base == "interest_short":
+        amount = snap.short_value
+    elif base == "interest_debt":
+        amount = snap.financing_debt
+    else:
+        amount = finance.available_quota(account.credit_line, snap)
+    rate = policy.dec(side)
     basis = int(policy.get("interest.day_count_basis"))
-    due = finance.interest_for(base, days, rate, basis)
-    text = client_text.FOLLOW_INTEREST_DEBT if on_debt else client_text.FOLLOW_INTEREST_AVAILABLE
-    lines = [text.format(available=yuan(base), days=days, due=yuan(due), rate=fmt_pct(rate), basis=basis)]
-    if not on_debt and (account.open_call is not None or assessment_expired(record, policy)):
+    due = finance.interest_for(amount, days, rate, basis)
+    text = INTEREST_TEXTS[base]
+    lines = [text.format(available=yuan(amount), days=days, due=yuan(due), rate=fmt_pct(rate), basis=basis)]
+    if base in ("interest_available", "interest_move") and (
+        account.open_call is not None or assessment_expired(record, policy)
+    ):
         lines.insert(0, can_finance(record, policy).rsplit("\n", 1)[0])  # why it cannot be used now
     lines.append(risk_reminder(policy))
     return "\n".join(lines)
+
+
+def line_at(record: ClientRecord, policy: Policy, net_assets: Decimal) -> str:
+    """The credit line the client's own tier gives for the net assets they name."""
+    if record.assessment is None:
+        return client_text.FOLLOW_NO_ASSESSMENT + RETAKE
+    return credit_line(policy, record.assessment.tier, net_assets).text
 
 
 def line_cut(record: ClientRecord, policy: Policy) -> str:
@@ -228,12 +282,22 @@ def if_not(record: ClientRecord, policy: Policy) -> str:
     return "\n".join([text, risk_reminder(policy)])
 
 
-def retier(record: ClientRecord, policy: Policy, tier_code: str) -> str:
-    """The opening rules checked as if the client were re-assessed as `tier_code` today."""
+def retier(record: ClientRecord, policy: Policy, tier_code: Optional[str]) -> str:
+    """The opening rules checked as if the client were re-assessed as `tier_code` today (no
+    tier named: as any tier that may open, so only the other rules decide)."""
+    excluded = policy.get("eligibility.excluded_tiers")
+    named = tier_code
+    if not tier_code:
+        tier_code = next(str(t["code"]) for t in policy.get("risk_tiers.tiers") if t["code"] not in excluded)
     tier = policy.tier(tier_code)
     again = replace(record, assessment=Assessment(tier_code, clock.today()))
     failed = [r for r in check_rules(again, policy, clock.today()) if not r.passed]
-    if tier_code in policy.get("eligibility.excluded_tiers"):
+    if not named:
+        names = "、".join(str(policy.tier(code)["name"]) for code in excluded)
+        head = (client_text.RETIER_ANY_STILL_SHORT if failed else client_text.RETIER_ANY_ELIGIBLE).format(
+            excluded=names
+        )
+    elif tier_code in excluded:
         head = client_text.RETIER_EXCLUDED.format(name=tier["name"], code=tier["code"])
     elif failed:
         head = client_text.RETIER_STILL_SHORT.format(name=tier["name"], code=tier["code"])
@@ -322,21 +386,29 @@ class ActionPersonalFollowup(PersonalAction):
             text, payload = simulation(record, policy, kind, figure)
             dispatcher.utter_message(text=text, json_message=payload)
             return
+        shown = state_of(tracker)
+        just_simulated = shown.sim_move if shown is not None and just_shown(tracker, shown) else None
+
+        if just_simulated is not None and just_simulated[0] == "withdraw":
+            just_simulated = None  # "那最多能取多少" after a withdrawal simulated: the most, now
         answers = {
             "can_finance": lambda: can_finance(record, policy),
-            "withdraw_max": lambda: withdraw_max(record, policy),
+            "withdraw_max": lambda: withdraw_max(record, policy, just_simulated),
             "assessment": lambda: assessment(record, policy),
-            "retier": lambda: retier(record, policy, str(figure)),
+            "retier": lambda: retier(record, policy, figure),
             "line_cut": lambda: line_cut(record, policy),
+            "line_at": lambda: line_at(record, policy, Decimal(str(figure))),
             "if_not": lambda: if_not(record, policy),
             "vip": lambda: vip(record, policy),
             "why_line": lambda: why_line(record, policy),
-            "interest_available": lambda: interest_available(record, policy, int(figure or 0)),
-            "interest_debt": lambda: interest_available(record, policy, int(figure or 0), on_debt=True),
             "confirm": lambda: confirm(
                 record, policy, state_of(tracker), latest.get("text") or "", latest.get("entities") or []
             ),
         }
+        if kind in INTEREST_TEXTS:
+            answers[kind] = lambda: interest_on(
+                record, policy, int(figure or 0), kind, shown.sim_move if shown is not None else None
+            )
         answer = answers.get(kind) if kind in ANSWERS else None
         text = answer() if answer else NOT_UNDERSTOOD
         dispatcher.utter_message(text=text, json_message={"personal": "follow_up", "kind": kind})

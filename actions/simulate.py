@@ -33,7 +33,7 @@ from actions.common import (
     verified_client_id,
     yuan,
 )
-from actions.estimate import estimate
+from actions.estimate import estimate_in_turn
 from actions.knowledge import Turn
 from actions.personal import PersonalAction, lookup
 from actions.whatif import (
@@ -385,6 +385,13 @@ def simulation(record: ClientRecord, policy: Policy, kind: str, figure: str) -> 
     before = account.snapshot
     lines = call_first(account, policy)
     problem = check_figure(kind, figure)
+    if (
+        problem is None
+        and kind == "fall"
+        and figure.startswith("amt:")
+        and Decimal(figure[4:]) > before.securities_value
+    ):
+        problem = client_text.SIM_FALL_OVER_HOLDINGS.format(value=yuan(before.securities_value))
     if problem:
         return client_text.SIM_PROBLEM.format(problem=problem) + ASK, {"personal": "what_if", "problem": problem}
     if kind in GOALS:
@@ -492,7 +499,7 @@ class ValidateSimulateForm(FormValidationAction):
             return {}  # nothing extracted: the form rejects, and the "算了" rule ends it
         policy = get_policy()
         if tracker.get_slot("requested_slot") is None:  # the request that opens the form
-            if verified_client_id(tracker) is None or estimate(text, entities, policy) is not None:
+            if verified_client_id(tracker) is None or estimate_in_turn(tracker, policy) is not None:
                 return {SLOT_FIGURE: NO_FIGURE}  # the simulation action answers (login, or the estimate)
             if asks_compliance(text):  # "会不会被强平呀，您能不能给我保证一下": refused, not simulated
                 return {SLOT_FIGURE: NO_FIGURE}
@@ -505,6 +512,9 @@ class ValidateSimulateForm(FormValidationAction):
                 return {SLOT_FIGURE: NO_FIGURE if follow[0] in ANSWERS else follow[1]}
         if no_move_asked(text, entities, policy):
             return {SLOT_FIGURE: NO_FIGURE}  # "那要是我不补呢，会怎么样": the form ends and the rule answers
+        follow = followup_of(tracker, policy)
+        if follow is not None and follow[0] == "line_at":
+            return {SLOT_FIGURE: NO_FIGURE}  # "净资产200万的话": their line, answered after the form
         kind, figure = read_move(text, entities, policy)
         figure = figure or bare_figure(text, kind or tracker.get_slot(SLOT_KIND))  # "那40呢", "还10个"
         # nothing for the simulation in this message (another question): extract nothing,
@@ -636,17 +646,16 @@ class ActionSimulateMargin(PersonalAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
         text = (tracker.latest_message or {}).get("text") or ""
-        if no_move_asked(text, (tracker.latest_message or {}).get("entities") or [], get_policy()):
+        policy = get_policy()
+        stated = tracker.get_slot(SLOT_FIGURE) == NO_FIGURE and estimate_in_turn(tracker, policy) is not None
+        if stated or no_move_asked(text, (tracker.latest_message or {}).get("entities") or [], policy):
+            # figures for an estimate ("我净资产120万，稳健型能批多少"), or a rule's question:
+            # the knowledge turn answers it and keeps its thread
             return [*(await Turn(dispatcher, tracker).run("faq")), *self.RESET]
         return [*(await super().run(dispatcher, tracker, domain)), *self.RESET]
 
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, record: ClientRecord, policy: Policy) -> None:
         figure = tracker.get_slot(SLOT_FIGURE)
-        text = (tracker.latest_message or {}).get("text") or ""
-        stated = estimate(text, (tracker.latest_message or {}).get("entities") or [], policy)
-        if figure == NO_FIGURE and stated is not None:  # "我净资产120万，稳健型能批多少"
-            dispatcher.utter_message(text=stated.text, json_message={"estimate": stated.kind, "faq_id": stated.topic})
-            return
         if figure and figure != NO_FIGURE:
             kind = tracker.get_slot(SLOT_KIND) or "fall"
             reply, payload = simulation(record, policy, kind, figure)

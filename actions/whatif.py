@@ -33,7 +33,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from rasa_sdk import Tracker
 
 from actions.common import verified_client_id
-from actions.estimate import estimate, read_figures
+from actions.estimate import SLOT_FIGURE_MAX, estimate_in_turn, read_figures
 from core.knowledge.context import asks_what_if_not
 from core.policy import Policy, plain
 from core.text import normalize
@@ -58,6 +58,9 @@ ANSWERS = (
     "confirm",
     "interest_available",
     "interest_debt",
+    "interest_short",
+    "interest_move",
+    "line_at",
     "retier",
     "line_cut",
     "if_not",
@@ -70,7 +73,11 @@ FIGURES = (
     ("figure_quota", re.compile(r"总的|总额|总共|授信|额度|已用|用了多少|剩|还有多少|quota|limit")),
     ("figure_tier", re.compile(r"风险等级|等级|测评结果|级别|tier")),
 )
-FIGURE_KINDS = tuple(name for name, _ in FIGURES)
+FIGURE_KINDS = (*(name for name, _ in FIGURES), "figure_eligibility")
+# after the opening rules were checked: which of them failed, and by how much ("具体差在哪")
+_WHY_NOT_OPEN = re.compile(
+    r"为什么|为啥|为何|差在哪|差哪|哪条|哪一条|哪些条件|缺什么|差什么|还差|差多少|不符合|哪里不|why"
+)
 FIGURE_MAX_CHARS = 12  # longer messages say enough to be read on their own
 PERSONAL_ACTIONS = frozenset(
     {
@@ -173,7 +180,7 @@ KIND_PATTERNS: List[Tuple[str, re.Pattern[str]]] = [
             + r"|追加|存入|入金|存钱|存|补钱|加钱|补|现金|cash|充值|(?:^|[^收流])入(?=\s*[0-9一二两三四五六七八九十])"
         ),
     ),
-    ("finance", re.compile(r"再融资|融资|借|加杠杆|杠杆|买入|加仓|融|" + _ALL_QUOTA.pattern)),
+    ("finance", re.compile(r"再融资|融资|借|加杠杆|杠杆|买入|加仓|融|(?<![卖收])买(?=\s*\d)|" + _ALL_QUOTA.pattern)),
     ("rise", re.compile(r"上涨|涨|上升|反弹|升|(?:^|\s)\+\s*\d")),
     ("fall", re.compile(r"下跌|跌|亏|缩水|腰斩|回撤|暴跌|降|跌穿|(?:^|\s)[-−]\s*\d")),
 ]
@@ -184,14 +191,25 @@ _CAN = _alt(
 )
 _CAN_FINANCE = re.compile(
     _CAN + r".{0,6}(?:融资|融券|再融|借钱|借|加仓|开仓|卖空|用(?:吗|不|嘛|么|啊|呀|得|这|额度|$|\?|？))"
-    r"|能用|用得了|用唔用得|可以用"
+    r"|能用(?!多少|几多)|用得了|用唔用得|可以用(?!多少|几多)"
     r"|(?:再融资|再融|融资|借钱|加仓).{0,8}(?:可不可以|可以吗|行吗|行不行|能吗|行不|得不得)"
 )
 # the interest on what is left of the client's own line ("用完剩下的额度融资30天 利息多少")
 _AVAILABLE_INTEREST = re.compile(
     r"(?:剩下|剩余|可用|全部|所有|余下)的?(?:额度|授信)|额度(?:全部|都)?用完|(?:全部|都|额度)用(?:完|晒|哂|光|满)"
+    r"|(?:全|都|全部)(?:借|融|用)(?:了|完|出来|满)?|(?:借|融)(?:满|光|完)"
 )
-_OWN_DEBT = re.compile(r"我(?:现在|目前|而家)?(?:的|嘅)?(?:融资)?(?:负债|欠款|借款)|我(?:现在)?(?:欠|借)的")
+_OWN_DEBT = re.compile(
+    r"我(?:现在|目前|而家)?(?:的|嘅)?(?:融资)?(?:负债|欠款|借款)|我(?:现在)?(?:欠|借)的"
+    r"|(?:已经|已)?(?:用了|用掉|已用|借了|融了)的(?:那|这)?(?:部分|些|笔)?|(?:融资|借款|负债)(?:的)?(?:那|这)(?:部分|笔)"
+)
+_OWN_SHORT = re.compile(r"融券(?:的|嘅)?(?:那|这)?(?:部分|笔)|我(?:的|嘅)?融券|融券(?:负债|市值)")
+_RATIO_ASKED = re.compile(r"\d+(?:\.\d+)?%|比例|怎么算|咋算|这个数|这么低|这么高")
+_RETEST = re.compile(r"重新测|重测|再测|重做(?:风险)?测评|重新评估|retake|re-?assess")
+_NET_ASSETS = re.compile(r"净资产|身家|net assets?|net worth")
+_LINE_Q = re.compile(r"额度|授信|批|credit line")
+_INTEREST_Q = re.compile(r"利息|息|费用|多少钱|几多钱|省多少|省几多")
+AMOUNT_MOVES = ("finance", "repay", "repay_new", "sell_repay")  # moves whose figure is a sum of money
 _CANNOT_FINANCE = re.compile(
     r"(?:融资|融券)?买不进|融不了|借不了|买不了|用不了额度|不能融资|融资不了|下不了单|(?:融资|融券|买入).{0,4}(?:整不了|弄不了)"
     r"|(?:融资|融券).{0,6}(?:disabled|点不了|点了没反应|没反应|灰色|按钮灰|无法买入|不能买入)"
@@ -436,21 +454,28 @@ def read_followup(
         or (kind is not None and figure is not None and _RATIO.search(t) is not None)
         or outcome
     )
+    stated = read_figures(t, entities, policy)
+    net = stated.first("net", None) if _NET_ASSETS.search(t) and not stated.tier else None
+    if net is not None and 0 < net < SLOT_FIGURE_MAX and (own or recent or _LINE_Q.search(t) or len(t) <= 12):
+        return "line_at", plain(net)  # "净资产200万的话": the line at their own tier
     if not (recent or own or _CANNOT_FINANCE.search(t) or _CAN_FINANCE.search(t)):
         return None
     if kind in GOALS:
         return kind, figure
     if outcome:
         return SIMULATE, kind  # the form asks for the figure (with a margin call said first)
-    stated = read_figures(t, entities, policy)
-    if (_AVAILABLE_INTEREST.search(t) or _OWN_DEBT.search(t)) and re.search(r"利息|息|费用|多少钱", t):
-        days = stated.days
-        if days is not None and 0 < days <= 3650:
-            return ("interest_available" if _AVAILABLE_INTEREST.search(t) else "interest_debt"), str(days)
+    if _INTEREST_Q.search(t) and stated.days is not None and 0 < stated.days <= 3650 and not stated.amounts:
+        base = interest_base(t, state.sim_move if recent and state is not None else None)
+        if base is not None:  # "用了的那部分一天利息多少", "借30天要多少利息" after a simulated financing
+            return base, str(stated.days)
     if _CANNOT_FINANCE.search(t):  # "融资买不进去 咋回事": what blocks it on their account
         return "can_finance", None
+    if recent and shown_kind(state) == "margin_status" and _WHY.search(t) and _RATIO_ASKED.search(t) and len(t) <= 16:
+        return "figure_ratio", None  # "点解会系128%？点计㗎": the lookup, which shows its computation
     if recent and shown_kind(state) == "quota" and _WHY.search(t) and _THIS_FIGURE.search(t) and len(t) <= 14:
         return "why_line", None  # "为什么是这个数呢": how their line was set
+    if recent and shown_kind(state) == "eligibility" and _WHY_NOT_OPEN.search(t) and len(t) <= 16:
+        return "figure_eligibility", None  # "why, 具体差在哪": the rules again, with what is short
     if _LINE_CUT.search(t):
         return "line_cut", None
     shown = state.kind if state is not None else ""
@@ -459,6 +484,8 @@ def read_followup(
     tier = stated.tier
     if tier and _OPEN_Q.search(t) and (shown in ("eligibility", "risk_tier") or own):
         return "retier", tier  # "那我重新测个稳健型是不是就能开了": the rules with that tier
+    if not tier and _RETEST.search(t) and recent and shown in ("eligibility", "risk_tier") and len(t) <= 16:
+        return "retier", None  # "那我重新测评呢": the other rules, with any tier that may open
     if _KNOWLEDGE.search(t):
         return None
     if kind is None and recent and shown in ("what_if", "margin_status") and _CONFIRM.search(t):
@@ -492,13 +519,27 @@ def read_followup(
     return None
 
 
+def interest_base(t: str, last_move: Optional[Tuple[str, str]]) -> Optional[str]:
+    """What an interest question without its amount is about: the client's short position,
+    their whole available quota, their financing debt, or the sum just simulated."""
+    if _OWN_SHORT.search(t):
+        return "interest_short"
+    if _AVAILABLE_INTEREST.search(t):
+        return "interest_available"
+    if _OWN_DEBT.search(t):
+        return "interest_debt"
+    if last_move is not None and last_move[0] in AMOUNT_MOVES and last_move[1].startswith("amt:"):
+        return "interest_move"
+    return None
+
+
 def followup_of(tracker: Tracker, policy: Policy) -> Optional[Tuple[str, Optional[str]]]:
     """The follow-up in the latest message of a verified client, read against their state."""
     if verified_client_id(tracker) is None:
         return None
     latest = tracker.latest_message or {}
     text, entities = latest.get("text") or "", latest.get("entities") or []
-    if estimate(text, entities, policy) is not None:  # figures the client states: an estimate
+    if estimate_in_turn(tracker, policy) is not None:  # figures the client states: an estimate
         return None
     state = state_of(tracker)
     return read_followup(text, entities, state, just_shown(tracker, state), policy)

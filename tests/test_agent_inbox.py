@@ -44,8 +44,15 @@ def test_inbox_rows_fields_order_counts_views_search_paging(pages, servers):
     ask_for_person(servers, f"c1003-{run}", "C1003", "我要找人工客服")  # the same conversation again: still one row
     page = requests.get(f"{pages}/api/agent/inbox", params={"q": run}, headers=agent, timeout=10).json()
     rows = page["items"]
-    deadline = time.monotonic() + 5  # the transcript is written in the background, in batches
-    while not all(r["last_message"] for r in rows) and time.monotonic() < deadline:
+
+    # the transcript is written in the background, in batches: wait until each row shows the
+    # latest message of its conversation (c1003's second request, not its first)
+    def settled(rows):
+        last = {r["sender_id"]: (r["last_message"] or {}).get("text") for r in rows}
+        return all(last.values()) and last.get(f"c1003-{run}") == "我要找人工客服"
+
+    deadline = time.monotonic() + 15
+    while not settled(rows) and time.monotonic() < deadline:
         time.sleep(0.2)
         rows = requests.get(f"{pages}/api/agent/inbox", params={"q": run}, headers=agent, timeout=10).json()["items"]
     assert [r["sender_id"] for r in rows] == [f"c1003-{run}", f"c1004-{run}", f"c1001-{run}", f"anon-{run}"]

@@ -676,3 +676,64 @@ def test_how_a_figure_is_arrived_at_gets_the_rule_not_the_figure_again():
         "quota_what_is" in p or "risk_tier_credit_strategy" in p for p in offered
     )  # the rule (or the rules to choose from), from the knowledge base
     assert "800,000" not in text_of(out)  # not the client's figures again
+
+
+# -- English and shorthand, missed deadlines, figures after a rule's answer ---------------------
+@pytest.mark.parametrize(
+    "said,means",
+    [
+        ("my wcbl?", "我的 维持担保比例"),
+        ("bzj比例多少", "保证金比例多少"),
+        ("pc线呢", "平仓线"),
+        ("how long do I get to top up", "多久"),
+        ("so can I take out some cash?", "提取"),
+        ("A股能融资吗", "a股能融资吗"),  # a Chinese term with a Latin letter stays whole
+        ("what happens if i dont top up", "不 追保"),
+        ("借钱炒股那个要啥条件", "融资融券那个要什么条件"),
+        ("那个能抵押的东西打几折", "担保品折算率"),
+        ("融券的利率 how much", "融券费率 多少"),
+        ("我融咗券，市值50萬", "我融券"),
+    ],
+)
+def test_english_and_shorthand_meet_the_chinese_terms(said, means):
+    from core.text import normalize
+
+    assert means in normalize(said)
+
+
+def test_a_missed_deadline_is_a_question_about_what_follows():
+    for text in ("and if I miss it?", "错过了追保期限呢", "要是赶不上呢"):
+        assert context.asks_what_if_not(text), text
+    assert not context.asks_what_if_not("跌15%呢")
+
+
+def test_figures_right_after_a_rules_answer_are_that_rules_estimate_for_a_logged_in_client_too():
+    from actions.estimate import estimate_in_turn
+    from actions.whatif import followup_of
+
+    slots = {"last_faq_ids": ["interest_calculation"], "context_client": "C1001"}
+    t = tracker("30万 60天", slots, intent="simulate_margin", client_id="C1001")
+    t.events = [
+        {"event": "user", "text": "算下利息"},
+        {"event": "action", "name": "action_answer_faq"},
+        {"event": "user", "text": "30万 60天"},
+    ]
+    found = estimate_in_turn(t, get_policy())
+    assert found is not None and found.kind == "interest" and "3,400" in found.text
+    assert followup_of(t, get_policy()) is None  # not a what-if on their account
+    t.events[1] = {"event": "action", "name": "action_simulate_margin"}  # after a simulation: its own follow-up
+    assert estimate_in_turn(t, get_policy()) is None
+
+
+@pytest.mark.parametrize(
+    "text,refused",
+    [
+        ("咁你可唔可以保證我唔會被斬倉？", True),
+        ("你能保证我不被追保吗", True),
+        ("那融资和融券哪个更划算 你直接说", True),
+        ("融资和融券哪个保证金高", False),  # a rule, not a choice made for the client
+        ("保证金比例多少", False),
+    ],
+)
+def test_a_promise_against_liquidation_or_a_choice_made_for_the_client_is_refused(text, refused):
+    assert context.asks_compliance(text) is refused

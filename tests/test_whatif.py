@@ -424,3 +424,80 @@ def test_the_form_takes_a_goal_or_all_of_the_quota_at_once():
         tracker("额度用光的话比例变多少", "C1001", slots={"sim_kind": "finance", "sim_figure": "all"}),
     )
     assert "再融资买入300,000元（用完可用额度）" in text and "200.00%" in text
+
+
+# -- interest on the account's own figures, the line at their tier, the rules re-checked ---------
+@pytest.mark.parametrize(
+    "text,state,expected",
+    [
+        ("用了的那部分一天利息多少", QUOTA, ("interest_debt", "1")),
+        ("全借了30天利息多少", QUOTA, ("interest_available", "30")),
+        ("我融券那部分 按30天算要多少钱", QUOTA, ("interest_short", "30")),
+        ("借30天要多少利息", State("what_if", "C1001", 1, "finance amt:120000"), ("interest_move", "30")),
+        ("那利息能省多少呀，按30天算", State("what_if", "C1004", 1, "repay amt:1000000"), ("interest_move", "30")),
+        ("淨資產200萬的話", None, ("line_at", "2000000")),
+        ("why, 具体差在哪", State("eligibility", "C1002", 1), ("figure_eligibility", None)),
+        ("那我重新测评呢", State("eligibility", "C1002", 1), ("retier", None)),
+        ("點解會係128%？點計㗎？", State("margin_status", "C1003", 1), ("figure_ratio", None)),
+        ("then how much could I withdraw", State("what_if", "C1004", 1, "repay amt:1000000"), ("withdraw_max", None)),
+        # not these: a rate question, an interest with its own amount, a refusal's reason
+        ("融券费率多少", QUOTA, None),
+        ("为啥我融资买入被拒了", State("margin_status", "C1004", 1), None),
+    ],
+)
+def test_follow_ups_on_the_accounts_own_figures(text, state, expected):
+    assert read_followup(text, [], state, state is not None, POLICY) == expected
+
+
+def test_interest_on_the_debt_the_short_position_and_the_sum_just_simulated():
+    rate = POLICY.dec("interest.financing_annual_rate")
+    debt, _ = run(ActionPersonalFollowup(), tracker("用了的那部分一天利息多少", "C1001", QUOTA))
+    assert yuan(finance.interest_for(Decimal(500000), 1, rate, 360)) in debt and "94.44" in debt
+    on_short = tracker("我融券那部分 按30天算要多少钱", "C1004", State("quota", "C1004", 1))
+    short, _ = run(ActionPersonalFollowup(), on_short)
+    assert "7,333.33" in short and "8.8%" in short and "风险提示" in short
+    moved = State("what_if", "C1001", 1, "finance amt:120000")
+    financed, _ = run(ActionPersonalFollowup(), tracker("借30天要多少利息", "C1001", moved))
+    assert "120,000" in financed and "680" in financed
+    repaid = State("what_if", "C1004", 1, "repay amt:1000000")
+    saved, _ = run(ActionPersonalFollowup(), tracker("那利息能省多少呀，按30天算", "C1004", repaid))
+    assert "少付利息" in saved and "5,666.67" in saved
+
+
+def test_the_line_at_the_clients_own_tier_for_the_net_assets_they_name():
+    text, _ = run(ActionPersonalFollowup(), tracker("淨資產200萬的話", "C1001"))
+    tier = load_tier("C1001")
+    assert yuan(finance.line_cap(POLICY, tier, Decimal(2000000))) in text and "估算" in text
+
+
+def load_tier(client_id: str) -> str:
+    with session_scope() as session:
+        return load_client(session, client_id).assessment.tier
+
+
+def test_why_not_eligible_shows_the_shortfall_and_a_retest_keeps_the_other_rules():
+    shown = State("eligibility", "C1002", 1)
+    why, _ = run(ActionPersonalFollowup(), tracker("why, 具体差在哪", "C1002", shown))
+    assert "还差220,000元" in why  # 500,000 − the 280,000 of daily assets
+    retest, _ = run(ActionPersonalFollowup(), tracker("那我重新测评呢", "C1002", shown))
+    assert "不是保守型" in retest and "220,000" in retest and "如实" in retest
+
+
+def test_withdrawable_after_the_move_just_simulated_not_after_a_withdrawal():
+    repaid = State("what_if", "C1004", 1, "repay amt:1000000")
+    after, _ = run(ActionPersonalFollowup(), tracker("then how much could I withdraw", "C1004", repaid))
+    # 352% after repaying 1,000,000 from cash: the 1,600,000 of cash left may all be withdrawn
+    assert "还款1,000,000" in after and "测算后" in after and "352.00%" in after and "1,600,000" in after
+    took = State("what_if", "C1004", 1, "withdraw amt:300000")
+    now, _ = run(ActionPersonalFollowup(), tracker("那最多能取多少", "C1004", took))
+    assert "600,000" in now and "按刚才的测算" not in now
+
+
+def test_a_fall_larger_than_the_holdings_is_refused_politely():
+    from actions.simulate import simulation
+
+    with session_scope() as session:
+        record = load_client(session, "C1001")
+    text, payload = simulation(record, POLICY, "fall", "amt:2000000")
+    assert "不能超过持仓市值" in text and "1,200,000" in text and "-" not in payload.get("problem", "")
+    assert "ratio_after" not in payload

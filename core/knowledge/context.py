@@ -113,6 +113,9 @@ _COMPLIANCE = re.compile(
     r"|(?:能|可以|大概|会|可)赚(?:多少|几多)|赚(?:多少|几多)钱|(?:收益|回报)(?:率)?(?:有|是|能有)?(?:多少|几多)"
     # a trading decision to make for the client ("补仓还是平仓好")
     r"|(?:补仓|加仓|减仓|平仓|卖掉|卖出|买入|持有|割肉|止损|清仓|拿着).{0,6}还是.{0,10}好"
+    # a loss event ruled out ("保证我不会被斩仓"), a choice between products made for them
+    r"|保证(?!金).{0,8}(?:不会|不)(?:被)?(?:强制平仓|平仓|强平|追保|爆仓)"
+    r"|(?:融资|融券|哪个|哪种|哪样).{0,8}(?:哪个|哪种)?(?:更)?(?:划算|合算|值得|好赚|赚得多|更赚)"
     r"|guarantee"
 )
 # what a request for a pick or a market call is made of: a message without any of these
@@ -342,9 +345,16 @@ def asks_to_compute(text: str) -> bool:
     return bool(_COMPUTE.search(_norm(text).replace(" ", "")))  # ("帮我 calc 一下")
 
 
+_MISSED = re.compile(r"错过|赶不上|没赶上|过了(?:期限|截止|时间|deadline)|超过(?:期限|截止)|逾期未")
+
+
 def asks_what_if_not(text: str) -> bool:
-    """What happens if they do not act ("要是来不及会怎么样"): a rule's consequence, no simulation."""
-    return bool(_NEXT_STEP.search(_norm(text))) and bool(re.search(r"怎样|怎么样|咋样|会如何|后果|会点", _norm(text)))
+    """What happens if they do not act ("要是来不及会怎么样", "错过了呢"): a rule's consequence,
+    no simulation."""
+    t = _norm(text)
+    if _MISSED.search(t):
+        return True
+    return bool(_NEXT_STEP.search(t)) and bool(re.search(r"怎样|怎么样|咋样|会如何|后果|会点", t))
 
 
 def asks_hours(text: str) -> bool:

@@ -249,6 +249,7 @@ RULE_AGE = "年龄"
 RULE_RELATED_PARTY = "关联关系"
 RULE_CREDIT_ACCOUNT = "信用账户"
 ELIG_ASSETS = "前{days}个交易日日均证券类资产{assets}，要求不低于{minimum}"
+ELIG_ASSETS_SHORT = "，还差{short}"
 ELIG_EXPERIENCE = "证券交易经验约{months}个月，要求满{required}个月"
 ELIG_RECORD_CLEAN = "最近{years}年无重大违法违规记录"
 ELIG_RECORD_VIOLATION = "最近{years}年有重大违法违规记录"
@@ -402,6 +403,7 @@ SIM_GOAL_OR = "，或"
 SIM_GOAL_OTHERS = "也可以改为：{others}。"
 SIM_GOAL_REPAY_OVER_DEBT = "注意：您的融资负债为{debt}，还款不能超过负债，需同时追加担保物。"
 SIM_PROBLEM = "抱歉，{problem}。"
+SIM_FALL_OVER_HOLDINGS = "您的持仓市值约{value}，下跌的金额不能超过持仓市值，可以告诉我下跌的比例或较小的金额"
 SIM_IF = "按当前持仓测算，若{move}："
 SIM_RATIO_CHANGE = "维持担保比例由{before}，变为{after}。"
 SIM_FALL_TO_CALL = "在此基础上，持仓市值再下跌约{fall}%将触及追保线{call}。"
@@ -458,9 +460,12 @@ FOLLOW_CAN_FINANCE = (
     "保证金比例不低于{margin}。"
 )
 FOLLOW_ALL_USED = "按当前价格测算，若全部用于融资买入，维持担保比例约为{ratio}。"
+FOLLOW_AFTER_MOVE = "按刚才的测算，若{move}："
 FOLLOW_NO_DEBT_WITHDRAW = "您的信用账户目前没有负债，不受提取线限制，可提取现金约{most}。"
+FOLLOW_BASIS_NOW = "按您当前的数据，"
+FOLLOW_BASIS_AFTER = "测算后，"
 FOLLOW_CANNOT_WITHDRAW = (
-    "按您当前的数据，维持担保比例{ratio}，未高于提取线{line}，"
+    "{basis}维持担保比例{ratio}，未高于提取线{line}，"
     "暂不能提取现金或证券；比例高于{line}时，超出部分才可提取（提取后比例须不低于{line}）。"
 )
 FOLLOW_INTEREST_AVAILABLE = (
@@ -474,11 +479,25 @@ OWN_CALL_NOTE = (
 # the opening rules as if the client were re-assessed with another tier
 RETIER_EXCLUDED = "按规定，{name}（{code}）客户不能开通融资融券。"
 RETIER_STILL_SHORT = "若重新测评为{name}（{code}），风险等级这一条满足，但仍有以下条件未满足："
+RETIER_ANY_STILL_SHORT = "重新测评后，若等级不是{excluded}，风险等级这一条可以满足，但仍有以下条件未满足："
+RETIER_ANY_ELIGIBLE = "重新测评后，若等级不是{excluded}，按您目前的资料，其余开通条件均已满足。"
 RETIER_ELIGIBLE = "若重新测评为{name}（{code}），按您目前的资料，其余开通条件均已满足。"
 RETIER_RULE = "· {rule}：{detail}"
 RETIER_NOTE = "风险测评须如实作答，等级以测评结果为准，不能为开通两融而选择等级。"
 FOLLOW_INTEREST_DEBT = (
     "按您当前的融资负债{available}再使用{days}天估算，利息约{due}"
+    "（{available} × 年利率{rate} ÷ {basis} × {days}天）；提前还款次日起停止计息。"
+)
+FOLLOW_INTEREST_SHORT = (
+    "按您当前的融券负债{available}再使用{days}天估算，融券费用约{due}"
+    "（{available} × 年费率{rate} ÷ {basis} × {days}天）；实际按每日融券市值计算，提前还券次日起停止计费。"
+)
+FOLLOW_INTEREST_MOVE = (
+    "按刚才测算的融资{available}、使用{days}天估算，利息约{due}"
+    "（{available} × 年利率{rate} ÷ {basis} × {days}天）；利息只按实际使用的金额和天数计算。"
+)
+FOLLOW_INTEREST_SAVED = (
+    "按刚才测算的还款{available}估算，{days}天可少付利息约{due}"
     "（{available} × 年利率{rate} ÷ {basis} × {days}天）；提前还款次日起停止计息。"
 )
 FOLLOW_LINE_CUT = (
@@ -495,7 +514,7 @@ FOLLOW_IF_NOT = (
 )
 FOLLOW_CALL_STILL_OPEN = "您目前还有一笔未了结的追保通知，须在{deadline}前将比例恢复到{restore}以上。"
 FOLLOW_CAN_WITHDRAW = (
-    "按您当前的数据，维持担保比例{ratio}，高于提取线{line}，最多可提取现金约{most}（提取后比例须不低于{line}）。"
+    "{basis}维持担保比例{ratio}，高于提取线{line}，最多可提取现金约{most}（提取后比例须不低于{line}）。"
 )
 FOLLOW_AS_OF = "（数据截至{at}，以交易系统为准）"
 FOLLOW_NO_ASSESSMENT_RECORD = "暂未查到您的风险测评记录。"
