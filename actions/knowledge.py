@@ -344,6 +344,11 @@ class Turn:
             return self.events
         question = rest if denied else text
         names_topic = context.mentions_topic(question, self.service.vocabulary)  # "期限" read as "好的"
+        wants_person = context.asks_for_person(question) and not context.asks_hours(question)
+        if mode in SMALLTALK_MODES and wants_person and not context.declines_human(question):
+            # "好的谢谢你，那现在麻烦帮我转一下人工吧": the request, not the thanks
+            await hand_off(self.dispatcher, self.tracker, staff_text.HANDOFF_REASON_REQUESTED)
+            return self.events
         if mode in SMALLTALK_MODES and not looks_like_question(question) and not names_topic:
             picked = context.pick_by_words(self.rank, question, ctx.menu, question=ctx.question) if ctx.menu else None
             if picked and self.service.get(picked):  # "罚息那个" read as small talk
@@ -408,7 +413,7 @@ class Turn:
 
     async def ask(self, question: str, mode: str) -> None:
         ctx = self.ctx
-        question = self.line_names(question)
+        question = carry_side(self.line_names(question), ctx.question if ctx.ids else "")
         decision = self.service.decide(question)
         elliptical = context.is_elliptical(question)
         if mode == "out_of_scope" and context.mentions_topic(question, self.service.vocabulary):
@@ -511,6 +516,23 @@ TERM_RUNNER_UP = 0.35  # (a term asked for its value: "期限是多久" is two t
 VALUE_MIN = 0.4  # the least score of an entry that states the value asked for
 _VALUE_Q = re.compile(r"(?:多少|几多|几何)(?:钱)?$")
 _HOW_Q = re.compile(r"怎么|如何|咋|怎样|点样|为什么|为啥")
+
+
+_COST_TERM = re.compile(r"利率|费率|利息|费用|收费|收多少|年化|rate|fee")
+SIDE_WORDS = {"lending": "融券", "financing": "融资"}
+SIDE_CARRY_MAX_CHARS = 10  # "利率呢", "ok 那它利率": a fragment about the side just asked about
+
+
+def carry_side(question: str, previous: str) -> str:
+    """A cost fragment that names no side, after a question that named one ("融券是什么" →
+    "利率呢"): asked about that side ("融券利率呢")."""
+    t = normalize(question)
+    if len(t) > SIDE_CARRY_MAX_CHARS or side_named(t) is not None or not _COST_TERM.search(t):
+        return question
+    side = side_named(normalize(previous)) if previous else None
+    if side is None:
+        return question
+    return SIDE_WORDS[side] + question
 
 
 def value_answer(decision: Any, question: str) -> Optional[Hit]:

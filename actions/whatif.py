@@ -204,6 +204,9 @@ _OWN_DEBT = re.compile(
     r"|(?:已经|已)?(?:用了|用掉|已用|借了|融了)的(?:那|这)?(?:部分|些|笔)?|(?:融资|借款|负债)(?:的)?(?:那|这)(?:部分|笔)"
 )
 _OWN_SHORT = re.compile(r"融券(?:的|嘅)?(?:那|这)?(?:部分|笔)|我(?:的|嘅)?融券|融券(?:负债|市值)")
+_ACCOUNT_STATE = re.compile(
+    r"(?:账户|户口|仓位)(?:现在|目前|而家)?(?:是)?(?:啥|什么|咩|怎么样|咋样|点样)?(?:情况|状况|状态)"
+)
 _RATIO_ASKED = re.compile(r"\d+(?:\.\d+)?%|比例|怎么算|咋算|这个数|这么低|这么高")
 _RETEST = re.compile(r"重新测|重测|再测|重做(?:风险)?测评|重新评估|retake|re-?assess")
 _NET_ASSETS = re.compile(r"净资产|身家|net assets?|net worth")
@@ -470,7 +473,8 @@ def read_followup(
             return base, str(stated.days)
     if _CANNOT_FINANCE.search(t):  # "融资买不进去 咋回事": what blocks it on their account
         return "can_finance", None
-    if recent and shown_kind(state) == "margin_status" and _WHY.search(t) and _RATIO_ASKED.search(t) and len(t) <= 16:
+    why_ratio = _WHY.search(t) and (len(t) <= 4 or (_RATIO_ASKED.search(t) and len(t) <= 16))
+    if recent and shown_kind(state) == "margin_status" and why_ratio:
         return "figure_ratio", None  # "点解会系128%？点计㗎": the lookup, which shows its computation
     if recent and shown_kind(state) == "quota" and _WHY.search(t) and _THIS_FIGURE.search(t) and len(t) <= 14:
         return "why_line", None  # "为什么是这个数呢": how their line was set
@@ -486,6 +490,8 @@ def read_followup(
         return "retier", tier  # "那我重新测个稳健型是不是就能开了": the rules with that tier
     if not tier and _RETEST.search(t) and recent and shown in ("eligibility", "risk_tier") and len(t) <= 16:
         return "retier", None  # "那我重新测评呢": the other rules, with any tier that may open
+    if own and _ACCOUNT_STATE.search(t):
+        return "figure_ratio", None  # "我账户现在啥情况": their ratio and any margin call
     if _KNOWLEDGE.search(t):
         return None
     if kind is None and recent and shown in ("what_if", "margin_status") and _CONFIRM.search(t):

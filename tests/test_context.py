@@ -737,3 +737,32 @@ def test_figures_right_after_a_rules_answer_are_that_rules_estimate_for_a_logged
 )
 def test_a_promise_against_liquidation_or_a_choice_made_for_the_client_is_refused(text, refused):
     assert context.asks_compliance(text) is refused
+
+
+def test_a_cost_fragment_carries_the_side_of_the_question_before_it():
+    from actions.knowledge import carry_side
+
+    assert carry_side("利率呢", "融券是什么") == "融券利率呢"
+    assert carry_side("ok 那它利率", "融资是啥意思") == "融资ok 那它利率"
+    assert carry_side("利率呢", "融资和融券有什么区别") == "利率呢"  # both sides: no side to carry
+    assert carry_side("融资利率呢", "融券是什么") == "融资利率呢"
+    assert carry_side("利率多少", "") == "利率多少"
+    slots = {
+        "last_faq_ids": ["basics_financing_vs_short"],
+        "context_client": "anonymous",
+        "last_question": "融券是什么",
+    }
+    out, _ = run(ActionAnswerFaq(), tracker("利率呢", slots))
+    assert faq_of(out) == "interest_lending_rate"
+
+
+def test_thanks_with_a_request_for_a_person_hands_off():
+    out, _ = run(ActionConverse(), tracker("好的谢谢你，那现在麻烦帮我转一下人工吧", intent="thank"))
+    assert any((m.get("json_message") or {}).get("handoff") or "转接" in (m.get("text") or "") for m in out)
+    thanks, _ = run(ActionConverse(), tracker("好的谢谢你", intent="thank"))
+    assert not any("转接" in (m.get("text") or "") for m in thanks)
+
+
+def test_a_request_for_a_few_stocks_is_refused_however_long():
+    assert context.asks_compliance("那麻烦你帮我挑几只稳当一点的股票好不好呀")
+    assert not context.asks_compliance("哪些股票可以融资买入")

@@ -106,6 +106,8 @@ DATA = {
     ("actions/knowledge.py", "_SHARED_TERM"): "terms several topics share (利率, 比例, 期限)",
     ("actions/knowledge.py", "_VALUE_Q"): "words that ask for a value",
     ("actions/knowledge.py", "_HOW_Q"): "words that ask how or why",
+    ("actions/knowledge.py", "_COST_TERM"): "words that ask about a cost (利率, 费用)",
+    ("actions/knowledge.py", "SIDE_WORDS"): "the names of the two sides, carried into a fragment",
     ("actions/simulate.py", "_LINE_ASKED"): "words that ask where a margin line lies",
     ("core/knowledge/context.py", "*"): "reads follow-ups, menu choices, denials, advice and hours questions",
     ("actions/estimate.py", "_ROLES"): "words that name an amount's role (cash, stocks, debt …)",

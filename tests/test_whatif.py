@@ -440,6 +440,7 @@ def test_the_form_takes_a_goal_or_all_of_the_quota_at_once():
         ("那我重新测评呢", State("eligibility", "C1002", 1), ("retier", None)),
         ("點解會係128%？點計㗎？", State("margin_status", "C1003", 1), ("figure_ratio", None)),
         ("then how much could I withdraw", State("what_if", "C1004", 1, "repay amt:1000000"), ("withdraw_max", None)),
+        ("我账户现在啥情况", None, ("figure_ratio", None)),
         # not these: a rate question, an interest with its own amount, a refusal's reason
         ("融券费率多少", QUOTA, None),
         ("为啥我融资买入被拒了", State("margin_status", "C1004", 1), None),
