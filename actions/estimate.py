@@ -117,6 +117,7 @@ _WITHDRAW = re.compile(r"取|提取|转出|拿出|提现|出金|攞|提(?:多少
 _AFTER_WITHDRAW = re.compile(r"取完|取了以后|取之后|取出后|取后|提取后|提完|提取之后|转出后|攞完|取出来后|取出以后")
 _FALL = re.compile(r"跌|下挫|缩水|爆仓|(?:会|被|就|才|要).{0,2}(?:追保|平仓|强平)")
 _RATIO = re.compile(r"比例|维持担保|担保比")
+_TO_LEVEL = re.compile(r"(?:跌|掉|降|涨|升|缩水)(?:到|至|剩)|变成")
 _HOW_FAR = re.compile(r"跌多少|跌几|跌到多少|多少.{0,6}(?:追保|平仓|强平)|几个点|几多")  # the fall to a line asked
 # how much to put in to be safe again ("要存多少钱进去才够", "补多少才不用追保")
 _RESTORE = re.compile(
@@ -1036,6 +1037,8 @@ def _account_follow_up(
     for role in ("debt", "cash", "stocks", "total"):
         if role in roles and _valid_amount(roles[role]):
             figures[role], changed = roles[role], True
+    if amount is not None and not roles and figures["stocks"] is not None and _TO_LEVEL.search(t):
+        figures["stocks"], changed = amount, True  # "再跌到70w呢" after the stocks were stated: their new value
     take = None
     if amount is not None and not roles and aspect in ("withdraw", "after"):
         take = amount  # "那取100w呢"

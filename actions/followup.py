@@ -73,6 +73,7 @@ NEAREST = {
     "interest_move": "what_if",
     "line_cut": "quota",
     "line_at": "risk_tier",
+    "fall_to": "margin_status",
     "if_not": "margin_status",
 }
 NO_CREDIT_ACCOUNT = client_text.FOLLOW_NO_CREDIT_ACCOUNT
@@ -245,6 +246,26 @@ def line_at(record: ClientRecord, policy: Policy, net_assets: Decimal) -> str:
     return credit_line(policy, record.assessment.tier, net_assets).text
 
 
+def fall_to(record: ClientRecord, policy: Policy, target: Decimal) -> str:
+    """How far their holdings may fall before the ratio reaches `target` (percent)."""
+    account = record.account
+    if account is None:
+        return NO_CREDIT_ACCOUNT
+    snap = account.snapshot
+    fall = finance.fall_to_line(snap, target / 100)
+    if fall is None or snap.ratio is None:
+        return client_text.FOLLOW_FALL_TO_NO_DEBT
+    name = _line_name(target, policy)
+    if fall <= 0:
+        text = client_text.FOLLOW_FALL_TO_BELOW.format(ratio=ratio_pct(snap.ratio), line=name)
+    else:
+        left = finance.money(snap.securities_value * (1 - fall / 100))
+        text = client_text.FOLLOW_FALL_TO.format(
+            ratio=ratio_pct(snap.ratio), line=name, fall=fall.quantize(Decimal("0.01")), left=yuan(left)
+        )
+    return "\n".join([text, LABEL, risk_reminder(policy)])
+
+
 def line_cut(record: ClientRecord, policy: Policy) -> str:
     """The client's line after the largest market cut the policy allows, and what is left of it."""
     account = record.account
@@ -398,6 +419,7 @@ class ActionPersonalFollowup(PersonalAction):
             "retier": lambda: retier(record, policy, figure),
             "line_cut": lambda: line_cut(record, policy),
             "line_at": lambda: line_at(record, policy, Decimal(str(figure))),
+            "fall_to": lambda: fall_to(record, policy, Decimal(str(figure))),
             "if_not": lambda: if_not(record, policy),
             "vip": lambda: vip(record, policy),
             "why_line": lambda: why_line(record, policy),

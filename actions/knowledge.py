@@ -367,6 +367,10 @@ class Turn:
         if rest and context.names_a_person(rest) and not context.asks_hours(rest):  # "算了 叫个人来"
             await hand_off(self.dispatcher, self.tracker, staff_text.HANDOFF_REASON_REQUESTED)
             return
+        swapped = self.side_swapped(rest)
+        if swapped is not None:  # "哦不对 我说的是融券" after "融资利率多少": the other side's entry
+            await self.answer(swapped.best.entry, swapped.related)
+            return
         if rest:  # "不是，我问的是…": only the answer just given is ruled out, a menu's options may be named
             shown = set(ctx.ids)
             previous = self.entries(ctx.ids)
@@ -398,6 +402,18 @@ class Turn:
             self.menu(hits, basis, client_text.NEXT_TOPICS)
         else:
             await self.give_up()
+
+    def side_swapped(self, rest: str) -> Any:
+        """A correction that only names a side ("我说的是融券"): the previous question with that
+        side swapped in, when it is clearly answered by another entry; else None."""
+        t = normalize(rest)
+        if not rest or not self.ctx.question or len(t) > SIDE_CARRY_MAX_CHARS or side_named(t) is None:
+            return None
+        question = context.contrast(self.ctx.question, t)
+        if question == normalize(self.ctx.question):
+            return None
+        decision = self.service.decide(question)
+        return decision if decision.kind == "answer" and decision.best.faq_id not in self.ctx.ids else None
 
     async def give_up(self) -> None:
         self.dispatcher.utter_message(text=client_text.NOTHING_LEFT)

@@ -49,6 +49,7 @@ from core.knowledge.context import (
     menu_choice,
 )
 from core.policy import Policy, get_policy
+from core.text import normalize
 from services.context import current
 from storage.db import session_scope
 from storage.repository import ClientRecord, audit, load_client
@@ -92,15 +93,17 @@ SELF_WORDS = ("我", "本人", "俺", "my ", "mine")
 # topics no client record answers: a clear question on one is a knowledge question
 GENERAL_TOPICS = ("interest_", "contract_", "service_", "account_", "trading_", "basics_")
 GENERAL_SCORE = 0.45
+LINE_TOPICS = "margincall_"
+LINE_WORD = "线"  # 警戒线, 追保线, 平仓线, 提取线
 
 
 def general_question(text: str) -> bool:
+    """A rule no record answers, clearly: a general topic, or where a line lies ("警戒线是多少来着")."""
     decision = current().knowledge.decide(text)
-    return (
-        decision.kind == "answer"
-        and decision.best.score >= GENERAL_SCORE
-        and decision.best.faq_id.startswith(GENERAL_TOPICS)
-    )
+    if decision.kind != "answer" or decision.best.score < GENERAL_SCORE:
+        return False
+    faq_id = decision.best.faq_id
+    return faq_id.startswith(GENERAL_TOPICS) or (faq_id.startswith(LINE_TOPICS) and LINE_WORD in normalize(text))
 
 
 def continues_knowledge(tracker: Tracker, text: str) -> bool:

@@ -61,6 +61,7 @@ ANSWERS = (
     "interest_short",
     "interest_move",
     "line_at",
+    "fall_to",
     "retier",
     "line_cut",
     "if_not",
@@ -70,7 +71,7 @@ ANSWERS = (
 FIGURES = (
     ("figure_ratio", re.compile(r"担保比例|维持比例|担保比|比例|ratio")),
     ("figure_deadline", re.compile(r"最晚|最迟|截止|期限|deadline|几时|什么时候|啥时候|哪天|何时")),
-    ("figure_quota", re.compile(r"总的|总额|总共|授信|额度|已用|用了多少|剩|还有多少|quota|limit")),
+    ("figure_quota", re.compile(r"总的|总额|总共|一共|授信|额度|已用|用了多少|剩|还有多少|quota|limit")),
     ("figure_tier", re.compile(r"风险等级|等级|测评结果|级别|tier")),
 )
 FIGURE_KINDS = (*(name for name, _ in FIGURES), "figure_eligibility")
@@ -134,6 +135,13 @@ _LINE_NAMES = (
     ("追保线", "margin_call.call_line"),
     ("平仓线", "margin_call.immediate_liquidation_line"),
     ("提取线", "margin_call.withdrawal_line"),
+)
+# the line an event names when no line is ("跌多少会追保", "跌多少会被强平")
+_LINE_EVENTS = (
+    ("预警", "margin_call.warning_line"),
+    ("警戒", "margin_call.warning_line"),
+    ("强平", "margin_call.immediate_liquidation_line"),
+    ("平仓", "margin_call.immediate_liquidation_line"),
 )
 # the resulting ratio asked for ("比例能到多少", "ratio会变多少", "个比例係幾多"), not an amount
 _OUTCOME_Q = re.compile(
@@ -204,6 +212,7 @@ _OWN_DEBT = re.compile(
     r"|(?:已经|已)?(?:用了|用掉|已用|借了|融了)的(?:那|这)?(?:部分|些|笔)?|(?:融资|借款|负债)(?:的)?(?:那|这)(?:部分|笔)"
 )
 _OWN_SHORT = re.compile(r"融券(?:的|嘅)?(?:那|这)?(?:部分|笔)|我(?:的|嘅)?融券|融券(?:负债|市值)")
+_FALL_TO_Q = re.compile(r"跌(?:多少|几多|几个点|几成|百分之几)|跌到什么程度|能扛|扛得住|撑得住|how far")
 _ACCOUNT_STATE = re.compile(
     r"(?:账户|户口|仓位)(?:现在|目前|而家)?(?:是)?(?:啥|什么|咩|怎么样|咋样|点样)?(?:情况|状况|状态)"
 )
@@ -251,7 +260,9 @@ _HUMAN = re.compile(r"人工|转接|真人|客服电话")
 _THIS_FIGURE = re.compile(
     r"这个数|这数|这么多|这么少|这么高|这么低|这么点|这个额度|只有|才|多少|咁少|咁多|咁高|咁低|净系|淨係|\d+万"
 )
-_WHY = re.compile(r"为什么|为啥|为何|凭什么|怎么来的|咋来的|怎么定的|怎么算的|咋算的|依据|why")
+_WHY = re.compile(
+    r"为什么|为啥|为何|凭什么|怎么来的|咋来的|怎么定的|怎么算的|咋算的|依据|why|(?:咋|怎么|为啥)(?:会)?这么"
+)
 
 
 @dataclass(frozen=True)
@@ -457,6 +468,14 @@ def read_followup(
         or (kind is not None and figure is not None and _RATIO.search(t) is not None)
         or outcome
     )
+    if kind == "fall" and figure is None and (own or recent) and _FALL_TO_Q.search(t):
+        # "我的股票跌多少会碰到警戒线": the fall that takes them to that line (to the call line
+        # when only the event is named: "跌多少会追保", "能扛多少跌幅")
+        target = target_in(text, entities, policy)
+        if target is None:
+            named = next((path for word, path in _LINE_EVENTS if word in t), "margin_call.call_line")
+            target = policy.dec(named) * 100
+        return "fall_to", plain(target)
     stated = read_figures(t, entities, policy)
     net = stated.first("net", None) if _NET_ASSETS.search(t) and not stated.tier else None
     if net is not None and 0 < net < SLOT_FIGURE_MAX and (own or recent or _LINE_Q.search(t) or len(t) <= 12):

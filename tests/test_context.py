@@ -693,6 +693,8 @@ def test_how_a_figure_is_arrived_at_gets_the_rule_not_the_figure_again():
         ("那个能抵押的东西打几折", "担保品折算率"),
         ("融券的利率 how much", "融券费率 多少"),
         ("我融咗券，市值50萬", "我融券"),
+        ("1m in csi300 names as collateral, what's it worth after haircut", "沪深300成分股"),
+        ("我还有300,000额度 all in 哪个板块稳 ok", "all in"),  # the compliance guard reads "all in"
     ],
 )
 def test_english_and_shorthand_meet_the_chinese_terms(said, means):
@@ -766,3 +768,17 @@ def test_thanks_with_a_request_for_a_person_hands_off():
 def test_a_request_for_a_few_stocks_is_refused_however_long():
     assert context.asks_compliance("那麻烦你帮我挑几只稳当一点的股票好不好呀")
     assert not context.asks_compliance("哪些股票可以融资买入")
+
+
+def test_a_correction_that_only_names_the_other_side_swaps_it_in():
+    slots = {"last_faq_ids": ["interest_financing_rate"], "context_client": "anonymous"}
+    out, _ = run(ActionAnswerFaq(), tracker("哦不对 我说的是融券", {**slots, "last_question": "融资利率多少"}))
+    assert faq_of(out) == "interest_lending_rate"
+
+
+def test_stated_stocks_falling_to_a_level_in_a_follow_up():
+    policy = get_policy()
+    first = estimate("cash 50w 股票市值150w 融资负债100w ratio多少", [], policy)
+    assert first is not None and "200%" in first.text
+    again = estimate("再跌到70w呢", [], policy, first.state())
+    assert again is not None and "120%" in again.text  # (500,000 + 700,000) ÷ 1,000,000

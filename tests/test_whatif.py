@@ -441,6 +441,11 @@ def test_the_form_takes_a_goal_or_all_of_the_quota_at_once():
         ("點解會係128%？點計㗎？", State("margin_status", "C1003", 1), ("figure_ratio", None)),
         ("then how much could I withdraw", State("what_if", "C1004", 1, "repay amt:1000000"), ("withdraw_max", None)),
         ("我账户现在啥情况", None, ("figure_ratio", None)),
+        ("一共给了多少", QUOTA, ("figure_quota", None)),
+        ("咋这么高 比别人多", QUOTA, ("why_line", None)),
+        ("回到刚才那个 我的股票跌多少会碰到警戒线", None, ("fall_to", "150")),
+        ("跌多少会被强平", State("margin_status", "C1001", 1), ("fall_to", "110")),
+        ("我的股票能扛多少跌幅", None, ("fall_to", "130")),
         # not these: a rate question, an interest with its own amount, a refusal's reason
         ("融券费率多少", QUOTA, None),
         ("为啥我融资买入被拒了", State("margin_status", "C1004", 1), None),
@@ -502,3 +507,18 @@ def test_a_fall_larger_than_the_holdings_is_refused_politely():
     text, payload = simulation(record, POLICY, "fall", "amt:2000000")
     assert "不能超过持仓市值" in text and "1,200,000" in text and "-" not in payload.get("problem", "")
     assert "ratio_after" not in payload
+
+
+def test_the_fall_their_holdings_may_take_before_a_line():
+    # C1001: (100,000 + 1,200,000 × (1 − f)) ÷ 500,000 = 150% → f = 45.83%, holdings 650,000
+    text, _ = run(ActionPersonalFollowup(), tracker("我的股票跌多少会碰到警戒线", "C1001"))
+    assert "45.83%" in text and "650,000" in text and "警戒线150%" in text and "风险提示" in text
+    called, _ = run(ActionPersonalFollowup(), tracker("我的股票跌多少会追保", "C1003"))
+    assert "已不高于追保线130%" in called  # 128% already
+
+
+def test_where_a_line_lies_read_as_a_lookup_is_the_rule():
+    from actions.personal import general_question
+
+    assert general_question("警戒线是多少来着")
+    assert not general_question("我的维持担保比例多少")

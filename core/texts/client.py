@@ -460,6 +460,9 @@ FOLLOW_CAN_FINANCE = (
     "保证金比例不低于{margin}。"
 )
 FOLLOW_ALL_USED = "按当前价格测算，若全部用于融资买入，维持担保比例约为{ratio}。"
+FOLLOW_FALL_TO = "按您当前的数据，维持担保比例{ratio}；持仓市值下跌约{fall}%（降到约{left}）时，比例将降到{line}。"
+FOLLOW_FALL_TO_BELOW = "按您当前的数据，维持担保比例{ratio}，已不高于{line}。"
+FOLLOW_FALL_TO_NO_DEBT = "您的信用账户目前没有负债或持仓，维持担保比例不受持仓涨跌影响。"
 FOLLOW_AFTER_MOVE = "按刚才的测算，若{move}："
 FOLLOW_NO_DEBT_WITHDRAW = "您的信用账户目前没有负债，不受提取线限制，可提取现金约{most}。"
 FOLLOW_BASIS_NOW = "按您当前的数据，"
