@@ -23,8 +23,8 @@ from actions.common import (
 from actions.estimate import SLOT as ESTIMATE_SLOT
 from actions.estimate import estimate, figures_wanted, goal_request, previous_estimate, side_named, topic_side
 from actions.service import ADVICE_REFUSAL, hand_off
-from actions.thread import Context, context_events, last_action, offered
-from actions.whatif import FOLLOWUP_ACTION, SLOT_STATE, State, followup_of, user_turns
+from actions.thread import Context, context_events, last_action, offered, ran_this_turn
+from actions.whatif import FOLLOWUP_ACTION, SLOT_STATE, State, followup_of, own_lookup, user_turns
 from core.formatting import line, moment
 from core.knowledge import context
 from core.knowledge.model import Entry, Hit
@@ -305,6 +305,10 @@ class Turn:
             return self.events
         if followup_of(self.tracker, self.service.policy) is not None:  # about the client's state just shown
             return [FollowupAction(FOLLOWUP_ACTION)]
+        lookup = own_lookup(text) if verified_client_id(self.tracker) else None
+        if lookup is not None and not ran_this_turn(self.tracker, lookup):
+            # "rz额度还剩多少" read as a knowledge question: their own figure
+            return [FollowupAction(lookup)]
         topic = next((e for e in self.entries([str(f) for f in entity_values(self.tracker, "faq_id")])), None)
         if topic is not None:  # a topic button
             await self.answer(topic, question=topic.question)

@@ -83,3 +83,11 @@ def last_action(tracker: Tracker) -> str:
     before = events[: users[-1]] if users else events
     names = [e.get("name") for e in before if e.get("event") == "action" and e.get("name") != "action_listen"]
     return str(names[-1]) if names else ""
+
+
+def ran_this_turn(tracker: Tracker, name: str) -> bool:
+    """Whether the action `name` already ran since the latest user message (a hand-over
+    back to it would loop)."""
+    events = list(tracker.events or [])
+    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=-1)
+    return any(e.get("event") == "action" and e.get("name") == name for e in events[last_user + 1 :])

@@ -544,6 +544,27 @@ def read_followup(
     return None
 
 
+_OWN_QUOTA_Q = re.compile(
+    r"(?:额度|授信|quota).{0,6}(?:还剩|剩下|剩多少|剩几多|还有多少|可用|available)"
+    r"|(?:可用|剩余|剩下|available)\s?(?:的)?\s?(?:额度|quota)"
+)
+_OWN_RATIO_Q = re.compile(r"(?:担保比例|维持比例|比例|维保|ratio).{0,4}(?:多少|几多|是多少|\?|？|呢|$)")
+_RULE_Q = re.compile(r"怎么|如何|咋|什么意思|啥意思|是啥|为什么|为啥|规则|定义|保证金|提取线|警戒|追保线|平仓线")
+
+
+def own_lookup(text: str) -> Optional[str]:
+    """The lookup a verified client's short question about their own figure stands for, when
+    the NLU read it as a knowledge question ("rz额度还剩多少", "俺比例多少"); None otherwise."""
+    t = normalize(text)
+    if len(t) > FIGURE_MAX_CHARS or _KNOWLEDGE.search(t) or _RULE_Q.search(t):
+        return None
+    if _OWN_QUOTA_Q.search(t):
+        return "action_query_quota"
+    if _SELF.search(t) and _OWN_RATIO_Q.search(t):
+        return "action_query_margin_status"
+    return None
+
+
 def interest_base(t: str, last_move: Optional[Tuple[str, str]]) -> Optional[str]:
     """What an interest question without its amount is about: the client's short position,
     their whole available quota, their financing debt, or the sum just simulated."""

@@ -522,3 +522,21 @@ def test_where_a_line_lies_read_as_a_lookup_is_the_rule():
 
     assert general_question("警戒线是多少来着")
     assert not general_question("我的维持担保比例多少")
+
+
+def test_a_short_question_about_their_own_figure_read_as_knowledge_goes_to_the_lookup():
+    from actions.whatif import own_lookup
+
+    assert own_lookup("rz额度还剩多少") == "action_query_quota"
+    assert own_lookup("available quota?") == "action_query_quota"
+    assert own_lookup("俺比例多少") == "action_query_margin_status"
+    for rule in ("保证金比例多少", "可用额度怎么算", "比例多少", "提取线是多少", "我的比例是怎么算的"):
+        assert own_lookup(rule) is None, rule
+    _, events = run(ActionAnswerFaq(), tracker("rz额度还剩多少", "C1001"))
+    assert events == [{"event": "followup", "timestamp": None, "name": "action_query_quota"}]
+    anonymous, _ = run(ActionAnswerFaq(), tracker("rz额度还剩多少", None))
+    assert "登录" in anonymous or "额度" in anonymous  # no hand-over without a verified client
+    again = tracker("rz额度还剩多少", "C1001")
+    again.events.append({"event": "action", "name": "action_query_quota"})  # it already ran: no loop
+    _, events = run(ActionAnswerFaq(), again)
+    assert not any(e.get("event") == "followup" for e in events)
