@@ -38,6 +38,12 @@ def cluster():
 def pages(cluster, tmp_path_factory):
     """One pages server per Rasa instance (the console's hold goes to that instance)."""
     env = {**os.environ, "BOT_DATABASE_URL": BROKER_DB, "PYTHONPATH": str(ROOT), "BOT_ALERT_SCAN_S": "3600"}
+    # the agent who takes the conversation: the demo staff accounts, seeded as demo mode does
+    # (scripts/cluster.sh runs in production mode and creates none)
+    seeded = subprocess.run(
+        [sys.executable, "-m", "services.staff"], cwd=ROOT, env={**env, "BOT_DEMO_MODE": "1"}, capture_output=True
+    )
+    assert seeded.returncode == 0, seeded.stderr[-2000:]
     procs, urls = [], []
     for rasa in INSTANCES:
         port = free_port()
