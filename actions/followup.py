@@ -28,7 +28,7 @@ from actions.personal import PersonalAction
 from actions.quota import NO_ACCOUNT as NO_QUOTA
 from actions.quota import ActionQueryQuota
 from actions.risk_tier import RETAKE, ActionQueryRiskTier
-from actions.simulate import LABEL, against_lines, move_text, outcome, simulation
+from actions.simulate import LABEL, against_lines, amount_of, move_text, outcome, simulation
 from actions.whatif import (
     ANSWERS,
     FOLLOWUP_ACTION,
@@ -218,7 +218,7 @@ def interest_on(
     if base == "interest_move":
         if move is None or not move[1].startswith("amt:"):
             return NOT_UNDERSTOOD
-        amount = Decimal(move[1][4:])
+        amount = amount_of(move[0], move[1], account)
         base = "interest_saved" if move[0] != "finance" else base
     elif base == "interest_short":
         amount = snap.short_value

@@ -389,7 +389,7 @@ def simulation(record: ClientRecord, policy: Policy, kind: str, figure: str) -> 
         problem is None
         and kind == "fall"
         and figure.startswith("amt:")
-        and Decimal(figure[4:]) > before.securities_value
+        and amount_of(kind, figure, account) > before.securities_value
     ):
         problem = client_text.SIM_FALL_OVER_HOLDINGS.format(value=yuan(before.securities_value))
     if problem:
