@@ -56,10 +56,10 @@ def main(argv=None) -> int:
     print("\n== 2d. Multi-turn conversations, a second author (tests/eval/dialogue_fresh.yml) ==")
     eval_dialogue.main(["--start", "--file", "tests/eval/dialogue_fresh.yml"])
     print(
-        "\n== 2e. Multi-turn conversations by sixteen more authors (tests/eval/dialogue_blind*.yml; each "
+        "\n== 2e. Multi-turn conversations by more authors (tests/eval/dialogue_blind*.yml; each "
         "was first run unseen, before any change made from it; blind7 never looked at, see README) =="
     )
-    blind = [f"tests/eval/dialogue_blind{n}.yml" for n in ("", *map(str, range(2, 21)))]
+    blind = [f"tests/eval/dialogue_blind{n}.yml" for n in ("", *map(str, range(2, 23)))]
     eval_dialogue.main(["--start", *[arg for name in blind for arg in ("--file", name)]])
     if not args.skip_train:
         print("\n== 3. Full training on this machine (target ≤ 300 s) ==")
