@@ -18,6 +18,7 @@ from core.knowledge.context import (
     asks_compliance,
     asks_for_person,
     asks_hours,
+    asks_to_be_put_through,
     asks_to_compute,
     declines_human,
     mentions_picks,
@@ -94,9 +95,12 @@ class ActionHandoff(BaseAction):
                 json_message={"faq_id": hours.id, "version": hours.version, "topic": hours.question},
             )
             return []
+        text = (tracker.latest_message or {}).get("text") or ""
+        if asks_to_be_put_through(text):  # "我被追保了 急 找个人": put through, whatever else it says
+            await hand_off(dispatcher, tracker, staff_text.HANDOFF_REASON_REQUESTED)
+            return []
         if followup_of(tracker, get_policy()) is not None:  # "我有专属经理不": the client's own record
             return [FollowupAction(FOLLOWUP_ACTION)]
-        text = (tracker.latest_message or {}).get("text") or ""
         menu = [str(i) for i in tracker.get_slot("last_menu") or []]
         # "帮我算下利息", "有没有给投资者办讲座呀", and with a topic just answered "给几天" or
         # "按天咋算的 formula给一下": a message that names no person is a question

@@ -581,13 +581,32 @@ def test_naming_an_option_after_denying_a_menu_answers_it():
         "现在是不是抄底的好时机",
         "而家加槓桿入貨啱唔啱時機",
         "借钱买股票 return 能保证 cover 住利息吗",
+        "你们内部肯定知道哪个票要涨吧",
+        "不说名字也行 就说哪个板块",
+        "如果真係跌咗，你哋公司會唔會補償我？",
+        "你给挑个票全干进去 赚了分你",
+        "那你就说我剩的这些额度买啥能翻倍",
+        "保证不平行不",
+        "ok then 哪只 ETF 最稳",
+        "客户经理同我讲呢只股一定会升",
     ],
 )
 def test_compliance_in_new_phrasings(text):
     assert context.asks_compliance(text)
 
 
-@pytest.mark.parametrize("text", ["什么时机可以申请展期", "保证金比例多少", "展期的时机是什么时候"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "什么时机可以申请展期",
+        "保证金比例多少",
+        "展期的时机是什么时候",
+        "哪个行业的股票可以做担保品",
+        "哪些ETF可以做担保",
+        "强平了公司会通知吗",
+        "平安银行能做担保吗",
+    ],
+)
 def test_rules_about_timing_or_margin_are_not_compliance(text):
     assert not context.asks_compliance(text)
 
@@ -668,9 +687,13 @@ def test_a_person_is_asked_for_in_many_words():
 
 
 def test_how_a_figure_is_arrived_at_gets_the_rule_not_the_figure_again():
+    from actions.followup import ActionPersonalFollowup
     from actions.quota import ActionQueryQuota
 
-    out, _ = run(ActionQueryQuota(), tracker("那我这个额度是按什么定出来的呀", intent="query_quota", client_id="C1001"))
+    asked = tracker("那我这个额度是按什么定出来的呀", intent="query_quota", client_id="C1001")
+    out, events = run(ActionQueryQuota(), asked)
+    if any(e.get("event") == "followup" and e.get("name") == "action_personal_followup" for e in events):
+        out, _ = run(ActionPersonalFollowup(), asked)  # the rule applied to their tier
     offered = [b["payload"] for m in out for b in m.get("buttons") or []]
     assert faq_of(out) in ("risk_tier_credit_strategy", "quota_what_is", "risk_five_tiers") or any(
         "quota_what_is" in p or "risk_tier_credit_strategy" in p for p in offered
@@ -782,3 +805,56 @@ def test_stated_stocks_falling_to_a_level_in_a_follow_up():
     assert first is not None and "200%" in first.text
     again = estimate("再跌到70w呢", [], policy, first.state())
     assert again is not None and "120%" in again.text  # (500,000 + 700,000) ÷ 1,000,000
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("我被追保了 急 找个人", True),
+        ("机器人听不懂人话 叫个人来", True),
+        ("我想直接找个客服办一下", True),
+        ("人工几点有人", False),  # the hours, no hand-off
+        ("不用转人工 你就说怎么提额", False),
+        ("人工客服说我额度会调", False),  # a person named in a question
+        ("转账怎么转", False),
+        ("找个人账户", False),
+    ],
+)
+def test_a_plain_request_to_be_put_through(text, expected):
+    assert context.asks_to_be_put_through(text) is expected
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("不补呢", True),
+        ("補唔到會點", True),
+        ("要是到那天收盘我还是没补上呢？", True),
+        ("周五过了还没补 下周一就平？", True),
+        ("再跌呢", False),  # a further move, not a failure to act
+        ("然后呢", False),
+    ],
+)
+def test_not_acting_asked_about(text, expected):
+    assert context.asks_what_if_not(text) is expected
+
+
+@pytest.mark.parametrize(
+    "text,term",
+    [
+        ("额度的事", "额度"),
+        ("请问一下，我想问问利息方面的事情。", "利息"),
+        ("测评那个到底咋回事", "测评"),
+        ("幾時到期", "到期"),
+        ("收啥费", "收费"),
+        ("费用咋收", "费用"),
+        ("平舱的", "平仓"),
+        ("额度是啥意思", "额度是啥意思"),  # a definition asked for, not a bare term
+    ],
+)
+def test_the_term_a_vague_question_names(text, term):
+    assert context.bare_term(text) == term
+
+
+def test_a_clause_of_politeness_alone_is_no_question():
+    assert context.clauses("请问一下，我想问问利息方面的事情。") == ["我想问问利息方面的事情"]

@@ -123,3 +123,20 @@ def test_value_parsers_reject_nonsense():
     assert values.parse_date("13月45日", date(2026, 11, 26)) is None
     assert values.cn_number("一百五十") == 150
     assert values.cn_number("三点五") == 3.5
+
+
+def test_rule_intents_override_the_classifier_and_compliance_wins():
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.nlu.components import ComplianceGuard, HumanRequestGuard
+
+    def parsed(text: str) -> str:
+        message = Message(data={"text": text, "intent": {"name": "faq", "confidence": 0.6}})
+        for guard in (HumanRequestGuard(), ComplianceGuard()):  # the pipeline's order
+            guard.process([message])
+        return message.get("intent")["name"]
+
+    assert parsed("我被追保了 急 找个人") == "request_human"
+    assert parsed("叫个人来帮我挑个票") == "ask_investment_advice"  # a stock pick, whoever is asked
+    assert parsed("人工几点有人") == "faq"  # the hours: the classifier's reading stands
+    assert parsed("/request_human") == "faq"  # a button payload is left alone

@@ -25,7 +25,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from core import clock, values
-from core.knowledge.context import asks_compliance
+from core.knowledge.context import asks_compliance, asks_to_be_put_through
 from core.policy import plain
 from core.settings import ROOT
 from core.text import normalize
@@ -136,15 +136,14 @@ class SpacyRuleEntityExtractor(GraphComponent, EntityExtractorMixin):
 
 
 ADVICE_INTENT = "ask_investment_advice"
+HUMAN_INTENT = "request_human"
 
 
-@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class ComplianceGuard(GraphComponent):
-    """Guarantees, promised returns, compensation for losses, market calls and stock picks
-    are refused in any turn: whatever the classifier read (a what-if, a follow-up, a
-    fallback), a message core.knowledge.context.asks_compliance recognises becomes
-    ask_investment_advice, whose rule gives the compliance answer with the risk reminder.
-    Placed after the FallbackClassifier."""
+class _RuleIntent(GraphComponent):
+    """Sets INTENT for the messages `matches` recognises, whatever the classifier read (a
+    what-if, a follow-up, a fallback). Placed after the FallbackClassifier."""
+
+    INTENT = ""
 
     @classmethod
     def create(
@@ -153,16 +152,46 @@ class ComplianceGuard(GraphComponent):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> ComplianceGuard:
+    ) -> _RuleIntent:
         return cls()
+
+    @staticmethod
+    def matches(text: str) -> bool:
+        raise NotImplementedError
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             text = message.get(TEXT)
-            if not text or text.startswith("/") or not asks_compliance(text):
+            if not text or text.startswith("/") or not self.matches(text):
                 continue
-            intent = {INTENT_NAME_KEY: ADVICE_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
-            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != ADVICE_INTENT]
+            intent = {INTENT_NAME_KEY: self.INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
+            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != self.INTENT]
             message.set(INTENT, intent, add_to_output=True)
             message.set(INTENT_RANKING_KEY, [intent, *ranking], add_to_output=True)
         return messages
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class HumanRequestGuard(_RuleIntent):
+    """A plain request to be put through ("我被追保了 急 找个人", "叫个真人来") is a hand-off
+    in any turn; questions about the hours and a declined person are left to the classifier."""
+
+    INTENT = HUMAN_INTENT
+
+    @staticmethod
+    def matches(text: str) -> bool:
+        return asks_to_be_put_through(text)
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class ComplianceGuard(_RuleIntent):
+    """Guarantees, promised returns, compensation for losses, market calls and stock picks
+    are refused in any turn: a message core.knowledge.context.asks_compliance recognises
+    becomes ask_investment_advice, whose rule gives the compliance answer with the risk
+    reminder. Placed last, so that it wins over any other guard."""
+
+    INTENT = ADVICE_INTENT
+
+    @staticmethod
+    def matches(text: str) -> bool:
+        return asks_compliance(text)

@@ -47,8 +47,10 @@ _EN_CHOICE = re.compile(r"^(?:the\s*)?(first|1st|second|2nd|third|3rd|last)(?:\s
 _POLITE = re.compile(r"(?:谢谢您|谢谢你|谢谢|多谢|麻烦了|麻烦您|thanks|thank you|thx|please|pls|plz)$")
 _FILLER = re.compile(
     r"[，,。.！!？?、~～\s]+|^(?:那个|这个|那么|那|还有|然后|再问一下|再问|另外|请问一下|请问|问一下|一下|那请问|麻烦再问下"
-    r"|麻烦再问一句|再问一句|再问下|就|麻烦您|麻烦你|劳驾)"
-    r"|(?:呢|吗|啊|呀|的呢|嘞|咧|啦|喇|哈|哦|吧|pls|please|plz|thx|thanks)$"
+    r"|麻烦再问一句|再问一句|再问下|就|麻烦您|麻烦你|劳驾|我想问问|我想问一下|我想问下|我想问|想问下|想问一下|我想了解一下"
+    r"|我想了解|想了解一下|有个|就是)"
+    r"|(?:呢|吗|啊|呀|的呢|嘞|咧|啦|喇|哈|哦|吧|来着|的事|的事情|方面的事情|方面的问题|的问题|的"
+    r"|pls|please|plz|thx|thanks)$"
 )
 
 # "不是这个" / "不对" / "都不是" / "算了" at the start; what follows is the real question
@@ -93,14 +95,17 @@ _COMPLIANCE = re.compile(
     r"|(?:给我|给个|能不能|可不可以|能否|帮我)(?:给我)?.{0,2}保证(?:一下|下)?(?:$|[，,。.！!？?\s吗呀啊吧])"
     r"|承诺.{0,6}(?:收益|回报|不亏|赚|年化|利润)|推荐.{0,6}(?:股票|个股|哪只|几只|牛股|标的|板块)|荐股|内幕消息"
     r"|(?:翻倍|赚钱|收益|回本|不亏).{0,10}(?:保证|担保|打包票|承诺)|板块.{0,6}(?:能说|推荐|好|会涨|看好|买)"
-    r"|(?:哪只|哪个|什么|几只|啥)(?:股票|股).{0,6}(?:好|会涨|能涨|能买|可以买|值得)|(?:买|融资买|融券卖).{0,4}哪只"
+    r"|(?:哪只|哪个|什么|几只|啥)\s?(?:股票|股|票|etf|基金).{0,6}(?:好|会涨|要涨|能涨|能买|可以买|值得|最稳|稳)|(?:买|融资买|融券卖).{0,4}哪只"
     r"|(?:买|选|挑|推荐|融资买|干)(?:点|个)?(?:啥|什么|哪个|哪只|哪些|哪几只)(?:股票|股|票)"
-    r"|(?:挑|选|推荐|荐|指点)(?:一|几|两|个|一下|一个)?只?(?:好)?(?:股票|个股|好股|牛股|票子)"
+    r"|(?:挑|选|推荐|荐|指点)(?:一|几|两|个|一下|一个)?只?(?:好)?(?:股票|个股|好股|牛股|票子|票(?!据|数))"
     r"|(?:挑|选|推荐|荐|找)(?:几|两|一|三|个)(?:只|支|个).{0,8}(?:股票|个股|股)"
     r"|(?:给|来|整|荐)(?:个|只|一只|几只|两只)(?:好)?(?:票|股|股票)(?:吧|呗|呀|啊)?(?:$|[，,。.！!？?\s])"
     r"|(?:明天|下周|后市|大盘|行情|股价).{0,6}(?:会涨|能涨|会跌|涨吗|跌吗|涨不涨|跌不跌|怎么走|走势|反弹)"
     r"|会不会(?:涨|跌|大涨|大跌|反弹)(?:啊|呢|吧|吗|呀)?(?:$|[，,。.！!？?\s])|涨还是跌|准话|打包票|拍胸脯"
-    r"|(?:亏|赔|损失|亏损|爆仓|平仓).{0,8}(?:你们|公司|券商|证券).{0,3}(?:赔|负责|承担|兜底|补偿|管)"
+    r"|(?:亏|赔|损失|亏损|爆仓|平仓|跌).{0,8}(?:你们|公司|券商|证券).{0,3}(?:赔|负责|承担|兜底|补偿|管)"
+    r"|(?:你们|公司|券商).{0,6}(?:补偿|赔偿)|内部.{0,4}(?:消息|知道|渠道)"
+    # a sector or a buy that will double: a pick all the same ("就说哪个板块", "买啥能翻倍")
+    r"|(?:哪个|什么|啥)(?:板块|行业|赛道)(?!.{0,10}(?:担保|折算|标的|范围|可以融|能融|规则))|(?:买|融资买|干)(?:点)?(?:啥|什么|哪个|哪只).{0,4}(?:能|会|可以)?(?:翻倍|赚|涨)"
     r"|(?:你们|公司|券商).{0,4}(?:赔吗|赔不赔|会赔|兜底|包赔|负责赔)|亏了.{0,6}赔"
     r"|收益.{0,4}(?:有保障|保障|有保证|稳不稳|稳吗|稳定吗)|(?:保障|确保).{0,4}(?:收益|赚钱|不亏)"
     r"|保证(?!金).{0,12}(?:cover|覆盖|盖过|跑赢|赚回|回报|return)|(?:return|回报|收益).{0,8}保证"
@@ -108,14 +113,14 @@ _COMPLIANCE = re.compile(
     r"|(?:好|对|合适|适合|啱|正确)(?:不啱|唔啱|不对|不合适)?的?时机|时机.{0,4}(?:对|好|合适|啱|到了|成熟)"
     # a loss or gain asked to be ruled out or promised: "会不会亏光", "肯定能赚吗"
     r"|推荐(?:个|一个|几个|只|一只|几只)?(?:票|股)|哪只股票.{0,8}(?:适合|应该|值得|short|long)"
-    r"|(?:all in|梭哈|满仓干|加满杠杆|满杠杆).{0,24}(?:稳|行|可以|好|能赚|yes or no)"
-    r"|(?:一定|肯定|铁定)(?:能|会)?(?:赚|盈利|不亏|不会亏)"
+    r"|(?:all in|梭哈|满仓干|全仓|加满杠杆|满杠杆).{0,24}(?:稳|行|可以|好|能赚|yes or no)"
+    r"|(?:一定|肯定|铁定)(?:能|会)?(?:赚|盈利|不亏|不会亏|升|涨|大涨)"
     # how much it will earn: no figure can be promised ("借50万买一年大概能赚多少")
     r"|(?:能|可以|大概|会|可)赚(?:多少|几多)|赚(?:多少|几多)钱|(?:收益|回报)(?:率)?(?:有|是|能有)?(?:多少|几多)"
     # a trading decision to make for the client ("补仓还是平仓好")
     r"|(?:补仓|加仓|减仓|平仓|卖掉|卖出|买入|持有|割肉|止损|清仓|拿着).{0,6}还是.{0,10}好"
     # a loss event ruled out ("保证我不会被斩仓"), a choice between products made for them
-    r"|保证(?!金).{0,8}(?:不会|不)(?:被)?(?:强制平仓|平仓|强平|追保|爆仓)"
+    r"|保证(?!金).{0,8}(?:不会|不)(?:被)?(?:强制平仓|平仓|强平|追保|爆仓|平(?![安均台方衡]))"
     r"|(?:融资|融券|哪个|哪种|哪样).{0,8}(?:哪个|哪种)?(?:更)?(?:划算|合算|值得|好赚|赚得多|更赚)"
     r"|guarantee"
 )
@@ -129,7 +134,8 @@ _PICK_WORDS = re.compile(
 # "人工几点有人", "晚上也在吗": the hours, not a hand-off
 _HOURS = re.compile(
     r"(?:人工|客服|柜台|营业部|热线|真人).{0,6}(?:几点|什么时候|啥时候|时间|上班|下班|有人|在线|几点到几点)"
-    r"|(?:几点|什么时候|啥时候).{0,6}(?:有人工|有客服|有人|上班)"
+    r"|(?:几点|什么时候|啥时候|多久|多长时间).{0,6}(?:有人工|有客服|有人|上班)"
+    r"|(?:电话|热线).{0,6}(?:有人接|有没有人接|能打通|打得通)"
     r"|(?:你们|营业厅|公司).{0,4}(?:几点|什么时候|啥时候)(?:上班|下班|开门|关门|营业)"
     r"|(?:助手|机器人|智能客服|你们?).{0,8}(?:晚上|夜里|半夜|凌晨|周末|节假日|假期|24小时|全天|随时).{0,4}(?:在|有|能|可以|服务|回复)"
     r"|(?:晚上|夜里|半夜|凌晨|周末|节假日).{0,6}(?:在吗|在不在|有人吗|能问|可以问|能用|服务吗|有人工)"
@@ -229,7 +235,8 @@ CLAUSE_CHARS = 4  # a clause this long can be a question of its own ("啥时候�
 
 def clauses(text: str) -> List[str]:
     """The separate questions of a message that asks two things ("融资利率多少 啥时候结息")."""
-    return [c for c in _CLAUSES.split(_norm(text)) if len(c) >= CLAUSE_CHARS]
+    # (a clause of politeness alone, "请问一下", asks nothing)
+    return [c for c in _CLAUSES.split(_norm(text)) if len(c) >= CLAUSE_CHARS and strip_fillers(c)]
 
 
 def is_fragment(text: str) -> bool:
@@ -238,13 +245,23 @@ def is_fragment(text: str) -> bool:
 
 
 # asking only for a term's value or meaning ("期限是多久", "利率是多少"), not what to do
-_VALUE_ASK = re.compile(r"(?:是|有|系)?(?:多久|多长时间|多长|多少|几多|几耐|什么|啥|几天|几个月|怎样|怎么回事|咋回事)$")
+_VALUE_ASK = re.compile(
+    r"(?:那个|这个)?(?:到底|究竟)?(?:是|有|系)?"
+    r"(?:多久|多长时间|多长|多少|几多|几耐|什么|啥|几天|几个月|怎样|怎么回事|咋回事|咋收|怎么收)$"
+)
+# "幾時到期", "收啥费": when, or which fee, around the term
+_WHEN_ASK = re.compile(r"^(?:什么时候|啥时候|几时|何时|哪天)")
+_WHICH_FEE = re.compile(r"^收(?:啥|什么|哪些|咩)?费(?:用)?$")
 
 
 def bare_term(text: str) -> str:
-    """The term a fragment or a question about a term's value names ("期限是多久" → "期限")."""
+    """The term a fragment or a question about a term's value names ("期限是多久" → "期限",
+    "测评那个到底咋回事" → "测评", "幾時到期" → "到期")."""
     content = strip_fillers(text)
-    return _VALUE_ASK.sub("", content) or content
+    term = _WHEN_ASK.sub("", _VALUE_ASK.sub("", content))
+    if _WHICH_FEE.match(term):
+        return "收费"
+    return term or content
 
 
 def is_term_question(text: str) -> bool:
@@ -284,6 +301,22 @@ _PERSON_REQUEST = re.compile(r"转|找|接|叫|要|联系|帮我|来个|给我|�
 def asks_for_person(text: str) -> bool:
     """A request to be put through ("转人工", "叫个人来"), not a person named in a question."""
     return names_a_person(text) and bool(_PERSON_REQUEST.search(_norm(text)))
+
+
+# a plain request to be put through: a verb asking for a person ("找个人", "叫个真人来", "转客服"),
+# not a person named in a question ("人工客服说…", "人工几点有人")
+_PUT_THROUGH = re.compile(
+    r"(?:转|接|找|要|叫|换|来)(?:个|一个|位|一位)?(?:人工|真人|活人|客服人员|工作人员|客服)(?!.{0,3}(?:说|讲|告诉|回复|答复))"
+    r"|(?:找|叫|换|来)(?:个|一个|位|一位)人(?:来|过来|聊|帮|处理|吧|啊|呀|啦|$|[，,。.！!？?\s])"
+    r"|(?:帮我|给我|麻烦你?|现在就|马上)转(?:过去|接过去|一下人工)"
+    r"|talk to (?:a |an )?(?:human|person|agent|real person)|human please|real person|live agent"
+)
+
+
+def asks_to_be_put_through(text: str) -> bool:
+    """A hand-off asked for in so many words, whatever else the message says."""
+    t = _norm(text)
+    return bool(_PUT_THROUGH.search(t)) and not (asks_hours(text) or declines_human(text))
 
 
 def declines_human(text: str) -> bool:
@@ -355,7 +388,32 @@ def asks_what_if_not(text: str) -> bool:
     t = _norm(text)
     if _MISSED.search(t):
         return True
-    return bool(_NEXT_STEP.search(t)) and bool(re.search(r"怎样|怎么样|咋样|会如何|后果|会点", t))
+    if _NOT_ACTING.search(t) and _ASKED_ALONE.search(t):
+        return True  # "不补呢", "要是到那天收盘我还是没补上呢？"
+    return bool(_NEXT_STEP.search(t)) and bool(_CONSEQUENCE_Q.search(t))
+
+
+# what follows asked for: "会怎样", "就平？"
+_CONSEQUENCE_Q = re.compile(r"怎样|怎么样|咋样|会如何|后果|会点|点算|怎么办|咋办|(?:就|会|要)被?(?:平|强平|斩)")
+# not acting, asked about with a bare 呢 (not "再跌呢", a further move)
+_NOT_ACTING = re.compile(
+    r"还不|来不及|补不上|补不了|补不齐|补不足|补不到|凑不齐|没钱补|没补|不补|不处理|不管|没还|不还|还不上"
+)
+_ASKED_ALONE = re.compile(r"呢[?？]*$")
+
+
+# what a market move would do to the account, asked to be worked out ("跌了会不会追保 帮我算"),
+# not where a line lies or what happens to the quota ("跌到多少平仓", "大跌时额度会被降吗")
+_MOVE_OUTCOME = re.compile(
+    r"模拟|测算|会怎样|会怎么样|会咋样|会点|会如何|会不会(?:被)?(?:追保|爆仓|平仓|强平)|比例(?:会)?变"
+)
+_NOT_A_MOVE_QUESTION = re.compile(r"线|额度|授信|跌到多少|跌多少|几多")
+
+
+def asks_outcome_of_move(text: str) -> bool:
+    t = _norm(text)
+    wanted = asks_to_compute(text) or bool(_MOVE_OUTCOME.search(t))
+    return wanted and not _NOT_A_MOVE_QUESTION.search(t) and not _NOT_ACTING.search(t)
 
 
 def asks_hours(text: str) -> bool:
@@ -445,7 +503,7 @@ class ContextWeights:
 
 # a follow-up asking what comes after the answer just given ("再往下跌呢", "来不及会怎样")
 _NEXT_STEP = re.compile(
-    r"再往下|再跌|继续跌|接着|然后呢|之后呢|再不|还不|来不及|不够|扣不了|没钱扣|补不上|补不了|补不齐|补不足|凑不齐|没钱补|没补|不补|不处理|不管|没还|不还"
+    r"再往下|再跌|继续跌|接着|然后呢|之后呢|再不|还不|来不及|不够|扣不了|没钱扣|补不上|补不了|补不齐|补不足|补不到|凑不齐|没钱补|没补|不补|不处理|不管|没还|不还"
 )
 NEXT_STEP_FACTOR = 3.0
 
