@@ -106,6 +106,7 @@ _OPEN = re.compile(
 _LINE = re.compile(r"批|授信|额度|给多少|能给|上限|最多给")
 _COLLATERAL_VALUE = re.compile(
     r"折算(?:成|为|后|下来)?(?:多少|几多)|折算.{0,4}值(?:多少|几多)|能抵多少|抵多少|算多少保证金|当多少保证金|值多少保证金|算多少担保"
+    r"|(?:能|可以)?折(?:成|算)?(?:多少|几多)"
 )
 _CAPACITY = re.compile(r"能融|融多少|可以融|借多少|能借|可借|可融|能买多少|买多少|融得|融几多|借几多")
 _HAS_MONEY = re.compile(r"我有|有|资产|存了|手上|账户里|身家")
@@ -300,6 +301,9 @@ def read_figures(t: str, entities: Sequence[Mapping[str, Any]], policy: Policy) 
     f.kinds = _assign_kinds(t, spans)
     tiers = [str(e.get("value")) for e in entities if e.get("entity") == "risk_tier"]
     named = [(t.find(str(x["name"])), str(x["code"])) for x in policy.get("risk_tiers.tiers") if str(x["name"]) in t]
+    if not named and len(t) <= SHORT_TIER_MAX_CHARS:  # "稳健的呢": the tier's name without 型
+        named = [(t.find(str(x["name"])[:-1]), str(x["code"])) for x in policy.get("risk_tiers.tiers")]
+        named = [(i, c) for i, c in named if i >= 0]
     code = _CODE.search(t)
     if named:
         f.tier = min(named)[1]
@@ -674,6 +678,7 @@ def account(
         "stocks": _s(stocks),
         "total": _s(total),
         "aspect": aspect,
+        "move": _s(move) if aspect == "fall" else None,  # "30呢" next: another fall
     }
     figures = {k: v for k, v in figures.items() if v is not None}
     if ratio is None:
@@ -804,6 +809,7 @@ def _dec(value: Any) -> Optional[Decimal]:
 
 
 SLOT_FIGURE_MAX = Decimal("1e12")
+SHORT_TIER_MAX_CHARS = 8  # a tier named without its 型 only in a short follow-up ("要是平衡的呢")
 
 
 def _aspect(t: str) -> Optional[str]:
@@ -855,7 +861,8 @@ def _fresh(t: str, f: Figures, policy: Policy) -> Optional[Estimate]:
             if STATED_RATIOS[0] <= ratio <= STATED_RATIOS[1]:
                 total = finance.money(ratio * roles["debt"])
                 return account(policy, roles["debt"], total=total, aspect=_aspect(t) or "ratio")
-        if "debt" in roles and ({"cash", "stocks", "total"} & set(roles)) and _ASK.search(t):
+        # (the account stated alone, "股票80w 没现金 借了50w", asks for its ratio too)
+        if "debt" in roles and ({"cash", "stocks", "total"} & set(roles)) and (_ASK.search(t) or not _OPEN.search(t)):
             return account(
                 policy,
                 roles["debt"],
@@ -899,6 +906,7 @@ def _fresh(t: str, f: Figures, policy: Policy) -> Optional[Estimate]:
 
 _LEANS = re.compile(r"那|要是|如果|假如|万一|换成|改成")  # a message that starts by leaning on the last one
 _SAME = re.compile(r"same|一样|同样|不变|照旧|也是")  # "融券呢, same amount same days"
+BARE_DAYS_MAX_CHARS = 6  # "180呢", "那120呢"
 SIDE_MAX_CHARS = 8  # "那融券呢", "我是想问融资": the other side of the same estimate
 MISSING_MAX_CHARS = 12  # a short message after an interest rule is its figure ("借的是72万")
 _BORROW = re.compile(r"借|融资|融券|用了|使用")
@@ -954,6 +962,8 @@ def _follow_up(t: str, f: Figures, previous: Mapping[str, Any], policy: Policy) 
     amount = f.first(None, "cash", "total", "stocks", "net", "debt", "line")
     amount = amount if _valid_amount(amount) else None
     days = f.days if _valid_days(f.days) else None
+    if days is None and amount is None and len(f.bare) == 1 and previous.get("days") and len(t) <= BARE_DAYS_MAX_CHARS:
+        days = f.bare[0] if _valid_days(f.bare[0]) else None  # "180呢" after "90天呢": the days again
     if kind in ("interest", "penalty"):
         if kind == "interest" and _PENALTY.search(t) and amount is None:
             return None  # "那罚息呢", "逾期呢": the penalty rule, not this loan's interest
@@ -1045,6 +1055,9 @@ def _account_follow_up(
     if aspect in ("withdraw", "after") and take is None and previous.get("take") and aspect == "after":
         take = _dec(previous.get("take"))
     move = f.percents[0] if f.percents and aspect == "fall" else None
+    if move is None and not (f.percents or f.amounts) and len(f.bare) == 1 and 0 < f.bare[0] < 100:
+        if (aspect or previous.get("aspect")) == "fall" and (aspect or previous.get("move")):
+            move, aspect = Decimal(f.bare[0]), "fall"  # "跌20呢", then "30呢": a fall of that many percent
     if move is None and (aspect or previous.get("aspect")) == "fall" and not f.percents:
         move = _dec(previous.get("move"))  # the fall asked about before the figures came
     level = f.percents[0] / 100 if len(f.percents) == 1 and not f.amounts and _RATIO_NOW.search(t) else None
@@ -1109,12 +1122,18 @@ def kept_figures(previous: Mapping[str, Any], policy: Policy) -> Dict[str, Any]:
     return out
 
 
+def same_family(topic: str, context_ids: Sequence[str]) -> bool:
+    """Whether the context still holds `topic` or a rule of its family (margincall_…, interest_…)."""
+    family = topic.split("_", 1)[0] + "_"
+    return topic in context_ids or any(i.startswith(family) for i in context_ids[:1])
+
+
 def previous_estimate(tracker: Tracker, context_ids: Sequence[str]) -> Optional[Dict[str, Any]]:
     """The last estimate of this conversation, while it is still what the conversation is
     about: the context (reset on a new identity) still holds its topic."""
     value = tracker.get_slot(SLOT)
-    if isinstance(value, dict) and value.get("kind") and value.get("topic") in context_ids:
-        return value
+    if isinstance(value, dict) and value.get("kind") and same_family(str(value.get("topic")), context_ids):
+        return value  # (a neighbouring rule in between: "刚好150算不算警戒" → "if 股票跌到80w呢")
     # after a rule's knowledge answer ("融资利率多少"), figures for that rule ("借10万30天呢")
     # start an estimate of its kind
     topic = next((i for i in context_ids if i in TOPIC_KINDS), None)
@@ -1162,15 +1181,53 @@ def estimate(
     t = normalize(text)
     if not t:
         return None
+    if _DAY_COUNT.search(t):
+        return None  # "两个都按360天一年算？": the day count, a rule, not 360 days of interest
     previous = kept_figures(previous, policy) if previous else None
     f = read_figures(t, entities, policy)
+    again = _again(previous, policy) if previous and _EXPLAIN.search(t) and f.days is None else None
+    if again is not None and all(yuan(value) in again.text for value, _ in f.amounts):
+        return again  # "这个3,400是怎么算出来的" (a figure it showed): that estimate, with its formula
     fresh = _fresh(t, f, policy)
     if previous and fresh is not None and fresh.kind != previous.get("kind") and _LEANS.match(t):
         # "那要是我净资产涨到300万，是不是就能借150万" after a credit line: that line again
         return _follow_up(t, f, previous, policy) or fresh
+    if previous and fresh is not None and fresh.kind == previous.get("kind") == "account" and _aspect(t) is None:
+        # the account's figures after "补多少才回到150" or "跌两成会怎样": that question, answered
+        return _follow_up(t, f, previous, policy) or fresh
     if fresh is not None or not previous:
         return fresh
     return _follow_up(t, f, previous, policy)
+
+
+_DAY_COUNT = re.compile(r"360天?(?:为|算|当)?一年|一年(?:按|算|是)?360")
+_EXPLAIN = re.compile(
+    r"怎么算|咋算|如何算|怎样算|怎么来的|咋来的|怎么得出|算出来|怎么计算|点计|点样计|how.{0,12}(?:calculat|comput)"
+)
+
+
+def _again(previous: Mapping[str, Any], policy: Policy) -> Optional[Estimate]:
+    """The last estimate computed again from its kept figures, or None when it cannot be."""
+    kind = previous.get("kind")
+    amount, days = _dec(previous.get("amount")), previous.get("days")
+    if kind in ("interest", "penalty") and amount is not None and isinstance(days, int) and _valid_days(days):
+        if kind == "penalty":
+            return penalty(policy, amount, days)
+        return interest(policy, amount, days, previous.get("side") == "lending")
+    debt = _dec(previous.get("debt"))
+    if kind == "account" and debt is not None:
+        figures = {k: _dec(previous.get(k)) for k in ("cash", "stocks", "total")}
+        return account(
+            policy,
+            debt,
+            figures["cash"],
+            figures["stocks"],
+            figures["total"],
+            str(previous.get("aspect") or "ratio"),
+            take=_dec(previous.get("take")),
+            move=_dec(previous.get("move")),
+        )
+    return None
 
 
 def goal_request(text: str, policy: Policy) -> Optional[Estimate]:
@@ -1200,6 +1257,20 @@ FIGURES_WANTED = {
     "capacity": client_text.EST_ASK_CAPACITY,
     "account": client_text.EST_ASK_ACCOUNT,
 }
+
+
+RATIO_TOPIC = "margincall_maintenance_ratio"
+
+
+def pending_account(policy: Policy, move: Optional[str]) -> Estimate:
+    """A what-if on a market move without the account's figures ("跌了会不会追保 帮我算"): the
+    figures asked for, and the move kept for when they come."""
+    figures: Dict[str, Any] = {"aspect": "fall"} | ({"move": move} if move else {})
+    if move:
+        text = client_text.EST_ASK_ACCOUNT_MOVE.format(move=move)
+    else:
+        text = client_text.EST_ASK_ACCOUNT_FALL.format(**_line_figures(policy))
+    return Estimate(text, RATIO_TOPIC, "account", figures)
 
 
 def topic_side(topic: str) -> Optional[str]:

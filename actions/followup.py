@@ -32,7 +32,9 @@ from actions.simulate import LABEL, against_lines, amount_of, move_text, outcome
 from actions.whatif import (
     ANSWERS,
     FOLLOWUP_ACTION,
+    GOALS,
     MOVES,
+    PCT_KINDS,
     State,
     followup_of,
     just_shown,
@@ -75,6 +77,16 @@ NEAREST = {
     "line_at": "risk_tier",
     "fall_to": "margin_status",
     "if_not": "margin_status",
+}
+# the rule each follow-up applies to the client's account: its faq id rides with the answer
+RULE_TOPICS = {
+    "if_not": "margincall_forced_liquidation",
+    "withdraw_max": "margincall_withdrawal",
+    "assessment": "risk_assessment_validity",
+    "vip": "quota_vip",
+    "line_cut": "quota_market_cut",
+    "why_line": "risk_tier_credit_strategy",
+    "line_at": "risk_tier_credit_strategy",
 }
 NO_CREDIT_ACCOUNT = client_text.FOLLOW_NO_CREDIT_ACCOUNT
 NOT_UNDERSTOOD = client_text.FOLLOW_NOT_UNDERSTOOD.format(fall=fmt_pct(Decimal("0.1")))
@@ -351,7 +363,11 @@ def confirm(record: ClientRecord, policy: Policy, state: Optional[State], text: 
     asserted_above = any(w in normalize(text) for w in ABOVE_WORDS)
     yes_no = client_text.FOLLOW_YES if above == asserted_above else client_text.FOLLOW_NO
     verdict = yes_no if asserted_above or any(w in text for w in BELOW_WORDS) else ""
-    basis = client_text.FOLLOW_BASIS_SIM.format(move=move_text(record, *move)) if move else client_text.FOLLOW_BASIS_NOW
+    basis = (
+        client_text.FOLLOW_CONFIRM_BASIS_SIM.format(move=move_text(record, *move))
+        if move
+        else client_text.FOLLOW_CONFIRM_BASIS_NOW
+    )
     return "\n".join(
         [
             client_text.FOLLOW_CONFIRM.format(
@@ -400,15 +416,17 @@ class ActionPersonalFollowup(PersonalAction):
         kind, figure = follow
         if kind in FIGURE_ACTIONS:  # another figure of the account: that lookup's own answer
             return FIGURE_ACTIONS[kind]().respond(dispatcher, tracker, record, policy)
+        shown = state_of(tracker)
+        just_simulated = shown.sim_move if shown is not None and just_shown(tracker, shown) else None
         if kind in MOVES and figure:
             if record.account is None:
                 dispatcher.utter_message(text=client_text.SIM_NO_ACCOUNT)
                 return
-            text, payload = simulation(record, policy, kind, figure)
+            # "那得补多少才回到150" right after a simulated fall: the goal from that state
+            base = just_simulated if kind in GOALS and just_simulated and just_simulated[0] in PCT_KINDS else None
+            text, payload = simulation(record, policy, kind, figure, base)
             dispatcher.utter_message(text=text, json_message=payload)
             return
-        shown = state_of(tracker)
-        just_simulated = shown.sim_move if shown is not None and just_shown(tracker, shown) else None
 
         if just_simulated is not None and just_simulated[0] == "withdraw":
             just_simulated = None  # "那最多能取多少" after a withdrawal simulated: the most, now
@@ -433,4 +451,7 @@ class ActionPersonalFollowup(PersonalAction):
             )
         answer = answers.get(kind) if kind in ANSWERS else None
         text = answer() if answer else NOT_UNDERSTOOD
-        dispatcher.utter_message(text=text, json_message={"personal": "follow_up", "kind": kind})
+        payload = {"personal": "follow_up", "kind": kind}
+        if answer and kind in RULE_TOPICS:
+            payload["faq_id"] = RULE_TOPICS[kind]
+        dispatcher.utter_message(text=text, json_message=payload)

@@ -219,7 +219,10 @@ def computable_rule(hits: Sequence[Hit], text: str) -> Optional[Entry]:
     return next((e for e in rules if side is None or topic_side(e.id) in (None, side)), None)
 
 
-_PUSHBACK = re.compile(r"why not|为什么不|为啥不|凭什么不|咋不|怎么不|不是券商|你们不是|就不能|通融|就一次|说说嘛|透露")
+_PUSHBACK = re.compile(
+    r"why not|为什么不|为啥不|凭什么不|咋不|怎么不|不是券商|你们不是|就不能|通融|就一次|说说嘛|透露"
+    r"|就一个|一个就行|一只就行|也行|也可以|不算推荐|不算荐股|不说名字|概率|probability|大概方向|提示一下|暗示"
+)
 _HOW_COMPUTED = re.compile(r"(?:怎么|咋|按啥|按什么|如何|怎样|点样)(?:算|计算|计)|公式|formula|算法")
 _ASKS_BY_ENDING = re.compile(r"(?:不|没|没有|未|否)[？?。.!！\s]*$")  # "能再提点额不"
 
@@ -305,7 +308,7 @@ class Turn:
             return self.events
         if followup_of(self.tracker, self.service.policy) is not None:  # about the client's state just shown
             return [FollowupAction(FOLLOWUP_ACTION)]
-        lookup = own_lookup(text) if verified_client_id(self.tracker) else None
+        lookup = own_lookup(text, ctx.ids) if verified_client_id(self.tracker) else None
         if lookup is not None and not ran_this_turn(self.tracker, lookup):
             # "rz额度还剩多少" read as a knowledge question: their own figure
             return [FollowupAction(lookup)]
@@ -347,7 +350,10 @@ class Turn:
             self.dispatcher.utter_message(response="utter_deny")
             return self.events
         question = rest if denied else text
-        names_topic = context.mentions_topic(question, self.service.vocabulary)  # "期限" read as "好的"
+        # "期限", "平舱咋回事" read as "好的": a topic term, or a question the knowledge base answers
+        names_topic = context.mentions_topic(question, self.service.vocabulary) or (
+            mode in SMALLTALK_MODES and self.service.decide(question).kind == "answer"
+        )
         wants_person = context.asks_for_person(question) and not context.asks_hours(question)
         if mode in SMALLTALK_MODES and wants_person and not context.declines_human(question):
             # "好的谢谢你，那现在麻烦帮我转一下人工吧": the request, not the thanks
@@ -529,7 +535,7 @@ VAGUE_RUNNER_UP = 0.17  # …when the next topic scores under this share of it
 MAX_CLAUSES = 3  # a message asking more is offered the likeliest topics instead
 # terms several topics share, asked without a qualifier ("利率多少": financing's or lending's?
 # "比例多少": the margin ratio or the maintenance ratio?)
-_SHARED_TERM = re.compile(r"(?:年)?(?:利率|费率|收费|费用|利息|成本)|比例|期限")
+_SHARED_TERM = re.compile(r"(?:年)?(?:利率|费率|收费|费用|利息|成本)|比例|期限|有效期|到期|额度|测评|线")
 TERM_RUNNER_UP = 0.35  # (a term asked for its value: "期限是多久" is two topics', "追保线多少" one's)
 
 

@@ -25,23 +25,27 @@ from actions.common import (
     say_busy,
     verified_client_id,
 )
-from actions.estimate import estimate, goal_request, previous_estimate
+from actions.estimate import estimate, goal_request, pending_account, previous_estimate
 from actions.knowledge import Turn, ask_for_figures, clear_alone, computable_rule, send_clarify, send_entry
 from actions.service import ADVICE_REFUSAL, hand_off
-from actions.thread import Context, context_events, offered
+from actions.thread import Context, context_events, offered, ran_this_turn
 from actions.whatif import (
     FOLLOWUP_ACTION,
+    PCT_KINDS,
     SIM_FORM,
     SIMULATE,
     SLOT_SIM_KIND,
     SLOT_STATE,
     State,
     followup_of,
+    own_lookup,
+    read_move,
     user_turns,
 )
 from core.knowledge.context import (
     asks_compliance,
     asks_how_determined,
+    asks_outcome_of_move,
     asks_to_compute,
     is_elliptical,
     is_fragment,
@@ -167,6 +171,9 @@ class PersonalAction(BaseAction):
             return [SlotSet(SLOT_SIM_KIND, follow[1]), FollowupAction(SIM_FORM)]  # the form asks for the figure
         if follow is not None and self.routes(follow[0]):  # about the state just shown
             return [FollowupAction(FOLLOWUP_ACTION)]
+        other = own_lookup(text, Context.from_tracker(tracker).ids) if follow is None else None
+        if other is not None and other != self.name() and not ran_this_turn(tracker, other):
+            return [FollowupAction(other)]  # "咁我自己嘅呢" after the ratio's rule: their ratio
         if follow is None and continues_knowledge(tracker, text):  # "deadline 呢", "第二个" read as a lookup
             return await Turn(dispatcher, tracker).run("faq")
         client_id = verified_client_id(tracker)
@@ -178,6 +185,13 @@ class PersonalAction(BaseAction):
             if found is not None:
                 dispatcher.utter_message(text=found.text, json_message={"estimate": found.kind, "faq_id": found.topic})
                 return context_events(tracker, [found.topic], [], text) + found.events()
+            move, figure = read_move(text, entities, policy)
+            if move in PCT_KINDS and previous is None and asks_outcome_of_move(text):
+                # "跌了会不会追保 帮我算" before a login: their account's figures, then the estimate
+                said = figure.partition(":")[2] if figure and figure.startswith("pct:") else None
+                pending = pending_account(policy, said)
+                dispatcher.utter_message(text=pending.text, json_message={"estimate": "ask", "faq_id": pending.topic})
+                return context_events(tracker, [pending.topic], [], text) + pending.events()
             # (ranked only for a calculation request: most lookups before a login are not one)
             rule = computable_rule(current().knowledge.rank(text, k=3), text) if asks_to_compute(text) else None
             if rule is not None:  # "帮我算下利息": the rule and its figures, no login needed

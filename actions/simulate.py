@@ -152,7 +152,7 @@ def check_figure(kind: str, figure: str) -> Optional[str]:
         if unit != "pct" or not Decimal(100) < value <= MAX_TARGET:
             return RANGE_TARGET
         return None
-    if unit == "to" and kind not in PCT_KINDS:
+    if unit in LEVEL_UNITS and kind not in PCT_KINDS:
         return NEEDS_AMOUNT
     if unit == "pct":
         if kind not in (*PCT_KINDS, "sell_repay"):
@@ -231,14 +231,23 @@ def amount_of(kind: str, figure: str, account: Account) -> Decimal:
     value = Decimal(raw)
     if unit == "pct" and kind == "sell_repay":
         return finance.money(snap.securities_value * value / 100)
-    if unit == "to":  # assets falling or rising to `value`: the change in market value
-        return max(Decimal(0), (snap.total_assets - value) if kind == "fall" else (value - snap.total_assets))
+    if unit in LEVEL_UNITS:  # assets (to) or holdings (mv) falling or rising to `value`: the change
+        base = snap.total_assets if unit == "to" else snap.securities_value
+        return max(Decimal(0), (base - value) if kind == "fall" else (value - base))
     return value
+
+
+# a figure the assets ("to:", 资产总值) or the holdings ("mv:", 持仓市值) move to, not by
+LEVEL_UNITS = ("to", "mv")
+LEVEL_TEXTS = {
+    "to": (client_text.SIM_LEVEL_RISE, client_text.SIM_LEVEL_FALL),
+    "mv": (client_text.SIM_HOLDINGS_RISE, client_text.SIM_HOLDINGS_FALL),
+}
 
 
 def resolved_amount(kind: str, figure: str, account: Account) -> Optional[Decimal]:
     """The yuan amount of a figure that depends on the account ("全部", "一半", "跌到100万"), else None."""
-    if figure == ALL or kind == "sell_repay" or figure.startswith("to:"):
+    if figure == ALL or kind == "sell_repay" or figure.partition(":")[0] in LEVEL_UNITS:
         return amount_of(kind, figure, account)
     return None
 
@@ -250,7 +259,7 @@ def apply_move(
     unit, _, raw = figure.partition(":")
     value = amount if amount is not None else Decimal(raw)
     if kind in PCT_KINDS:
-        if unit in ("amt", "to"):  # "跌了20万": a fall of that much market value
+        if unit in ("amt", *LEVEL_UNITS):  # "跌了20万": a fall of that much market value
             sec = snapshot.securities_value
             value = (value / sec * 100) if sec > 0 else Decimal(0)
         return finance.after_price_move(snapshot, value if kind == "rise" else -value)
@@ -292,8 +301,8 @@ def figure_text(kind: str, figure: str, amount: Optional[Decimal] = None) -> str
             "repay_new": client_text.SIM_ALL_REPAY,
         }
         return KIND_TEXT[kind] + yuan(amount) + whole.get(kind, "")
-    if unit == "to":
-        level = client_text.SIM_LEVEL_FALL if kind == "fall" else client_text.SIM_LEVEL_RISE
+    if unit in LEVEL_UNITS:
+        level = LEVEL_TEXTS[unit][kind == "fall"]
         return level.format(level=yuan(Decimal(raw)), change=KIND_TEXT[kind] + yuan(amount or Decimal(0)))
     return KIND_TEXT[kind] + (yuan(Decimal(raw)) if unit == "amt" else f"{raw}%")
 
@@ -320,10 +329,16 @@ def call_first(account: Account, policy: Policy) -> List[str]:
     ]
 
 
-def goal_lines(record: ClientRecord, policy: Policy, kind: str, figure: str) -> Tuple[List[str], finance.Snapshot]:
-    """ "要转多少才够150%": the cash, repayment or sale that takes the ratio to the target."""
+def goal_lines(
+    record: ClientRecord, policy: Policy, kind: str, figure: str, base: Optional[Tuple[str, str]] = None
+) -> Tuple[List[str], finance.Snapshot]:
+    """ "要转多少才够150%": the cash, repayment or sale that takes the ratio to the target;
+    from the state after the market move `base` when one was just simulated."""
     account = record.account
-    before = account.snapshot
+    before, basis = account.snapshot, None
+    if base is not None:
+        moved = resolved_amount(*base, account)
+        before, basis = apply_move(before, *base, moved), figure_text(*base, moved)
     target_pct = Decimal(figure.partition(":")[2])
     target = target_pct / 100
     goal = f"{plain(target_pct)}%"
@@ -333,6 +348,8 @@ def goal_lines(record: ClientRecord, policy: Policy, kind: str, figure: str) -> 
     if before.ratio is None:
         return [client_text.SIM_NO_DEBT], before
     if cash <= 0:
+        if basis:
+            return [client_text.SIM_GOAL_MET_AFTER.format(move=basis, ratio=ratio_pct(before.ratio), goal=goal)], before
         return [client_text.SIM_GOAL_MET.format(ratio=describe(before.ratio, policy), goal=goal)], before
     ways = {
         "goal_cash": (client_text.SIM_WAY_CASH, cash),
@@ -343,6 +360,12 @@ def goal_lines(record: ClientRecord, policy: Policy, kind: str, figure: str) -> 
     lines: List[str] = []
     if needed is None:
         lines.append(client_text.SIM_GOAL_SALE_SHORT.format(goal=goal))
+    elif basis:
+        lines.append(
+            client_text.SIM_GOAL_NEED_AFTER.format(
+                move=basis, ratio=ratio_pct(before.ratio), goal=goal, name=name, amount=yuan(needed)
+            )
+        )
     else:
         lines.append(
             client_text.SIM_GOAL_NEED.format(ratio=ratio_pct(before.ratio), goal=goal, name=name, amount=yuan(needed))
@@ -377,7 +400,9 @@ def outcome(record: ClientRecord, policy: Policy, kind: str, figure: str) -> fin
     return apply_move(record.account.snapshot, kind, figure, amount)
 
 
-def simulation(record: ClientRecord, policy: Policy, kind: str, figure: str) -> Tuple[str, Dict[str, Any]]:
+def simulation(
+    record: ClientRecord, policy: Policy, kind: str, figure: str, base: Optional[Tuple[str, str]] = None
+) -> Tuple[str, Dict[str, Any]]:
     """The what-if reply for one move on the verified client's account: the margin call first,
     the ratio before and after against each line, the limits that apply, the label and the
     risk reminder. (text, json payload)."""
@@ -395,7 +420,7 @@ def simulation(record: ClientRecord, policy: Policy, kind: str, figure: str) -> 
     if problem:
         return client_text.SIM_PROBLEM.format(problem=problem) + ASK, {"personal": "what_if", "problem": problem}
     if kind in GOALS:
-        body, after = goal_lines(record, policy, kind, figure)
+        body, after = goal_lines(record, policy, kind, figure, base)
         lines += body
     else:
         amount = resolved_amount(kind, figure, account)

@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from rasa_sdk import Tracker
 
@@ -122,6 +122,7 @@ _SECURITIES = r"(?:股票|证券|债券|国债|基金|etf|担保物|担保品)"
 _AMOUNT_Q = re.compile(r"多少|几多|几钱|多钱|how much")
 _HALF = re.compile(r"一半|腰斩|对半|半仓")
 # an amount the assets fall or rise to, not by ("总资产跌到100w"): figure "to:1000000"
+_HOLDINGS = re.compile(r"市值|股票|持仓|仓位|票")  # (not "资产", the assets with the cash)
 _TO_LEVEL = re.compile(r"(?:跌|降|掉|缩水|涨|升|变|回)(?:到|至|成)(?:了)?\s*$|(?:只剩|剩下|剩)(?:了)?\s*$")
 _TENTHS = re.compile(r"([一二两三四五六七八九]|[1-9])\s*成(半)?")  # 一成半 = 15%
 _POINTS = re.compile(r"([0-9]+(?:\.[0-9]+)?|[零一二两三四五六七八九十百]+)\s*(?:个百分点|个点|点)")
@@ -151,14 +152,16 @@ _OUTCOME_Q = re.compile(
     r"|会(?:怎样|怎么样|咋样|如何)|模拟|测算|算下|算一下|计下|计算一下|帮我算|快算"
 )
 # the sale asked for ("卖股票来还呢，要卖多少"): how much to sell to be safe again
-_SELL_ASKED = re.compile(r"(?:要|需要|得|该)?卖(?:多少|几多)")
+_SELL_ASKED = re.compile(r"(?:要|需要|得|该)?卖(?:掉|出|了)?(?:多少|几多)")
 # a line crossed ("跌破追保线会怎样", "跌到130会怎样"): the rule for it, not a simulation
 _PAST_A_LINE = re.compile(r"线|跌破|低于|跌到|跌至|高于|超过|不足|以下|以上|追保|平仓|强平|预警")
 # an amount asked for ("补多少才够", "要存多少钱"): a goal
 _AMOUNT_ASKED = re.compile(
-    r"(?:补|存|转|追加|卖|入|还款)(?:多少|几多)|(?:要|需要|得|该)(?:还|卖|存|补|转)?(?:多少|几多)|多少钱|几多钱|几钱"
+    r"(?:补|存|转|追加|卖|卖掉|卖出|入|还款)(?:多少|几多)|(?:要|需要|得|该)(?:还|卖|存|补|转)?(?:多少|几多)|多少钱|几多钱|几钱"
 )
 _GOAL = re.compile(r"才|先|够|回到|恢复|达到|超过|高于|解除|补足|补够|达标|脱离")
+# the money still missing ("还差多少到150"), not points ("差几个点")
+_SHORT_BY = re.compile(r"差(?:多少|几多)(?!个?百分点|个?点)")
 _RESTORE_WORDS = re.compile(r"解除|补足|补够|恢复|达标|脱离|不被追|不用追|出追保")
 
 KIND_PATTERNS: List[Tuple[str, re.Pattern[str]]] = [
@@ -183,7 +186,7 @@ KIND_PATTERNS: List[Tuple[str, re.Pattern[str]]] = [
     (
         "cash",
         re.compile(
-            r"(?:转|存|打|汇|放|拿|充|入|补|加)[^出]{0,8}"
+            r"(?:转|存|打|汇|放|拿|充|入|补|加)[^出]{0,8}(?<!买)(?<!融)"  # ("拿去融资买入": a purchase)
             + _IN
             + r"|追加|存入|入金|存钱|存|补钱|加钱|补|现金|cash|充值|(?:^|[^收流])入(?=\s*[0-9一二两三四五六七八九十])"
         ),
@@ -259,6 +262,13 @@ _RATIO = re.compile(r"比例|ratio|担保比")
 _HUMAN = re.compile(r"人工|转接|真人|客服电话")
 _THIS_FIGURE = re.compile(
     r"这个数|这数|这么多|这么少|这么高|这么低|这么点|这个额度|只有|才|多少|咁少|咁多|咁高|咁低|净系|淨係|\d+万"
+)
+_CHARGED = re.compile(r"扣|我的融资利息|我.{0,4}要付|我.{0,4}要交")
+_PER_DAY = re.compile(r"每天|每日|一天|日息|per day|a day|daily")  # the interest of one day
+_LEFT_ASKED = re.compile(r"剩|可用|比.{0,8}少|少了|少这么多")
+# how a credit line is set, or its ceiling ("额度是按风险等级算的吗", "授信上限多少")
+_LINE_BASIS = re.compile(
+    r"(?:额度|授信).{0,10}(?:按|根据|依据|跟|看).{0,8}(?:算|定|核定|批|来)|(?:额度|授信)(?:的)?(?:上限|最高|封顶)"
 )
 _WHY = re.compile(
     r"为什么|为啥|为何|凭什么|怎么来的|咋来的|怎么定的|怎么算的|咋算的|依据|why|(?:咋|怎么|为啥)(?:会)?这么"
@@ -346,6 +356,8 @@ def figure_in(text: str, entities: List[Dict[str, Any]]) -> Optional[str]:
     pct = _entity(entities, "percent")
     if pct is None:
         m = _POINTS.search(t)
+        if m and m.group(0) == "一点":
+            m = None  # "取一点钱": a little, no figure
         if m:
             pct = Decimal(m.group(1)) if m.group(1)[0].isdigit() else cn_number(m.group(1))
         elif _HALF.search(t):
@@ -360,8 +372,10 @@ def figure_in(text: str, entities: List[Dict[str, Any]]) -> Optional[str]:
     amount = _entity(entities, "amount")
     if amount is not None:
         start = next((int(e.get("start") or 0) for e in entities if e.get("entity") == "amount"), 0)
-        level = _TO_LEVEL.search(normalize(text[:start])) if start else None
-        return f"{'to' if level else 'amt'}:{plain(amount)}"
+        before = normalize(text[:start]) if start else ""
+        if not _TO_LEVEL.search(before):
+            return f"amt:{plain(amount)}"
+        return f"{'mv' if _HOLDINGS.search(before) else 'to'}:{plain(amount)}"  # "市值就剩100万": the holdings
     return ALL if _ALL.search(t) else None
 
 
@@ -417,7 +431,7 @@ def goal_in(text: str, entities: List[Dict[str, Any]], policy: Policy) -> Option
         kind = "goal_sell"
     elif re.search(_REPAY, t):
         kind = "goal_repay"
-    elif re.search(r"转|存|补|追加|入金|打|放|加|入|现金", t):
+    elif re.search(r"转|存|补|追加|入金|打|放|加|入|现金", t) or _SHORT_BY.search(t):
         kind = "goal_cash"
     else:
         return None
@@ -452,6 +466,8 @@ def read_followup(
     t = normalize(text)
     if not t or _HUMAN.search(t):
         return None
+    if recent and _OWN_ELLIPSIS.match(t) and shown_kind(state) in _OWN_FIGURES:
+        return _OWN_FIGURES[str(shown_kind(state))], None  # "咁我自己嘅呢": their figure just shown, again
     kind, figure = read_move(text, entities, policy)
     # about the client's own account: a move with its figure asked about the ratio ("额度全部用掉
     # 比例会咋样"), or what a move without its figure would do ("补点钱能回到多少")
@@ -486,17 +502,22 @@ def read_followup(
         return kind, figure
     if outcome:
         return SIMULATE, kind  # the form asks for the figure (with a margin call said first)
-    if _INTEREST_Q.search(t) and stated.days is not None and 0 < stated.days <= 3650 and not stated.amounts:
+    days = stated.days if stated.days is not None else (1 if _PER_DAY.search(t) else None)
+    if _INTEREST_Q.search(t) and days is not None and 0 < days <= 3650 and not stated.amounts:
         base = interest_base(t, state.sim_move if recent and state is not None else None)
         if base is not None:  # "用了的那部分一天利息多少", "借30天要多少利息" after a simulated financing
-            return base, str(stated.days)
+            return base, str(days)
     if _CANNOT_FINANCE.search(t):  # "融资买不进去 咋回事": what blocks it on their account
         return "can_finance", None
     why_ratio = _WHY.search(t) and (len(t) <= 4 or (_RATIO_ASKED.search(t) and len(t) <= 16))
     if recent and shown_kind(state) == "margin_status" and why_ratio:
         return "figure_ratio", None  # "点解会系128%？点计㗎": the lookup, which shows its computation
+    if recent and shown_kind(state) == "quota" and _WHY.search(t) and _LEFT_ASKED.search(t) and len(t) <= 16:
+        return "figure_quota", None  # "为啥就剩这么点": what is used and what is left, from their record
     if recent and shown_kind(state) == "quota" and _WHY.search(t) and _THIS_FIGURE.search(t) and len(t) <= 14:
         return "why_line", None  # "为什么是这个数呢": how their line was set
+    if (own or (recent and shown_kind(state) in ("quota", "risk_tier"))) and _LINE_BASIS.search(t):
+        return "why_line", None  # "额度是按这个等级算的吗 上限多少": how their line is set
     if recent and shown_kind(state) == "eligibility" and _WHY_NOT_OPEN.search(t) and len(t) <= 16:
         return "figure_eligibility", None  # "why, 具体差在哪": the rules again, with what is short
     if _LINE_CUT.search(t):
@@ -552,10 +573,35 @@ _OWN_RATIO_Q = re.compile(r"(?:担保比例|维持比例|比例|维保|ratio).{0
 _RULE_Q = re.compile(r"怎么|如何|咋|什么意思|啥意思|是啥|为什么|为啥|规则|定义|保证金|提取线|警戒|追保线|平仓线")
 
 
-def own_lookup(text: str) -> Optional[str]:
+# "那我自己的呢", "咁我自己嘅呢" after a rule: the client's own figure for that rule
+_OWN_ELLIPSIS = re.compile(
+    r"^(?:那|那么|咁|所以)?(?:我|俺|本人)(?:自己|自已|本人)?(?:的|嘅)?(?:账户|户口)?"
+    r"(?:呢|是多少|多少|是几多|几多|怎么样|咋样|如何|情况呢?|现在呢)?[?？!！。.~\s]*$"
+)
+# the figure each lookup shows
+_OWN_FIGURES = {
+    "margin_status": "figure_ratio",
+    "quota": "figure_quota",
+    "risk_tier": "figure_tier",
+    "eligibility": "figure_eligibility",
+}
+# the lookup that shows a rule's figure on the client's own account, by faq id prefix
+_TOPIC_LOOKUPS = (
+    ("margincall_", "action_query_margin_status"),
+    ("quota_", "action_query_quota"),
+    ("risk_", "action_query_risk_tier"),
+    ("eligibility_risk_tier", "action_query_risk_tier"),
+    ("eligibility_", "action_check_eligibility"),
+)
+
+
+def own_lookup(text: str, topics: Sequence[str] = ()) -> Optional[str]:
     """The lookup a verified client's short question about their own figure stands for, when
-    the NLU read it as a knowledge question ("rz额度还剩多少", "俺比例多少"); None otherwise."""
+    the NLU read it as a knowledge question ("rz额度还剩多少", "俺比例多少", "那我自己的呢" after
+    the rule `topics` just answered); None otherwise."""
     t = normalize(text)
+    if topics and _OWN_ELLIPSIS.match(t):
+        return next((action for prefix, action in _TOPIC_LOOKUPS if topics[0].startswith(prefix)), None)
     if len(t) > FIGURE_MAX_CHARS or _KNOWLEDGE.search(t) or _RULE_Q.search(t):
         return None
     if _OWN_QUOTA_Q.search(t):
@@ -576,6 +622,8 @@ def interest_base(t: str, last_move: Optional[Tuple[str, str]]) -> Optional[str]
         return "interest_debt"
     if last_move is not None and last_move[0] in AMOUNT_MOVES and last_move[1].startswith("amt:"):
         return "interest_move"
+    if _CHARGED.search(t):  # "利息每天扣多少": what their financing debt costs
+        return "interest_debt"
     return None
 
 

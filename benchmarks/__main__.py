@@ -57,7 +57,8 @@ def main(argv=None) -> int:
     eval_dialogue.main(["--start", "--file", "tests/eval/dialogue_fresh.yml"])
     print(
         "\n== 2e. Multi-turn conversations by more authors (tests/eval/dialogue_blind*.yml; each "
-        "was first run unseen, before any change made from it; blind7 never looked at, see README) =="
+        "was first run unseen, before any change made from it; blind7, blind21 and blind22 never looked at, "
+        "see README) =="
     )
     blind = [f"tests/eval/dialogue_blind{n}.yml" for n in ("", *map(str, range(2, 23)))]
     eval_dialogue.main(["--start", *[arg for name in blind for arg in ("--file", name)]])

@@ -515,3 +515,52 @@ def test_a_calculation_request_needs_no_login_and_keeps_to_the_side_named():
     assert faq_of(out) in ("interest_calculation", "interest_financing_rate")  # financing, not the lending fee
     lending, _ = run(ActionSimulateMargin(), context_tracker("融券的费用帮我算算"))
     assert faq_of(lending) == "interest_lending_rate"
+
+
+# -- chains and questions about an estimate (unseen sets 18–20) ---------------------------
+def ratio_after_fall(cash, stocks, debt, fall):
+    return fmt_pct((D(cash) + D(stocks) * (100 - D(fall)) / 100) / D(debt))
+
+
+def test_a_fall_then_bare_figures_keep_falling_from_the_stated_account(policy):
+    said = ("现金10w 股票90w 负债50w 比例", "跌20呢")
+    assert_estimate(chain(policy, *said), ratio_after_fall(100000, 900000, 500000, 20))
+    assert_estimate(chain(policy, *said, "30呢"), ratio_after_fall(100000, 900000, 500000, 30))
+    assert_estimate(chain(policy, *said, "30呢", "40呢 要追保了吧"), ratio_after_fall(100000, 900000, 500000, 40))
+
+
+def test_the_account_stated_alone_is_its_ratio(policy):
+    assert_estimate(ask(policy, "股票80w 没现金 借了50w"), fmt_pct(D(800000) / D(500000)))
+    assert ask(policy, "我有股票80w 现金10w 能开两融吗").kind == "eligibility"  # no debt: the opening rules
+
+
+def test_how_an_estimate_was_computed_shows_it_again_not_the_quoted_result_as_an_amount(policy):
+    said = ("如果我融资20万，用45天，利息大概是多少钱呀？", "那换成90天呢？", "这个3,400是怎么算出来的呀？")
+    found = chain(policy, *said)
+    assert_estimate(found, yuan(fin(policy, 200000, 90)), "200,000")
+    swapped = chain(
+        policy, "如果我融资20万，用90天，利息多少", "这个3,400是怎么算出来的", "那要是同样的钱和天数，换成融券呢？"
+    )
+    assert_estimate(swapped, yuan(lend(policy, 200000, 90)))
+
+
+def test_a_what_if_before_the_figures_keeps_the_move_for_them(policy):
+    from actions.estimate import pending_account
+
+    assert "150%" in pending_account(policy, None).text  # the lines, from policy.yml
+    pending = pending_account(policy, "20")
+    assert "？" in pending.text or "请告诉我" in pending.text
+    found = ask(policy, "现金10万 股票90万 负债50万", pending.state())
+    assert_estimate(found, ratio_after_fall(100000, 900000, 500000, 20))
+
+
+def test_short_follow_ups_name_a_tier_or_the_days_alone(policy):
+    line = chain(policy, "请问净资产300万 成长型 额度最多多少呀", "稳健的呢")
+    assert line is not None and line.state().get("tier") == "C2"
+    assert_estimate(chain(policy, "融资30w 用60天 利息多少", "90天呢", "180呢"), yuan(fin(policy, 300000, 180)))
+
+
+def test_collateral_value_and_the_day_count_question(policy):
+    assert_estimate(ask(policy, "100万的沪深300成分股当担保 能折多少"), "700,000")
+    assert_estimate(chain(policy, "100万的沪深300成分股当担保 能折多少", "换成普通股票呢"), "650,000")
+    assert ask(policy, "两个都按360天一年算？", {"kind": "interest", "topic": "interest_calculation"}) is None

@@ -47,6 +47,8 @@ _ESTIMATE_READS = (
     "_HALF_FALL",
 )
 _ESTIMATE_ASKS = (
+    "_EXPLAIN",
+    "_DAY_COUNT",
     "_BORROW",
     "_RESTORE",
     "_HOW_MUCH",

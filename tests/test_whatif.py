@@ -540,3 +540,48 @@ def test_a_short_question_about_their_own_figure_read_as_knowledge_goes_to_the_l
     again.events.append({"event": "action", "name": "action_query_quota"})  # it already ran: no loop
     _, events = run(ActionAnswerFaq(), again)
     assert not any(e.get("event") == "followup" for e in events)
+
+
+# -- follow-ups added for unseen sets 18–20 -----------------------------------------------
+MARGIN = State("margin_status", "C1003", 1)
+
+
+@pytest.mark.parametrize(
+    "text,state,expected",
+    [
+        ("那还差多少到150", MARGIN, ("goal_cash", "pct:150")),  # the money still missing
+        ("还差几个点到150", MARGIN, None),  # points, not money: the lookup shows the distances
+        ("如果我是卖股票来还钱，要卖掉多少呀", MARGIN, ("goal_sell", "pct:150")),
+        ("那我能不能从信用账户里取一点钱出来呀？", QUOTA, ("withdraw_max", None)),  # "一点": a little
+        ("那我的credit line是按这个tier算的吗 上限多少", TIER, ("why_line", None)),
+        ("为啥就剩这么点", QUOTA, ("figure_quota", None)),  # what is used and what is left
+        ("咁我自己嘅呢？", MARGIN, ("figure_ratio", None)),  # their figure just shown, again
+        ("不补呢", MARGIN, ("if_not", None)),
+        ("利息每天扣多少", QUOTA, ("interest_debt", "1")),  # one day's interest on their debt
+    ],
+)
+def test_follow_ups_on_the_figure_just_shown(text, state, expected):
+    assert read_followup(text, [], state, True, POLICY) == expected
+
+
+def test_holdings_falling_to_a_level_keep_the_cash():
+    asked = "我票今天跌惨了 现在市值就剩100万 比例多少"
+    assert read_move(asked, located(asked, "100万", 1000000), POLICY) == ("fall", "mv:1000000")
+    state = State("what_if", "C1001", 1)
+    text, _ = run(ActionPersonalFollowup(), tracker(asked, "C1001", state, located(asked, "100万", 1000000)))
+    assert "220.00%" in text  # (100,000 cash + 1,000,000 holdings) ÷ 500,000
+
+
+def test_a_goal_right_after_a_simulated_fall_starts_from_that_state():
+    # C1001 after a 60% fall: 100,000 + 480,000 = 580,000 on 500,000 → 116%; back to 150% takes 170,000
+    state = State("what_if", "C1001", 1, "fall pct:60")
+    text, _ = run(ActionPersonalFollowup(), tracker("那得补多少才回到150", "C1001", state))
+    assert "116.00%" in text and "170,000" in text
+    text, _ = run(ActionPersonalFollowup(), tracker("那得补多少才回到150", "C1001", State("quota", "C1001", 1)))
+    assert "无需" in text  # from the current 260%: nothing to add
+
+
+def test_a_plain_request_for_a_person_hands_off_whatever_else_is_said():
+    text, events = run(ActionHandoff(), tracker("我被追保了 急 找个人", "C1003", MARGIN, intent="request_human"))
+    assert "转接" in text or "人工" in text
+    assert not any(e.get("event") == "followup" for e in events)

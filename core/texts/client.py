@@ -76,6 +76,10 @@ EST_ASK_CAPACITY = "如需估算，请告诉我担保品的市值或现金金额
 EST_ASK_ACCOUNT = (
     "如需估算，请告诉我现金、证券市值和负债各是多少，我按上面的规则帮您算；登录后也可以直接问我“我的维持担保比例”。"
 )
+EST_ASK_ACCOUNT_FALL = (
+    "可以按您提供的数字估算：请告诉我账户里的现金、证券市值和负债各是多少，我帮您算出维持担保比例，"
+    "以及持仓下跌多少会触及警戒线{warning}、追保线{call}和即时平仓线{liq}；登录后也可以直接按您的账户测算。"
+)
 EST_ASK_ACCOUNT_MOVE = (
     "想算证券市值下跌{move}%后的维持担保比例，请告诉我账户里的现金、证券市值和负债各是多少，我按规则帮您估算；"
     "登录后也可以直接问我，按您的账户测算。"
@@ -363,6 +367,8 @@ SIM_ZONE_LIQUIDATION = "低于即时平仓线{liq}，可能被立即强制平仓
 SIM_KIND_FALL = "持仓市值下跌"
 SIM_LEVEL_FALL = "资产总值跌到{level}（{change}，负债不变）"
 SIM_LEVEL_RISE = "资产总值涨到{level}（{change}，负债不变）"
+SIM_HOLDINGS_FALL = "持仓市值跌到{level}（{change}，现金和负债不变）"
+SIM_HOLDINGS_RISE = "持仓市值涨到{level}（{change}，现金和负债不变）"
 SIM_KIND_RISE = "持仓市值上涨"
 SIM_KIND_FINANCE = "再融资买入"
 SIM_KIND_CASH = "追加现金"
@@ -398,6 +404,8 @@ SIM_WAY_REPAY = "直接还款（用账户外的资金）"
 SIM_WAY_SELL = "卖券还款（卖出持仓、所得偿还融资）"
 SIM_GOAL_SALE_SHORT = "按当前数据，仅靠卖券还款无法使维持担保比例达到{goal}。"
 SIM_GOAL_NEED = "按当前持仓测算，要使维持担保比例由{ratio}回到{goal}，需{name}约{amount}。"
+SIM_GOAL_NEED_AFTER = "按刚才的测算（{move}），维持担保比例将为{ratio}；要回到{goal}，需{name}约{amount}。"
+SIM_GOAL_MET_AFTER = "按刚才的测算（{move}），维持担保比例将为{ratio}，仍不低于{goal}，无需追加担保物或还款。"
 SIM_GOAL_OTHER = "{name}约{amount}"
 SIM_GOAL_OR = "，或"
 SIM_GOAL_OTHERS = "也可以改为：{others}。"
@@ -537,6 +545,6 @@ FOLLOW_NO_VIP = (
 FOLLOW_CONFIRM_NO_DEBT = "按测算，您的信用账户没有负债，不涉及维持担保比例。"
 FOLLOW_YES = "是的，"
 FOLLOW_NO = "不是，"
-FOLLOW_BASIS_SIM = "按刚才的测算（{move}）"
-FOLLOW_BASIS_NOW = "按您当前的数据"
+FOLLOW_CONFIRM_BASIS_SIM = "按刚才的测算（{move}）"
+FOLLOW_CONFIRM_BASIS_NOW = "按您当前的数据"
 FOLLOW_CONFIRM = "{verdict}{basis}，维持担保比例为{ratio}，{side}{line}。"
