@@ -98,7 +98,7 @@ HAIRCUT_NAMES = {  # templates: Policy.render fills the index name and the P/E b
 # -- what is asked ------------------------------------------------------------------------
 _INTEREST = re.compile(r"利息|息|费用|费|收多少|多少钱|几多钱|几钱|成本|要俾|要给|付多少|交多少")
 _RATE = re.compile(r"利率|费率|年化|rate")
-_PENALTY = re.compile(r"罚|逾期|滞纳|过期|拖欠|拖了|没交|未交|欠.{0,6}利息")
+_PENALTY = re.compile(r"罚|逾期|滞纳|过期|拖欠|拖了|没交|未交|不交|欠.{0,6}利息")
 _OPEN = re.compile(
     r"开通|开户|开两融|开融资|能开|可以开|开吗|开得了|开唔开|开到|够不够|够吗|够唔够|够未|符合|门槛|达标|"
     r"可以吗|行吗|行不|得唔得|得不得|可唔可以|能做两融|能办|能不能做|资格|条件"
@@ -270,6 +270,8 @@ def read_figures(t: str, entities: Sequence[Mapping[str, Any]], policy: Policy) 
         n = _small(m.group(1))
         if n is not None and 0 < n <= 60 and f.months is None:
             f.months = n * 12
+            if n <= 10 and f.days is None:
+                f.days = n * 365  # "一年利息要多少": the calendar days of use
         work = _blank(work, m.start(), m.end())
     for m in _AGE.finditer(work):
         f.age = f.age if f.age is not None else _small(m.group(1))
@@ -1049,6 +1051,10 @@ def _account_follow_up(
             figures[role], changed = roles[role], True
     if amount is not None and not roles and figures["stocks"] is not None and _TO_LEVEL.search(t):
         figures["stocks"], changed = amount, True  # "再跌到70w呢" after the stocks were stated: their new value
+    fallen = _dec(previous.get("move")) if previous.get("aspect") == "fall" else None
+    if aspect == "restore" and fallen is not None and figures["stocks"] is not None and 0 < fallen < 100:
+        # "那要补多少cash才能回到150" right after "跌50%": from the holdings after that fall
+        figures["stocks"], changed = finance.money(figures["stocks"] * (100 - fallen) / 100), True
     take = None
     if amount is not None and not roles and aspect in ("withdraw", "after"):
         take = amount  # "那取100w呢"

@@ -95,7 +95,7 @@ def related_rule(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dic
 
 SELF_WORDS = ("我", "本人", "俺", "my ", "mine")
 # topics no client record answers: a clear question on one is a knowledge question
-GENERAL_TOPICS = ("interest_", "contract_", "service_", "account_", "trading_", "basics_")
+GENERAL_TOPICS = ("interest_", "contract_", "service_", "account_", "trading_", "basics_", "quota_increase")
 GENERAL_SCORE = 0.45
 LINE_TOPICS = "margincall_"
 LINE_WORD = "线"  # 警戒线, 追保线, 平仓线, 提取线

@@ -126,8 +126,8 @@ _HOLDINGS = re.compile(r"市值|股票|持仓|仓位|票")  # (not "资产", the
 _TO_LEVEL = re.compile(r"(?:跌|降|掉|缩水|涨|升|变|回)(?:到|至|成)(?:了)?\s*$|(?:只剩|剩下|剩)(?:了)?\s*$")
 _TENTHS = re.compile(r"([一二两三四五六七八九]|[1-9])\s*成(半)?")  # 一成半 = 15%
 _POINTS = re.compile(r"([0-9]+(?:\.[0-9]+)?|[零一二两三四五六七八九十百]+)\s*(?:个百分点|个点|点)")
-_ALL = re.compile(r"全部|全用|用完|用光|用满|用尽|用足|用掉|满额|全额|全取|全提|全还|清空|all\b")
-_ALL_QUOTA = re.compile(r"用完|用光|用满|用尽|用足|用掉|满额|全用|全部用")
+_ALL = re.compile(r"全部|全用|用完|用光|用满|用尽|用足|用掉|满额|全额|全取|全提|全还|清空|借满|融满|all\b")
+_ALL_QUOTA = re.compile(r"用完|用光|用满|用尽|用足|用掉|满额|全用|全部用|借满|融满")
 _TARGET_NUM = re.compile(
     r"(?:到|够|回|过|上|高于|超过|达到|恢复|返|至)\s*([1-9][0-9]{2}(?:\.[0-9]+)?)\s*(?:%|个点|以上)?"
 )
@@ -141,6 +141,7 @@ _LINE_NAMES = (
 _LINE_EVENTS = (
     ("预警", "margin_call.warning_line"),
     ("警戒", "margin_call.warning_line"),
+    ("警告", "margin_call.warning_line"),
     ("强平", "margin_call.immediate_liquidation_line"),
     ("平仓", "margin_call.immediate_liquidation_line"),
 )
@@ -264,6 +265,7 @@ _THIS_FIGURE = re.compile(
     r"这个数|这数|这么多|这么少|这么高|这么低|这么点|这个额度|只有|才|多少|咁少|咁多|咁高|咁低|净系|淨係|\d+万"
 )
 _CHARGED = re.compile(r"扣|我的融资利息|我.{0,4}要付|我.{0,4}要交")
+_ELIGIBILITY_SHORT = re.compile(r"资产|差多少|差几多|到多少|够不够|才够|才行")
 _PER_DAY = re.compile(r"每天|每日|一天|日息|per day|a day|daily")  # the interest of one day
 _LEFT_ASKED = re.compile(r"剩|可用|比.{0,8}少|少了|少这么多")
 # how a credit line is set, or its ceiling ("额度是按风险等级算的吗", "授信上限多少")
@@ -498,6 +500,8 @@ def read_followup(
         return "line_at", plain(net)  # "净资产200万的话": the line at their own tier
     if not (recent or own or _CANNOT_FINANCE.search(t) or _CAN_FINANCE.search(t)):
         return None
+    if recent and shown_kind(state) == "eligibility" and _ELIGIBILITY_SHORT.search(t):
+        return "figure_eligibility", None  # "那我资产还差多少才够呀": the opening rules with what is short
     if kind in GOALS:
         return kind, figure
     if outcome:

@@ -831,6 +831,8 @@ def test_a_plain_request_to_be_put_through(text, expected):
         ("補唔到會點", True),
         ("要是到那天收盘我还是没补上呢？", True),
         ("周五过了还没补 下周一就平？", True),
+        ("不补咋整 直接给我平了", True),
+        ("风险等级不够的话要怎么办呀", False),  # not a margin call left unmet
         ("再跌呢", False),  # a further move, not a failure to act
         ("然后呢", False),
     ],

@@ -564,3 +564,9 @@ def test_collateral_value_and_the_day_count_question(policy):
     assert_estimate(ask(policy, "100万的沪深300成分股当担保 能折多少"), "700,000")
     assert_estimate(chain(policy, "100万的沪深300成分股当担保 能折多少", "换成普通股票呢"), "650,000")
     assert ask(policy, "两个都按360天一年算？", {"kind": "interest", "topic": "interest_calculation"}) is None
+
+
+def test_restoring_after_a_stated_fall_starts_from_the_fallen_holdings(policy):
+    found = chain(policy, "现金10万 股票70万 负债40万 跌50%呢", "那要补多少cash才能回到150")
+    fallen = finance.stated_snapshot(D(100000), D(350000), D(400000))
+    assert_estimate(found, yuan(finance.cash_to_restore(fallen, policy.dec("margin_call.restore_to"))))
