@@ -1087,16 +1087,7 @@ def _account_follow_up(
         return _partial("account", topic, client_text.EST_NEED_DEBT.format(have=have), kept)
     if not has_assets:  # "欠了60万": and the assets?
         return _partial("account", topic, client_text.EST_NEED_ASSETS.format(have=yuan(debt)), kept)
-    return account(
-        policy,
-        debt,
-        figures["cash"],
-        figures["stocks"],
-        figures["total"],
-        aspect or str(previous.get("aspect") or "ratio"),
-        take=take,
-        move=move,
-    )
+    return _account_of(policy, debt, figures, aspect or str(previous.get("aspect") or "ratio"), take, move)
 
 
 _ASSET_NAMES = (
@@ -1223,17 +1214,21 @@ def _again(previous: Mapping[str, Any], policy: Policy) -> Optional[Estimate]:
     debt = _dec(previous.get("debt"))
     if kind == "account" and debt is not None:
         figures = {k: _dec(previous.get(k)) for k in ("cash", "stocks", "total")}
-        return account(
-            policy,
-            debt,
-            figures["cash"],
-            figures["stocks"],
-            figures["total"],
-            str(previous.get("aspect") or "ratio"),
-            take=_dec(previous.get("take")),
-            move=_dec(previous.get("move")),
-        )
+        aspect = str(previous.get("aspect") or "ratio")
+        return _account_of(policy, debt, figures, aspect, _dec(previous.get("take")), _dec(previous.get("move")))
     return None
+
+
+def _account_of(
+    policy: Policy,
+    debt: Decimal,
+    figures: Mapping[str, Optional[Decimal]],
+    aspect: str,
+    take: Optional[Decimal],
+    move: Optional[Decimal],
+) -> Estimate:
+    """The ratio estimate on kept or updated figures (cash, stocks, total) and that debt."""
+    return account(policy, debt, figures["cash"], figures["stocks"], figures["total"], aspect, take=take, move=move)
 
 
 def goal_request(text: str, policy: Policy) -> Optional[Estimate]:
