@@ -52,6 +52,8 @@ LOGGING = str(DEPLOY / "logging.yml")
         (["action_refuse_advice"], [{"text": "不能推荐"}], "refused"),
         (["action_query_quota"], [{"text": "您的授信额度为…"}], "answered"),
         (["utter_greet"], [{"text": "您好"}], "answered"),
+        (["action_converse"], [{"text": "您是想了解…", "buttons": [{"title": "a", "payload": "a"}]}], "clarified"),
+        (["action_converse"], [{"text": "好的。还有什么可以帮您的吗？"}], "answered"),
         (["action_query_quota"], [], "error"),
         ([], [{"text": "系统繁忙", "custom": {"retry": True}}], "error"),
     ],

@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 REMOTE_FAILED = "remote_failed"  # an action the action server should have run said nothing
 KNOWLEDGE_ACTIONS = ("action_answer_faq", "action_clarify")
+CONVERSE_ACTION = "action_converse"  # small talk, or a term read as small talk
 LISTEN = "action_listen"
 
 
@@ -119,7 +120,8 @@ def outcome(actions: Iterable[str], replies: Sequence[Dict[str, Any]]) -> str:
         return "refused"
     if any(c.get("faq_id") for c in customs):
         return "answered"
-    if any(a in KNOWLEDGE_ACTIONS for a in actions) and any(
+    # a menu offered, also for a term the NLU read as small talk ("追保" as affirm: action_converse)
+    if any(a in KNOWLEDGE_ACTIONS or a == CONVERSE_ACTION for a in actions) and any(
         r.get("buttons") or r.get("quick_replies") for r in replies
     ):
         return "clarified"
