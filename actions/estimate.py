@@ -23,8 +23,9 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
 
-from actions.thread import Context, last_action
+from actions.thread import Context, context_events, last_action
 from core import finance
 from core.formatting import risk_reminder, yuan
 from core.knowledge.context import split_denial
@@ -343,6 +344,14 @@ class Estimate:
     def events(self) -> List[Dict[str, Any]]:
         """The slot event that keeps this estimate for the next turn."""
         return [SlotSet(SLOT, self.state())]
+
+    def say(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, question: str, label: Optional[str] = None
+    ) -> List[Dict[str, Any]]:
+        """Send this estimate (labelled with its kind, or `label`) and return the events that make
+        its rule the conversation's topic and keep it for the next turn."""
+        dispatcher.utter_message(text=self.text, json_message={"estimate": label or self.kind, "faq_id": self.topic})
+        return context_events(tracker, [self.topic], [], question) + self.events()
 
 
 def _pct(value: Decimal) -> str:

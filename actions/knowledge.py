@@ -324,8 +324,7 @@ class Turn:
         if found is None and verified_client_id(self.tracker) is None:
             found = goal_request(text, self.service.policy)
         if found is not None:
-            self.dispatcher.utter_message(text=found.text, json_message={"estimate": found.kind, "faq_id": found.topic})
-            self.events = context_events(self.tracker, [found.topic], [], text) + found.events()
+            self.events = found.say(self.dispatcher, self.tracker, text)
             return self.events
         if last_action(self.tracker) == "action_refuse_advice" and _PUSHBACK.search(normalize(text)):
             self.refuse()  # "why not? 你们不是券商吗": the same answer, whatever the phrasing

@@ -183,15 +183,13 @@ class PersonalAction(BaseAction):
             previous = previous_estimate(tracker, Context.from_tracker(tracker).ids)
             found = estimate(text, entities, policy, previous) or goal_request(text, policy)
             if found is not None:
-                dispatcher.utter_message(text=found.text, json_message={"estimate": found.kind, "faq_id": found.topic})
-                return context_events(tracker, [found.topic], [], text) + found.events()
+                return found.say(dispatcher, tracker, text)
             move, figure = read_move(text, entities, policy)
             if move in PCT_KINDS and previous is None and asks_outcome_of_move(text):
                 # "跌了会不会追保 帮我算" before a login: their account's figures, then the estimate
                 said = figure.partition(":")[2] if figure and figure.startswith("pct:") else None
                 pending = pending_account(policy, said)
-                dispatcher.utter_message(text=pending.text, json_message={"estimate": "ask", "faq_id": pending.topic})
-                return context_events(tracker, [pending.topic], [], text) + pending.events()
+                return pending.say(dispatcher, tracker, text, label="ask")
             # (ranked only for a calculation request: most lookups before a login are not one)
             rule = computable_rule(current().knowledge.rank(text, k=3), text) if asks_to_compute(text) else None
             if rule is not None:  # "帮我算下利息": the rule and its figures, no login needed
@@ -206,8 +204,7 @@ class PersonalAction(BaseAction):
             return related_rule(dispatcher, tracker)
         stated = estimate(text, (tracker.latest_message or {}).get("entities") or [], policy)
         if stated is not None and self.LOOKUP != "what_if":  # "30万全用了 一个月利息多少": their figures
-            dispatcher.utter_message(text=stated.text, json_message={"estimate": stated.kind, "faq_id": stated.topic})
-            return context_events(tracker, [stated.topic], [], text) + stated.events()
+            return stated.say(dispatcher, tracker, text)
         try:
             record = await run_blocking(lambda: lookup(client_id, self.name(), self.audit_detail(tracker)))
         except BusyError:
