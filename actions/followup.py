@@ -415,7 +415,7 @@ class ActionPersonalFollowup(PersonalAction):
             return
         kind, figure = follow
         if kind in FIGURE_ACTIONS:  # another figure of the account: that lookup's own answer
-            return FIGURE_ACTIONS[kind]().respond(dispatcher, tracker, record, policy)
+            return FIGURE_ACTIONS[kind]().reply(dispatcher, tracker, record, policy)
         shown = state_of(tracker)
         just_simulated = shown.sim_move if shown is not None and just_shown(tracker, shown) else None
         if kind in MOVES and figure:

@@ -155,6 +155,16 @@ class PersonalAction(BaseAction):
         """Reply for this client; return a reason to also hand the conversation to a person."""
         raise NotImplementedError
 
+    def reply(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, record: ClientRecord, policy: Policy
+    ) -> Optional[str]:
+        """`respond`, or NO_ACCOUNT for a client without a credit account (whoever asks:
+        this lookup or a follow-up delegating to it)."""
+        if self.NO_ACCOUNT and record.account is None:
+            dispatcher.utter_message(text=self.NO_ACCOUNT)
+            return None
+        return self.respond(dispatcher, tracker, record, policy)
+
     def audit_detail(self, tracker: Tracker) -> str:
         return ""
 
@@ -213,7 +223,7 @@ class PersonalAction(BaseAction):
         if record is None:
             dispatcher.utter_message(text=policy.render(NOT_FOUND))
             return []
-        if self.NO_ACCOUNT and record.account is None:
+        if self.NO_ACCOUNT and record.account is None:  # nothing shown, so no state to follow up on
             dispatcher.utter_message(text=self.NO_ACCOUNT)
             return []
         try:

@@ -298,3 +298,14 @@ def test_assessment_follow_up_and_no_token_no_figures(servers):
     anon.say("我的额度多少")
     reply = anon.say("额度我能用不")
     assert "登录" in reply.text and "300,000" not in reply.text
+
+
+def test_a_follow_up_for_a_client_without_a_credit_account_says_so(servers):
+    """C1002 has no credit account: after the eligibility check, asking for the ratio is
+    a follow-up that delegates to the margin-status lookup, which must say there is no
+    account (it once failed on the missing account and answered "系统繁忙")."""
+    c = Conversation(servers, "C1002")
+    c.say("那麻烦帮我看看，我自己够条件吗？")
+    ratio = c.say("我的维持担保比例是多少呀？")
+    assert "没有信用账户" in ratio.text, ratio.text
+    assert "繁忙" not in ratio.text
