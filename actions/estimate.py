@@ -112,8 +112,9 @@ _COLLATERAL_VALUE = re.compile(
 _CAPACITY = re.compile(r"能融|融多少|可以融|借多少|能借|可借|可融|能买多少|买多少|融得|融几多|借几多")
 _HAS_MONEY = re.compile(r"我有|有|资产|存了|手上|账户里|身家")
 _ASK = re.compile(r"多少|几多|几|比例|吗|呢|\?|？|咋|怎么|会不会|能不能|点|係咪|是不是")
-_EXPERIENCE = re.compile(r"炒股|交易|经验|入市|开户|做股票|买股票|玩股票")
+_EXPERIENCE = re.compile(r"炒|交易|经验|入市|开户|做股票|买股票|玩股票|股龄")
 _TEST = re.compile(r"测试|考试|考|测验")
+_AGE_RULE = re.compile(r"年龄|岁数|年纪|超龄|太老")  # "那年龄呢 我今年65了": the age rule, asked
 _MORE = re.compile(r"再(?:存|转|加|入|放|投|买)|追加|多存|多转|加上|另外存|又存|再来")
 _WITHDRAW = re.compile(r"取|提取|转出|拿出|提现|出金|攞|提(?:多少|几多)|能提|可以提|提出来")
 _AFTER_WITHDRAW = re.compile(r"取完|取了以后|取之后|取出后|取后|提取后|提完|提取之后|转出后|攞完|取出来后|取出以后")
@@ -909,7 +910,7 @@ def _fresh(t: str, f: Figures, policy: Policy) -> Optional[Estimate]:
         months = f.months if f.months is not None and _EXPERIENCE.search(t) and not f.amounts else None
         score = f.score if f.score is not None and 0 <= f.score <= 100 and _TEST.search(t) else None
         if age is not None or months is not None or score is not None:
-            if age is not None and not _OPEN.search(t):
+            if age is not None and not (_OPEN.search(t) or _AGE_RULE.search(t)):
                 return None  # an age alone is only an eligibility question when it asks about opening
             return eligibility(policy, age=age, months=months, score=score)
     return None

@@ -430,10 +430,11 @@ class Turn:
         self.events = context_events(self.tracker, [], [], "")
 
     def line_names(self, question: str) -> str:
-        """The question with the names of the lines its bare numbers stand for ("跌破130咋整")."""
+        """The question with the names of the lines its bare numbers stand for ("跌破130咋整"),
+        and of the rate a bare rate does ("别家融资6.5 你们呢")."""
         policy = self.service.policy
         pcts = {name: float(policy.dec(f"margin_call.{key}") * 100) for key, name in MARGIN_LINES}
-        names = context.line_terms(question, pcts)
+        names = context.line_terms(question, pcts) + context.rate_terms(question)
         return f"{question} {' '.join(names)}" if names else question
 
     async def ask(self, question: str, mode: str) -> None:
@@ -474,7 +475,20 @@ class Turn:
                 self.entries(ctx.ids),
                 previous_question=ctx.question,
             )
-            if resolved.kind == "answer" and (leans or resolved.best.faq_id == decision.best.faq_id):
+            # (a question that names a topic is bent only to pick between the topics it could
+            # be about: "要多久没被追保才能申请" after raising the line)
+            offered = {h.faq_id for h in decision.hits[: 3 if decision.kind == "clarify" else 1]}
+            # a question with its own clear topic that the thread's topic does not touch
+            # ("我是C1001 你直接查" → "那额度一般咋定的") is decided on its own
+            own_topic = (
+                decision.kind == "answer"
+                and len(context.strip_fillers(question)) >= SELF_CONTAINED_CHARS
+                and context.mentions_topic(question, self.service.vocabulary)
+                and not context.names_other_side(question)
+                and resolved.best is not None
+                and resolved.best.faq_id not in {h.faq_id for h in decision.hits}
+            )
+            if resolved.kind == "answer" and not own_topic and (leans or resolved.best.faq_id in offered):
                 await self.answer(resolved.best.entry, question=question)
                 return
             if decision.kind != "answer" and resolved.hits and leans:
@@ -529,6 +543,7 @@ class Turn:
 
 
 NEW_TOPIC_MIN_SCORE = 0.5
+SELF_CONTAINED_CHARS = 6  # a follow-up this long that names its own topic can stand alone
 VAGUE_ANSWER = 0.4  # a fragment with no context: answered at this score…
 VAGUE_RUNNER_UP = 0.17  # …when the next topic scores under this share of it
 MAX_CLAUSES = 3  # a message asking more is offered the likeliest topics instead

@@ -8,6 +8,7 @@ failing database gives a polite busy reply, never a half answer.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Tracker
@@ -44,6 +45,7 @@ from actions.whatif import (
 )
 from core.knowledge.context import (
     asks_compliance,
+    asks_formula,
     asks_how_determined,
     asks_outcome_of_move,
     asks_to_compute,
@@ -80,6 +82,8 @@ def related_rule(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dic
     (a follow-up or a choice from the menu refers to it)."""
     service = current().knowledge
     text = (tracker.latest_message or {}).get("text") or ""
+    if _CLIENT_NUMBER.search(normalize(text)):
+        return []
     decision = service.decide(text)
     if decision.kind == "answer" and is_fragment(text) and not clear_alone(service, decision, text):
         decision = type(decision)("clarify", decision.hits)  # "测评": which of its topics?
@@ -94,6 +98,8 @@ def related_rule(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dic
 
 
 SELF_WORDS = ("我", "本人", "俺", "my ", "mine")
+# a client number typed into the chat proves nothing: no rule is guessed from it ("我是C1001 你直接查")
+_CLIENT_NUMBER = re.compile(r"(?<![a-z0-9])c\d{4,}(?![0-9])")
 # topics no client record answers: a clear question on one is a knowledge question
 GENERAL_TOPICS = ("interest_", "contract_", "service_", "account_", "trading_", "basics_", "quota_increase")
 GENERAL_SCORE = 0.45
@@ -117,8 +123,8 @@ def continues_knowledge(tracker: Tracker, text: str) -> bool:
     # a choice among the topics just offered, or how a figure is set ("我这个额度是按什么定出来的": the rule)
     if menu_choice(text, offered(tracker, ctx)) or asks_how_determined(text):
         return True
-    if not any(w in text.lower() for w in SELF_WORDS) and general_question(text):
-        return True  # "ok 融资利率多少来着" read as a lookup: a rule no record answers
+    if not any(w in text.lower() for w in SELF_WORDS) and (general_question(text) or asks_formula(text)):
+        return True  # "ok 融资利率多少来着", "维持担保比例是怎么算的" read as a lookup: a rule
     own = any(w in text.lower() for w in SELF_WORDS)
     if verified_client_id(tracker) is None and not own and is_vague(text):
         return True  # "多少钱" before any login: the likeliest topics, not a login prompt

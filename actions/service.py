@@ -88,14 +88,15 @@ class ActionHandoff(BaseAction):
     ) -> List[Dict[str, Any]]:
         service = current().knowledge
         hours = service.get("service_hours")
-        if hours is not None and asks_hours((tracker.latest_message or {}).get("text") or ""):
-            # "人工几点有人": the hours, without putting anyone in the queue
+        text = (tracker.latest_message or {}).get("text") or ""
+        if hours is not None and asks_hours(text):
+            # "人工几点有人": the hours, without putting anyone in the queue; the thread's topic
+            # now, so that "周末呢" asks the same of the weekend
             dispatcher.utter_message(
                 text=service.render(hours),
                 json_message={"faq_id": hours.id, "version": hours.version, "topic": hours.question},
             )
-            return []
-        text = (tracker.latest_message or {}).get("text") or ""
+            return context_events(tracker, [hours.id], [], text)
         if asks_to_be_put_through(text):  # "我被追保了 急 找个人": put through, whatever else it says
             await hand_off(dispatcher, tracker, staff_text.HANDOFF_REASON_REQUESTED)
             return []

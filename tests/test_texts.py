@@ -48,6 +48,7 @@ _ESTIMATE_READS = (
 )
 _ESTIMATE_ASKS = (
     "_EXPLAIN",
+    "_AGE_RULE",
     "_DAY_COUNT",
     "_BORROW",
     "_RESTORE",

@@ -95,7 +95,7 @@ _COMPLIANCE = re.compile(
     r"|(?:给我|给个|能不能|可不可以|能否|帮我)(?:给我)?.{0,2}保证(?:一下|下)?(?:$|[，,。.！!？?\s吗呀啊吧])"
     r"|承诺.{0,6}(?:收益|回报|不亏|赚|年化|利润)|推荐.{0,6}(?:股票|个股|哪只|几只|牛股|标的|板块)|荐股|内幕消息"
     r"|(?:翻倍|赚钱|收益|回本|不亏).{0,10}(?:保证|担保|打包票|承诺)|板块.{0,6}(?:能说|推荐|好|会涨|看好|买)"
-    r"|(?:哪只|哪个|什么|几只|啥)\s?(?:股票|股|票|etf|基金).{0,6}(?:好|会涨|要涨|能涨|能买|可以买|值得|最稳|稳)|(?:买|融资买|融券卖).{0,4}哪只"
+    r"|(?:哪只|哪个|什么|几只|啥)\s?(?:股票|股|票|etf|基金).{0,6}(?:好|会涨|要涨|能涨|会升|能升|翻倍|回本|能买|可以买|值得|最稳|稳)|(?:买|融资买|融券卖).{0,4}哪只"
     r"|(?:买|选|挑|推荐|融资买|干)(?:点|个)?(?:啥|什么|哪个|哪只|哪些|哪几只)(?:股票|股|票)"
     r"|(?:挑|选|推荐|荐|指点)(?:一|几|两|个|一下|一个)?只?(?:好)?(?:股票|个股|好股|牛股|票子|票(?!据|数))"
     r"|(?:挑|选|推荐|荐|找)(?:几|两|一|三|个)(?:只|支|个).{0,8}(?:股票|个股|股)"
@@ -122,7 +122,22 @@ _COMPLIANCE = re.compile(
     # a trading decision to make for the client ("补仓还是平仓好")
     r"|(?:补仓|加仓|减仓|平仓|卖掉|卖出|买入|持有|割肉|止损|清仓|拿着).{0,6}还是.{0,10}好"
     # a loss event ruled out ("保证我不会被斩仓"), a choice between products made for them
-    r"|保证(?!金).{0,8}(?:不会|不)(?:被)?(?:强制平仓|平仓|强平|追保|爆仓|平(?![安均台方衡]))"
+    r"|保证(?!金).{0,8}(?:不会|不)(?:被|把我|把|给我)?(?:强制平仓|平仓|强平|追保|爆仓|平(?![安均台方衡]))"
+    # a trading decision asked for outright ("现在该割肉还是补仓", "你就说补不补", "该不该止损")
+    r"|(?:割肉|补仓|加仓|减仓|清仓|止损|抄底|卖掉|卖出|买入|持有|拿着|平仓)还是(?:割肉|补仓|加仓|减仓|清仓|止损|抄底|卖掉|卖出|买入|持有|拿着|平仓|等|扛|继续)"
+    r"|(?:该不该|应不应该)(?:割肉|补仓|加仓|减仓|清仓|止损|抄底|卖|买|抛|跑|加杠杆|上杠杆)|买不买|卖不卖|割不割|抛不抛|跑不跑"
+    r"|(?:你就说|你说|你觉得|你看|直接说|就说|告诉我)(?:我)?(?:该)?(?:补不补|加不加|平不平|要不要(?:补|买|卖|割|加|抛|跑))"
+    # leverage or an entry point judged for them ("这个位置加杠杆稳不稳"), a sector's stocks
+    r"|(?:加|上|开|用)杠杆.{0,4}(?:稳不稳|稳吗|安全吗|好不好|好吗|行不行|靠谱|合适吗|划算吗|值不值)"
+    r"|(?:这个|现在这个|目前这个|当前)(?:位置|点位|价位).{0,8}(?:加|买|上|进|入|抄|融|稳|安全|好)"
+    r"|(?:银行|券商|科技|白酒|新能源|医药|地产|芯片|军工|半导体|消费|bank|tech)\s?(?:股|stocks?|板块|etf).{0,6}(?:能买|能不能买|可以买|值得|好不好|会涨|买不买)"
+    # copying someone's trades ("你们内部人一般融多少 我跟着来")
+    r"|(?:内部人|内部员工|你们员工|业内人士|大户|机构|庄家|高手).{0,6}(?:一般|都)?(?:融多少|买什么|买啥|买哪|怎么操作|加多少|仓位)"
+    r"|跟着(?:你们|你|内部人?|大户|机构|别人)(?:买|来|操作|做|干|融)|我跟着(?:来|买|融|干)|跟单|抄作业"
+    r"|推荐.{0,6}的(?:票|股)|挑.{0,3}(?:只|支)标的|(?:能|会|可以)翻倍|which stocks?|stock tips|any tips"
+    r"|几成仓位|仓位.{0,4}(?:多少|几成)?.{0,2}(?:稳|合适)"
+    r"|(?:该不该|应不应该)(?:借|融|借满|融资|上)|(?:融资|融券)?(?:买|卖)[^，,。？?]{1,6}(?:稳不稳|会涨吗|能涨吗)"
+    r"|(?:你说|你觉得|你看).{0,12}好还是.{0,10}好"
     r"|(?:融资|融券|哪个|哪种|哪样).{0,8}(?:哪个|哪种)?(?:更)?(?:划算|合算|值得|好赚|赚得多|更赚)"
     r"|guarantee"
 )
@@ -221,6 +236,16 @@ def is_elliptical(text: str) -> bool:
     return len(strip_fillers(bare)) <= 5
 
 
+_SAME_AGAIN = re.compile(r"也|这么|那么|同样|一样|照样")
+
+
+def names_other_side(text: str) -> bool:
+    """Whether the question turns the previous one to its other case ("那融券借来的股票呢，
+    也是这么长吗？"): a contrast's half, or "也/这么/一样"."""
+    t = _norm(text)
+    return bool(_SAME_AGAIN.search(t)) or any(w in t for pair in _CONTRASTS for w in pair)
+
+
 def is_vague(text: str) -> bool:
     """A question that names no topic at all: nothing is left once its question words,
     deictics and fillers are taken out ("这个多少", "最晚啥时候", "多久")."""
@@ -309,9 +334,10 @@ def asks_for_person(text: str) -> bool:
 # not a person named in a question ("人工客服说…", "人工几点有人")
 _PUT_THROUGH = re.compile(
     r"(?:转|接|找|要|叫|换|来)(?:个|一个|位|一位)?(?:人工|真人|活人|客服人员|工作人员|客服)(?!.{0,3}(?:说|讲|告诉|回复|答复))"
-    r"|(?:找|叫|换|来)(?:个|一个|位|一位)人(?:来|过来|聊|帮|处理|吧|啊|呀|啦|$|[，,。.！!？?\s])"
-    r"|(?:帮我|给我|麻烦你?|现在就|马上)转(?:过去|接过去|一下人工)"
-    r"|(?:转|叫|找|接)(?:你们|我的)?(?:的)?(?:客户|专属|服务)?经理(?:来|过来)?(?!.{0,4}(?:电话|联系|是谁))|我要投诉|要投诉"
+    r"|(?:找|叫|换|来)(?:个|一个|位|一位)人(?:来|过来|聊|帮|处理|跟我|和我|给我|吧|啊|呀|啦|$|[，,。.！!？?\s])"
+    r"|(?:帮我|给我|麻烦你?|现在就|马上)转(?:过去|接过去|一下人工|一下(?=$|[，,。.！!？?\s吧呀啊]))"
+    r"|(?:转|叫|找|接)(?:你们|我的)?(?:的)?(?:客户|专属|服务|vip\s?)?(?:经理|manager)(?:来|过来)?(?!.{0,4}(?:电话|联系|是谁))"
+    r"|我要投诉|要投诉"
     r"|talk to (?:a |an )?(?:human|person|agent|real person)|human please|real person|live agent"
 )
 
@@ -329,6 +355,22 @@ def declines_human(text: str) -> bool:
 def without_declined_human(text: str) -> str:
     """The message without its "不用转人工" part (unchanged when it has none)."""
     return _NO_HUMAN.sub("", _norm(text)).strip() if declines_human(text) else text
+
+
+# a rate quoted with its side and no unit of money or time ("我之前那家融资6.5 你们呢")
+_QUOTED_RATE = re.compile(
+    r"(?:融资|融券|年化|利息)[^\d，,。？?跌涨降升亏赚]{0,6}(?<![\d.])(\d{1,2}(?:\.\d{1,2})?)\s*(?:%|个点|厘)?(?![\d.]|\s*(?:万|元|块|天|日|岁|w|k|倍|个月|月|年))"
+)
+_RATE_WORD = re.compile(r"利率|费率|利息|年化|rate")
+
+
+def rate_terms(text: str) -> List[str]:
+    """["利率"] when the message quotes a rate without naming it, so that it ranks as the
+    rate question it is."""
+    t = _norm(text)
+    if _RATE_WORD.search(t):
+        return []
+    return ["利率"] if any(1 <= float(m.group(1)) <= 20 for m in _QUOTED_RATE.finditer(t)) else []
 
 
 def line_terms(text: str, lines: Dict[str, float]) -> List[str]:
@@ -371,11 +413,23 @@ _COMPUTE = re.compile(
 # ("我这个额度是按什么定出来的", "凭什么平我仓")
 _HOW_DETERMINED = re.compile(
     r"按什么|根据什么|依据什么|依据是|怎么定|如何定|怎样定|咋定|点样定|怎么算出|怎么计算出|怎么来的|凭什么|规则是什么"
+    # the requirement itself ("那资产要求是多少呀" after the client's own check)
+    r"|要求(?:是|有)?(?:多少|几多|什么|啥)|(?:门槛|标准|规定)(?:是)?(?:多少|几多|什么|啥)|最低要求"
 )
 
 
 def asks_how_determined(text: str) -> bool:
     return bool(_HOW_DETERMINED.search(_norm(text)))
+
+
+# how a figure is computed in general ("维持担保比例是怎么算的呀", "咋收的 按天算？")
+_FORMULA = re.compile(
+    r"怎么算|咋算|如何算|怎样算|点样计|点计|怎么计算|如何计算|计算方法|计算公式|公式|按天算|怎么收|咋收"
+)
+
+
+def asks_formula(text: str) -> bool:
+    return bool(_FORMULA.search(_norm(text)))
 
 
 def asks_to_compute(text: str) -> bool:
@@ -508,6 +562,7 @@ class ContextWeights:
 # a follow-up asking what comes after the answer just given ("再往下跌呢", "来不及会怎样")
 _NEXT_STEP = re.compile(
     r"再往下|再跌|继续跌|接着|然后呢|之后呢|再不|还不|来不及|不够|扣不了|没钱扣|补不上|补不了|补不齐|补不足|补不到|凑不齐|没钱补|没补|不补|不处理|不管|没还|不还"
+    r"|没按时|没交|不交|没付|不付|晚交|迟交|晚还|迟还|逾期|拖欠|^(?:要是|如果)?(?:过了|超过了|超时)(?!多久|几天)"
 )
 NEXT_STEP_FACTOR = 3.0
 
@@ -597,7 +652,15 @@ def pick_by_words(
     alone = {h.faq_id: h.score for h in hits}
     best_option = max(alone.get(o, 0.0) for o in options)
     if best_option <= 0.08 or (hits and hits[0].faq_id not in options and hits[0].score - best_option > 0.1):
-        return None  # the words name none of the options, or another topic ("怎么销户")
+        # the words name none of the options, or another topic ("怎么销户") — unless, read with
+        # the menu's question, they clearly name one ("条件" (menu) → "开户的": the opening rules)
+        with_question = rank(content + " " + asked, 3) if asked and asked != content else []
+        alone_best = max(options, key=lambda o: alone.get(o, 0.0))
+        if best_option > 0.08 and with_question and with_question[0].faq_id == alone_best:
+            runner_up = with_question[1].score if len(with_question) > 1 else 0.0
+            if with_question[0].score - runner_up >= 2 * min_lead:
+                return with_question[0].faq_id
+        return None
     scores = dict(alone)
     if asked and asked != content:  # ties between options: read with the menu's question
         for h in rank(content + " " + asked, 1000):
