@@ -75,6 +75,7 @@ NEAREST = {
     "interest_move": "what_if",
     "line_cut": "quota",
     "line_at": "risk_tier",
+    "tier_line": "risk_tier",
     "fall_to": "margin_status",
     "if_not": "margin_status",
 }
@@ -87,6 +88,7 @@ RULE_TOPICS = {
     "line_cut": "quota_market_cut",
     "why_line": "risk_tier_credit_strategy",
     "line_at": "risk_tier_credit_strategy",
+    "tier_line": "risk_tier_credit_strategy",
 }
 NO_CREDIT_ACCOUNT = client_text.FOLLOW_NO_CREDIT_ACCOUNT
 NOT_UNDERSTOOD = client_text.FOLLOW_NOT_UNDERSTOOD.format(fall=fmt_pct(Decimal("0.1")))
@@ -243,12 +245,30 @@ def interest_on(
     due = finance.interest_for(amount, days, rate, basis)
     text = INTEREST_TEXTS[base]
     lines = [text.format(available=yuan(amount), days=days, due=yuan(due), rate=fmt_pct(rate), basis=basis)]
+    if base == "interest_debt" and snap.short_value > 0:  # their whole debt: the short position's fee too
+        lending = policy.dec("interest.lending_annual_fee_rate")
+        fee = finance.interest_for(snap.short_value, days, lending, basis)
+        lines.append(
+            client_text.FOLLOW_INTEREST_SHORT.format(
+                available=yuan(snap.short_value), days=days, due=yuan(fee), rate=fmt_pct(lending), basis=basis
+            )
+        )
+        lines.append(client_text.FOLLOW_INTEREST_TOTAL.format(days=days, due=yuan(due + fee)))
     if base in ("interest_available", "interest_move") and (
         account.open_call is not None or assessment_expired(record, policy)
     ):
         lines.insert(0, can_finance(record, policy).rsplit("\n", 1)[0])  # why it cannot be used now
     lines.append(risk_reminder(policy))
     return "\n".join(lines)
+
+
+def tier_line(record: ClientRecord, policy: Policy, tier_code: str) -> str:
+    """The line the client's own net assets would get at another tier ("那我是成长型呢")."""
+    if record.account is None:
+        return NO_QUOTA
+    net = record.account.snapshot.net_assets
+    estimate = credit_line(policy, tier_code, net).text.removeprefix(client_text.ESTIMATE_LABEL)
+    return client_text.FOLLOW_TIER_LINE.format(net=yuan(net)) + estimate
 
 
 def line_at(record: ClientRecord, policy: Policy, net_assets: Decimal) -> str:
@@ -273,7 +293,11 @@ def fall_to(record: ClientRecord, policy: Policy, target: Decimal) -> str:
     else:
         left = finance.money(snap.securities_value * (1 - fall / 100))
         text = client_text.FOLLOW_FALL_TO.format(
-            ratio=ratio_pct(snap.ratio), line=name, fall=fall.quantize(Decimal("0.01")), left=yuan(left)
+            ratio=ratio_pct(snap.ratio),
+            line=name,
+            fall=fall.quantize(Decimal("0.01")),
+            amount=yuan(snap.securities_value - left),
+            left=yuan(left),
         )
     return "\n".join([text, LABEL, risk_reminder(policy)])
 
@@ -437,6 +461,7 @@ class ActionPersonalFollowup(PersonalAction):
             "retier": lambda: retier(record, policy, figure),
             "line_cut": lambda: line_cut(record, policy),
             "line_at": lambda: line_at(record, policy, Decimal(str(figure))),
+            "tier_line": lambda: tier_line(record, policy, str(figure)),
             "fall_to": lambda: fall_to(record, policy, Decimal(str(figure))),
             "if_not": lambda: if_not(record, policy),
             "vip": lambda: vip(record, policy),

@@ -43,6 +43,40 @@ def follow_ups(in_call: bool) -> List[Dict[str, str]]:
     return [{"title": t, "payload": p} for t, p in MARGIN_CALL_FOLLOW_UPS] if in_call else []
 
 
+def debt_parts(snap: finance.Snapshot) -> str:
+    """ "：融资负债…、融券卖出证券市值…" when the debt is made of more than one part."""
+    parts = [
+        text.format(amount=yuan(amount))
+        for text, amount in (
+            (client_text.MARGIN_DEBT_FINANCING, snap.financing_debt),
+            (client_text.MARGIN_DEBT_SHORT, snap.short_value),
+            (client_text.MARGIN_DEBT_ACCRUED, snap.accrued),
+        )
+        if amount > 0
+    ]
+    return client_text.MARGIN_DEBT_PARTS.format(parts="、".join(parts)) if len(parts) > 1 else ""
+
+
+def falls_to_lines(snap: finance.Snapshot, policy: Policy) -> str:
+    """How far the holdings may fall before the ratio reaches each line still below it."""
+    parts = []
+    for key, name in LINE_NAMES.items():
+        target = policy.dec("margin_call." + key)
+        fall = finance.fall_to_line(snap, target)
+        if fall is None or fall <= 0:
+            continue
+        amount = finance.money(snap.securities_value * fall / 100)
+        parts.append(
+            client_text.MARGIN_FALL.format(
+                pct=fall.quantize(Decimal("0.01")),
+                amount=yuan(amount),
+                name=name,
+                line=line(policy, "margin_call." + key),
+            )
+        )
+    return client_text.MARGIN_FALLS.format(parts="，".join(parts)) if parts else ""
+
+
 class ActionQueryMarginStatus(PersonalAction):
     """In a margin call, a question about liquidation also brings in a person."""
 
@@ -63,7 +97,10 @@ class ActionQueryMarginStatus(PersonalAction):
         zone = finance.zone(ratio, policy)
         lines = [
             client_text.MARGIN_RATIO.format(
-                ratio=ratio_pct(ratio), assets=yuan(snap.total_assets), debt=yuan(snap.total_debt)
+                ratio=ratio_pct(ratio),
+                assets=yuan(snap.total_assets),
+                debt=yuan(snap.total_debt),
+                parts=debt_parts(snap),
             )
             + ZONE_TEXT[zone].format(
                 withdraw=line(policy, "margin_call.withdrawal_line"),
@@ -82,6 +119,9 @@ class ActionQueryMarginStatus(PersonalAction):
                 )
             )
         lines.append(client_text.MARGIN_DISTANCES.format(parts="；".join(parts)))
+        falls = falls_to_lines(snap, policy)
+        if falls:
+            lines.append(falls)
         call = account.open_call
         cash_needed = finance.cash_to_restore(snap, restore_to)
         if call is not None:

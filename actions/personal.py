@@ -101,18 +101,35 @@ SELF_WORDS = ("我", "本人", "俺", "my ", "mine")
 # a client number typed into the chat proves nothing: no rule is guessed from it ("我是C1001 你直接查")
 _CLIENT_NUMBER = re.compile(r"(?<![a-z0-9])c\d{4,}(?![0-9])")
 # topics no client record answers: a clear question on one is a knowledge question
-GENERAL_TOPICS = ("interest_", "contract_", "service_", "account_", "trading_", "basics_", "quota_increase")
+GENERAL_TOPICS = (
+    "interest_",
+    "contract_",
+    "service_",
+    "account_",
+    "trading_",
+    "basics_",
+    "margin_",  # 保证金比例, 折算率, 标的: no record states them
+    "quota_increase",
+    "margincall_deadline",  # (an open call's own deadline is added to the rule's answer)
+    "margincall_forced_liquidation",
+    "margincall_trigger",
+)
+# rules that answer the question even when it is about the client ("我能申请提额吗")
+RULE_EVEN_FOR_ME = ("quota_increase", "contract_renewal", "account_close")
 GENERAL_SCORE = 0.45
 LINE_TOPICS = "margincall_"
 LINE_WORD = "线"  # 警戒线, 追保线, 平仓线, 提取线
 
 
-def general_question(text: str) -> bool:
-    """A rule no record answers, clearly: a general topic, or where a line lies ("警戒线是多少来着")."""
+def general_question(text: str, own: bool = False) -> bool:
+    """A rule no record answers, clearly: a general topic, or where a line lies ("警戒线是多少来着");
+    asked about the client (`own`), only a rule that answers it all the same."""
     decision = current().knowledge.decide(text)
     if decision.kind != "answer" or decision.best.score < GENERAL_SCORE:
         return False
     faq_id = decision.best.faq_id
+    if own:
+        return faq_id.startswith(RULE_EVEN_FOR_ME)
     return faq_id.startswith(GENERAL_TOPICS) or (faq_id.startswith(LINE_TOPICS) and LINE_WORD in normalize(text))
 
 
@@ -123,9 +140,11 @@ def continues_knowledge(tracker: Tracker, text: str) -> bool:
     # a choice among the topics just offered, or how a figure is set ("我这个额度是按什么定出来的": the rule)
     if menu_choice(text, offered(tracker, ctx)) or asks_how_determined(text):
         return True
-    if not any(w in text.lower() for w in SELF_WORDS) and (general_question(text) or asks_formula(text)):
-        return True  # "ok 融资利率多少来着", "维持担保比例是怎么算的" read as a lookup: a rule
     own = any(w in text.lower() for w in SELF_WORDS)
+    if not own and (general_question(text) or asks_formula(text)):
+        return True  # "ok 融资利率多少来着", "维持担保比例是怎么算的" read as a lookup: a rule
+    if own and general_question(text, own=True):
+        return True  # "我能申请提额吗": the rule, whoever asks
     if verified_client_id(tracker) is None and not own and is_vague(text):
         return True  # "多少钱" before any login: the likeliest topics, not a login prompt
     return bool(ctx.ids or ctx.menu) and is_elliptical(text) and not own

@@ -34,7 +34,7 @@ from rasa_sdk import Tracker
 
 from actions.common import verified_client_id
 from actions.estimate import SLOT_FIGURE_MAX, estimate_in_turn, read_figures
-from core.knowledge.context import asks_what_if_not
+from core.knowledge.context import asks_what_if_not, split_denial
 from core.policy import Policy, plain
 from core.text import normalize
 from core.values import cn_number
@@ -61,6 +61,7 @@ ANSWERS = (
     "interest_short",
     "interest_move",
     "line_at",
+    "tier_line",
     "fall_to",
     "retier",
     "line_cut",
@@ -144,6 +145,9 @@ _LINE_EVENTS = (
     ("警告", "margin_call.warning_line"),
     ("强平", "margin_call.immediate_liquidation_line"),
     ("平仓", "margin_call.immediate_liquidation_line"),
+    ("通知", "margin_call.warning_line"),  # the first message is the warning's ("跌到什么程度会通知我")
+    ("提醒", "margin_call.warning_line"),
+    ("短信", "margin_call.warning_line"),
 )
 # the resulting ratio asked for ("比例能到多少", "ratio会变多少", "个比例係幾多"), not an amount
 _OUTCOME_Q = re.compile(
@@ -190,6 +194,9 @@ KIND_PATTERNS: List[Tuple[str, re.Pattern[str]]] = [
             r"(?:转|存|打|汇|放|拿|充|入|补|加)[^出]{0,8}(?<!买)(?<!融)"  # ("拿去融资买入": a purchase)
             + _IN
             + r"|追加|存入|入金|存钱|存|补钱|加钱|补|现金|cash|充值|(?:^|[^收流])入(?=\s*[0-9一二两三四五六七八九十])"
+            # "我而家加50萬夠唔夠": a sum added, not a purchase on margin
+            + r"|(?:^|[^增追])加\s*(?=[0-9一二两三四五六七八九十][0-9.一二两三四五六七八九十百千万w]*\s*"
+            + r"(?:万|w|元|块)?(?!.{0,3}(?:融|借|买|杠杆|仓)))"
         ),
     ),
     ("finance", re.compile(r"再融资|融资|借|加杠杆|杠杆|买入|加仓|融|(?<![卖收])买(?=\s*\d)|" + _ALL_QUOTA.pattern)),
@@ -219,8 +226,11 @@ _OWN_SHORT = re.compile(r"融券(?:的|嘅)?(?:那|这)?(?:部分|笔)|我(?:的
 _FALL_TO_Q = re.compile(r"跌(?:多少|几多|几个点|几成|百分之几)|跌到什么程度|能扛|扛得住|撑得住|how far")
 _ACCOUNT_STATE = re.compile(
     r"(?:账户|户口|仓位)(?:现在|目前|而家)?(?:是)?(?:啥|什么|咩|怎么样|咋样|点样)?(?:情况|状况|状态)"
+    r"|(?:账户|户口|仓位)(?:现在|目前|而家|今天|今日)?(?:怎么样|咋样|点样|点|如何|还好吗|还好吧|没事吧|没问题吧|有事吗|有冇事|安全吗|安不安全)"
 )
-_RATIO_ASKED = re.compile(r"\d+(?:\.\d+)?%|比例|怎么算|咋算|这个数|这么低|这么高")
+_RATIO_ASKED = re.compile(
+    r"\d+(?:\.\d+)?%|(?<![\d.])\d{2,3}(?:\.\d+)?(?![\d.万元天w])|比例|怎么算|咋算|这个数|这么低|这么高"
+)
 _RETEST = re.compile(r"重新测|重测|再测|重做(?:风险)?测评|重新评估|retake|re-?assess")
 _NET_ASSETS = re.compile(r"净资产|身家|net assets?|net worth")
 _LINE_Q = re.compile(r"额度|授信|批|credit line")
@@ -260,6 +270,8 @@ _EXPIRY = re.compile(r"有效期|到期|过期|过了期|过咗期|失效|几时
 _CONFIRM = re.compile(r"吧|吗|么|嘛|对吧|是不是|是吗|对不对|够了|够不够|够吗|没问题|安全|就|咯|啦|未|没事|ok")
 _SAFE = re.compile(r"安全|够了|没事|没问题|解除|脱离|不会被|不用追|过关")
 _RATIO = re.compile(r"比例|ratio|担保比")
+# a figure the client worked out, to be checked against their account ("我自己算的…对不")
+_OWN_CHECK = re.compile(r"我(?:自己)?(?:算|计)(?:的|出来|出嚟|咗)")
 _HUMAN = re.compile(r"人工|转接|真人|客服电话")
 _THIS_FIGURE = re.compile(
     r"这个数|这数|这么多|这么少|这么高|这么低|这么点|这个额度|只有|才|多少|咁少|咁多|咁高|咁低|净系|淨係|\d+万"
@@ -471,6 +483,8 @@ def read_followup(
     if recent and _OWN_ELLIPSIS.match(t) and shown_kind(state) in _OWN_FIGURES:
         return _OWN_FIGURES[str(shown_kind(state))], None  # "咁我自己嘅呢": their figure just shown, again
     kind, figure = read_move(text, entities, policy)
+    if _SELF.search(t) and figure is None and _ACCOUNT_STATE.search(t):
+        return "figure_ratio", None  # "今日跌咗好多 我個戶口點": their account now, no what-if
     # about the client's own account: a move with its figure asked about the ratio ("额度全部用掉
     # 比例会咋样"), or what a move without its figure would do ("补点钱能回到多少")
     outcome = (
@@ -509,6 +523,8 @@ def read_followup(
     days = stated.days if stated.days is not None else (1 if _PER_DAY.search(t) else None)
     if _INTEREST_Q.search(t) and days is not None and 0 < days <= 3650 and not stated.amounts:
         base = interest_base(t, state.sim_move if recent and state is not None else None)
+        if base is None and recent and shown_kind(state) in ("margin_status", "quota"):
+            base = "interest_debt"  # "一个季度利息大概多少 按90天" after their debt was shown
         if base is not None:  # "用了的那部分一天利息多少", "借30天要多少利息" after a simulated financing
             return base, str(days)
     if _CANNOT_FINANCE.search(t):  # "融资买不进去 咋回事": what blocks it on their account
@@ -530,6 +546,8 @@ def read_followup(
     if asks_what_if_not(t) and figure is None and recent and shown in ("margin_status", "what_if", "quota"):
         return "if_not", None  # "要是来不及会怎么样": what follows on their account
     tier = stated.tier
+    if tier and not _OPEN_Q.search(t) and ((recent and shown in ("quota", "risk_tier")) or (own and _LINE_Q.search(t))):
+        return "tier_line", tier  # "那我是成长型呢": the line their net assets would get at that tier
     if tier and _OPEN_Q.search(t) and (shown in ("eligibility", "risk_tier") or own):
         return "retier", tier  # "那我重新测个稳健型是不是就能开了": the rules with that tier
     if not tier and _RETEST.search(t) and recent and shown in ("eligibility", "risk_tier") and len(t) <= 16:
@@ -599,11 +617,24 @@ _TOPIC_LOOKUPS = (
 )
 
 
+def _undenied(text: str) -> str:
+    """The message without its leading denials ("算了不用了 直接告诉我ratio多少")."""
+    for _ in range(3):
+        denied, rest = split_denial(text)
+        if not denied or not rest:
+            break
+        text = rest
+    return _NO_NEED.sub("", normalize(text)) or text
+
+
+_NO_NEED = re.compile(r"^(?:不用了|不用|不必了|唔使|冇所谓)[，,。.！!\s]*")
+
+
 def own_lookup(text: str, topics: Sequence[str] = ()) -> Optional[str]:
     """The lookup a verified client's short question about their own figure stands for, when
     the NLU read it as a knowledge question ("rz额度还剩多少", "俺比例多少", "那我自己的呢" after
     the rule `topics` just answered); None otherwise."""
-    t = normalize(text)
+    t = normalize(_undenied(text))
     if topics and _OWN_ELLIPSIS.match(t):
         return next((action for prefix, action in _TOPIC_LOOKUPS if topics[0].startswith(prefix)), None)
     if len(t) > FIGURE_MAX_CHARS or _KNOWLEDGE.search(t) or _RULE_Q.search(t):
@@ -637,6 +668,8 @@ def followup_of(tracker: Tracker, policy: Policy) -> Optional[Tuple[str, Optiona
         return None
     latest = tracker.latest_message or {}
     text, entities = latest.get("text") or "", latest.get("entities") or []
+    if _OWN_CHECK.search(normalize(text)) and _RATIO.search(normalize(text)):
+        return "figure_ratio", None  # "我自己算的维持比例是250% 对不": checked against their account
     if estimate_in_turn(tracker, policy) is not None:  # figures the client states: an estimate
         return None
     state = state_of(tracker)

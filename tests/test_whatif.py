@@ -334,7 +334,9 @@ def test_a_figure_without_its_unit_is_read_for_the_move():
     quota = State("quota", "C1001", 1)
     assert read_followup("點解淨係得80萬咁少？", [], quota, True, POLICY) == ("why_line", None)
     assert read_followup("why 我融资买入被拒了", [], quota, True, POLICY) != ("why_line", None)
-    assert read_followup("如果我升到成長型會變幾多", [], quota, True, POLICY) is None  # a tier, no market move
+    # a tier, no market move: the line their net assets would get at that tier
+    assert read_followup("如果我升到成長型會變幾多", [], quota, True, POLICY) == ("tier_line", "C4")
+    assert read_followup("那我是成长型呢", [], State("risk_tier", "C1001", 1), True, POLICY) == ("tier_line", "C4")
 
 
 def test_an_english_name_of_the_ratio_is_the_clients_ratio():

@@ -288,7 +288,13 @@ ZONE_SAFE = "处于正常区间。"
 ZONE_WARNING = "已低于警戒线{warning}，请关注风险，考虑追加担保物或减少负债。"
 ZONE_CALL = "已低于追保线{call}。"
 ZONE_LIQUIDATION = "已低于即时平仓线{liq}，示例证券可能随时强制平仓。"
-MARGIN_RATIO = "您当前的维持担保比例为{ratio}（资产{assets} ÷ 负债{debt}），"
+MARGIN_RATIO = "您当前的维持担保比例为{ratio}（资产{assets} ÷ 负债{debt}{parts}），"
+MARGIN_DEBT_PARTS = "：{parts}"  # the debt's parts, when it has more than one
+MARGIN_DEBT_FINANCING = "融资负债{amount}"
+MARGIN_DEBT_SHORT = "融券卖出证券市值{amount}"
+MARGIN_DEBT_ACCRUED = "应付利息及费用{amount}"
+MARGIN_FALLS = "按当前持仓估算，持仓市值{parts}。"
+MARGIN_FALL = "下跌约{pct}%（约{amount}）到{name}{line}"
 MARGIN_ABOVE = "高于"
 MARGIN_BELOW = "低于"
 MARGIN_DISTANCE = "{name}{line}：{where}{points}"
@@ -468,7 +474,9 @@ FOLLOW_CAN_FINANCE = (
     "保证金比例不低于{margin}。"
 )
 FOLLOW_ALL_USED = "按当前价格测算，若全部用于融资买入，维持担保比例约为{ratio}。"
-FOLLOW_FALL_TO = "按您当前的数据，维持担保比例{ratio}；持仓市值下跌约{fall}%（降到约{left}）时，比例将降到{line}。"
+FOLLOW_FALL_TO = (
+    "按您当前的数据，维持担保比例{ratio}；持仓市值下跌约{fall}%（约{amount}，降到约{left}）时，比例将降到{line}。"
+)
 FOLLOW_FALL_TO_BELOW = "按您当前的数据，维持担保比例{ratio}，已不高于{line}。"
 FOLLOW_FALL_TO_NO_DEBT = "您的信用账户目前没有负债或持仓，维持担保比例不受持仓涨跌影响。"
 FOLLOW_AFTER_MOVE = "按刚才的测算，若{move}："
@@ -499,6 +507,8 @@ FOLLOW_INTEREST_DEBT = (
     "按您当前的融资负债{available}再使用{days}天估算，利息约{due}"
     "（{available} × 年利率{rate} ÷ {basis} × {days}天）；提前还款次日起停止计息。"
 )
+FOLLOW_TIER_LINE = "按您账户当前的净资产{net}测算（假设风险等级变为所问等级，需重新测评确认）："
+FOLLOW_INTEREST_TOTAL = "两项合计约{due}（{days}天）。"
 FOLLOW_INTEREST_SHORT = (
     "按您当前的融券负债{available}再使用{days}天估算，融券费用约{due}"
     "（{available} × 年费率{rate} ÷ {basis} × {days}天）；实际按每日融券市值计算，提前还券次日起停止计费。"
