@@ -69,6 +69,7 @@ _SCORE = re.compile(rf"({SMALL})\s*分(?!之|钟|行|红)")
 _BARE = re.compile(r"(?<![\d.a-z])\d+(?:\.\d+)?(?![\d.])")
 _INDEX_BEFORE = re.compile(r"(?:沪深|中证|上证|深证|创业板|科创|h|sh|sz|bj)\s*$")
 _CODE = re.compile(r"(?<![a-z])c([1-5])(?!\d)")
+_CLIENT_NO = re.compile(r"(?<![a-z])c\d{4,}")
 
 # roles of an amount in an account ("现金10万 股票市值110万 融资欠50万"): the nearest word
 _ROLES = (
@@ -303,7 +304,10 @@ def read_figures(t: str, entities: Sequence[Mapping[str, Any]], policy: Policy) 
                     continue
     f.amounts = _assign_roles(t, spans)
     f.kinds = _assign_kinds(t, spans)
-    tiers = [str(e.get("value")) for e in entities if e.get("entity") == "risk_tier"]
+    # (not a client number's first digits: "C1003個戶口" names no tier C1)
+    tiers = (
+        [str(e.get("value")) for e in entities if e.get("entity") == "risk_tier"] if not _CLIENT_NO.search(t) else []
+    )
     named = [(t.find(str(x["name"])), str(x["code"])) for x in policy.get("risk_tiers.tiers") if str(x["name"]) in t]
     if not named and len(t) <= SHORT_TIER_MAX_CHARS:  # "稳健的呢": the tier's name without 型
         named = [(t.find(str(x["name"])[:-1]), str(x["code"])) for x in policy.get("risk_tiers.tiers")]

@@ -587,3 +587,12 @@ def test_a_plain_request_for_a_person_hands_off_whatever_else_is_said():
     text, events = run(ActionHandoff(), tracker("我被追保了 急 找个人", "C1003", MARGIN, intent="request_human"))
     assert "转接" in text or "人工" in text
     assert not any(e.get("event") == "followup" for e in events)
+
+
+def test_a_client_number_names_no_tier():
+    """ "C1003個戶口" is another client's number (never looked up), not the tier C1 the NLU
+    may read in it: no line at a tier is computed from it."""
+    quota = State("quota", "C1001", 1)
+    tier = [{"entity": "risk_tier", "value": "C1", "start": 6, "end": 8}]
+    asked = read_followup("順便幫我睇埋C1003個戶口嘅維持擔保比例", tier, quota, True, POLICY)
+    assert asked is None or asked[0] != "tier_line"
