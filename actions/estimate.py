@@ -28,7 +28,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.thread import Context, context_events, last_action
 from core import finance
 from core.formatting import risk_reminder, yuan
-from core.knowledge.context import split_denial
+from core.knowledge.context import names_client_number, split_denial
 from core.policy import Policy, fmt_pct, fmt_wan, plain
 from core.text import normalize
 from core.texts import client as client_text
@@ -69,7 +69,6 @@ _SCORE = re.compile(rf"({SMALL})\s*分(?!之|钟|行|红)")
 _BARE = re.compile(r"(?<![\d.a-z])\d+(?:\.\d+)?(?![\d.])")
 _INDEX_BEFORE = re.compile(r"(?:沪深|中证|上证|深证|创业板|科创|h|sh|sz|bj)\s*$")
 _CODE = re.compile(r"(?<![a-z])c([1-5])(?!\d)")
-_CLIENT_NO = re.compile(r"(?<![a-z])c\d{4,}")
 
 # roles of an amount in an account ("现金10万 股票市值110万 融资欠50万"): the nearest word
 _ROLES = (
@@ -306,7 +305,7 @@ def read_figures(t: str, entities: Sequence[Mapping[str, Any]], policy: Policy) 
     f.kinds = _assign_kinds(t, spans)
     # (not a client number's first digits: "C1003個戶口" names no tier C1)
     tiers = (
-        [str(e.get("value")) for e in entities if e.get("entity") == "risk_tier"] if not _CLIENT_NO.search(t) else []
+        [str(e.get("value")) for e in entities if e.get("entity") == "risk_tier"] if not names_client_number(t) else []
     )
     named = [(t.find(str(x["name"])), str(x["code"])) for x in policy.get("risk_tiers.tiers") if str(x["name"]) in t]
     if not named and len(t) <= SHORT_TIER_MAX_CHARS:  # "稳健的呢": the tier's name without 型

@@ -8,7 +8,6 @@ failing database gives a polite busy reply, never a half answer.
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Tracker
@@ -53,6 +52,7 @@ from core.knowledge.context import (
     is_fragment,
     is_vague,
     menu_choice,
+    names_client_number,
 )
 from core.policy import Policy, get_policy
 from core.text import normalize
@@ -82,7 +82,7 @@ def related_rule(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dic
     (a follow-up or a choice from the menu refers to it)."""
     service = current().knowledge
     text = (tracker.latest_message or {}).get("text") or ""
-    if _CLIENT_NUMBER.search(normalize(text)):
+    if names_client_number(text):  # "我是C1001 你直接查": no rule is guessed from it
         return []
     decision = service.decide(text)
     if decision.kind == "answer" and is_fragment(text) and not clear_alone(service, decision, text):
@@ -98,8 +98,6 @@ def related_rule(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dic
 
 
 SELF_WORDS = ("我", "本人", "俺", "my ", "mine")
-# a client number typed into the chat proves nothing: no rule is guessed from it ("我是C1001 你直接查")
-_CLIENT_NUMBER = re.compile(r"(?<![a-z0-9])c\d{4,}(?![0-9])")
 # topics no client record answers: a clear question on one is a knowledge question
 GENERAL_TOPICS = (
     "interest_",

@@ -668,7 +668,8 @@ def followup_of(tracker: Tracker, policy: Policy) -> Optional[Tuple[str, Optiona
         return None
     latest = tracker.latest_message or {}
     text, entities = latest.get("text") or "", latest.get("entities") or []
-    if _OWN_CHECK.search(normalize(text)) and _RATIO.search(normalize(text)):
+    said = normalize(text)
+    if _OWN_CHECK.search(said) and _RATIO.search(said):
         return "figure_ratio", None  # "我自己算的维持比例是250% 对不": checked against their account
     if estimate_in_turn(tracker, policy) is not None:  # figures the client states: an estimate
         return None

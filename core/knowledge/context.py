@@ -428,6 +428,15 @@ _FORMULA = re.compile(
 )
 
 
+# a client number typed into the chat ("我是C1001", "C1003個戶口"): it proves no identity and
+# names no tier
+_CLIENT_NUMBER = re.compile(r"(?<![a-z0-9])c\d{4,}")
+
+
+def names_client_number(text: str) -> bool:
+    return bool(_CLIENT_NUMBER.search(_norm(text)))
+
+
 def asks_formula(text: str) -> bool:
     return bool(_FORMULA.search(_norm(text)))
 
