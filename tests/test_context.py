@@ -87,6 +87,9 @@ MENU = ["interest_financing_rate", "interest_overdue_penalty", "interest_settlem
         ("选3", 2),
         ("第三个吧", 2),
         ("二", 1),
+        ("第一个吧，麻烦您了", 0),
+        ("麻烦看第二个", 1),
+        ("你说呢 第一个啊", 0),
     ],
 )
 def test_ordinals_pick_a_menu_option(text, expected):
@@ -153,6 +156,8 @@ def test_neighbours_come_from_categories_and_the_curated_map(service):
         ("margincall_maintenance_ratio", "怎么算的", "margincall_maintenance_ratio"),
         ("eligibility_assets", "那年龄呢", "eligibility_age"),
         ("quota_what_is", "怎么提高", "quota_increase"),
+        ("margincall_deadline", "过了deadline呢", "margincall_forced_liquidation"),
+        ("contract_term", "过了期限呢", "contract_renewal"),
     ],
 )
 def test_follow_up_resolved_against_the_previous_topic(service, previous, text, expected):
@@ -335,6 +340,12 @@ def test_figures_the_classifier_took_for_advice_are_estimated():
 
 def test_a_term_asked_for_its_value_is_a_bare_term():
     assert context.bare_term("期限係幾耐") == "期限" and context.is_term_question("利率是多少")
+    # greetings, "呢個" and "要求" around the term do not make it a question of its own
+    assert (
+        context.bare_term("唔該，期限係幾耐？") == "期限"
+        and context.bare_term("您好 请问那个比例要求是多少呀") == "比例"
+    )
+    assert context.bare_term("呢個比例係幾多") == "比例"
     assert not context.is_term_question("融资利率是多少") and not context.is_term_question("追保了怎么办")
     out, _ = run(ActionAnswerFaq(), tracker("期限是多久"))
     assert out[0].get("buttons") and not faq_of(out)  # the contract's term or the margin call's?

@@ -44,11 +44,14 @@ _FIRST_WORDS = ("第一个", "头一个", "首个", "first", "第一条")
 _EN_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "last": -1}
 _EN_CHOICE = re.compile(r"^(?:the\s*)?(first|1st|second|2nd|third|3rd|last)(?:\s*(?:one|option))?$")
 # "第二个吧，谢谢您", "2 pls": the politeness around a choice
-_POLITE = re.compile(r"(?:谢谢您|谢谢你|谢谢|多谢|麻烦了|麻烦您|thanks|thank you|thx|please|pls|plz)$")
+_POLITE = re.compile(
+    r"(?:谢谢您|谢谢你|谢谢|多谢|麻烦了|麻烦您了|麻烦你了|麻烦您|麻烦你|辛苦了|thanks|thank you|thx|please|pls|plz)$"
+    r"|^(?:麻烦您|麻烦你|麻烦|劳驾|请|帮我|你说呢|那就|当然是|肯定是)"
+)
 _FILLER = re.compile(
     r"[，,。.！!？?、~～\s]+|^(?:那个|这个|那么|那|还有|然后|再问一下|再问|另外|请问一下|请问|问一下|一下|那请问|麻烦再问下"
     r"|麻烦再问一句|再问一句|再问下|就|麻烦您|麻烦你|劳驾|我想问问|我想问一下|我想问下|我想问|想问下|想问一下|我想了解一下"
-    r"|我想了解|想了解一下|有个|就是)"
+    r"|我想了解|想了解一下|有个|就是|您好|你好|谢谢|不好意思|打扰一下|打扰了|麻烦问下|麻烦问一下|hi|hello|嗨|哈喽)"
     r"|(?:呢|吗|啊|呀|的呢|嘞|咧|啦|喇|哈|哦|吧|来着|的事|的事情|方面的事情|方面的问题|的问题|的"
     r"|pls|please|plz|thx|thanks)$"
 )
@@ -273,7 +276,7 @@ def is_fragment(text: str) -> bool:
 
 # asking only for a term's value or meaning ("期限是多久", "利率是多少"), not what to do
 _VALUE_ASK = re.compile(
-    r"(?:那个|这个)?(?:到底|究竟)?(?:是|有|系)?"
+    r"(?:那个|这个)?(?:的)?(?:要求|规定|标准)?(?:到底|究竟)?(?:是|有|系)?"
     r"(?:多久|多长时间|多长|多少|几多|几耐|什么|啥|几天|几个月|怎样|怎么回事|咋回事|咋收|怎么收)$"
 )
 # "幾時到期", "收啥费": when, or which fee, around the term
@@ -574,6 +577,12 @@ _NEXT_STEP = re.compile(
     r"|没按时|没交|不交|没付|不付|晚交|迟交|晚还|迟还|逾期|拖欠|^(?:要是|如果)?(?:过了|超过了|超时)(?!多久|几天)"
 )
 NEXT_STEP_FACTOR = 3.0
+# only "and once it has passed?" ("过了deadline呢", "超过期限会怎样"): the topic just answered is
+# the deadline itself, so the answer is what comes after it
+_ONLY_PASSED = re.compile(
+    r"(?:要是|如果)?(?:过了|超过了|超过|超时了?|错过了?)(?:截止)?(?:期限|时间|日期|时限|限期|那天|日子|最后一天|t\+2)?"
+    r"(?:以后|之后|后)?(?:会怎样|会怎么样|怎么办|咋办|会如何|怎样)?"
+)
 
 
 def follow_up(
@@ -614,6 +623,8 @@ def follow_up(
     halves = {w for pair in _CONTRASTS for w in pair}
     covered = {p.id for p in previous if half in halves and half in _norm(p.answer)}
     excluded = set(exclude)
+    if successors and _ONLY_PASSED.fullmatch(content):
+        excluded |= repeated
     by_id = {e.id: e for e in entries}
     onward = NEXT_STEP_FACTOR if _NEXT_STEP.search(content) else 1.0  # "再往下跌会怎样": the thread's next step
     scored = []
