@@ -44,12 +44,11 @@ from actions.whatif import (
 )
 from core.knowledge.context import (
     asks_compliance,
-    asks_formula,
-    asks_how_determined,
+    asks_for_rule,
     asks_outcome_of_move,
     asks_to_compute,
     is_elliptical,
-    is_fragment,
+    is_term_question,
     is_vague,
     menu_choice,
     names_client_number,
@@ -85,8 +84,8 @@ def related_rule(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dic
     if names_client_number(text):  # "我是C1001 你直接查": no rule is guessed from it
         return []
     decision = service.decide(text)
-    if decision.kind == "answer" and is_fragment(text) and not clear_alone(service, decision, text):
-        decision = type(decision)("clarify", decision.hits)  # "测评": which of its topics?
+    if decision.kind == "answer" and is_term_question(text) and not clear_alone(service, decision, text):
+        decision = type(decision)("clarify", decision.hits)  # "测评", "比例是多少啊": which of its topics?
     if decision.kind == "answer":
         send_entry(dispatcher, service, decision.hits[0].entry)
         ask_for_figures(dispatcher, text, decision.hits[0].faq_id)
@@ -136,11 +135,12 @@ def continues_knowledge(tracker: Tracker, text: str) -> bool:
     follow-up that says nothing about the client's own account)."""
     ctx = Context.from_tracker(tracker)
     # a choice among the topics just offered, or how a figure is set ("我这个额度是按什么定出来的": the rule)
-    if menu_choice(text, offered(tracker, ctx)) or asks_how_determined(text):
+    # ("我妈能开吗", "维持担保比例是怎么算的": the rule; nobody's record but the asker's is ever read)
+    if menu_choice(text, offered(tracker, ctx)) or asks_for_rule(text):
         return True
     own = any(w in text.lower() for w in SELF_WORDS)
-    if not own and (general_question(text) or asks_formula(text)):
-        return True  # "ok 融资利率多少来着", "维持担保比例是怎么算的" read as a lookup: a rule
+    if not own and general_question(text):
+        return True  # "ok 融资利率多少来着" read as a lookup: a rule
     if own and general_question(text, own=True):
         return True  # "我能申请提额吗": the rule, whoever asks
     if verified_client_id(tracker) is None and not own and is_vague(text):

@@ -227,6 +227,7 @@ _FALL_TO_Q = re.compile(r"跌(?:多少|几多|几个点|几成|百分之几)|跌
 _ACCOUNT_STATE = re.compile(
     r"(?:账户|户口|仓位)(?:现在|目前|而家)?(?:是)?(?:啥|什么|咩|怎么样|咋样|点样)?(?:情况|状况|状态)"
     r"|(?:账户|户口|仓位)(?:现在|目前|而家|今天|今日)?(?:怎么样|咋样|点样|点|如何|还好吗|还好吧|没事吧|没问题吧|有事吗|有冇事|安全吗|安不安全)"
+    r"|(?:比例|ratio)(?:现在|目前|而家|今天|今日)?(?:怎么样|咋样|点样|如何|还好吗|还好吧|没事吧|安全吗|安不安全|还够吗|够不够|还行吗)"
 )
 _RATIO_ASKED = re.compile(
     r"\d+(?:\.\d+)?%|(?<![\d.])\d{2,3}(?:\.\d+)?(?![\d.万元天w])|比例|怎么算|咋算|这个数|这么低|这么高"
@@ -592,6 +593,10 @@ _OWN_QUOTA_Q = re.compile(
     r"|(?:可用|剩余|剩下|available)\s?(?:的)?\s?(?:额度|quota)"
 )
 _OWN_RATIO_Q = re.compile(r"(?:担保比例|维持比例|比例|维保|ratio).{0,4}(?:多少|几多|是多少|\?|？|呢|$)")
+# whether the client is in a margin call now ("margin call了吗", "我被追保了没"): their account
+_OWN_CALL_Q = re.compile(
+    r"^(?:那|那么|所以)?(?:我|俺)?(?:现在|目前)?(?:是不是|有没有|有冇)?(?:被)?(?:追保|强平|强制平仓|爆仓)(?:了(?:吗|没有?|么|嘛|未|$)|吗|没有?|么)"
+)
 _RULE_Q = re.compile(r"怎么|如何|咋|什么意思|啥意思|是啥|为什么|为啥|规则|定义|保证金|提取线|警戒|追保线|平仓线")
 
 
@@ -641,7 +646,7 @@ def own_lookup(text: str, topics: Sequence[str] = ()) -> Optional[str]:
         return None
     if _OWN_QUOTA_Q.search(t):
         return "action_query_quota"
-    if _SELF.search(t) and _OWN_RATIO_Q.search(t):
+    if (_SELF.search(t) and _OWN_RATIO_Q.search(t)) or _OWN_CALL_Q.search(t):
         return "action_query_margin_status"
     return None
 

@@ -137,6 +137,12 @@ def test_hours_question_is_not_a_hand_off():
     assert context.asks_hours("人工几点有人")
     assert context.asks_hours("客服什么时候上班")
     assert not context.asks_hours("转人工")
+    assert context.asks_hours("人工客服 what hours") and not context.asks_to_be_put_through("人工客服 what hours")
+
+
+@pytest.mark.parametrize("text", ["别机器人了 要人", "我不想跟机器人说话", "要人"])
+def test_refusing_the_bot_is_a_hand_off(text):
+    assert context.asks_to_be_put_through(text)
 
 
 def test_neighbours_come_from_categories_and_the_curated_map(service):

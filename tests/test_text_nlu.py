@@ -140,3 +140,23 @@ def test_rule_intents_override_the_classifier_and_compliance_wins():
     assert parsed("叫个人来帮我挑个票") == "ask_investment_advice"  # a stock pick, whoever is asked
     assert parsed("人工几点有人") == "faq"  # the hours: the classifier's reading stands
     assert parsed("/request_human") == "faq"  # a button payload is left alone
+
+
+def test_a_lookup_asking_for_the_rule_becomes_a_knowledge_question():
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.nlu.components import RuleQuestionGuard
+
+    def parsed(text: str, intent: str) -> str:
+        message = Message(data={"text": text, "intent": {"name": intent, "confidence": 0.9}})
+        RuleQuestionGuard().process([message])
+        return message.get("intent")["name"]
+
+    assert parsed("七十多岁的老人家还能开融资融券吗", "check_eligibility") == "faq"  # people in general
+    assert parsed("我妈72岁能开吗", "check_eligibility") == "faq"  # someone else: no record of theirs is read
+    assert parsed("风险测评一共分几个等级", "query_risk_tier") == "faq"  # the set of tiers
+    assert parsed("维持担保比例是怎么算的", "query_margin_status") == "faq"
+    assert parsed("我能开两融吗", "check_eligibility") == "check_eligibility"  # the asker: a lookup
+    assert parsed("我的维持担保比例怎么算的", "query_margin_status") == "query_margin_status"
+    assert parsed("我和我老婆都能开吗", "check_eligibility") == "check_eligibility"
+    assert parsed("老人家能开吗", "greet") == "greet"  # only a personal reading is changed

@@ -532,7 +532,17 @@ def test_a_short_question_about_their_own_figure_read_as_knowledge_goes_to_the_l
     assert own_lookup("rz额度还剩多少") == "action_query_quota"
     assert own_lookup("available quota?") == "action_query_quota"
     assert own_lookup("俺比例多少") == "action_query_margin_status"
-    for rule in ("保证金比例多少", "可用额度怎么算", "比例多少", "提取线是多少", "我的比例是怎么算的"):
+    for now in ("margin call了吗", "我被追保了没", "是不是追保了"):  # whether they are in a call now
+        assert own_lookup(now) == "action_query_margin_status", now
+    for rule in (
+        "保证金比例多少",
+        "可用额度怎么算",
+        "比例多少",
+        "提取线是多少",
+        "我的比例是怎么算的",
+        "追保",
+        "追保了怎么办",
+    ):
         assert own_lookup(rule) is None, rule
     _, events = run(ActionAnswerFaq(), tracker("rz额度还剩多少", "C1001"))
     assert events == [{"event": "followup", "timestamp": None, "name": "action_query_quota"}]

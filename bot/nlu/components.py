@@ -25,7 +25,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from core import clock, values
-from core.knowledge.context import asks_compliance, asks_to_be_put_through
+from core.knowledge.context import asks_compliance, asks_for_rule, asks_to_be_put_through
 from core.policy import plain
 from core.settings import ROOT
 from core.text import normalize
@@ -169,6 +169,27 @@ class _RuleIntent(GraphComponent):
             message.set(INTENT, intent, add_to_output=True)
             message.set(INTENT_RANKING_KEY, [intent, *ranking], add_to_output=True)
         return messages
+
+
+PERSONAL_INTENTS = ("check_eligibility", "query_quota", "query_risk_tier", "query_margin_status")
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class RuleQuestionGuard(_RuleIntent):
+    """A lookup's words asking for the rule ("七十多岁的老人家还能开吗", "我妈能开两融吗",
+    "维持担保比例是怎么算的") are a knowledge question: faq, as the dialogue reads them
+    (actions/personal.py). Only a personal reading is changed."""
+
+    INTENT = "faq"
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        personal = [m for m in messages if (m.get(INTENT) or {}).get(INTENT_NAME_KEY) in PERSONAL_INTENTS]
+        super().process(personal)
+        return messages
+
+    @staticmethod
+    def matches(text: str) -> bool:
+        return asks_for_rule(text)
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)

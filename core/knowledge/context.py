@@ -341,6 +341,8 @@ _PUT_THROUGH = re.compile(
     r"|(?:帮我|给我|麻烦你?|现在就|马上)转(?:过去|接过去|一下人工|一下(?=$|[，,。.！!？?\s吧呀啊]))"
     r"|(?:转|叫|找|接)(?:你们|我的)?(?:的)?(?:客户|专属|服务|vip\s?)?(?:经理|manager)(?:来|过来)?(?!.{0,4}(?:电话|联系|是谁))"
     r"|我要投诉|要投诉"
+    # "别机器人了 要人", "不要跟机器人聊": a person, in so many words
+    r"|(?:别|不要|不想|不跟|不和)(?:再)?(?:跟|和|用)?(?:机器人|机械人|智能客服|ai|bot|robot)|^要(?:个|真|活)?人(?:工)?(?:$|[吧啊呀啦])"
     r"|talk to (?:a |an )?(?:human|person|agent|real person)|human please|real person|live agent"
 )
 
@@ -428,6 +430,8 @@ def asks_how_determined(text: str) -> bool:
 # how a figure is computed in general ("维持担保比例是怎么算的呀", "咋收的 按天算？")
 _FORMULA = re.compile(
     r"怎么算|咋算|如何算|怎样算|点样计|点计|怎么计算|如何计算|计算方法|计算公式|公式|按天算|怎么收|咋收"
+    # the set of categories ("风险测评一共分几个等级", "等级有哪几种"): the rule, not a record
+    r"|(?:一共|总共|共)(?:分|有)?(?:几|哪)|分(?:几|哪)(?:个|种|级|类|档)|有哪(?:几)?(?:个|种|级|类|档)(?:等级|级别|类型)"
 )
 
 
@@ -440,8 +444,38 @@ def names_client_number(text: str) -> bool:
     return bool(_CLIENT_NUMBER.search(_norm(text)))
 
 
+# someone other than the asker, or people in general, as the subject of a question ("七十多岁
+# 的老人家还能开吗", "保守型的投资者可以开两融吗", "我妈能开吗"): a rule, not a lookup
+_OTHERS = re.compile(
+    r"(?:的|型)(?:人|投资者|客户|股民|用户)|老人|老年人|人家|大家|一般人|普通人|别人|他人|其他人|大学生|学生"
+    r"|外国人|外籍|未成年|退休(?:的|人员|老人|人士)|新手|散户|机构|企业|法人|亲戚|子女|父母"
+    r"|(?<![其吉])(?:他|她)们?(?:能|可以|可不可以|能不能|有没有|想|要|的)"
+)
+# "我妈", "我朋友": the asker's relatives and friends are someone else
+_MINE_OTHERS = re.compile(
+    r"我(?:的)?(?:老?妈妈?|老?爸爸?|老婆|老公|爱人|家人|家里人|家老人|朋友|同事|父母|儿子|女儿|孩子|哥|姐|弟|妹"
+    r"|爷爷|奶奶|外公|外婆|岳父|岳母|公公|婆婆|亲戚|客户)"
+)
+_SELF = re.compile(r"我|本人|自己|俺|(?<![a-z])(?:my|me|mine)(?![a-z])")
+
+
+def asks_about_others(text: str) -> bool:
+    """Whether the question is about someone else or people in general, not the asker."""
+    t = _norm(text)
+    if not (_OTHERS.search(t) or _MINE_OTHERS.search(t)):
+        return False
+    return not _SELF.search(_MINE_OTHERS.sub("", t))
+
+
 def asks_formula(text: str) -> bool:
     return bool(_FORMULA.search(_norm(text)))
+
+
+def asks_for_rule(text: str) -> bool:
+    """A lookup's words asking for the rule: about someone else, how a figure is set ("我这个
+    额度是按什么定的"), or how one is computed in general ("维持担保比例是怎么算的")."""
+    t = _norm(text)
+    return asks_about_others(t) or asks_how_determined(t) or (asks_formula(t) and not _SELF.search(t))
 
 
 def asks_to_compute(text: str) -> bool:
@@ -574,13 +608,13 @@ class ContextWeights:
 # a follow-up asking what comes after the answer just given ("再往下跌呢", "来不及会怎样")
 _NEXT_STEP = re.compile(
     r"再往下|再跌|继续跌|接着|然后呢|之后呢|再不|还不|来不及|不够|扣不了|没钱扣|补不上|补不了|补不齐|补不足|补不到|凑不齐|没钱补|没补|不补|不处理|不管|没还|不还"
-    r"|没按时|没交|不交|没付|不付|晚交|迟交|晚还|迟还|逾期|拖欠|^(?:要是|如果)?(?:过了|超过了|超时)(?!多久|几天)"
+    r"|没按时|没交|不交|没付|不付|晚交|迟交|晚还|迟还|逾期|拖欠|^(?:要是|如果)?(?:过了|超过了|超了|超时)(?!多久|几天)"
 )
 NEXT_STEP_FACTOR = 3.0
 # only "and once it has passed?" ("过了deadline呢", "超过期限会怎样"): the topic just answered is
 # the deadline itself, so the answer is what comes after it
 _ONLY_PASSED = re.compile(
-    r"(?:要是|如果)?(?:过了|超过了|超过|超时了?|错过了?)(?:截止)?(?:期限|时间|日期|时限|限期|那天|日子|最后一天|t\+2)?"
+    r"(?:要是|如果)?(?:过了|超过了|超了|超过|超时了?|错过了?)(?:截止)?(?:期限|时间|日期|时限|限期|那天|日子|最后一天|t\+2)?"
     r"(?:以后|之后|后)?(?:会怎样|会怎么样|怎么办|咋办|会如何|怎样)?"
 )
 
