@@ -56,6 +56,7 @@ FIGURE_ACTIONS = {
     "figure_quota": ActionQueryQuota,
     "figure_tier": ActionQueryRiskTier,
     "figure_eligibility": ActionCheckEligibility,
+    "figure_account": ActionQueryMarginStatus,  # (with the assessment when it has expired)
 }
 # the state a follow-up stands for when nothing was shown before it
 NEAREST = {
@@ -69,6 +70,7 @@ NEAREST = {
     "figure_quota": "quota",
     "figure_tier": "risk_tier",
     "figure_eligibility": "eligibility",
+    "figure_account": "margin_status",
     "interest_available": "quota",
     "interest_debt": "quota",
     "interest_short": "quota",
@@ -439,7 +441,10 @@ class ActionPersonalFollowup(PersonalAction):
             return
         kind, figure = follow
         if kind in FIGURE_ACTIONS:  # another figure of the account: that lookup's own answer
-            return FIGURE_ACTIONS[kind]().reply(dispatcher, tracker, record, policy)
+            reason = FIGURE_ACTIONS[kind]().reply(dispatcher, tracker, record, policy)
+            if kind == "figure_account" and assessment_expired(record, policy):  # "我账户有啥问题吗"
+                dispatcher.utter_message(text=assessment(record, policy))
+            return reason
         shown = state_of(tracker)
         just_simulated = shown.sim_move if shown is not None and just_shown(tracker, shown) else None
         if kind in MOVES and figure:

@@ -75,7 +75,7 @@ FIGURES = (
     ("figure_quota", re.compile(r"总的|总额|总共|一共|授信|额度|已用|用了多少|剩|还有多少|quota|limit")),
     ("figure_tier", re.compile(r"风险等级|等级|测评结果|级别|tier")),
 )
-FIGURE_KINDS = (*(name for name, _ in FIGURES), "figure_eligibility")
+FIGURE_KINDS = (*(name for name, _ in FIGURES), "figure_eligibility", "figure_account")
 # after the opening rules were checked: which of them failed, and by how much ("具体差在哪")
 _WHY_NOT_OPEN = re.compile(
     r"为什么|为啥|为何|差在哪|差哪|哪条|哪一条|哪些条件|缺什么|差什么|还差|差多少|不符合|哪里不|why"
@@ -167,6 +167,10 @@ _AMOUNT_ASKED = re.compile(
 _GOAL = re.compile(r"才|先|够|回到|恢复|达到|超过|高于|解除|补足|补够|达标|脱离")
 # the money still missing ("还差多少到150"), not points ("差几个点")
 _SHORT_BY = re.compile(r"差(?:多少|几多)(?!个?百分点|个?点)")
+# only "what do I do now?" ("那咋办", "我该怎么处理呢")
+_WHAT_TO_DO = re.compile(
+    r"(?:那|那么|所以|现在|那现在)?(?:我)?(?:该|要|应该|需要)?(?:怎么办|怎么做|怎么处理|如何处理|怎么搞|怎么弄)(?:呢|啊|呀|才好|好)?[?？!！。.~\s]*"
+)
 _RESTORE_WORDS = re.compile(r"解除|补足|补够|恢复|达标|脱离|不被追|不用追|出追保")
 
 KIND_PATTERNS: List[Tuple[str, re.Pattern[str]]] = [
@@ -229,6 +233,7 @@ _ACCOUNT_STATE = re.compile(
     r"|(?:账户|户口|仓位)(?:现在|目前|而家|今天|今日)?(?:怎么样|咋样|点样|点|如何|还好吗|还好吧|没事吧|没问题吧|有事吗|有冇事|安全吗|安不安全)"
     r"|(?:比例|ratio)(?:现在|目前|而家|今天|今日)?(?:怎么样|咋样|点样|如何|还好吗|还好吧|没事吧|安全吗|安不安全|还够吗|够不够|还行吗)"
 )
+_ACCOUNT_PROBLEM = re.compile(r"(?:账号|账户|户口|号)(?:是不是|有|有没有|有冇)?(?:啥|什么|咩)?(?:问题|异常|毛病)")
 _RATIO_ASKED = re.compile(
     r"\d+(?:\.\d+)?%|(?<![\d.])\d{2,3}(?:\.\d+)?(?![\d.万元天w])|比例|怎么算|咋算|这个数|这么低|这么高"
 )
@@ -484,6 +489,8 @@ def read_followup(
     if recent and _OWN_ELLIPSIS.match(t) and shown_kind(state) in _OWN_FIGURES:
         return _OWN_FIGURES[str(shown_kind(state))], None  # "咁我自己嘅呢": their figure just shown, again
     kind, figure = read_move(text, entities, policy)
+    if _SELF.search(t) and figure is None and _ACCOUNT_PROBLEM.search(t):
+        return "figure_account", None  # "我账户有啥问题吗": their ratio, and an expired assessment
     if _SELF.search(t) and figure is None and _ACCOUNT_STATE.search(t):
         return "figure_ratio", None  # "今日跌咗好多 我個戶口點": their account now, no what-if
     # about the client's own account: a move with its figure asked about the ratio ("额度全部用掉
@@ -546,6 +553,9 @@ def read_followup(
     shown = state.kind if state is not None else ""
     if asks_what_if_not(t) and figure is None and recent and shown in ("margin_status", "what_if", "quota"):
         return "if_not", None  # "要是来不及会怎么样": what follows on their account
+    if _WHAT_TO_DO.fullmatch(t) and recent and shown == "margin_status":
+        # "咋办" after their ratio: what restores the maintenance ratio (or that nothing is needed)
+        return "goal_cash", f"pct:{plain(policy.dec('margin_call.restore_to') * 100)}"
     tier = stated.tier
     if tier and not _OPEN_Q.search(t) and ((recent and shown in ("quota", "risk_tier")) or (own and _LINE_Q.search(t))):
         return "tier_line", tier  # "那我是成长型呢": the line their net assets would get at that tier

@@ -164,6 +164,8 @@ def test_neighbours_come_from_categories_and_the_curated_map(service):
         ("quota_what_is", "怎么提高", "quota_increase"),
         ("margincall_deadline", "过了deadline呢", "margincall_forced_liquidation"),
         ("contract_term", "过了期限呢", "contract_renewal"),
+        ("interest_lending_rate", "怎么算的", "interest_calculation"),  # a figure's method
+        ("margincall_maintenance_ratio", "怎么算的", "margincall_maintenance_ratio"),
     ],
 )
 def test_follow_up_resolved_against_the_previous_topic(service, previous, text, expected):

@@ -276,6 +276,25 @@ def test_what_follows_on_the_account_if_the_ratio_is_not_restored():
     assert "强制平仓" in text and "2026年11月27日" in text and "110%" in text
 
 
+def test_what_to_do_after_a_margin_call_is_shown_restores_the_ratio():
+    state = State("margin_status", "C1003", 1)
+    for text in ("咋办", "那我该怎么处理呢", "点算"):
+        assert read_followup(text, [], state, True, POLICY) == ("goal_cash", "pct:150"), text
+    assert read_followup("不弄会咋样", [], state, True, POLICY) == ("if_not", None)
+    text, _ = run(ActionPersonalFollowup(), tracker("咋办", "C1003", state))
+    assert "550,000" in text and "366,666.67" in text  # cash to add, or a repayment, back to 150%
+    fine, _ = run(ActionPersonalFollowup(), tracker("咋办", "C1001", State("margin_status", "C1001", 1)))
+    assert "无需追加" in fine
+
+
+def test_a_question_about_problems_with_the_account_checks_it_whole():
+    assert read_followup("我账户有啥问题吗 感觉融资buy不了", [], None, False, POLICY) == ("figure_account", None)
+    lapsed, _ = run(ActionPersonalFollowup(), tracker("我号有啥问题没", "C1004", None))
+    assert "310.00%" in lapsed and "已于2026年6月1日过期" in lapsed
+    valid, _ = run(ActionPersonalFollowup(), tracker("我号有啥问题没", "C1001", None))
+    assert "260.00%" in valid and "过期" not in valid
+
+
 def test_assessment_expiry_and_vip_from_the_record():
     expiry, _ = run(ActionPersonalFollowup(), tracker("几时到期", "C1001", State("risk_tier", "C1001", 1)))
     assert "2028年3月1日" in expiry

@@ -59,7 +59,7 @@ _FILLER = re.compile(
 # "不是这个" / "不对" / "都不是" / "算了" at the start; what follows is the real question
 _DENIAL = re.compile(
     r"^(?:(?:哎呀|哎|唉|啊|呃|嗯|额|哦|噢|喔|sorry|oops|wait|不好意思|抱歉)[，,。.！!\s]*)*"
-    r"(?:我?(?:说错了|讲错了|打错了|搞错了|问错了|问岔了|说岔了|问反了|弄错了|写错了|看错了)|不是这个意思|不是这个问题|不是这个|不是这些|不是这样|都不是|全都不是|不是的|不是|不对不对|不对|错了|"
+    r"(?:我?(?:说错了|讲错了|打错了|搞错了|问错了|问岔了|说岔了|问反了|弄错了|写错了|看错了)|不是这个意思|不是这个问题|不是这个|不是这些|不是这样|都不是|全都不是|都不对|全都不对|全不对|不是的|不是|不对不对|不对|错了|"
     r"答非所问|没有我要的|没有我想问的|不是我要问的|不是我想问的|不是我要的|算了|no|nope)"
     r"(?:啊|呀|哦|吧|呢)?[，,。.！!\s]*"
 )
@@ -500,7 +500,7 @@ def asks_what_if_not(text: str) -> bool:
 _CONSEQUENCE_Q = re.compile(r"怎样|怎么样|咋样|会如何|后果|会点|(?:就|会|要)被?(?:平|强平|斩)")
 # not acting, asked about with a bare 呢 (not "再跌呢", a further move)
 _NOT_ACTING = re.compile(
-    r"还不|来不及|补不上|补不了|补不齐|补不足|补不到|凑不齐|没钱补|没补|不补|不处理|不管|没还|不还|还不上"
+    r"还不|来不及|补不上|补不了|补不齐|补不足|补不到|凑不齐|没钱补|没补|不补|不处理|不管|没还|不还|还不上|不弄|不搞"
 )
 _ASKED_ALONE = re.compile(r"呢[?？]*$")
 _WHAT_TO_DO = re.compile(r"怎么办|咋办|点算|给我平|把我平")
@@ -601,13 +601,14 @@ class ContextWeights:
     successor: float = 0.10  # ...and for the first curated link (the thread's next step)
     repeat: float = 0.05  # the previous topic again, unless the follow-up swaps a term in it
     covered: float = 0.08  # …or its answer already covers what the follow-up names
+    method: float = 0.12  # a method asked after a figure: the neighbour that explains it
     answer: float = 0.22  # combined score needed to answer
     margin: float = 0.04  # ...and lead over the runner-up
 
 
 # a follow-up asking what comes after the answer just given ("再往下跌呢", "来不及会怎样")
 _NEXT_STEP = re.compile(
-    r"再往下|再跌|继续跌|接着|然后呢|之后呢|再不|还不|来不及|不够|扣不了|没钱扣|补不上|补不了|补不齐|补不足|补不到|凑不齐|没钱补|没补|不补|不处理|不管|没还|不还"
+    r"再往下|再跌|继续跌|接着|然后呢|之后呢|再不|还不|来不及|不够|扣不了|没钱扣|补不上|补不了|补不齐|补不足|补不到|凑不齐|没钱补|没补|不补|不处理|不管|没还|不还|不弄|不搞"
     r"|没按时|没交|不交|没付|不付|晚交|迟交|晚还|迟还|逾期|拖欠|^(?:要是|如果)?(?:过了|超过了|超了|超时)(?!多久|几天)"
 )
 NEXT_STEP_FACTOR = 3.0
@@ -661,6 +662,8 @@ def follow_up(
         excluded |= repeated
     by_id = {e.id: e for e in entries}
     onward = NEXT_STEP_FACTOR if _NEXT_STEP.search(content) else 1.0  # "再往下跌会怎样": the thread's next step
+    # "怎么算的" after a figure ("融券费率8.8%"): the neighbour that explains the method
+    method_asked = bool(_FORMULA.search(content)) and not any(_FORMULA.search(_norm(p.question)) for p in previous[:1])
     scored = []
     for faq_id, entry in by_id.items():
         if faq_id in excluded:
@@ -670,10 +673,14 @@ def follow_up(
             s += weights.successor * onward
         elif faq_id in near:
             s += weights.neighbour
+        if method_asked and faq_id in near and _FORMULA.search(_norm(entry.question).split("?")[0]):
+            s += weights.method
+        elif method_asked and faq_id in repeated:
+            s -= weights.repeat  # the figure again is not its method
         if faq_id in covered:
             s += weights.covered
         elif faq_id in repeated and not swapped:
-            s -= weights.repeat * onward
+            s -= weights.repeat * (onward if successors else 1.0)  # no next step curated: it may be in this answer
         scored.append(Hit(entry=entry, score=round(s, 4), parts={"context": 1.0}))
     scored.sort(key=lambda h: -h.score)
     top = scored[:3]
