@@ -15,12 +15,22 @@ from __future__ import annotations
 
 from dataclasses import replace
 from decimal import Decimal
-from typing import Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import MARGIN_LINES, day, line, moment, ratio_pct, risk_reminder, withdrawal_sentence, yuan
+from actions.common import (
+    MARGIN_LINES,
+    day,
+    line,
+    moment,
+    ratio_pct,
+    risk_reminder,
+    verified_client_id,
+    withdrawal_sentence,
+    yuan,
+)
 from actions.eligibility import ActionCheckEligibility, check_rules
 from actions.estimate import credit_line
 from actions.margin_status import ActionQueryMarginStatus
@@ -29,6 +39,7 @@ from actions.quota import NO_ACCOUNT as NO_QUOTA
 from actions.quota import ActionQueryQuota
 from actions.risk_tier import RETAKE, ActionQueryRiskTier
 from actions.simulate import LABEL, against_lines, amount_of, move_text, outcome, simulation
+from actions.thread import context_events
 from actions.whatif import (
     ANSWERS,
     FOLLOWUP_ACTION,
@@ -415,6 +426,17 @@ class ActionPersonalFollowup(PersonalAction):
 
     def routes(self, kind: str) -> bool:
         return False  # answered here
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
+        events = await super().run(dispatcher, tracker, domain)
+        follow = followup_of(tracker, get_policy())
+        topic = RULE_TOPICS.get(follow[0]) if follow is not None else None
+        if topic is not None and verified_client_id(tracker) is not None:  # "那过期了呢" next: read against that rule
+            text = (tracker.latest_message or {}).get("text") or ""
+            events = [*events, *context_events(tracker, [topic], [], text)]
+        return events
 
     def audit_detail(self, tracker: Tracker) -> str:
         follow = followup_of(tracker, get_policy())

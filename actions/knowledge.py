@@ -222,6 +222,7 @@ def computable_rule(hits: Sequence[Hit], text: str) -> Optional[Entry]:
 _PUSHBACK = re.compile(
     r"why not|为什么不|为啥不|凭什么不|咋不|怎么不|不是券商|你们不是|就不能|通融|就一次|说说嘛|透露"
     r"|就一个|一个就行|一只就行|也行|也可以|不算推荐|不算荐股|不说名字|概率|probability|大概方向|提示一下|暗示"
+    r"|just tell me|tell me|yes no|come on|你就说|直接说|就说一下|告诉我就行|随便说说|说句实话|讲真"
 )
 _HOW_COMPUTED = re.compile(r"(?:怎么|咋|按啥|按什么|如何|怎样|点样)(?:算|计算|计)|公式|formula|算法")
 _ASKS_BY_ENDING = re.compile(r"(?:不|没|没有|未|否)[？?。.!！\s]*$")  # "能再提点额不"

@@ -237,7 +237,11 @@ _ACCOUNT_PROBLEM = re.compile(r"(?:账号|账户|户口|号)(?:是不是|有|有
 _RATIO_ASKED = re.compile(
     r"\d+(?:\.\d+)?%|(?<![\d.])\d{2,3}(?:\.\d+)?(?![\d.万元天w])|比例|怎么算|咋算|这个数|这么低|这么高"
 )
-_RETEST = re.compile(r"重新测|重测|再测|重做(?:风险)?测评|重新评估|retake|re-?assess")
+_RETEST = re.compile(
+    r"重新(?:去|再)?(?:做|搞|弄|考)?(?:个|一下|一次|一个)?(?:风险)?测|重测|再测|重做(?:风险)?测评|重新评估|retake|re-?assess"
+)
+# the client cannot take money out ("钱咋取不出来"): what their ratio allows
+_CANNOT_TAKE = re.compile(r"(?:取|提|转)(?:不出|不了|唔到|不到|唔出)|(?:取|提)(?:钱|现|款)(?:失败|不成功)")
 _NET_ASSETS = re.compile(r"净资产|身家|net assets?|net worth")
 _LINE_Q = re.compile(r"额度|授信|批|credit line")
 _INTEREST_Q = re.compile(r"利息|息|费用|多少钱|几多钱|省多少|省几多")
@@ -520,6 +524,8 @@ def read_followup(
     net = stated.first("net", None) if _NET_ASSETS.search(t) and not stated.tier else None
     if net is not None and 0 < net < SLOT_FIGURE_MAX and (own or recent or _LINE_Q.search(t) or len(t) <= 12):
         return "line_at", plain(net)  # "净资产200万的话": the line at their own tier
+    if _CANNOT_TAKE.search(t) and figure is None and not _KNOWLEDGE.search(t):
+        return "withdraw_max", None  # "钱咋取不出来": their ratio against the withdrawal line
     if not (recent or own or _CANNOT_FINANCE.search(t) or _CAN_FINANCE.search(t)):
         return None
     if recent and shown_kind(state) == "eligibility" and _ELIGIBILITY_SHORT.search(t):
@@ -561,7 +567,7 @@ def read_followup(
         return "tier_line", tier  # "那我是成长型呢": the line their net assets would get at that tier
     if tier and _OPEN_Q.search(t) and (shown in ("eligibility", "risk_tier") or own):
         return "retier", tier  # "那我重新测个稳健型是不是就能开了": the rules with that tier
-    if not tier and _RETEST.search(t) and recent and shown in ("eligibility", "risk_tier") and len(t) <= 16:
+    if not tier and _RETEST.search(t) and recent and shown in ("eligibility", "risk_tier") and len(t) <= 20:
         return "retier", None  # "那我重新测评呢": the other rules, with any tier that may open
     if own and _ACCOUNT_STATE.search(t):
         return "figure_ratio", None  # "我账户现在啥情况": their ratio and any margin call

@@ -287,6 +287,14 @@ def test_what_to_do_after_a_margin_call_is_shown_restores_the_ratio():
     assert "无需追加" in fine
 
 
+def test_money_that_will_not_come_out_is_checked_against_the_withdrawal_line():
+    assert read_followup("钱咋取不出来", [], None, False, POLICY) == ("withdraw_max", None)
+    text, events = run(ActionPersonalFollowup(), tracker("钱咋取不出来", "C1001", None))
+    assert "260.00%" in text and "300%" in text
+    # the rule becomes the thread's topic: "那要到多少才行" is read against it
+    assert any(e.get("name") == "last_faq_ids" and e.get("value") == ["margincall_withdrawal"] for e in events)
+
+
 def test_a_question_about_problems_with_the_account_checks_it_whole():
     assert read_followup("我账户有啥问题吗 感觉融资buy不了", [], None, False, POLICY) == ("figure_account", None)
     lapsed, _ = run(ActionPersonalFollowup(), tracker("我号有啥问题没", "C1004", None))

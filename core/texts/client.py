@@ -284,7 +284,7 @@ LINE_LIQUIDATION = "即时平仓线"
 LINE_WITHDRAWAL = "提取线"
 # zone texts: {withdraw} {warning} {call} {liq} are the policy's lines
 ZONE_WITHDRAWABLE = "高于提取线，可以提取部分资金或证券（提取后仍需不低于{withdraw}）。"
-ZONE_SAFE = "处于正常区间。"
+ZONE_SAFE = "处于正常区间（未高于提取线{withdraw}，暂不能提取资金或证券）。"
 ZONE_WARNING = "已低于警戒线{warning}，请关注风险，考虑追加担保物或减少负债。"
 ZONE_CALL = "已低于追保线{call}。"
 ZONE_LIQUIDATION = "已低于即时平仓线{liq}，示例证券可能随时强制平仓。"
