@@ -109,6 +109,15 @@ ABOVE_WORDS = ("超过", "高于", "高过", "以上", "够", "安全", "过了"
 BELOW_WORDS = ("低于",)
 
 
+def can_finance_topic(record: ClientRecord, policy: Policy) -> Optional[str]:
+    """The rule that keeps this client from new financing, if any."""
+    if record.account is not None and record.account.open_call is not None:
+        return "margincall_deadline"
+    if assessment_expired(record, policy):
+        return "risk_assessment_validity"
+    return None
+
+
 def can_finance(record: ClientRecord, policy: Policy) -> str:
     account = record.account
     if account is None:
@@ -431,11 +440,11 @@ class ActionPersonalFollowup(PersonalAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
         events = await super().run(dispatcher, tracker, domain)
-        follow = followup_of(tracker, get_policy())
-        topic = RULE_TOPICS.get(follow[0]) if follow is not None else None
-        if topic is not None and verified_client_id(tracker) is not None:  # "那过期了呢" next: read against that rule
+        # the rule the answer applied becomes the thread's topic ("那过期了呢" is read against it)
+        topics = [m["custom"]["faq_id"] for m in dispatcher.messages if (m.get("custom") or {}).get("faq_id")]
+        if topics and verified_client_id(tracker) is not None:
             text = (tracker.latest_message or {}).get("text") or ""
-            events = [*events, *context_events(tracker, [topic], [], text)]
+            events = [*events, *context_events(tracker, topics[-1:], [], text)]
         return events
 
     def audit_detail(self, tracker: Tracker) -> str:
@@ -504,6 +513,7 @@ class ActionPersonalFollowup(PersonalAction):
         answer = answers.get(kind) if kind in ANSWERS else None
         text = answer() if answer else NOT_UNDERSTOOD
         payload = {"personal": "follow_up", "kind": kind}
-        if answer and kind in RULE_TOPICS:
-            payload["faq_id"] = RULE_TOPICS[kind]
+        topic = can_finance_topic(record, policy) if kind == "can_finance" else RULE_TOPICS.get(kind)
+        if answer and topic:
+            payload["faq_id"] = topic
         dispatcher.utter_message(text=text, json_message=payload)

@@ -359,6 +359,9 @@ class Turn:
             # "好的谢谢你，那现在麻烦帮我转一下人工吧": the request, not the thanks
             await hand_off(self.dispatcher, self.tracker, staff_text.HANDOFF_REASON_REQUESTED)
             return self.events
+        if mode == "greet" and context.only_greeting(question):  # "在吗", "有人在吗": hello
+            self.dispatcher.utter_message(response="utter_greet")
+            return self.events
         if mode in SMALLTALK_MODES and not looks_like_question(question) and not names_topic:
             picked = context.pick_by_words(self.rank, question, ctx.menu, question=ctx.question) if ctx.menu else None
             if picked and self.service.get(picked):  # "罚息那个" read as small talk

@@ -140,6 +140,13 @@ def test_hours_question_is_not_a_hand_off():
     assert context.asks_hours("人工客服 what hours") and not context.asks_to_be_put_through("人工客服 what hours")
 
 
+def test_a_presence_check_is_a_greeting():
+    assert context.only_greeting("在吗") and context.only_greeting("你好 有人在吗？")
+    assert not context.only_greeting("你好 这个助手晚上也在吗") and not context.only_greeting("在吗 利率多少")
+    out, _ = run(ActionConverse(), tracker("在吗", intent="greet"))
+    assert not out[0].get("buttons")
+
+
 @pytest.mark.parametrize("text", ["别机器人了 要人", "我不想跟机器人说话", "要人"])
 def test_refusing_the_bot_is_a_hand_off(text):
     assert context.asks_to_be_put_through(text)

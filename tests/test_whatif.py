@@ -295,6 +295,13 @@ def test_money_that_will_not_come_out_is_checked_against_the_withdrawal_line():
     assert any(e.get("name") == "last_faq_ids" and e.get("value") == ["margincall_withdrawal"] for e in events)
 
 
+def test_what_blocks_new_financing_becomes_the_topic():
+    _, events = run(ActionPersonalFollowup(), tracker("那我还能rz买吗", "C1004", State("quota", "C1004", 1)))
+    assert any(e.get("name") == "last_faq_ids" and e.get("value") == ["risk_assessment_validity"] for e in events)
+    _, events = run(ActionPersonalFollowup(), tracker("那我还能rz买吗", "C1003", State("quota", "C1003", 1)))
+    assert any(e.get("name") == "last_faq_ids" and e.get("value") == ["margincall_deadline"] for e in events)
+
+
 def test_a_question_about_problems_with_the_account_checks_it_whole():
     assert read_followup("我账户有啥问题吗 感觉融资buy不了", [], None, False, POLICY) == ("figure_account", None)
     lapsed, _ = run(ActionPersonalFollowup(), tracker("我号有啥问题没", "C1004", None))

@@ -167,7 +167,7 @@ _HOURS = re.compile(
 _VAGUE_WORDS = re.compile(
     r"请问|我想问|想问|问一下|问下|一下|这个|那个|这样|这些|那些|它|多少钱|多少|多久|多长时间|几天|几个|几号|什么时候|啥时候"
     r"|几时|几点|最晚|最迟|最早|最多|最少|最长|最短|一般|大概|怎么办|怎么弄|怎么算|怎么样|怎样|咋办|咋整|咋弄|咋算|如何"
-    r"|是什么|是啥|什么|啥|时候|时间|要|得|能|可以|行|吗|呢|啊|呀|吧|的|了|是|有|算|给|个|下"
+    r"|是什么|是啥|什么|啥|时候|时间|东西|玩意儿|玩意|要|得|能|可以|行|吗|呢|啊|呀|吧|的|了|是|有|算|给|个|下"
 )
 
 _CONTRASTS = (("融资", "融券"), ("买入", "卖出"), ("利率", "费率"))
@@ -247,6 +247,17 @@ def names_other_side(text: str) -> bool:
     也是这么长吗？"): a contrast's half, or "也/这么/一样"."""
     t = _norm(text)
     return bool(_SAME_AGAIN.search(t)) or any(w in t for pair in _CONTRASTS for w in pair)
+
+
+# "在吗", "你好 有人在吗": a greeting that checks someone is there, not a question
+_GREETING_WORDS = re.compile(
+    r"在吗|在不在|在么|在嘛|在没|在冇|有人吗|有人在吗|有没有人|有冇人|有人没|你好|您好|哈喽|哈啰|哈囉|嗨|早上好|下午好|晚上好|早安|早"
+    r"|客服|小助手|助手|老师|喂|请问|hi|hello|hey|[?？!！~～。.,，\s]"
+)
+
+
+def only_greeting(text: str) -> bool:
+    return bool(_norm(text)) and not _GREETING_WORDS.sub("", _norm(text))
 
 
 def is_vague(text: str) -> bool:
