@@ -47,7 +47,7 @@ _GROUPED = re.compile(r"(?<![\d.])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d%])")
 _PERCENT = re.compile(rf"({NUM})\s*%|百分之({NUM})|({NUM})\s*个(?:百分)?点")
 # "资产140个 欠100个": spoken 个 for 万, read only in a message about money
 _GE_AMOUNT = re.compile(
-    r"(?<![\d.])(\d{1,5}(?:\.\d+)?)\s*个(?!\s*(?:月|天|日|交易日|工作日|星期|礼拜|点|百分点|人|小时|季度|年|问题|条件|w|万|亿|千|k))"
+    r"(?<![\d.零〇一二两三四五六七八九十百])(\d{1,5}(?:\.\d+)?|[一二两三四五六七八九十百]{1,4})\s*个(?!\s*(?:月|天|日|交易日|工作日|星期|礼拜|点|百分点|人|小时|季度|年|问题|条件|w|万|亿|千|k))"
 )
 _MONEY_WORDS = re.compile(r"资产|欠|负债|融资|融了|现金|股票|市值|借|还|存|取|担保|保证金")
 _HALF_FALL = re.compile(r"一半|腰斩|对半")
@@ -241,7 +241,9 @@ def read_figures(t: str, entities: Sequence[Mapping[str, Any]], policy: Policy) 
     if _MONEY_WORDS.search(work):
         for m in _GE_AMOUNT.finditer(work):
             if not any(s < m.end() and m.start() < e for s, e, _ in spans):
-                spans.append((m.start(), m.end(), Decimal(m.group(1)) * 10000))
+                value = _num(m.group(1))  # ("八十个": 80万)
+                if value is not None and value > 0:
+                    spans.append((m.start(), m.end(), value * 10000))
     for s, e, _ in spans:
         work = _blank(work, s, e)
     for m in _PERCENT.finditer(work):

@@ -553,7 +553,7 @@ VAGUE_RUNNER_UP = 0.17  # …when the next topic scores under this share of it
 MAX_CLAUSES = 3  # a message asking more is offered the likeliest topics instead
 # terms several topics share, asked without a qualifier ("利率多少": financing's or lending's?
 # "比例多少": the margin ratio or the maintenance ratio?)
-_SHARED_TERM = re.compile(r"(?:年)?(?:利率|费率|收费|费用|利息|成本)|比例|期限|有效期|到期|额度|测评|线")
+_SHARED_TERM = re.compile(r"(?:年)?(?:利率|费率|收费|费用|利息|成本)|比例(?:线)?|期限|有效期|到期|额度|测评|线")
 TERM_RUNNER_UP = 0.35  # (a term asked for its value: "期限是多久" is two topics', "追保线多少" one's)
 
 

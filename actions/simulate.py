@@ -55,7 +55,7 @@ from actions.whatif import (
 )
 from core import finance
 from core.formatting import moment
-from core.knowledge.context import asks_compliance, asks_what_if_not
+from core.knowledge.context import asks_compliance, asks_what_if_not, is_hypothetical
 from core.policy import Policy, fmt_pct, fmt_wan, get_policy, plain
 from core.text import normalize
 from core.texts import client as client_text
@@ -534,7 +534,10 @@ class ValidateSimulateForm(FormValidationAction):
             if follow is not None and follow[0] == SIMULATE:
                 return {}  # a move without its figure: asked for
             if follow is not None:  # about the state just shown: answered without asking
-                return {SLOT_FIGURE: NO_FIGURE if follow[0] in ANSWERS else follow[1]}
+                # "market crash了 我的ratio咋样": the lookup; "要是股票跌了 比例变多少": a what-if, asked for its figure
+                now = follow[0] in FIGURE_KINDS and not is_hypothetical(text)
+                answered = follow[0] in ANSWERS or now
+                return {SLOT_FIGURE: NO_FIGURE if answered else follow[1]}
         if no_move_asked(text, entities, policy):
             return {SLOT_FIGURE: NO_FIGURE}  # "那要是我不补呢，会怎么样": the form ends and the rule answers
         follow = followup_of(tracker, policy)

@@ -60,7 +60,7 @@ def main(argv=None) -> int:
         "was first run unseen, before any change made from it; blind7, blind21 and blind22 never looked at, "
         "see README) =="
     )
-    blind = [f"tests/eval/dialogue_blind{n}.yml" for n in ("", *map(str, range(2, 26)))]
+    blind = [f"tests/eval/dialogue_blind{n}.yml" for n in ("", *map(str, range(2, 27)))]
     eval_dialogue.main(["--start", *[arg for name in blind for arg in ("--file", name)]])
     if not args.skip_train:
         print("\n== 3. Full training on this machine (target ≤ 300 s) ==")

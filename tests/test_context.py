@@ -140,6 +140,10 @@ def test_hours_question_is_not_a_hand_off():
     assert context.asks_hours("人工客服 what hours") and not context.asks_to_be_put_through("人工客服 what hours")
 
 
+def test_a_guarantee_against_liquidation_in_cantonese_is_refused():
+    assert context.asks_compliance("你保證我唔會俾人斬倉我就開")
+
+
 def test_a_presence_check_is_a_greeting():
     assert context.only_greeting("在吗") and context.only_greeting("你好 有人在吗？")
     assert not context.only_greeting("你好 这个助手晚上也在吗") and not context.only_greeting("在吗 利率多少")

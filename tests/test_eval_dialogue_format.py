@@ -15,7 +15,7 @@ from benchmarks import eval_dialogue as ev
 ROOT = Path(__file__).resolve().parent.parent
 DEV_FILE = ROOT / "tests" / "eval" / "dialogue_dev.yml"
 FRESH_FILE = ROOT / "tests" / "eval" / "dialogue_fresh.yml"
-BLIND_FILES = [ROOT / "tests" / "eval" / f"dialogue_blind{n}.yml" for n in ("", *map(str, range(2, 26)))]
+BLIND_FILES = [ROOT / "tests" / "eval" / f"dialogue_blind{n}.yml" for n in ("", *map(str, range(2, 27)))]
 # file → (least conversations, least per pattern, least context turns, most turns per conversation)
 EVAL_FILES = {DEV_FILE: (110, 8, 60, 5), FRESH_FILE: (60, 6, 40, 4), **{f: (40, 4, 25, 5) for f in BLIND_FILES}}
 AUTHORS = {"A", "B", "C", "D", "E"}

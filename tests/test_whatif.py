@@ -302,6 +302,17 @@ def test_what_blocks_new_financing_becomes_the_topic():
     assert any(e.get("name") == "last_faq_ids" and e.get("value") == ["margincall_deadline"] for e in events)
 
 
+def test_everyday_words_for_amounts_and_moves():
+    from actions.estimate import estimate
+
+    found = estimate("借了八十个 45天 利息多少", [], POLICY)  # 八十个: 80万
+    assert found is not None and "6,800" in found.text
+    found = estimate("请问我借钱买股票借了半百万 用了36天 要付多少利息呀", [], POLICY)
+    assert found is not None and "3,400" in found.text
+    assert read_followup("我可唔可以提啲錢出嚟", [], None, False, POLICY) == ("withdraw_max", None)
+    assert read_move("全借了买股票 比例会变多少", [], POLICY)[0] == "finance"
+
+
 def test_a_question_about_problems_with_the_account_checks_it_whole():
     assert read_followup("我账户有啥问题吗 感觉融资buy不了", [], None, False, POLICY) == ("figure_account", None)
     lapsed, _ = run(ActionPersonalFollowup(), tracker("我号有啥问题没", "C1004", None))

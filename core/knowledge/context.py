@@ -125,7 +125,7 @@ _COMPLIANCE = re.compile(
     # a trading decision to make for the client ("补仓还是平仓好")
     r"|(?:补仓|加仓|减仓|平仓|卖掉|卖出|买入|持有|割肉|止损|清仓|拿着).{0,6}还是.{0,10}好"
     # a loss event ruled out ("保证我不会被斩仓"), a choice between products made for them
-    r"|保证(?!金).{0,8}(?:不会|不)(?:被|把我|把|给我)?(?:强制平仓|平仓|强平|追保|爆仓|平(?![安均台方衡]))"
+    r"|保证(?!金).{0,8}(?:不会|不)(?:被人|给人|被|把我|把|给我)?(?:强制平仓|平仓|强平|追保|爆仓|平(?![安均台方衡]))"
     # a trading decision asked for outright ("现在该割肉还是补仓", "你就说补不补", "该不该止损")
     r"|(?:割肉|补仓|加仓|减仓|清仓|止损|抄底|卖掉|卖出|买入|持有|拿着|平仓)还是(?:割肉|补仓|加仓|减仓|清仓|止损|抄底|卖掉|卖出|买入|持有|拿着|平仓|等|扛|继续)"
     r"|(?:该不该|应不应该)(?:割肉|补仓|加仓|减仓|清仓|止损|抄底|卖|买|抛|跑|加杠杆|上杠杆)|买不买|卖不卖|割不割|抛不抛|跑不跑"
@@ -256,6 +256,14 @@ _GREETING_WORDS = re.compile(
 )
 
 
+# a what-if or a request to work one out ("要是股票跌了…", "帮我测一下"), not a question about now
+_HYPOTHETICAL = re.compile(r"如果|要是|假如|假设|万一|若|if\b|测一下|测下|算算|算一下|帮我算|帮我测|模拟")
+
+
+def is_hypothetical(text: str) -> bool:
+    return bool(_HYPOTHETICAL.search(_norm(text)))
+
+
 def only_greeting(text: str) -> bool:
     return bool(_norm(text)) and not _GREETING_WORDS.sub("", _norm(text))
 
@@ -354,7 +362,7 @@ _PUT_THROUGH = re.compile(
     r"|我要投诉|要投诉"
     # "别机器人了 要人", "不要跟机器人聊": a person, in so many words
     r"|(?:别|不要|不想|不跟|不和)(?:再)?(?:跟|和|用)?(?:机器人|机械人|智能客服|ai|bot|robot)|^要(?:个|真|活)?人(?:工)?(?:$|[吧啊呀啦])"
-    r"|talk to (?:a |an )?(?:human|person|agent|real person)|human please|real person|live agent"
+    r"|talk to (?:a |an )?(?:human|person|agent|real person)|human please|real person|live agent|transfer me"
 )
 
 
