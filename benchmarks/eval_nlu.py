@@ -115,7 +115,11 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", default=str(ROOT / "models" / "liangrong.tar.gz"))
     parser.add_argument("--errors", action="store_true")
-    parser.add_argument("files", nargs="*", default=["heldout_intents.yml", "fresh_intents.yml", "fresh2_intents.yml"])
+    parser.add_argument(
+        "files",
+        nargs="*",
+        default=["heldout_intents.yml", "fresh_intents.yml", "fresh2_intents.yml", "fresh3_intents.yml"],
+    )
     args = parser.parse_args(argv)
     files = [f for f in args.files if (EVAL_DIR / f).exists()]
     evaluate(args.model, files, args.errors)
