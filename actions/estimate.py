@@ -75,7 +75,7 @@ _ROLES = (
     ("line", re.compile(r"授信|额度")),
     ("net", re.compile(r"净资产")),
     ("total", re.compile(r"总资产|资产总额|资产合计|总共|资产")),
-    ("debt", re.compile(r"负债|欠|借了|借咗|借款|融资|融券|融咗|融了|贷款|debt")),
+    ("debt", re.compile(r"负债|欠|借了|借咗|(?<![能可以])借的|借款|融资|融券|融咗|融了|贷款|debt")),
     ("stocks", re.compile(r"股票|市值|持仓|证券|担保品|股")),
     ("cash", re.compile(r"现金|资金|余额|存款|cash")),
 )
@@ -983,6 +983,15 @@ def _follow_up(t: str, f: Figures, previous: Mapping[str, Any], policy: Policy) 
         days = f.bare[0] if _valid_days(f.bare[0]) else None  # "180呢" after "90天呢": the days again
     if kind in ("interest", "penalty"):
         if kind == "interest" and _PENALTY.search(t) and amount is None:
+            base, used = _dec(previous.get("amount")), previous.get("days")
+            if days is not None and base is not None and used:  # "结息日没交上 拖了10天呢": on that interest
+                rate = policy.dec(
+                    "interest.lending_annual_fee_rate"
+                    if previous.get("side") == "lending"
+                    else "interest.financing_annual_rate"
+                )
+                unpaid = finance.interest_for(base, int(used), rate, int(policy.get("interest.day_count_basis")))
+                return penalty(policy, unpaid, days)
             return None  # "那罚息呢", "逾期呢": the penalty rule, not this loan's interest
         side = f.side if kind == "interest" and f.side != previous.get("side") else None
         said = split_denial(t)[1] or t  # ("讲错了，我是想问融资，不是融券": what is asked after the denial)

@@ -146,6 +146,8 @@ _LINE_EVENTS = (
     ("警告", "margin_call.warning_line"),
     ("强平", "margin_call.immediate_liquidation_line"),
     ("平仓", "margin_call.immediate_liquidation_line"),
+    ("被平", "margin_call.immediate_liquidation_line"),
+    ("斩仓", "margin_call.immediate_liquidation_line"),
     ("通知", "margin_call.warning_line"),  # the first message is the warning's ("跌到什么程度会通知我")
     ("提醒", "margin_call.warning_line"),
     ("短信", "margin_call.warning_line"),

@@ -311,6 +311,19 @@ def test_everyday_words_for_amounts_and_moves():
     assert found is not None and "3,400" in found.text
     assert read_followup("我可唔可以提啲錢出嚟", [], None, False, POLICY) == ("withdraw_max", None)
     assert read_move("全借了买股票 比例会变多少", [], POLICY)[0] == "finance"
+    first = estimate("我现金20万 股票100万 借了80万 那个维持担保比例是多少呀", [], POLICY)
+    corrected = estimate("还有借的是90万 不好意思呀", [], POLICY, first.state())  # the debt corrected
+    assert corrected is not None and "133.33%" in corrected.text  # 120万 ÷ 90万
+
+
+def test_interest_left_unpaid_past_the_settlement_day_costs_the_daily_penalty():
+    from actions.estimate import estimate
+
+    first = estimate("借了50万 用了36天 要付多少利息", [], POLICY)
+    assert first is not None and "3,400" in first.text
+    late = estimate("那要是结息日没交上 拖了10天呢", [], POLICY, first.state())
+    assert late is not None and late.topic == "interest_overdue_penalty" and "17元" in late.text
+    assert estimate("那罚息呢", [], POLICY, first.state()) is None  # the rule, without days
 
 
 def test_a_question_about_problems_with_the_account_checks_it_whole():
