@@ -144,6 +144,12 @@ def test_a_guarantee_against_liquidation_in_cantonese_is_refused():
     assert context.asks_compliance("你保證我唔會俾人斬倉我就開")
 
 
+def test_a_further_fall_is_a_move_unless_the_event_after_it_is_asked():
+    assert not context.asks_what_if_not("如果我啲股票再跌會點")  # simulated (the form asks how far)
+    assert context.asks_what_if_not("那再跌下去会怎么样呀，会不会把我的股票卖掉")  # the rule
+    assert context.asks_what_if_not("来不及会怎样")
+
+
 def test_a_presence_check_is_a_greeting():
     assert context.only_greeting("在吗") and context.only_greeting("你好 有人在吗？")
     assert not context.only_greeting("你好 这个助手晚上也在吗") and not context.only_greeting("在吗 利率多少")

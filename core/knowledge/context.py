@@ -512,7 +512,15 @@ def asks_what_if_not(text: str) -> bool:
         return True
     if _NOT_ACTING.search(t) and (_ASKED_ALONE.search(t) or _WHAT_TO_DO.search(t)):
         return True  # "不补呢", "要是到那天收盘我还是没补上呢？", "不补咋整"
-    return bool(_NEXT_STEP.search(t)) and bool(_CONSEQUENCE_Q.search(t))
+    # a further fall ("如果我啲股票再跌會點") is a move to simulate, unless it asks about the
+    # event that follows ("再跌下去会不会把我的股票卖掉": the rule)
+    steps = [m.group() for m in _NEXT_STEP.finditer(t)]
+    undone = any(s not in _FURTHER_MOVES for s in steps) or (bool(steps) and bool(_EVENT_ASKED.search(t)))
+    return undone and bool(_CONSEQUENCE_Q.search(t))
+
+
+_FURTHER_MOVES = ("再往下", "再跌", "继续跌")
+_EVENT_ASKED = re.compile(r"卖掉|卖了|被卖|平仓|强平|斩仓|追保|爆仓")
 
 
 # what follows asked for: "会怎样", "就平？"
