@@ -313,13 +313,13 @@ def fall_to(record: ClientRecord, policy: Policy, target: Decimal) -> str:
     if fall <= 0:
         text = client_text.FOLLOW_FALL_TO_BELOW.format(ratio=ratio_pct(snap.ratio), line=name)
     else:
-        left = finance.money(snap.securities_value * (1 - fall / 100))
+        amount = finance.fall_in_money(snap, fall)
         text = client_text.FOLLOW_FALL_TO.format(
             ratio=ratio_pct(snap.ratio),
             line=name,
             fall=fall.quantize(Decimal("0.01")),
-            amount=yuan(snap.securities_value - left),
-            left=yuan(left),
+            amount=yuan(amount),
+            left=yuan(snap.securities_value - amount),
         )
     return "\n".join([text, LABEL, risk_reminder(policy)])
 

@@ -65,7 +65,7 @@ def falls_to_lines(snap: finance.Snapshot, policy: Policy) -> str:
         fall = finance.fall_to_line(snap, target)
         if fall is None or fall <= 0:
             continue
-        amount = finance.money(snap.securities_value * fall / 100)
+        amount = finance.fall_in_money(snap, fall)
         parts.append(
             client_text.MARGIN_FALL.format(
                 pct=fall.quantize(Decimal("0.01")),

@@ -246,14 +246,13 @@ class PersonalAction(BaseAction):
         if record is None:
             dispatcher.utter_message(text=policy.render(NOT_FOUND))
             return []
-        if self.NO_ACCOUNT and record.account is None:  # nothing shown, so no state to follow up on
-            dispatcher.utter_message(text=self.NO_ACCOUNT)
-            return []
         try:
-            handoff_reason = self.respond(dispatcher, tracker, record, policy)
+            handoff_reason = self.reply(dispatcher, tracker, record, policy)
         except Exception:  # a bug must not become a half answer
             log.exception("%s failed for a verified client", self.name())
             say_busy(dispatcher, policy)
+            return []
+        if self.NO_ACCOUNT and record.account is None:  # nothing shown, so no state to follow up on
             return []
         if handoff_reason:
             await hand_off(dispatcher, tracker, handoff_reason)

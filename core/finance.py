@@ -209,6 +209,11 @@ def fall_to_line(snapshot: Snapshot, line: Decimal) -> Optional[Decimal]:
     return max(ZERO, fraction * 100)
 
 
+def fall_in_money(snapshot: Snapshot, fall_pct: Decimal) -> Decimal:
+    """The market value a fall of `fall_pct` percent takes off the held securities."""
+    return money(snapshot.securities_value * fall_pct / 100)
+
+
 def add_months(day: date, months: int) -> date:
     """Same day `months` later, clamped to the month's end (29 Feb + 24 months → 28 Feb)."""
     years, month0 = divmod(day.month - 1 + months, 12)
