@@ -371,6 +371,7 @@ def test_a_term_asked_for_its_value_is_a_bare_term():
         and context.bare_term("您好 请问那个比例要求是多少呀") == "比例"
     )
     assert context.bare_term("呢個比例係幾多") == "比例"
+    assert context.bare_term("额度那个咋弄") == "额度"  # a shared term asked about: which of its topics?
     assert not context.is_term_question("融资利率是多少") and not context.is_term_question("追保了怎么办")
     out, _ = run(ActionAnswerFaq(), tracker("期限是多久"))
     assert out[0].get("buttons") and not faq_of(out)  # the contract's term or the margin call's?

@@ -296,7 +296,7 @@ def is_fragment(text: str) -> bool:
 # asking only for a term's value or meaning ("期限是多久", "利率是多少"), not what to do
 _VALUE_ASK = re.compile(
     r"(?:那个|这个)?(?:的)?(?:要求|规定|标准)?(?:到底|究竟)?(?:是|有|系)?"
-    r"(?:多久|多长时间|多长|多少|几多|几耐|什么|啥|几天|几个月|怎样|怎么回事|咋回事|咋收|怎么收)$"
+    r"(?:多久|多长时间|多长|多少|几多|几耐|什么|啥|几天|几个月|怎样|怎么回事|咋回事|咋收|怎么收|怎么弄|怎么搞|怎么整)$"
 )
 # "幾時到期", "收啥费": when, or which fee, around the term
 _WHEN_ASK = re.compile(r"^(?:什么时候|啥时候|几时|何时|哪天)")
@@ -307,6 +307,7 @@ def bare_term(text: str) -> str:
     """The term a fragment or a question about a term's value names ("期限是多久" → "期限",
     "测评那个到底咋回事" → "测评", "幾時到期" → "到期")."""
     content = strip_fillers(text)
+    content = re.sub(r"(?<=.)(?:的)?(?:那个|这个)(?=.)", "", content)  # "额度那个怎么弄": the term, asked about
     term = _WHEN_ASK.sub("", _VALUE_ASK.sub("", content))
     if _WHICH_FEE.match(term):
         return "收费"
