@@ -566,6 +566,8 @@ def read_followup(
         # "咋办" after their ratio: what restores the maintenance ratio (or that nothing is needed)
         return "goal_cash", f"pct:{plain(policy.dec('margin_call.restore_to') * 100)}"
     tier = stated.tier
+    if tier and _RETEST.search(t) and not _LINE_Q.search(t) and (recent and shown in ("eligibility", "risk_tier")):
+        return "retier", tier  # "那我要是重新测评成稳健型呢": the opening rules with that tier
     if tier and not _OPEN_Q.search(t) and ((recent and shown in ("quota", "risk_tier")) or (own and _LINE_Q.search(t))):
         return "tier_line", tier  # "那我是成长型呢": the line their net assets would get at that tier
     if tier and _OPEN_Q.search(t) and (shown in ("eligibility", "risk_tier") or own):

@@ -329,6 +329,13 @@ def test_interest_left_unpaid_past_the_settlement_day_costs_the_daily_penalty():
     assert estimate("那罚息呢", [], POLICY, first.state()) is None  # the rule, without days
 
 
+def test_a_retest_to_a_named_tier_checks_the_opening_rules_with_it():
+    state = State("risk_tier", "C1002", 1)
+    assert read_followup("那我要是重新测评成稳健型呢", [], state, True, POLICY) == ("retier", "C2")
+    text, _ = run(ActionPersonalFollowup(), tracker("那我要是重新测评成稳健型呢", "C1002", state))
+    assert "稳健型" in text and "220,000" in text  # the assets still short of 50万
+
+
 def test_a_question_about_problems_with_the_account_checks_it_whole():
     assert read_followup("我账户有啥问题吗 感觉融资buy不了", [], None, False, POLICY) == ("figure_account", None)
     lapsed, _ = run(ActionPersonalFollowup(), tracker("我号有啥问题没", "C1004", None))
