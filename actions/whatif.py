@@ -170,6 +170,10 @@ _AMOUNT_ASKED = re.compile(
 _GOAL = re.compile(r"才|先|够|回到|恢复|达到|超过|高于|解除|补足|补够|达标|脱离")
 # the money still missing ("还差多少到150"), not points ("差几个点")
 _SHORT_BY = re.compile(r"差(?:多少|几多)(?!个?百分点|个?点)")
+# whether they will be sold out now ("你们是不是马上就平我仓")
+_LIQUIDATION_Q = re.compile(
+    r"(?:马上|立刻|立即|直接|现在|会不会|是不是|要不要)(?:就)?(?:会)?(?:被|把我)?(?:强制平仓|强平|平仓|斩仓|平我|卖我|卖掉)"
+)
 # only "what do I do now?" ("那咋办", "我该怎么处理呢")
 _WHAT_TO_DO = re.compile(
     r"(?:那|那么|所以|现在|那现在)?(?:我)?(?:该|要|应该|需要)?(?:怎么办|怎么做|怎么处理|如何处理|怎么搞|怎么弄)(?:呢|啊|呀|才好|好)?[?？!！。.~\s]*"
@@ -562,6 +566,8 @@ def read_followup(
     shown = state.kind if state is not None else ""
     if asks_what_if_not(t) and figure is None and recent and shown in ("margin_status", "what_if", "quota"):
         return "if_not", None  # "要是来不及会怎么样": what follows on their account
+    if _LIQUIDATION_Q.search(t) and figure is None and recent and shown in ("margin_status", "what_if"):
+        return "if_not", None  # "那你们是不是马上就平我仓": when liquidation comes, on their account
     if _WHAT_TO_DO.fullmatch(t) and recent and shown == "margin_status":
         # "咋办" after their ratio: what restores the maintenance ratio (or that nothing is needed)
         return "goal_cash", f"pct:{plain(policy.dec('margin_call.restore_to') * 100)}"

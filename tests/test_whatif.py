@@ -272,6 +272,9 @@ def test_the_line_after_the_largest_market_cut():
 def test_what_follows_on_the_account_if_the_ratio_is_not_restored():
     state = State("margin_status", "C1003", 1)
     assert read_followup("要是来不及会怎么样呢", [], state, True, POLICY) == ("if_not", None)
+    for text in ("那你们是不是马上就平我仓", "会不会直接被强平"):  # when liquidation comes, on their account
+        assert read_followup(text, [], SIM, True, POLICY) == ("if_not", None), text
+    assert read_followup("什么情况下会被强制平仓", [], state, True, POLICY) is None  # the rule
     text, _ = run(ActionPersonalFollowup(), tracker("那要是我不补呢，会怎么样呀", "C1003", state))
     assert "强制平仓" in text and "2026年11月27日" in text and "110%" in text
 
