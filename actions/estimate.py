@@ -369,11 +369,19 @@ def _s(value: Optional[Decimal]) -> Optional[str]:
     return None if value is None else plain(value)
 
 
+def annual_rate(policy: Policy, lending: bool) -> Decimal:
+    return policy.dec("interest.lending_annual_fee_rate" if lending else "interest.financing_annual_rate")
+
+
+def interest_due(policy: Policy, amount: Decimal, days: int, lending: bool) -> Decimal:
+    """Interest (financing) or fee (lending) on `amount` for `days`, at the policy's rate."""
+    return finance.interest_for(amount, days, annual_rate(policy, lending), int(policy.get("interest.day_count_basis")))
+
+
 def interest(policy: Policy, amount: Decimal, days: int, lending: bool) -> Estimate:
-    key = "interest.lending_annual_fee_rate" if lending else "interest.financing_annual_rate"
-    rate = policy.dec(key)
+    rate = annual_rate(policy, lending)
     basis = int(policy.get("interest.day_count_basis"))
-    due = finance.interest_for(amount, days, rate, basis)
+    due = interest_due(policy, amount, days, lending)
     text = LABEL + client_text.EST_INTEREST.format(
         side=client_text.SIDE_LENDING if lending else client_text.SIDE_FINANCING,
         amount=yuan(amount),
@@ -985,12 +993,7 @@ def _follow_up(t: str, f: Figures, previous: Mapping[str, Any], policy: Policy) 
         if kind == "interest" and _PENALTY.search(t) and amount is None:
             base, used = _dec(previous.get("amount")), previous.get("days")
             if days is not None and base is not None and used:  # "结息日没交上 拖了10天呢": on that interest
-                rate = policy.dec(
-                    "interest.lending_annual_fee_rate"
-                    if previous.get("side") == "lending"
-                    else "interest.financing_annual_rate"
-                )
-                unpaid = finance.interest_for(base, int(used), rate, int(policy.get("interest.day_count_basis")))
+                unpaid = interest_due(policy, base, int(used), previous.get("side") == "lending")
                 return penalty(policy, unpaid, days)
             return None  # "那罚息呢", "逾期呢": the penalty rule, not this loan's interest
         side = f.side if kind == "interest" and f.side != previous.get("side") else None

@@ -32,7 +32,7 @@ from actions.common import (
     yuan,
 )
 from actions.eligibility import ActionCheckEligibility, check_rules
-from actions.estimate import credit_line
+from actions.estimate import annual_rate, credit_line, interest_due
 from actions.margin_status import ActionQueryMarginStatus
 from actions.personal import PersonalAction
 from actions.quota import NO_ACCOUNT as NO_QUOTA
@@ -250,7 +250,7 @@ def interest_on(
     if account is None:
         return NO_QUOTA
     snap = account.snapshot
-    side = "interest.lending_annual_fee_rate" if base == "interest_short" else "interest.financing_annual_rate"
+    short = base == "interest_short"  # (the lending fee; all else is financing interest)
     if base == "interest_move":
         if move is None or not move[1].startswith("amt:"):
             return NOT_UNDERSTOOD
@@ -262,14 +262,14 @@ def interest_on(
         amount = snap.financing_debt
     else:
         amount = finance.available_quota(account.credit_line, snap)
-    rate = policy.dec(side)
+    rate = annual_rate(policy, short)
     basis = int(policy.get("interest.day_count_basis"))
-    due = finance.interest_for(amount, days, rate, basis)
+    due = interest_due(policy, amount, days, short)
     text = INTEREST_TEXTS[base]
     lines = [text.format(available=yuan(amount), days=days, due=yuan(due), rate=fmt_pct(rate), basis=basis)]
     if base == "interest_debt" and snap.short_value > 0:  # their whole debt: the short position's fee too
-        lending = policy.dec("interest.lending_annual_fee_rate")
-        fee = finance.interest_for(snap.short_value, days, lending, basis)
+        lending = annual_rate(policy, True)
+        fee = interest_due(policy, snap.short_value, days, True)
         lines.append(
             client_text.FOLLOW_INTEREST_SHORT.format(
                 available=yuan(snap.short_value), days=days, due=yuan(fee), rate=fmt_pct(lending), basis=basis

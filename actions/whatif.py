@@ -175,7 +175,7 @@ _LIQUIDATION_Q = re.compile(
     r"(?:马上|立刻|立即|直接|现在|会不会|是不是|要不要)(?:就)?(?:会)?(?:被|把我)?(?:强制平仓|强平|平仓|斩仓|平我|卖我|卖掉)"
 )
 # only "what do I do now?" ("那咋办", "我该怎么处理呢")
-_WHAT_TO_DO = re.compile(
+_ONLY_WHAT_TO_DO = re.compile(
     r"(?:那|那么|所以|现在|那现在)?(?:我)?(?:该|要|应该|需要)?(?:怎么办|怎么做|怎么处理|如何处理|怎么搞|怎么弄)(?:呢|啊|呀|才好|好)?[?？!！。.~\s]*"
 )
 _RESTORE_WORDS = re.compile(r"解除|补足|补够|恢复|达标|脱离|不被追|不用追|出追保")
@@ -568,7 +568,7 @@ def read_followup(
         return "if_not", None  # "要是来不及会怎么样": what follows on their account
     if _LIQUIDATION_Q.search(t) and figure is None and recent and shown in ("margin_status", "what_if"):
         return "if_not", None  # "那你们是不是马上就平我仓": when liquidation comes, on their account
-    if _WHAT_TO_DO.fullmatch(t) and recent and shown == "margin_status":
+    if _ONLY_WHAT_TO_DO.fullmatch(t) and recent and shown == "margin_status":
         # "咋办" after their ratio: what restores the maintenance ratio (or that nothing is needed)
         return "goal_cash", f"pct:{plain(policy.dec('margin_call.restore_to') * 100)}"
     tier = stated.tier

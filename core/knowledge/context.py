@@ -249,19 +249,19 @@ def names_other_side(text: str) -> bool:
     return bool(_SAME_AGAIN.search(t)) or any(w in t for pair in _CONTRASTS for w in pair)
 
 
-# "在吗", "你好 有人在吗": a greeting that checks someone is there, not a question
-_GREETING_WORDS = re.compile(
-    r"在吗|在不在|在么|在嘛|在没|在冇|有人吗|有人在吗|有没有人|有冇人|有人没|你好|您好|哈喽|哈啰|哈囉|嗨|早上好|下午好|晚上好|早安|早"
-    r"|客服|小助手|助手|老师|喂|请问|hi|hello|hey|[?？!！~～。.,，\s]"
-)
-
-
 # a what-if or a request to work one out ("要是股票跌了…", "帮我测一下"), not a question about now
 _HYPOTHETICAL = re.compile(r"如果|要是|假如|假设|万一|若|if\b|测一下|测下|算算|算一下|帮我算|帮我测|模拟")
 
 
 def is_hypothetical(text: str) -> bool:
     return bool(_HYPOTHETICAL.search(_norm(text)))
+
+
+# "在吗", "你好 有人在吗": a greeting that checks someone is there, not a question
+_GREETING_WORDS = re.compile(
+    r"在吗|在不在|在么|在嘛|在没|在冇|有人吗|有人在吗|有没有人|有冇人|有人没|你好|您好|哈喽|哈啰|哈囉|嗨|早上好|下午好|晚上好|早安|早"
+    r"|客服|小助手|助手|老师|喂|请问|hi|hello|hey|[?？!！~～。.,，\s]"
+)
 
 
 def only_greeting(text: str) -> bool:
@@ -481,7 +481,10 @@ _SELF = re.compile(r"我|本人|自己|俺|(?<![a-z])(?:my|me|mine)(?![a-z])")
 
 def asks_about_others(text: str) -> bool:
     """Whether the question is about someone else or people in general, not the asker."""
-    t = _norm(text)
+    return _about_others(_norm(text))
+
+
+def _about_others(t: str) -> bool:  # (t normalised)
     if not (_OTHERS.search(t) or _MINE_OTHERS.search(t)):
         return False
     return not _SELF.search(_MINE_OTHERS.sub("", t))
@@ -494,8 +497,8 @@ def asks_formula(text: str) -> bool:
 def asks_for_rule(text: str) -> bool:
     """A lookup's words asking for the rule: about someone else, how a figure is set ("我这个
     额度是按什么定的"), or how one is computed in general ("维持担保比例是怎么算的")."""
-    t = _norm(text)
-    return asks_about_others(t) or asks_how_determined(t) or (asks_formula(t) and not _SELF.search(t))
+    t = _norm(text)  # (once: the checks below read the normalised text)
+    return _about_others(t) or bool(_HOW_DETERMINED.search(t)) or (bool(_FORMULA.search(t)) and not _SELF.search(t))
 
 
 def asks_to_compute(text: str) -> bool:
